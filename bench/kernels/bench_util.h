@@ -1,0 +1,80 @@
+// bench/kernels/bench_util.h — shared pieces of the kernel benchmarks.
+// CPU entries time with the wall clock; CUDA entries (registered only when a device exists) use
+// CUDA events with manual time, flush L2 between iterations by writing a buffer larger than L2,
+// and report bytes and FLOPs as rate counters so GB/s and GFLOP/s sit beside the device peaks.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/runtime.h"
+
+namespace lethe::bench {
+
+template <class T>
+std::vector<T> random_vec(int64_t n, uint64_t seed, double lo = -1.0, double hi = 1.0) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> d(lo, hi);
+  std::vector<T> v(static_cast<size_t>(n));
+  for (auto& x : v) x = static_cast<T>(d(rng));
+  return v;
+}
+
+inline void set_counters(benchmark::State& st, double bytes, double flops) {
+  st.counters["bytes"] = benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate,
+                                            benchmark::Counter::kIs1000);
+  if (flops > 0)
+    st.counters["flops"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate,
+                                              benchmark::Counter::kIs1000);
+}
+
+// Device memory owned for the length of one benchmark.
+class DevMem {
+ public:
+  DevMem() = default;
+  explicit DevMem(size_t bytes) : p_(cuda::device_malloc(bytes)), bytes_(bytes) {}
+  template <class T>
+  explicit DevMem(const std::vector<T>& v) : DevMem(v.size() * sizeof(T)) {
+    cuda::memcpy_h2d(p_, v.data(), bytes_);
+  }
+  ~DevMem() { cuda::device_free(p_); }
+  DevMem(DevMem&& o) noexcept : p_(o.p_), bytes_(o.bytes_) { o.p_ = nullptr; }
+  DevMem(const DevMem&) = delete;
+  DevMem& operator=(const DevMem&) = delete;
+  template <class T>
+  T* as() const { return static_cast<T*>(p_); }
+
+ private:
+  void* p_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+// Runs `body(exec)` under CUDA-event manual timing; L2 is flushed before each iteration.
+inline void run_cuda(benchmark::State& st, cuda::Context& ctx, const std::function<void(const GpuExec&)>& body) {
+  static DevMem flush(size_t(128) << 20);  // larger than the H100/H200 L2 (50–60 MB)
+  auto* ev = cuda::events_create();
+  for (auto _ : st) {
+    cuda::memset_device(flush.as<void>(), 0, size_t(128) << 20, ctx.stream());
+    ctx.arena().reset();
+    cuda::events_record_start(ev, ctx.stream());
+    body(ctx.exec());
+    cuda::events_record_stop(ev, ctx.stream());
+    st.SetIterationTime(cuda::events_elapsed_ms(ev) / 1e3);
+  }
+  cuda::events_destroy(ev);
+}
+
+// Registers a CUDA benchmark only when a device is present (checked once at start-up).
+inline bool gpu_present() {
+  static const bool present = cuda::device_count() > 0;
+  return present;
+}
+
+}  // namespace lethe::bench
+

@@ -1,0 +1,45 @@
+// kernels/optim.h — optimizer steps over the flat parameter slab (SPEC §3.4, §4.3).
+// Adam follows torch.optim.Adam (L2 weight decay added to the gradient, bias-corrected moments).
+// Two optional controls serve TRU's targeted updates:
+//   mask  (n bytes, 0/1): elements with mask 0 are left untouched — parameter AND moments;
+//   seg   per-segment gradient scale: element e of segment s (offsets[s] ≤ e < offsets[s+1])
+//         has its gradient multiplied by scale[s] before the update.
+// grad_combine builds TRU's update direction  g = mask ⊙ segscale ⊙ g_forget + g_retain.
+#pragma once
+
+#include "kernels/common.h"
+
+namespace lethe {
+
+struct AdamHp {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+  int64_t step = 1;  // t ≥ 1, for the bias corrections 1 − β^t
+};
+
+// Per-segment scales; offsets has nseg+1 entries. Empty (nseg = 0 / null pointers) = scale 1.
+// For cuda:: calls both arrays are device pointers.
+struct SegScale {
+  const int64_t* offsets = nullptr;
+  const float* scale = nullptr;
+  int64_t nseg = 0;
+};
+
+namespace ref {
+template <class T>
+void adam_step(T* p, const T* g, T* m, T* v, int64_t n, const AdamHp& hp, const uint8_t* mask, SegScale seg);
+// p -= lr · (segscale ⊙ g), skipping masked-out elements.
+template <class T>
+void sgd_step(T* p, const T* g, int64_t n, double lr, const uint8_t* mask, SegScale seg);
+// out = mask ⊙ segscale ⊙ gf + gr   (gr null: 0; mask null: 1; out may alias gf or gr)
+template <class T>
+void grad_combine(T* out, const T* gf, const T* gr, int64_t n, const uint8_t* mask, SegScale seg);
+}  // namespace ref
+
+namespace cuda {
+void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const AdamHp& hp, const uint8_t* mask,
+               SegScale seg, const GpuExec& gx);
+void sgd_step(float* p, const float* g, int64_t n, double lr, const uint8_t* mask, SegScale seg, const GpuExec& gx);
+void grad_combine(float* out, const float* gf, const float* gr, int64_t n, const uint8_t* mask, SegScale seg,
+                  const GpuExec& gx);
+}  // namespace cuda
+}  // namespace lethe

@@ -1,0 +1,99 @@
+// kernels/runtime.h — the thin CUDA runtime surface the engine and tests use, behind plain C++
+// declarations so that no .cpp outside the CUDA sources includes a CUDA header. Built without
+// CUDA, device_count() is 0 and every other entry point throws "built without CUDA".
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "kernels/common.h"
+
+namespace lethe::cuda {
+
+// True when this binary was compiled with the CUDA backend.
+bool built_with_cuda();
+// Number of usable CUDA devices; a failing device query (no driver, no device) means 0.
+int device_count() noexcept;
+// One line describing device 0 ("NVIDIA H100 80GB HBM3, sm_90, 79.1 GiB") or why there is none.
+std::string device_description();
+
+// Debug switch: synchronise after every kernel launch (also env LETHE_CUDA_SYNC=1).
+void set_sync_after_launch(bool on);
+
+void* device_malloc(size_t bytes);   // throws on failure; 0 bytes gives nullptr
+void device_free(void* p) noexcept;
+void* host_malloc_pinned(size_t bytes);
+void host_free_pinned(void* p) noexcept;
+void memcpy_h2d(void* dst, const void* src, size_t bytes, CUstream_st* s = nullptr);
+void memcpy_d2h(void* dst, const void* src, size_t bytes, CUstream_st* s = nullptr);
+void memcpy_d2d(void* dst, const void* src, size_t bytes, CUstream_st* s = nullptr);
+void memset_device(void* dst, int value, size_t bytes, CUstream_st* s = nullptr);
+void synchronize(CUstream_st* s = nullptr);
+void device_synchronize();
+// Peak device memory in use as seen by cudaMemGetInfo since reset_peak_memory (sampled).
+size_t device_memory_used();
+
+CUstream_st* stream_create();
+void stream_destroy(CUstream_st* s) noexcept;
+cublasContext* blas_create(CUstream_st* s);
+void blas_destroy(cublasContext* h) noexcept;
+cusparseContext* sparse_create(CUstream_st* s);
+void sparse_destroy(cusparseContext* h) noexcept;
+
+// Events for timing (benchmarks use CUDA-event manual time).
+struct EventPair;
+EventPair* events_create();
+void events_destroy(EventPair* e) noexcept;
+void events_record_start(EventPair* e, CUstream_st* s);
+void events_record_stop(EventPair* e, CUstream_st* s);
+float events_elapsed_ms(EventPair* e);  // synchronises on the stop event
+
+}  // namespace lethe::cuda
+
+namespace lethe::cuda {
+
+// A device bump arena implementing Scratch. alloc() hands out 256-byte-aligned pieces of the
+// current block and chains a new block when it runs out; reset() makes everything free again
+// and, if more than one block was needed, replaces them by a single block of the high-water
+// size — so after the first step of a loop, alloc() never calls cudaMalloc.
+class DeviceArena final : public Scratch {
+ public:
+  explicit DeviceArena(size_t initial_bytes = 0);
+  ~DeviceArena() override;
+  DeviceArena(const DeviceArena&) = delete;
+  DeviceArena& operator=(const DeviceArena&) = delete;
+  void* alloc(size_t bytes) override;
+  void reset();
+  size_t capacity() const { return capacity_; }
+  size_t high_water() const { return high_water_; }
+  int64_t block_mallocs() const { return mallocs_; }  // how many cudaMalloc calls so far
+
+ private:
+  struct Block { char* p; size_t size; };
+  std::vector<Block> blocks_;
+  size_t used_in_last_ = 0, used_total_ = 0, capacity_ = 0, high_water_ = 0;
+  int64_t mallocs_ = 0;
+};
+
+// Everything one GPU worker needs: a stream, cuBLAS and cuSPARSE handles bound to it, and a
+// scratch arena. Move-free RAII; construct only when device_count() > 0.
+class Context {
+ public:
+  Context();
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+  GpuExec exec() { return GpuExec{stream_, blas_, sparse_, &arena_}; }
+  CUstream_st* stream() const { return stream_; }
+  DeviceArena& arena() { return arena_; }
+  void sync() { synchronize(stream_); }
+
+ private:
+  CUstream_st* stream_ = nullptr;
+  cublasContext* blas_ = nullptr;
+  cusparseContext* sparse_ = nullptr;
+  DeviceArena arena_;
+};
+
+}  // namespace lethe::cuda

@@ -1,0 +1,166 @@
+// kernels/runtime_cuda.cpp — CUDA runtime wrappers (compiled with the host compiler against the
+// CUDA headers; built only when the CUDA backend is on). See runtime.h.
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cusparse.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "kernels/cuda_check.h"
+#include "kernels/runtime.h"
+
+namespace lethe::cuda {
+
+namespace {
+std::atomic<int> g_sync{-1};  // -1: not yet read from the environment
+}
+
+bool built_with_cuda() { return true; }
+
+int device_count() noexcept {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky error of a failed query
+    return 0;
+  }
+  return n;
+}
+
+std::string device_description() {
+  if (device_count() == 0) return "no CUDA device (the device query failed or found none)";
+  cudaDeviceProp p{};
+  LETHE_CUDA_CHECK(cudaGetDeviceProperties(&p, 0));
+  char mem[32];
+  std::snprintf(mem, sizeof mem, "%.1f", p.totalGlobalMem / 1073741824.0);
+  return std::string(p.name) + ", sm_" + std::to_string(p.major) + std::to_string(p.minor) + ", " + mem +
+         " GiB, " + std::to_string(p.multiProcessorCount) + " SMs";
+}
+
+void set_sync_after_launch(bool on) { g_sync = on ? 1 : 0; }
+
+bool sync_after_launch() {
+  int v = g_sync.load();
+  if (v < 0) {
+    const char* e = std::getenv("LETHE_CUDA_SYNC");
+    v = (e && *e && std::string(e) != "0") ? 1 : 0;
+    g_sync = v;
+  }
+  return v == 1;
+}
+
+void launch_check(const char* op, const char* file, int line, cudaStream_t stream) {
+  cudaError_t e = cudaGetLastError();
+  if (e == cudaSuccess && sync_after_launch()) e = cudaStreamSynchronize(stream);
+  if (e != cudaSuccess)
+    fail_at(file, line, std::string("kernel launch for op '") + op + "' failed: " +
+                            cudaGetErrorName(e) + ": " + cudaGetErrorString(e));
+}
+
+const char* cublas_status_name(cublasStatus_t s) {
+  switch (s) {
+    case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
+    case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
+    case CUBLAS_STATUS_ALLOC_FAILED: return "CUBLAS_STATUS_ALLOC_FAILED";
+    case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_ARCH_MISMATCH: return "CUBLAS_STATUS_ARCH_MISMATCH";
+    case CUBLAS_STATUS_MAPPING_ERROR: return "CUBLAS_STATUS_MAPPING_ERROR";
+    case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
+    case CUBLAS_STATUS_INTERNAL_ERROR: return "CUBLAS_STATUS_INTERNAL_ERROR";
+    case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
+    default: return "CUBLAS_STATUS_(unknown)";
+  }
+}
+
+void* device_malloc(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  void* p = nullptr;
+  cudaError_t e = cudaMalloc(&p, bytes);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    LETHE_FAIL("cudaMalloc of " + std::to_string(bytes) + " bytes failed: " + cudaGetErrorString(e));
+  }
+  return p;
+}
+void device_free(void* p) noexcept { if (p) cudaFree(p); }
+void* host_malloc_pinned(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  void* p = nullptr;
+  LETHE_CUDA_CHECK(cudaMallocHost(&p, bytes));
+  return p;
+}
+void host_free_pinned(void* p) noexcept { if (p) cudaFreeHost(p); }
+
+void memcpy_h2d(void* dst, const void* src, size_t bytes, CUstream_st* s) {
+  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
+  LETHE_CUDA_CHECK(cudaStreamSynchronize(s));
+}
+void memcpy_d2h(void* dst, const void* src, size_t bytes, CUstream_st* s) {
+  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s));
+  LETHE_CUDA_CHECK(cudaStreamSynchronize(s));
+}
+void memcpy_d2d(void* dst, const void* src, size_t bytes, CUstream_st* s) {
+  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, s));
+}
+void memset_device(void* dst, int value, size_t bytes, CUstream_st* s) {
+  if (bytes) LETHE_CUDA_CHECK(cudaMemsetAsync(dst, value, bytes, s));
+}
+void synchronize(CUstream_st* s) { LETHE_CUDA_CHECK(cudaStreamSynchronize(s)); }
+void device_synchronize() { LETHE_CUDA_CHECK(cudaDeviceSynchronize()); }
+size_t device_memory_used() {
+  size_t free_b = 0, total_b = 0;
+  LETHE_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  return total_b - free_b;
+}
+
+CUstream_st* stream_create() {
+  cudaStream_t s = nullptr;
+  LETHE_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+  return s;
+}
+void stream_destroy(CUstream_st* s) noexcept { if (s) cudaStreamDestroy(s); }
+
+cublasContext* blas_create(CUstream_st* s) {
+  cublasHandle_t h = nullptr;
+  LETHE_CUBLAS_CHECK(cublasCreate(&h));
+  LETHE_CUBLAS_CHECK(cublasSetStream(h, s));
+  // Plain FP32 arithmetic (no TF32) and no atomics: results are reproducible run to run.
+  LETHE_CUBLAS_CHECK(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));
+  LETHE_CUBLAS_CHECK(cublasSetAtomicsMode(h, CUBLAS_ATOMICS_NOT_ALLOWED));
+  return h;
+}
+void blas_destroy(cublasContext* h) noexcept { if (h) cublasDestroy(h); }
+
+cusparseContext* sparse_create(CUstream_st* s) {
+  cusparseHandle_t h = nullptr;
+  LETHE_CUSPARSE_CHECK(cusparseCreate(&h));
+  LETHE_CUSPARSE_CHECK(cusparseSetStream(h, s));
+  return h;
+}
+void sparse_destroy(cusparseContext* h) noexcept { if (h) cusparseDestroy(h); }
+
+struct EventPair { cudaEvent_t start = nullptr, stop = nullptr; };
+EventPair* events_create() {
+  auto* e = new EventPair;
+  LETHE_CUDA_CHECK(cudaEventCreate(&e->start));
+  LETHE_CUDA_CHECK(cudaEventCreate(&e->stop));
+  return e;
+}
+void events_destroy(EventPair* e) noexcept {
+  if (!e) return;
+  cudaEventDestroy(e->start);
+  cudaEventDestroy(e->stop);
+  delete e;
+}
+void events_record_start(EventPair* e, CUstream_st* s) { LETHE_CUDA_CHECK(cudaEventRecord(e->start, s)); }
+void events_record_stop(EventPair* e, CUstream_st* s) { LETHE_CUDA_CHECK(cudaEventRecord(e->stop, s)); }
+float events_elapsed_ms(EventPair* e) {
+  LETHE_CUDA_CHECK(cudaEventSynchronize(e->stop));
+  float ms = 0;
+  LETHE_CUDA_CHECK(cudaEventElapsedTime(&ms, e->start, e->stop));
+  return ms;
+}
+
+}  // namespace lethe::cuda
