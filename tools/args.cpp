@@ -1,0 +1,103 @@
+// tools/args.cpp — see args.h.
+#include "tools/args.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+#include "kernels/common.h"
+
+namespace lethe::cli {
+
+Args& Args::opt(const std::string& name, const std::string& def, const std::string& help, bool required) {
+  opts_.push_back({name, def, help, false, required});
+  return *this;
+}
+Args& Args::flag(const std::string& name, const std::string& help) {
+  opts_.push_back({name, "", help, true, false});
+  return *this;
+}
+
+const Args::Opt* Args::find(const std::string& name) const {
+  for (const auto& o : opts_)
+    if (o.name == name) return &o;
+  return nullptr;
+}
+
+bool Args::parse(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(help().c_str(), stdout);
+      return false;
+    }
+    if (a.rfind("--", 0) != 0)
+      throw Error("lethe " + cmd_ + ": unexpected argument '" + a + "' (options start with --; see --help)");
+    std::string name = a.substr(2), value;
+    const auto eq = name.find('=');
+    const bool has_eq = eq != std::string::npos;
+    if (has_eq) { value = name.substr(eq + 1); name = name.substr(0, eq); }
+    const Opt* o = find(name);
+    if (!o) throw Error("lethe " + cmd_ + ": unknown option --" + name + " (see lethe " + cmd_ + " --help)");
+    if (o->is_flag) {
+      if (has_eq) throw Error("lethe " + cmd_ + ": --" + name + " is a flag and takes no value");
+      given_[name] = "1";
+      continue;
+    }
+    if (!has_eq) {
+      if (i + 1 >= argc) throw Error("lethe " + cmd_ + ": --" + name + " needs a value");
+      value = argv[++i];
+    }
+    given_[name] = value;
+  }
+  for (const auto& o : opts_)
+    if (o.required && !given_.count(o.name))
+      throw Error("lethe " + cmd_ + ": --" + o.name + " is required (see lethe " + cmd_ + " --help)");
+  return true;
+}
+
+bool Args::has(const std::string& name) const { return given_.count(name) > 0; }
+
+std::string Args::str(const std::string& name) const {
+  const Opt* o = find(name);
+  if (!o) throw Error("lethe " + cmd_ + ": internal: option --" + name + " was never declared");
+  auto it = given_.find(name);
+  return it != given_.end() ? it->second : o->def;
+}
+
+int64_t Args::i64(const std::string& name) const {
+  const std::string s = str(name);
+  char* end = nullptr;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0')
+    throw Error("lethe " + cmd_ + ": --" + name + " expects an integer, got '" + s + "'");
+  return v;
+}
+
+double Args::f64(const std::string& name) const {
+  const std::string s = str(name);
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0')
+    throw Error("lethe " + cmd_ + ": --" + name + " expects a number, got '" + s + "'");
+  return v;
+}
+
+bool Args::on(const std::string& name) const { return given_.count(name) > 0 && str(name) == "1"; }
+
+std::string Args::help() const {
+  std::ostringstream os;
+  os << "usage: lethe " << cmd_ << " [options]\n\n" << summary_ << "\n\noptions:\n";
+  for (const auto& o : opts_) {
+    std::string left = "  --" + o.name + (o.is_flag ? "" : " V");
+    if (left.size() < 28) left.resize(28, ' '); else left += "  ";
+    os << left << o.help;
+    if (o.required) os << " (required)";
+    else if (!o.is_flag && !o.def.empty()) os << " [default: " << o.def << "]";
+    os << "\n";
+  }
+  os << "  --help                    show this help\n";
+  return os.str();
+}
+
+}  // namespace lethe::cli

@@ -1,0 +1,47 @@
+// tools/args.h — the small argument parser every `lethe` subcommand uses.
+// Options are `--name value` or `--name=value`; flags are `--name`. Each subcommand declares its
+// options (with defaults and help text) before parsing, so `--help` always tells the truth and
+// an unknown option is an error naming it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace lethe::cli {
+
+class Args {
+ public:
+  Args(std::string command, std::string summary) : cmd_(std::move(command)), summary_(std::move(summary)) {}
+
+  // Declare an option with a default ("" = none) and help text; `required` options must be given.
+  Args& opt(const std::string& name, const std::string& def, const std::string& help, bool required = false);
+  // Declare a boolean flag (default false).
+  Args& flag(const std::string& name, const std::string& help);
+
+  // Parses argv (argv[0] is the subcommand). Returns false if --help was given (help printed to
+  // stdout). Throws lethe::Error for an unknown option, a missing value or a missing required one.
+  bool parse(int argc, char** argv);
+
+  bool has(const std::string& name) const;  // given on the command line (or a flag set)
+  std::string str(const std::string& name) const;
+  int64_t i64(const std::string& name) const;  // throws naming the option if not an integer
+  double f64(const std::string& name) const;   // throws naming the option if not a number
+  bool on(const std::string& name) const;      // flag value
+  // Options given on the command line, as name → value (for config overrides).
+  const std::map<std::string, std::string>& given() const { return given_; }
+  std::string help() const;
+
+ private:
+  struct Opt {
+    std::string name, def, help;
+    bool is_flag = false, required = false;
+  };
+  std::string cmd_, summary_;
+  std::vector<Opt> opts_;
+  std::map<std::string, std::string> given_;
+  const Opt* find(const std::string& name) const;
+};
+
+}  // namespace lethe::cli

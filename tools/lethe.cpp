@@ -1,0 +1,46 @@
+// tools/lethe.cpp — the `lethe` program: one binary, subcommands (tools/commands.h).
+// Errors from the engine reach the user as one line on stderr and a non-zero exit code.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "kernels/common.h"
+#include "tools/commands.h"
+
+namespace lethe::cli {
+namespace {
+
+const Command kCommands[] = {
+    {"info", "build and device information", cmd_info},
+};
+
+void usage(FILE* out) {
+  std::fprintf(out, "usage: lethe <command> [options]   (lethe <command> --help for its options)\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(out, "  %-12s %s\n", c.name, c.summary);
+}
+
+}  // namespace
+}  // namespace lethe::cli
+
+int main(int argc, char** argv) {
+  using namespace lethe::cli;
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  for (const auto& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) != 0) continue;
+    try {
+      return c.run(argc - 1, argv + 1);
+    } catch (const std::exception& e) {
+      const std::string msg = e.what();
+      if (msg.rfind("lethe ", 0) == 0) std::fprintf(stderr, "error: %s\n", msg.c_str());
+      else std::fprintf(stderr, "error: lethe %s: %s\n", c.name, msg.c_str());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "lethe: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return 2;
+}
