@@ -2,7 +2,12 @@
 // out[k,:] = table[idx[k],:]. The backward adds dout[k,:] into dtable[idx[k],:] for every k; rows
 // hit several times sum their contributions in increasing k (the CPU loop order; on the GPU a
 // stable sort by row then a sequential sum per segment), so the result is bit-identical run to
-// run and equal to the CPU's order.
+// run and equal to the CPU's order. Precisely, on both: s = 0; s += dout[k,:] for each k with
+// idx[k] = r in increasing k; dtable[r,:] += s — float additions only, in the same order, so CPU
+// and GPU results are bit-identical.
+// Index range: the CPU reference checks every idx[k] and throws. On the GPU the indices live in
+// device memory and are NOT checked (the caller's responsibility); the kernels still never
+// access memory outside the table (gather writes NaN for such a row, scatter-add skips it).
 #pragma once
 
 #include "kernels/common.h"

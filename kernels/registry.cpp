@@ -42,15 +42,52 @@ const std::vector<OpEntry>& op_registry() {
       LETHE_OP(elementwise, scale_rows, "scale_rows"),
       LETHE_OP(elementwise, scale_rows_backward, "scale_rows"),
       // ---- rowops ----
+      LETHE_OP(rowops, rowdot, "rowdot"),
+      LETHE_OP(rowops, rowdot_backward, "rowdot"),
+      LETHE_OP(rowops, l2norm_rows, "l2norm_rows"),
+      LETHE_OP(rowops, l2norm_rows_backward, "l2norm_rows"),
+      LETHE_OP(rowops, softmax_rows, "softmax_rows"),
+      LETHE_OP(rowops, softmax_rows_backward, "softmax_rows"),
+      LETHE_OP(rowops, mean_of, "mean_of"),
+      LETHE_OP(rowops, mean_of_backward, "mean_of"),
+      LETHE_OP(rowops, col_get, "col_get"),
+      LETHE_OP(rowops, col_add, "col_get"),
+      LETHE_OP(rowops, sqnorm_sum, "sqnorm_sum"),
+      LETHE_OP(rowops, sqnorm_sum_backward, "sqnorm_sum"),
+      LETHE_OP(rowops, sum, "sum"),
+      LETHE_OP(rowops, sum_backward, "sum"),
       // ---- gemm ----
+      LETHE_OP(gemm, gemm, "gemm"),
+      LETHE_OP(gemm, linear_forward, "linear"),
+      LETHE_OP(gemm, linear_backward, "linear"),
       // ---- spmm ----
+      LETHE_OP(spmm, spmm, "spmm"),
+      // The cuSPARSE variant shares the reference (and the finite-difference test) of spmm.
+      OpEntry{"spmm_cusparse", "spmm", reinterpret_cast<AnyFn>(&ref::spmm<float>),
+              reinterpret_cast<AnyFn>(&cuda::spmm_cusparse), "spmm"},
       // ---- gather ----
+      LETHE_OP(gather, gather_rows, "gather"),
+      LETHE_OP(gather, scatter_add_rows, "gather"),
       // ---- bpr ----
+      LETHE_OP(bpr, bpr_forward, "bpr"),
+      LETHE_OP(bpr, bpr_backward, "bpr"),
       // ---- infonce ----
+      LETHE_OP(infonce, infonce_forward, "infonce"),
+      LETHE_OP(infonce, infonce_backward, "infonce"),
       // ---- reduce ----
+      LETHE_OP(reduce, segmented_sqnorm, nullptr),
+      LETHE_OP(reduce, clip_global_norm, nullptr),
       // ---- optim ----
+      LETHE_OP(optim, adam_step, nullptr),
+      LETHE_OP(optim, sgd_step, nullptr),
+      LETHE_OP(optim, grad_combine, nullptr),
       // ---- topk ----
+      LETHE_OP(topk, topk_rows, nullptr),
       // ---- sampling ----
+      LETHE_OP_NT(sampling, sample_negatives, nullptr),
+      LETHE_OP(sampling, dropout_forward, "dropout"),
+      LETHE_OP(sampling, dropout_backward, "dropout"),
+      LETHE_OP(sampling, fill_uniform, nullptr),
   };
   return ops;
 }

@@ -1,8 +1,11 @@
 // kernels/spmm.h — sparse (CSR) × dense products, the graph-propagation workhorse.
 // Y (A.rows × d) = A · X (A.cols × d), or Y += A · X with accumulate. The backward of Y = A X is
 // dX += Aᵀ dY, computed with the same op on the explicitly stored transpose CSR: no atomics,
-// deterministic. Two GPU versions: a hand-written row-per-warp kernel (fixed summation order,
-// the default) and cuSPARSE SpMM (CSR_ALG2, deterministic) kept for comparison in the benchmark.
+// deterministic. Two GPU versions: a hand-written row-per-warp kernel (fixed summation order —
+// each row's sum in nnz order, the CPU reference's order — the default) and cuSPARSE SpMM
+// (CSR_ALG3, the CSR algorithm cuSPARSE documents as bit-wise deterministic; CSR_ALG1/ALG2 are
+// not) kept for comparison in the benchmark. Y must not alias X. Column indices are checked by
+// the CPU reference; on the GPU (device-resident CSR) valid indices are the caller's duty.
 #pragma once
 
 #include "kernels/common.h"

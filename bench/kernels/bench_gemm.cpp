@@ -1,0 +1,93 @@
+// bench/kernels/bench_gemm.cpp — gemm family at the shapes the pipeline runs: a 1024³ square
+// GEMM, MGCN's image projection F·W (7050×4096 · 4096×64) and its two backward products
+// (Fᵀ·dY, 4096×7050 · 7050×64; dY·Wᵀ, 7050×64 · 64×4096), and one evaluation tile of scores
+// (2048 users × 64) · (7050 items × 64)ᵀ. FLOPs (2mnk) and the minimum bytes moved
+// (A + B read, C written) are counters, so GFLOP/s reads directly off the "flops" column.
+#include "bench/kernels/bench_util.h"
+#include "kernels/gemm.h"
+
+namespace lethe::bench {
+namespace {
+
+struct Shape {
+  const char* name;
+  bool ta, tb;
+  int64_t m, n, k;
+};
+const Shape kShapes[] = {
+    {"square_1024", false, false, 1024, 1024, 1024},
+    {"mgcn_proj_FxW_7050x4096x64", false, false, 7050, 64, 4096},
+    {"mgcn_dW_FtxdY_4096x7050x64", true, false, 4096, 64, 7050},
+    {"mgcn_dF_dYxWt_7050x64x4096", false, true, 7050, 4096, 64},
+    {"eval_tile_UxIt_2048x7050x64", false, true, 2048, 7050, 64},
+};
+
+double gemm_flops(const Shape& s) { return 2.0 * double(s.m) * double(s.n) * double(s.k); }
+double gemm_bytes(const Shape& s) { return 4.0 * double(s.m * s.k + s.k * s.n + s.m * s.n); }
+
+// Stored operands: A is m×k (k×m with ta), B is k×n (n×k with tb); leading dims = stored cols.
+int64_t lda_of(const Shape& s) { return s.ta ? s.m : s.k; }
+int64_t ldb_of(const Shape& s) { return s.tb ? s.k : s.n; }
+
+void BM_cpu_gemm(benchmark::State& st, Shape s) {
+  const auto A = random_vec<float>(s.m * s.k, 1), B = random_vec<float>(s.k * s.n, 2);
+  std::vector<float> C(s.m * s.n);
+  for (auto _ : st) {
+    ref::gemm<float>(s.ta, s.tb, s.m, s.n, s.k, 1.f, A.data(), lda_of(s), B.data(), ldb_of(s), 0.f, C.data(), s.n);
+    benchmark::DoNotOptimize(C.data());
+  }
+  set_counters(st, gemm_bytes(s), gemm_flops(s));
+}
+
+void BM_cpu_linear_backward(benchmark::State& st) {
+  // MGCN projection backward as the engine calls it: dX and dW (accumulating) and db.
+  const int64_t N = 7050, in = 4096, out = 64;
+  const auto X = random_vec<float>(N * in, 1), W = random_vec<float>(in * out, 2), dY = random_vec<float>(N * out, 3);
+  std::vector<float> dX(N * in), dW(in * out), db(out);
+  for (auto _ : st) {
+    ref::linear_backward<float>(Mat<const float>(X.data(), N, in), Mat<const float>(W.data(), in, out),
+                                Mat<const float>(dY.data(), N, out), Mat<float>(dX.data(), N, in),
+                                Mat<float>(dW.data(), in, out), Vec<float>(db.data(), out));
+    benchmark::DoNotOptimize(dX.data());
+  }
+  set_counters(st, 4.0 * double(2 * N * in + 2 * in * out + N * out), 4.0 * double(N) * in * out);
+}
+
+struct Registrar {
+  Registrar() {
+    for (const Shape& s : kShapes) {
+      benchmark::RegisterBenchmark((std::string("cpu/gemm/") + s.name).c_str(),
+                                   [s](benchmark::State& st) { BM_cpu_gemm(st, s); })
+          ->UseRealTime()->Unit(benchmark::kMillisecond);
+    }
+    benchmark::RegisterBenchmark("cpu/linear_backward/mgcn_7050x4096x64", BM_cpu_linear_backward)
+        ->UseRealTime()->Unit(benchmark::kMillisecond);
+    if (!gpu_present()) return;
+    for (const Shape& s : kShapes) {
+      benchmark::RegisterBenchmark((std::string("cuda/gemm/") + s.name).c_str(), [s](benchmark::State& st) {
+        cuda::Context ctx;
+        DevMem A(random_vec<float>(s.m * s.k, 1)), B(random_vec<float>(s.k * s.n, 2)), C(s.m * s.n * sizeof(float));
+        run_cuda(st, ctx, [&](const GpuExec& g) {
+          cuda::gemm(s.ta, s.tb, s.m, s.n, s.k, 1.f, A.as<float>(), lda_of(s), B.as<float>(), ldb_of(s), 0.f,
+                     C.as<float>(), s.n, g);
+        });
+        set_counters(st, gemm_bytes(s), gemm_flops(s));
+      })->UseManualTime()->Unit(benchmark::kMicrosecond);
+    }
+    benchmark::RegisterBenchmark("cuda/linear_backward/mgcn_7050x4096x64", [](benchmark::State& st) {
+      const int64_t N = 7050, in = 4096, out = 64;
+      cuda::Context ctx;
+      DevMem X(random_vec<float>(N * in, 1)), W(random_vec<float>(in * out, 2)), dY(random_vec<float>(N * out, 3)),
+          dX(random_vec<float>(N * in, 4)), dW(random_vec<float>(in * out, 5)), db(random_vec<float>(out, 6));
+      run_cuda(st, ctx, [&](const GpuExec& g) {
+        cuda::linear_backward(Mat<const float>(X.as<float>(), N, in), Mat<const float>(W.as<float>(), in, out),
+                              Mat<const float>(dY.as<float>(), N, out), Mat<float>(dX.as<float>(), N, in),
+                              Mat<float>(dW.as<float>(), in, out), Vec<float>(db.as<float>(), out), g);
+      });
+      set_counters(st, 4.0 * double(2 * N * in + 2 * in * out + N * out), 4.0 * double(N) * in * out);
+    })->UseManualTime()->Unit(benchmark::kMicrosecond);
+  }
+} registrar;
+
+}  // namespace
+}  // namespace lethe::bench

@@ -1,0 +1,97 @@
+// bench/kernels/bench_optim.cpp — optim family on an MGCN-sized flat slab (30M floats:
+// embeddings, a wide image feature table, a 384-wide text table, projections and gates — 20
+// segments, each with a gradient scale as TRU's branch scaling sets them): Adam with and without
+// a layer-isolation mask. Memory-bound: the bytes counter is the traffic the op must move (read
+// p, g, m, v and write p, m, v = 28 B per updated element, +1 B of mask per element).
+#include <algorithm>
+#include <memory>
+#include <random>
+
+#include "bench/kernels/bench_util.h"
+#include "kernels/optim.h"
+
+namespace lethe::bench {
+namespace {
+
+constexpr int64_t kSlab = 30'000'000;
+
+// 20 parameter tensors of an MGCN on Baby-sized data (19,445 users, 7,050 items, d = 64); the
+// image feature table takes what is left of the 30M elements (about 3,600 of its 4,096 columns).
+std::vector<int64_t> mgcn_offsets() {
+  const int64_t U = 19445, I = 7050, d = 64;
+  const std::vector<int64_t> sizes = {U * d,  I * d, 4096 * d, d,     d * d, d, d * d, d, I * 384, 384 * d,
+                                      d,      d * d, d,        d * d, d,     d * d, d, d, 0 /*image table*/};
+  std::vector<int64_t> off = {0};
+  int64_t used = 0;
+  for (int64_t s : sizes) used += s;
+  for (int64_t s : sizes) off.push_back(off.back() + (s == 0 ? kSlab - used : s));
+  off.push_back(kSlab);  // 20th segment: empty, as an absent modality's tensors would be
+  return off;
+}
+
+// Selects whole 4096-element blocks with probability 1/2 (layer isolation masks whole tensors;
+// blocks keep the branch pattern realistic for the CPU).
+std::vector<uint8_t> block_mask(int64_t n, int64_t* selected) {
+  std::vector<uint8_t> m(static_cast<size_t>(n));
+  std::mt19937_64 rng(5);
+  *selected = 0;
+  for (int64_t b = 0; b < n; b += 4096) {
+    const uint8_t v = rng() & 1;
+    const int64_t e = std::min(n, b + 4096);
+    std::fill(m.begin() + b, m.begin() + e, v);
+    if (v) *selected += e - b;
+  }
+  return m;
+}
+
+void BM_cpu_adam(benchmark::State& st) {
+  const int64_t n = kSlab;
+  const bool masked = st.range(0) != 0;
+  auto p = random_vec<float>(n, 1), g = random_vec<float>(n, 2), m = random_vec<float>(n, 3, -0.1, 0.1),
+       v = random_vec<float>(n, 4, 0, 0.1);
+  int64_t selected = n;
+  const auto mask = block_mask(n, &selected);
+  const auto off = mgcn_offsets();
+  const std::vector<float> scale(off.size() - 1, 1.25f);
+  AdamHp hp;
+  for (auto _ : st) {
+    ++hp.step;
+    ref::adam_step<float>(p.data(), g.data(), m.data(), v.data(), n, hp, masked ? mask.data() : nullptr,
+                          SegScale{off.data(), scale.data(), static_cast<int64_t>(scale.size())});
+    benchmark::DoNotOptimize(p.data());
+  }
+  if (!masked) selected = n;
+  set_counters(st, 28.0 * selected + (masked ? 1.0 * n : 0.0), 16.0 * selected);
+}
+BENCHMARK(BM_cpu_adam)->Name("cpu/adam_step_30M")->ArgName("masked")->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+struct CudaRegistrar {
+  CudaRegistrar() {
+    if (!gpu_present()) return;
+    for (int masked = 0; masked < 2; ++masked) {
+      benchmark::RegisterBenchmark(("cuda/adam_step_30M/masked:" + std::to_string(masked)).c_str(),
+                                   [masked](benchmark::State& st) {
+        const int64_t n = kSlab;
+        cuda::Context ctx;
+        int64_t selected = n;
+        const auto mask_h = block_mask(n, &selected);
+        const auto off_h = mgcn_offsets();
+        const std::vector<float> scale_h(off_h.size() - 1, 1.25f);
+        DevMem p(random_vec<float>(n, 1)), g(random_vec<float>(n, 2)), m(random_vec<float>(n, 3, -0.1, 0.1)),
+            v(random_vec<float>(n, 4, 0, 0.1)), mask(mask_h), off(off_h), scale(scale_h);
+        AdamHp hp;
+        run_cuda(st, ctx, [&](const GpuExec& gx) {
+          ++hp.step;
+          cuda::adam_step(p.as<float>(), g.as<float>(), m.as<float>(), v.as<float>(), n, hp,
+                          masked ? mask.as<uint8_t>() : nullptr,
+                          SegScale{off.as<int64_t>(), scale.as<float>(), static_cast<int64_t>(scale_h.size())}, gx);
+        });
+        if (!masked) selected = n;
+        set_counters(st, 28.0 * selected + (masked ? 1.0 * n : 0.0), 16.0 * selected);
+      })->UseManualTime()->Unit(benchmark::kMicrosecond);
+    }
+  }
+} cuda_registrar;
+
+}  // namespace
+}  // namespace lethe::bench

@@ -1,0 +1,80 @@
+// bench/kernels/bench_reduce.cpp — reduce family: per-segment squared norms over an MGCN-sized
+// flat gradient slab (30M floats in 20 segments, as TRU's per-branch gradient norms need every
+// step) and global-norm clipping over the same slab. Memory-bound: bytes = 4 per element read
+// (clipping reads twice and writes once when it clips).
+#include <memory>
+
+#include "bench/kernels/bench_util.h"
+#include "kernels/reduce.h"
+
+namespace lethe::bench {
+namespace {
+
+constexpr int64_t kSlab = 30'000'000;
+
+// The same 20-tensor MGCN layout as bench_optim.cpp (19,445 users, 7,050 items, d = 64; the
+// image feature table takes what is left of the 30M elements; the 20th segment is empty).
+std::vector<int64_t> mgcn_offsets() {
+  const int64_t U = 19445, I = 7050, d = 64;
+  const std::vector<int64_t> sizes = {U * d,  I * d, 4096 * d, d,     d * d, d, d * d, d, I * 384, 384 * d,
+                                      d,      d * d, d,        d * d, d,     d * d, d, d, 0 /*image table*/};
+  std::vector<int64_t> off = {0};
+  int64_t used = 0;
+  for (int64_t s : sizes) used += s;
+  for (int64_t s : sizes) off.push_back(off.back() + (s == 0 ? kSlab - used : s));
+  off.push_back(kSlab);
+  return off;
+}
+
+void BM_cpu_segmented_sqnorm(benchmark::State& st) {
+  const int64_t n = kSlab;
+  const auto x = random_vec<float>(n, 1);
+  const auto off = mgcn_offsets();
+  std::vector<double> out(off.size() - 1);
+  for (auto _ : st) {
+    ref::segmented_sqnorm<float>(x.data(), off.data(), static_cast<int64_t>(out.size()), out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_counters(st, 4.0 * n, 2.0 * n);
+}
+BENCHMARK(BM_cpu_segmented_sqnorm)->Name("cpu/segmented_sqnorm_30M_20seg")->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_cpu_clip_global_norm(benchmark::State& st) {
+  const int64_t n = kSlab;
+  auto x = random_vec<float>(n, 1);
+  double norm = 0;
+  for (auto _ : st) {
+    // max_norm above the norm: the measured cost is the norm itself (the common case).
+    ref::clip_global_norm<float>(x.data(), n, 1e30, &norm);
+    benchmark::DoNotOptimize(norm);
+  }
+  set_counters(st, 4.0 * n, 2.0 * n);
+}
+BENCHMARK(BM_cpu_clip_global_norm)->Name("cpu/clip_global_norm_30M")->UseRealTime()->Unit(benchmark::kMillisecond);
+
+struct CudaRegistrar {
+  CudaRegistrar() {
+    if (!gpu_present()) return;
+    benchmark::RegisterBenchmark("cuda/segmented_sqnorm_30M_20seg", [](benchmark::State& st) {
+      const int64_t n = kSlab;
+      cuda::Context ctx;
+      const auto off_h = mgcn_offsets();
+      DevMem x(random_vec<float>(n, 1)), off(off_h), out((off_h.size() - 1) * sizeof(double));
+      run_cuda(st, ctx, [&](const GpuExec& gx) {
+        cuda::segmented_sqnorm(x.as<float>(), off.as<int64_t>(), static_cast<int64_t>(off_h.size() - 1),
+                               out.as<double>(), gx);
+      });
+      set_counters(st, 4.0 * n, 2.0 * n);
+    })->UseManualTime()->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("cuda/clip_global_norm_30M", [](benchmark::State& st) {
+      const int64_t n = kSlab;
+      cuda::Context ctx;
+      DevMem x(random_vec<float>(n, 1)), norm(sizeof(double));
+      run_cuda(st, ctx, [&](const GpuExec& gx) { cuda::clip_global_norm(x.as<float>(), n, 1e30, norm.as<double>(), gx); });
+      set_counters(st, 4.0 * n, 2.0 * n);
+    })->UseManualTime()->Unit(benchmark::kMicrosecond);
+  }
+} cuda_registrar;
+
+}  // namespace
+}  // namespace lethe::bench

@@ -1,0 +1,138 @@
+// kernels/gemm.cu — CUDA versions of kernels/gemm.h on cuBLAS.
+//
+// Row-major ↔ column-major: a row-major matrix with leading dimension ld is, read column-major,
+// its transpose with the same ld. So row-major C = op(A)·op(B) is column-major
+// Cᵀ = op(B)ᵀ·op(A)ᵀ, i.e. cublasSgemm with the operands swapped (B first), the sizes swapped
+// (n, m, k) and each operand's own transpose flag unchanged.
+//
+// Determinism: the handles are created with CUBLAS_DEFAULT_MATH (plain FP32, no TF32) and
+// CUBLAS_ATOMICS_NOT_ALLOWED (kernels/runtime_cuda.cpp), so cuBLAS results are bit-identical run
+// to run on one GPU model. The bias gradient is a column sum with a fixed combination order (no
+// atomics); dX and dW accumulate through GEMMs with β = 1.
+// Degenerate sizes never reach cuBLAS: m = 0 or n = 0 is a no-op, k = 0 or α = 0 is C ← β·C
+// (β = 0 writes zeros without reading C), as in the CPU reference.
+#include <climits>
+
+#include "kernels/cuda_util.cuh"
+#include "kernels/gemm.h"
+
+namespace lethe::cuda {
+
+namespace {
+
+void check_gemm_args(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void* A, int64_t lda, const void* B,
+                     int64_t ldb, const void* C, int64_t ldc) {
+  LETHE_CHECK(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                                              " k=" + std::to_string(k));
+  const int64_t a_cols = ta ? m : k, b_cols = tb ? k : n;
+  LETHE_CHECK(lda >= a_cols, "gemm: lda=" + std::to_string(lda) + " is smaller than the stored A's " +
+                                 std::to_string(a_cols) + " columns" + (ta ? " (A is k×m with trans_a)" : ""));
+  LETHE_CHECK(ldb >= b_cols, "gemm: ldb=" + std::to_string(ldb) + " is smaller than the stored B's " +
+                                 std::to_string(b_cols) + " columns" + (tb ? " (B is n×k with trans_b)" : ""));
+  LETHE_CHECK(ldc >= n, "gemm: ldc=" + std::to_string(ldc) + " is smaller than n=" + std::to_string(n));
+  if (m > 0 && n > 0) LETHE_CHECK(C != nullptr, "gemm: C is null");
+  if (m > 0 && n > 0 && k > 0) LETHE_CHECK(A != nullptr && B != nullptr, "gemm: A or B is null");
+}
+
+// C (m×n, ldc) ← β·C, β = 0 writes zeros without reading C.
+__global__ void scale_c_kernel(int64_t m, int64_t n, float beta, float* C, int64_t ldc) {
+  const int64_t total = m * n;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    float* c = C + (i / n) * ldc + (i % n);
+    *c = beta == 0.f ? 0.f : beta * *c;
+  }
+}
+
+// Y[r, :] = b for every row (Y: rows×cols, contiguous).
+__global__ void broadcast_rows_kernel(const float* __restrict__ b, int64_t rows, int64_t cols, float* __restrict__ Y) {
+  const int64_t total = rows * cols;
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    Y[i] = b[i % cols];
+}
+
+// db[c] += Σ_r dY[r, c] in double. Block (32, kColsumRows): threadIdx.x picks a column of the
+// block's 32-column tile, threadIdx.y a row phase; thread (x, y) sums rows y, y+16, y+32, ... in
+// order, then thread (x, 0) adds the 16 phase sums in phase order. Fixed order, no atomics.
+constexpr int kColsumRows = 16;
+__global__ void colsum_acc_kernel(const float* __restrict__ dY, int64_t rows, int64_t cols, float* __restrict__ db) {
+  __shared__ double part[kColsumRows][33];
+  const int tx = threadIdx.x, ty = threadIdx.y;
+  const int64_t c = blockIdx.x * 32LL + tx;
+  double acc = 0.0;
+  if (c < cols)
+    for (int64_t r = ty; r < rows; r += kColsumRows) acc += static_cast<double>(dY[r * cols + c]);
+  part[ty][tx] = acc;
+  __syncthreads();
+  if (ty == 0 && c < cols) {
+    double s = 0.0;
+    for (int i = 0; i < kColsumRows; ++i) s += part[i][tx];
+    db[c] += static_cast<float>(s);
+  }
+}
+
+void check_vec_len(int64_t got, int64_t want, const char* what) {
+  if (got != want)
+    LETHE_FAIL(std::string(what) + " has length " + std::to_string(got) + ", expected " + std::to_string(want));
+}
+
+}  // namespace
+
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const GpuExec& g) {
+  check_gemm_args(trans_a, trans_b, m, n, k, A, lda, B, ldb, C, ldc);
+  if (m == 0 || n == 0) return;
+  if (k == 0 || alpha == 0.f) {
+    scale_c_kernel<<<grid_for(m * n, kBlock), kBlock, 0, g.stream>>>(m, n, beta, C, ldc);
+    LETHE_LAUNCH_CHECK("gemm (scale C)", g.stream);
+    return;
+  }
+  LETHE_CHECK(g.blas != nullptr, "gemm: GpuExec.blas (a cuBLAS handle) is required");
+  for (int64_t v : {m, n, k, lda, ldb, ldc})
+    LETHE_CHECK(v <= INT_MAX, "gemm: size or leading dimension " + std::to_string(v) + " exceeds cuBLAS's int range");
+  LETHE_CUBLAS_CHECK(cublasSetStream(g.blas, g.stream));
+  // Column-major view: Cᵀ (n×m, ldc) = op(B)ᵀ (n×k) · op(A)ᵀ (k×m). The stored row-major B read
+  // column-major is Bᵀ, so op(B)ᵀ is "no transpose" of it exactly when trans_b is false.
+  LETHE_CUBLAS_CHECK(cublasSgemm(g.blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                 static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), &alpha, B,
+                                 static_cast<int>(ldb), A, static_cast<int>(lda), &beta, C, static_cast<int>(ldc)));
+}
+
+void linear_forward(Mat<const float> X, Mat<const float> W, Vec<const float> b, Mat<float> Y, const GpuExec& g) {
+  LETHE_CHECK(X.cols == W.rows, "linear_forward: X " + shape_str(X.rows, X.cols) + " · W " + shape_str(W.rows, W.cols) +
+                                    ": inner sizes differ");
+  LETHE_CHECK(Y.rows == X.rows && Y.cols == W.cols, "linear_forward: Y is " + shape_str(Y.rows, Y.cols) +
+                                                        ", expected " + shape_str(X.rows, W.cols));
+  const bool bias = !b.empty();
+  if (bias) check_vec_len(b.n, W.cols, "linear_forward: b");
+  if (Y.size() == 0) return;
+  // Y = b broadcast, then Y = X·W + 1·Y (the bias is the GEMM's β term, as on the CPU).
+  if (bias) {
+    broadcast_rows_kernel<<<grid_for(Y.size(), kBlock), kBlock, 0, g.stream>>>(b.data, Y.rows, Y.cols, Y.data);
+    LETHE_LAUNCH_CHECK("linear_forward (bias)", g.stream);
+  }
+  gemm(false, false, X.rows, W.cols, X.cols, 1.f, X.data, X.cols, W.data, W.cols, bias ? 1.f : 0.f, Y.data, Y.cols, g);
+}
+
+void linear_backward(Mat<const float> X, Mat<const float> W, Mat<const float> dY, Mat<float> dX, Mat<float> dW,
+                     Vec<float> db, const GpuExec& g) {
+  LETHE_CHECK(X.cols == W.rows, "linear_backward: X " + shape_str(X.rows, X.cols) + " · W " + shape_str(W.rows, W.cols) +
+                                    ": inner sizes differ");
+  LETHE_CHECK(dY.rows == X.rows && dY.cols == W.cols, "linear_backward: dY is " + shape_str(dY.rows, dY.cols) +
+                                                          ", expected " + shape_str(X.rows, W.cols));
+  if (!dX.empty()) check_same_shape(dX, X, "linear_backward: dX vs X");
+  if (!dW.empty()) check_same_shape(dW, W, "linear_backward: dW vs W");
+  if (!db.empty()) check_vec_len(db.n, W.cols, "linear_backward: db");
+  const int64_t N = X.rows, in = X.cols, out = W.cols;
+  if (!dX.empty()) gemm(false, true, N, in, out, 1.f, dY.data, out, W.data, out, 1.f, dX.data, in, g);
+  if (!dW.empty()) gemm(true, false, in, out, N, 1.f, X.data, in, dY.data, out, 1.f, dW.data, out, g);
+  if (!db.empty() && N > 0 && out > 0) {
+    const dim3 block(32, kColsumRows);
+    const dim3 grid(static_cast<unsigned>((out + 31) / 32));
+    colsum_acc_kernel<<<grid, block, 0, g.stream>>>(dY.data, N, out, db.data);
+    LETHE_LAUNCH_CHECK("linear_backward (bias gradient)", g.stream);
+  }
+}
+
+}  // namespace lethe::cuda

@@ -1,0 +1,13 @@
+// kernels/optim_stub.cpp — cuda:: entry points of optim.h in a build without CUDA.
+#include "kernels/optim.h"
+#include "kernels/stub_util.h"
+
+namespace lethe::cuda {
+void adam_step(float*, const float*, float*, float*, int64_t, const AdamHp&, const uint8_t*, SegScale, const GpuExec&) {
+  no_cuda("adam_step");
+}
+void sgd_step(float*, const float*, int64_t, double, const uint8_t*, SegScale, const GpuExec&) { no_cuda("sgd_step"); }
+void grad_combine(float*, const float*, const float*, int64_t, const uint8_t*, SegScale, const GpuExec&) {
+  no_cuda("grad_combine");
+}
+}  // namespace lethe::cuda
