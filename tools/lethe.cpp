@@ -13,6 +13,8 @@ namespace {
 
 const Command kCommands[] = {
     {"info", "build and device information", cmd_info},
+    {"synth", "generate a synthetic data set, or synthetic features for a graph", cmd_synth},
+    {"forget", "make (or check) a deletion request: user / item / interaction", cmd_forget},
 };
 
 void usage(FILE* out) {
