@@ -1,7 +1,10 @@
 // kernels/registry.cpp — see registry.h. Each family adds its ops in its own section.
 #include "kernels/registry.h"
 
+#include "kernels/attention.h"
+#include "kernels/batchnorm.h"
 #include "kernels/bpr.h"
+#include "kernels/edgedrop.h"
 #include "kernels/elementwise.h"
 #include "kernels/gather.h"
 #include "kernels/gemm.h"
@@ -12,6 +15,7 @@
 #include "kernels/sampling.h"
 #include "kernels/spmm.h"
 #include "kernels/topk.h"
+#include "kernels/tur.h"
 
 namespace lethe {
 
@@ -88,6 +92,16 @@ const std::vector<OpEntry>& op_registry() {
       LETHE_OP(sampling, dropout_forward, "dropout"),
       LETHE_OP(sampling, dropout_backward, "dropout"),
       LETHE_OP(sampling, fill_uniform, nullptr),
+      // ---- miggt ----
+      LETHE_OP(batchnorm, batchnorm_forward_train, "batchnorm"),
+      LETHE_OP(batchnorm, batchnorm_forward_eval, "batchnorm"),
+      LETHE_OP(batchnorm, batchnorm_backward, "batchnorm"),
+      LETHE_OP(attention, block_attention_forward, "block_attention"),
+      LETHE_OP(attention, block_attention_backward, "block_attention"),
+      LETHE_OP_NT(attention, attn_sample_indices, nullptr),
+      LETHE_OP(tur, tur_forward, "tur"),
+      LETHE_OP(tur, tur_backward, "tur"),
+      LETHE_OP(edgedrop, edge_dropout, nullptr),
   };
   return ops;
 }

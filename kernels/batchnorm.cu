@@ -1,0 +1,223 @@
+// kernels/batchnorm.cu — CUDA versions of kernels/batchnorm.h.
+// Column reductions are deterministic two-pass sums (see the header): colsum_partials_kernel
+// gives every (32-column tile, row chunk) pair one 32×8 block — threadIdx.x walks the columns
+// (coalesced loads along a row), threadIdx.y the 8 row lanes, each lane summing its rows in
+// increasing order in double; lane sums are combined in lane order through shared memory and
+// written as the chunk's partial. A per-column map then adds the partials in chunk order. The
+// chunk count depends on N only, so the order is the same on every device and every run.
+// Elementwise passes are grid-stride maps.
+#include "kernels/batchnorm.h"
+#include "kernels/cuda_util.cuh"
+
+namespace lethe::cuda {
+
+namespace {
+
+constexpr int kTile = 32;   // columns per block
+constexpr int kLanes = 8;   // row lanes per block
+constexpr int64_t kMaxChunks = 64;
+
+int64_t bn_chunks(int64_t N) {
+  int64_t c = (N + 255) / 256;
+  if (c < 1) c = 1;
+  if (c > kMaxChunks) c = kMaxChunks;
+  return c;
+}
+
+// partials[chunk·C + c] = Σ_{r in chunk} f(r, c)   (two sums at once, double)
+template <class F>
+__global__ void colsum_partials_kernel(int64_t N, int64_t C, int64_t rows_per_chunk, F f, double2* partials) {
+  __shared__ double2 sh[kLanes][kTile];
+  const int tx = threadIdx.x, ty = threadIdx.y;
+  const int64_t c = blockIdx.x * static_cast<int64_t>(kTile) + tx;
+  const int64_t chunk = blockIdx.y;
+  const int64_t r0 = chunk * rows_per_chunk;
+  const int64_t r1 = r0 + rows_per_chunk < N ? r0 + rows_per_chunk : N;
+  double a = 0.0, b = 0.0;
+  if (c < C)
+    for (int64_t r = r0 + ty; r < r1; r += kLanes) {
+      const double2 t = f(r, c);
+      a += t.x;
+      b += t.y;
+    }
+  sh[ty][tx] = make_double2(a, b);
+  __syncthreads();
+  if (ty == 0 && c < C) {
+    double2 s = sh[0][tx];
+    for (int l = 1; l < kLanes; ++l) {
+      s.x += sh[l][tx].x;
+      s.y += sh[l][tx].y;
+    }
+    partials[chunk * C + c] = s;
+  }
+}
+
+// Column sums of f over N rows into `sums` (C double2, device scratch), fixed order.
+template <class F>
+void column_sums(const char* op, int64_t N, int64_t C, F f, double2* partials, double2* sums, const GpuExec& g) {
+  const int64_t nch = bn_chunks(N);
+  const int64_t rpc = (N + nch - 1) / nch;
+  const dim3 block(kTile, kLanes);
+  const dim3 grid(static_cast<unsigned>((C + kTile - 1) / kTile), static_cast<unsigned>(nch));
+  colsum_partials_kernel<<<grid, block, 0, g.stream>>>(N, C, rpc, f, partials);
+  LETHE_LAUNCH_CHECK(op, g.stream);
+  launch_map(op, C, g, [=] __device__(int64_t c) {
+    double2 s = make_double2(0.0, 0.0);
+    for (int64_t k = 0; k < nch; ++k) {
+      s.x += partials[k * C + c].x;
+      s.y += partials[k * C + c].y;
+    }
+    sums[c] = s;
+  });
+}
+
+void check_common(Mat<const float> X, Vec<const float> gamma, const char* op) {
+  LETHE_CHECK(X.rows >= 0 && X.cols >= 0, std::string(op) + ": negative shape");
+  bn_detail::check_vec(gamma, X, op, "gamma");
+}
+
+}  // namespace
+
+void batchnorm_forward_train(Mat<const float> X, Vec<const float> gamma, Vec<const float> beta, float eps,
+                             float momentum, Mat<float> Y, Vec<float> mean, Vec<float> invstd,
+                             Vec<float> running_mean, Vec<float> running_var, const GpuExec& g) {
+  const char* op = "batchnorm_forward_train";
+  check_common(X, gamma, op);
+  bn_detail::check_vec(beta, X, op, "beta");
+  bn_detail::check_vec(mean, X, op, "mean");
+  bn_detail::check_vec(invstd, X, op, "invstd");
+  check_same_shape(X, Y, op);
+  LETHE_CHECK(running_mean.empty() == running_var.empty(), "batchnorm_forward_train: give both running statistics or neither");
+  if (!running_mean.empty()) {
+    bn_detail::check_vec(running_mean, X, op, "running_mean");
+    bn_detail::check_vec(running_var, X, op, "running_var");
+  }
+  LETHE_CHECK(eps > 0.f, "batchnorm_forward_train: eps must be > 0");
+  LETHE_CHECK(momentum >= 0.f && momentum <= 1.f, "batchnorm_forward_train: momentum must lie in [0, 1]");
+  const int64_t N = X.rows, C = X.cols;
+  if (C == 0) return;
+  LETHE_CHECK(N >= 2, "batchnorm_forward_train: training mode needs at least 2 rows per channel (got " +
+                          std::to_string(N) + "); use evaluation mode for a single row");
+  LETHE_CHECK(g.scratch != nullptr, "batchnorm_forward_train: GpuExec.scratch is required");
+  double2* partials = g.scratch->alloc_n<double2>(bn_chunks(N) * C);
+  double2* sums = g.scratch->alloc_n<double2>(C);
+  double* dmean = g.scratch->alloc_n<double>(C);
+  const float* x = X.data;
+  column_sums(op, N, C, [=] __device__(int64_t r, int64_t c) { return make_double2(static_cast<double>(x[r * C + c]), 0.0); },
+              partials, sums, g);
+  const double dN = static_cast<double>(N);
+  launch_map(op, C, g, [=] __device__(int64_t c) { dmean[c] = sums[c].x / dN; });
+  column_sums(op, N, C, [=] __device__(int64_t r, int64_t c) {
+    const double d = static_cast<double>(x[r * C + c]) - dmean[c];
+    return make_double2(d * d, 0.0);
+  }, partials, sums, g);
+  float *mp = mean.data, *ip = invstd.data;
+  float *rm = running_mean.empty() ? nullptr : running_mean.data, *rv = running_mean.empty() ? nullptr : running_var.data;
+  const double m = static_cast<double>(momentum), unbias = dN / (dN - 1.0), deps = static_cast<double>(eps);
+  launch_map(op, C, g, [=] __device__(int64_t c) {
+    const double var = sums[c].x / dN;
+    mp[c] = static_cast<float>(dmean[c]);
+    ip[c] = static_cast<float>(1.0 / sqrt(var + deps));
+    if (rm) {
+      rm[c] = static_cast<float>((1.0 - m) * static_cast<double>(rm[c]) + m * dmean[c]);
+      rv[c] = static_cast<float>((1.0 - m) * static_cast<double>(rv[c]) + m * var * unbias);
+    }
+  });
+  const float *gp = gamma.data, *bp = beta.data;
+  float* y = Y.data;
+  launch_map(op, N * C, g, [=] __device__(int64_t i) {
+    const int64_t c = i % C;
+    const float xh = (x[i] - mp[c]) * ip[c];
+    y[i] = xh * gp[c] + bp[c];
+  });
+}
+
+void batchnorm_forward_eval(Mat<const float> X, Vec<const float> gamma, Vec<const float> beta,
+                            Vec<const float> running_mean, Vec<const float> running_var, float eps, Mat<float> Y,
+                            Vec<float> mean, Vec<float> invstd, const GpuExec& g) {
+  const char* op = "batchnorm_forward_eval";
+  check_common(X, gamma, op);
+  bn_detail::check_vec(beta, X, op, "beta");
+  bn_detail::check_vec(running_mean, X, op, "running_mean");
+  bn_detail::check_vec(running_var, X, op, "running_var");
+  bn_detail::check_vec(mean, X, op, "mean");
+  bn_detail::check_vec(invstd, X, op, "invstd");
+  check_same_shape(X, Y, op);
+  LETHE_CHECK(eps > 0.f, "batchnorm_forward_eval: eps must be > 0");
+  const int64_t N = X.rows, C = X.cols;
+  if (C == 0) return;
+  // (A negative running variance, which the reference reports, gives NaN here: device data is
+  // not inspected on the host.)
+  const float *rm = running_mean.data, *rv = running_var.data;
+  float *mp = mean.data, *ip = invstd.data;
+  const double deps = static_cast<double>(eps);
+  launch_map(op, C, g, [=] __device__(int64_t c) {
+    mp[c] = rm[c];
+    ip[c] = static_cast<float>(1.0 / sqrt(static_cast<double>(rv[c]) + deps));
+  });
+  const float *x = X.data, *gp = gamma.data, *bp = beta.data;
+  float* y = Y.data;
+  launch_map(op, N * C, g, [=] __device__(int64_t i) {
+    const int64_t c = i % C;
+    const float xh = (x[i] - mp[c]) * ip[c];
+    y[i] = xh * gp[c] + bp[c];
+  });
+}
+
+void batchnorm_backward(Mat<const float> X, Vec<const float> gamma, Vec<const float> mean, Vec<const float> invstd,
+                        Mat<const float> dY, bool batch_stats, Mat<float> dX, Vec<float> dgamma, Vec<float> dbeta,
+                        const GpuExec& g) {
+  const char* op = "batchnorm_backward";
+  check_common(X, gamma, op);
+  bn_detail::check_vec(mean, X, op, "mean");
+  bn_detail::check_vec(invstd, X, op, "invstd");
+  check_same_shape(X, dY, op);
+  if (!dX.empty()) check_same_shape(X, dX, op);
+  if (!dgamma.empty()) bn_detail::check_vec(dgamma, X, op, "dgamma");
+  if (!dbeta.empty()) bn_detail::check_vec(dbeta, X, op, "dbeta");
+  const int64_t N = X.rows, C = X.cols;
+  if (N == 0 || C == 0) return;
+  const bool need_sums = !dgamma.empty() || !dbeta.empty() || (batch_stats && !dX.empty());
+  if (!need_sums && dX.empty()) return;
+  const float *x = X.data, *dy = dY.data, *gp = gamma.data, *mp = mean.data, *ip = invstd.data;
+  float* a = nullptr;  // (1/N) Σ dY   per column (training-mode dX only)
+  float* b = nullptr;  // (1/N) Σ dY·x̂
+  if (need_sums) {
+    LETHE_CHECK(g.scratch != nullptr, "batchnorm_backward: GpuExec.scratch is required");
+    double2* partials = g.scratch->alloc_n<double2>(bn_chunks(N) * C);
+    double2* sums = g.scratch->alloc_n<double2>(C);
+    a = g.scratch->alloc_n<float>(C);
+    b = g.scratch->alloc_n<float>(C);
+    column_sums(op, N, C, [=] __device__(int64_t r, int64_t c) {
+      const int64_t i = r * C + c;
+      const float xh = (x[i] - mp[c]) * ip[c];
+      const double d = static_cast<double>(dy[i]);
+      return make_double2(d, d * static_cast<double>(xh));
+    }, partials, sums, g);
+    float* dg = dgamma.empty() ? nullptr : dgamma.data;
+    float* db = dbeta.empty() ? nullptr : dbeta.data;
+    const double dN = static_cast<double>(N);
+    launch_map(op, C, g, [=] __device__(int64_t c) {
+      if (db) db[c] += static_cast<float>(sums[c].x);
+      if (dg) dg[c] += static_cast<float>(sums[c].y);
+      a[c] = static_cast<float>(sums[c].x / dN);
+      b[c] = static_cast<float>(sums[c].y / dN);
+    });
+  }
+  if (dX.empty()) return;
+  float* dx = dX.data;
+  if (batch_stats) {
+    launch_map(op, N * C, g, [=] __device__(int64_t i) {
+      const int64_t c = i % C;
+      const float xh = (x[i] - mp[c]) * ip[c];
+      dx[i] += (gp[c] * ip[c]) * (dy[i] - a[c] - xh * b[c]);
+    });
+  } else {
+    launch_map(op, N * C, g, [=] __device__(int64_t i) {
+      const int64_t c = i % C;
+      dx[i] += (gp[c] * ip[c]) * dy[i];
+    });
+  }
+}
+
+}  // namespace lethe::cuda
