@@ -1,8 +1,26 @@
-// kernels/arena.cpp — DeviceArena and Context (see runtime.h). Plain C++ over the runtime
+// kernels/arena.cpp — Arena and Context (see runtime.h). Plain C++ over the runtime
 // wrappers, so it compiles in every build; without CUDA nothing can construct one usefully.
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 
 #include "kernels/runtime.h"
+
+namespace lethe::memstat {
+namespace {
+std::atomic<int64_t> g_live{0}, g_peak{0};
+}
+void on_alloc(size_t bytes) {
+  const int64_t now = g_live.fetch_add(static_cast<int64_t>(bytes)) + static_cast<int64_t>(bytes);
+  int64_t p = g_peak.load();
+  while (now > p && !g_peak.compare_exchange_weak(p, now)) {
+  }
+}
+void on_free(size_t bytes) { g_live.fetch_sub(static_cast<int64_t>(bytes)); }
+int64_t live() { return g_live.load(); }
+int64_t peak() { return g_peak.load(); }
+void reset_peak() { g_peak.store(g_live.load()); }
+}  // namespace lethe::memstat
 
 namespace lethe::cuda {
 
@@ -11,23 +29,41 @@ constexpr size_t kAlign = 256;
 size_t round_up(size_t b) { return (b + kAlign - 1) / kAlign * kAlign; }
 }  // namespace
 
-DeviceArena::DeviceArena(size_t initial_bytes) {
+Arena::Arena(bool on_device, size_t initial_bytes) : on_device_(on_device) {
   if (initial_bytes) {
-    blocks_.push_back({static_cast<char*>(device_malloc(round_up(initial_bytes))), round_up(initial_bytes)});
+    blocks_.push_back({raw_alloc(round_up(initial_bytes)), round_up(initial_bytes)});
     capacity_ = blocks_.back().size;
     ++mallocs_;
   }
 }
 
-DeviceArena::~DeviceArena() {
-  for (auto& b : blocks_) device_free(b.p);
+Arena::~Arena() {
+  for (auto& b : blocks_) raw_free(b.p, b.size);
 }
 
-void* DeviceArena::alloc(size_t bytes) {
+char* Arena::raw_alloc(size_t bytes) {
+  void* p = nullptr;
+  if (on_device_) {
+    p = device_malloc(bytes);
+  } else {
+    p = std::aligned_alloc(kAlign, round_up(bytes));
+    if (!p) LETHE_FAIL("host arena: out of memory allocating " + std::to_string(bytes) + " bytes");
+  }
+  memstat::on_alloc(bytes);
+  return static_cast<char*>(p);
+}
+
+void Arena::raw_free(char* p, size_t bytes) noexcept {
+  if (on_device_) device_free(p);
+  else std::free(p);
+  memstat::on_free(bytes);
+}
+
+void* Arena::alloc(size_t bytes) {
   bytes = round_up(std::max<size_t>(bytes, 1));
   if (blocks_.empty() || used_in_last_ + bytes > blocks_.back().size) {
     const size_t size = std::max(bytes, std::max<size_t>(capacity_, size_t(1) << 20));
-    blocks_.push_back({static_cast<char*>(device_malloc(size)), size});
+    blocks_.push_back({raw_alloc(size), size});
     capacity_ += size;
     ++mallocs_;
     used_in_last_ = 0;
@@ -39,12 +75,12 @@ void* DeviceArena::alloc(size_t bytes) {
   return p;
 }
 
-void DeviceArena::reset() {
+void Arena::reset() {
   if (blocks_.size() > 1) {
-    for (auto& b : blocks_) device_free(b.p);
+    for (auto& b : blocks_) raw_free(b.p, b.size);
     blocks_.clear();
     const size_t size = round_up(high_water_);
-    blocks_.push_back({static_cast<char*>(device_malloc(size)), size});
+    blocks_.push_back({raw_alloc(size), size});
     capacity_ = size;
     ++mallocs_;
   }

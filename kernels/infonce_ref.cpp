@@ -1,17 +1,17 @@
 // kernels/infonce_ref.cpp — CPU reference for kernels/infonce.h (the spec): InfoNCE with
 // in-batch negatives, cosine similarity (rows normalised with eps 1e-12, as
 // torch.nn.functional.normalize) and temperature τ.
-// Numerics: every dot product is accumulated in double; each row of S is max-shifted before exp
-// and its denominator summed in double. The per-row loss term is computed in log space,
+// Numerics: S and the backward products use the CPU GEMM (float accumulation for f32, double
+// for f64); each row of S is max-shifted before exp and its denominator summed in double. The per-row loss term is computed in log space,
 // −log P_bb = (max_b + log Σ_j exp(S_bj − max_b)) − S_bb, never as −log of the rounded P_bb, so it
 // stays finite even when P_bb underflows. The mean over rows is a det_sum (fixed order).
-// Backward: dS = (P − I)·dloss/B is formed on the fly (not stored), dX̂ = dS Ŷ/τ and
-// dŶ = dSᵀ X̂/τ in double, then l2norm_rows_backward accumulates into dX, dY. The saved tensors
+// Backward: dS = (P − I)·dloss/B is materialised, dX̂ = dS Ŷ/τ and dŶ = dSᵀ X̂/τ by GEMM, then l2norm_rows_backward accumulates into dX, dY. The saved tensors
 // are only read, so backward may be replayed.
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "kernels/gemm.h"
 #include "kernels/infonce.h"
 #include "kernels/ref_util.h"
 #include "kernels/rowops.h"
@@ -46,30 +46,23 @@ void infonce_forward(Mat<const T> X, Mat<const T> Y, T tau, Mat<T> Xn, Mat<T> Yn
   l2norm_rows<T>(Y, eps, Yn, ny);
 
   std::vector<double> term(static_cast<size_t>(B));
-  const double inv_tau = 1.0 / static_cast<double>(tau);
-  // Ŷᵀ in double (d×B), so that row i of S accumulates over k in order with the inner loop
-  // running over j (vectorisable, no reduction): each S_ij is still Σ_k x̂_ik ŷ_jk summed in
-  // ascending k in double, exactly the plain dot product.
-  std::vector<double> YnT(static_cast<size_t>(d * B));
-  for (int64_t j = 0; j < B; ++j)
-    for (int64_t k = 0; k < d; ++k) YnT[static_cast<size_t>(k * B + j)] = static_cast<double>(Yn.at(j, k));
-#pragma omp parallel for schedule(static) if (B * B * d > kOmpMin)
+  // S = X̂ Ŷᵀ / τ with the project's CPU GEMM (cache-blocked, deterministic for any thread
+  // count), written into P; then each row is max-shifted, exponentiated and normalised.
+  gemm<T>(false, true, B, B, d, static_cast<T>(1.0 / static_cast<double>(tau)), Xn.data, d, Yn.data, d, T(0), P.data, B);
+#pragma omp parallel for schedule(static) if (B * B > kOmpMin)
   for (int64_t i = 0; i < B; ++i) {
     T* row = P.row(i);
-    const T* xi = Xn.row(i);
-    std::vector<double> acc(static_cast<size_t>(B), 0.0);
-    for (int64_t k = 0; k < d; ++k) {
-      const double xk = static_cast<double>(xi[k]);
-      const double* yk = YnT.data() + k * B;
-      for (int64_t j = 0; j < B; ++j) acc[static_cast<size_t>(j)] += xk * yk[j];
-    }
-    for (int64_t j = 0; j < B; ++j) row[j] = static_cast<T>(acc[static_cast<size_t>(j)] * inv_tau);
     T mx = row[0];
     for (int64_t j = 1; j < B; ++j) mx = std::max(mx, row[j]);
+    const T sii = row[i];
     double s = 0.0;
-    for (int64_t j = 0; j < B; ++j) s += static_cast<double>(std::exp(row[j] - mx));
-    term[static_cast<size_t>(i)] = static_cast<double>(mx) + std::log(s) - static_cast<double>(row[i]);
-    for (int64_t j = 0; j < B; ++j) row[j] = static_cast<T>(static_cast<double>(std::exp(row[j] - mx)) / s);
+    for (int64_t j = 0; j < B; ++j) {
+      row[j] = std::exp(row[j] - mx);
+      s += static_cast<double>(row[j]);
+    }
+    term[static_cast<size_t>(i)] = static_cast<double>(mx) + std::log(s) - static_cast<double>(sii);
+    const T inv_s = static_cast<T>(1.0 / s);
+    for (int64_t j = 0; j < B; ++j) row[j] *= inv_s;
   }
   *loss = static_cast<T>(det_sum(B, [&](int64_t i) { return term[static_cast<size_t>(i)]; }) / static_cast<double>(B));
 }
@@ -87,48 +80,21 @@ void infonce_backward(Mat<const T> Xn, Mat<const T> Yn, Vec<const T> nx, Vec<con
   if (dX.empty() && dY.empty()) return;
 
   const T G = *dloss / static_cast<T>(B);
-  const double inv_tau = 1.0 / static_cast<double>(tau);
+  const T inv_tau = static_cast<T>(1.0 / static_cast<double>(tau));
   const T eps = static_cast<T>(kInfoNceEps);
-  // dS_ij = (P_ij − δ_ij)·G, recomputed where needed.
-  auto dS = [&](int64_t i, int64_t j) { return (P.at(i, j) - (i == j ? T(1) : T(0))) * G; };
-  const bool big = B * B * d > kOmpMin;
-
-  if (!dX.empty()) {
-    std::vector<T> dXn(static_cast<size_t>(B * d));
-#pragma omp parallel for schedule(static) if (big)
-    for (int64_t i = 0; i < B; ++i) {
-      std::vector<double> acc(static_cast<size_t>(d), 0.0);
-      for (int64_t j = 0; j < B; ++j) {
-        const double s = static_cast<double>(dS(i, j));
-        const T* yj = Yn.row(j);
-        for (int64_t k = 0; k < d; ++k) acc[k] += s * static_cast<double>(yj[k]);
-      }
-      for (int64_t k = 0; k < d; ++k) dXn[static_cast<size_t>(i * d + k)] = static_cast<T>(acc[k] * inv_tau);
-    }
-    l2norm_rows_backward<T>(Xn, nx, eps, Mat<const T>(dXn.data(), B, d), dX);
+  // dS = (P − I)·G (B×B, materialised), then the two products with the CPU GEMM.
+  std::vector<T> dS(static_cast<size_t>(B * B));
+#pragma omp parallel for schedule(static) if (B * B > kOmpMin)
+  for (int64_t i = 0; i < B; ++i)
+    for (int64_t j = 0; j < B; ++j) dS[static_cast<size_t>(i * B + j)] = (P.at(i, j) - (i == j ? T(1) : T(0))) * G;
+  std::vector<T> tmp(static_cast<size_t>(B * d));
+  if (!dX.empty()) {  // dX̂ = dS Ŷ / τ
+    gemm<T>(false, false, B, d, B, inv_tau, dS.data(), B, Yn.data, d, T(0), tmp.data(), d);
+    l2norm_rows_backward<T>(Xn, nx, eps, Mat<const T>(tmp.data(), B, d), dX);
   }
-  if (!dY.empty()) {
-    // dŶ_j = Σ_i dS_ij X̂_i / τ: blocks of kJb columns of dS so that P is read row-contiguously.
-    constexpr int64_t kJb = 8;
-    std::vector<T> dYn(static_cast<size_t>(B * d));
-    const int64_t nblk = (B + kJb - 1) / kJb;
-#pragma omp parallel for schedule(static) if (big)
-    for (int64_t jb = 0; jb < nblk; ++jb) {
-      const int64_t j0 = jb * kJb, j1 = std::min(B, j0 + kJb);
-      std::vector<double> acc(static_cast<size_t>((j1 - j0) * d), 0.0);
-      for (int64_t i = 0; i < B; ++i) {
-        const T* xi = Xn.row(i);
-        for (int64_t j = j0; j < j1; ++j) {
-          const double s = static_cast<double>(dS(i, j));
-          double* a = acc.data() + (j - j0) * d;
-          for (int64_t k = 0; k < d; ++k) a[k] += s * static_cast<double>(xi[k]);
-        }
-      }
-      for (int64_t j = j0; j < j1; ++j)
-        for (int64_t k = 0; k < d; ++k)
-          dYn[static_cast<size_t>(j * d + k)] = static_cast<T>(acc[static_cast<size_t>((j - j0) * d + k)] * inv_tau);
-    }
-    l2norm_rows_backward<T>(Yn, ny, eps, Mat<const T>(dYn.data(), B, d), dY);
+  if (!dY.empty()) {  // dŶ = dSᵀ X̂ / τ
+    gemm<T>(true, false, B, d, B, inv_tau, dS.data(), B, Xn.data, d, T(0), tmp.data(), d);
+    l2norm_rows_backward<T>(Yn, ny, eps, Mat<const T>(tmp.data(), B, d), dY);
   }
 }
 

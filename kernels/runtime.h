@@ -53,28 +53,34 @@ float events_elapsed_ms(EventPair* e);  // synchronises on the stop event
 
 namespace lethe::cuda {
 
-// A device bump arena implementing Scratch. alloc() hands out 256-byte-aligned pieces of the
-// current block and chains a new block when it runs out; reset() makes everything free again
-// and, if more than one block was needed, replaces them by a single block of the high-water
-// size — so after the first step of a loop, alloc() never calls cudaMalloc.
-class DeviceArena final : public Scratch {
+// A bump arena implementing Scratch, over device memory (on_device) or 64-byte-aligned host
+// memory. alloc() hands out 256-byte-aligned pieces of the current block and chains a new block
+// when it runs out; reset() makes everything free again and, if more than one block was needed,
+// replaces them by a single block of the high-water size — so after the first step of a loop,
+// alloc() never allocates.
+class Arena final : public Scratch {
  public:
-  explicit DeviceArena(size_t initial_bytes = 0);
-  ~DeviceArena() override;
-  DeviceArena(const DeviceArena&) = delete;
-  DeviceArena& operator=(const DeviceArena&) = delete;
+  explicit Arena(bool on_device = true, size_t initial_bytes = 0);
+  ~Arena() override;
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
   void* alloc(size_t bytes) override;
   void reset();
+  bool on_device() const { return on_device_; }
   size_t capacity() const { return capacity_; }
   size_t high_water() const { return high_water_; }
-  int64_t block_mallocs() const { return mallocs_; }  // how many cudaMalloc calls so far
+  int64_t block_mallocs() const { return mallocs_; }  // how many block allocations so far
 
  private:
   struct Block { char* p; size_t size; };
+  char* raw_alloc(size_t bytes);
+  void raw_free(char* p, size_t bytes) noexcept;
+  bool on_device_;
   std::vector<Block> blocks_;
   size_t used_in_last_ = 0, used_total_ = 0, capacity_ = 0, high_water_ = 0;
   int64_t mallocs_ = 0;
 };
+using DeviceArena = Arena;
 
 // Everything one GPU worker needs: a stream, cuBLAS and cuSPARSE handles bound to it, and a
 // scratch arena. Move-free RAII; construct only when device_count() > 0.
@@ -86,14 +92,25 @@ class Context {
   Context& operator=(const Context&) = delete;
   GpuExec exec() { return GpuExec{stream_, blas_, sparse_, &arena_}; }
   CUstream_st* stream() const { return stream_; }
-  DeviceArena& arena() { return arena_; }
+  Arena& arena() { return arena_; }
   void sync() { synchronize(stream_); }
 
  private:
   CUstream_st* stream_ = nullptr;
   cublasContext* blas_ = nullptr;
   cusparseContext* sparse_ = nullptr;
-  DeviceArena arena_;
+  Arena arena_{true};
 };
 
 }  // namespace lethe::cuda
+
+namespace lethe::memstat {
+// Bytes held by the engine's owning allocations (Buffers and arena blocks), host and device
+// together, and the high-water mark since the last reset_peak(): the "peak memory" an
+// unlearning method or a training run reports. Thread-safe counters.
+void on_alloc(size_t bytes);
+void on_free(size_t bytes);
+int64_t live();
+int64_t peak();
+void reset_peak();  // peak := live
+}  // namespace lethe::memstat

@@ -1,0 +1,144 @@
+// engine/tape.h — the autodiff tape. Forward ops record a node (value + a backward closure over
+// the views it saved); backward replays the nodes in reverse creation order, accumulating into
+// input gradients. Creation order is a topological order (an op's inputs exist before it), so
+// a node's gradient is complete when its own backward runs.
+//
+// Parameter leaves are bound to the ParamStore's slab: their gradients go into the GradSlab
+// given to backward(), which accumulates (the caller zeroes it). A tape can therefore be
+// backpropagated more than once from different losses into different gradient slabs — TRU's
+// separate forget and retain gradients (SPEC §4.3b) — because backward never modifies saved
+// values. Values and intermediate gradients live in the tape's arena on the context's device,
+// released together by clear() at the start of the next step (no allocation once warmed up).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/context.h"
+#include "engine/params.h"
+#include "engine/sparse.h"
+#include "engine/tensor.h"
+
+namespace lethe {
+
+struct Var {
+  int id = -1;
+  bool valid() const { return id >= 0; }
+};
+
+class Tape {
+ public:
+  Tape(Ctx& ctx, const ParamStore& ps);
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
+
+  Ctx& ctx() { return ctx_; }
+  const ParamStore& params() const { return ps_; }
+  DType dtype() const { return dtype_; }
+  // Forget every node and release the arena (and the context's op scratch).
+  void clear();
+  int size() const { return static_cast<int>(nodes_.size()); }
+
+  // ---- memory on the context's device, valid until clear() ----
+  Tensor alloc(int64_t rows, int64_t cols);
+  Tensor zeros(int64_t rows, int64_t cols);
+  Tensor upload(const std::vector<double>& host, int64_t rows, int64_t cols);
+  IdxTensor upload_idx(const std::vector<int32_t>& host);
+  IdxTensor alloc_idx(int64_t n);
+  uint8_t* alloc_bytes(int64_t n);
+
+  // ---- leaves ----
+  Var param(int pid);
+  Var param(const std::string& name) { return param(ps_.id(name)); }
+  Var constant(const Tensor& t);                  // no gradient flows into it
+  Var leaf(const Tensor& t);                      // a non-parameter leaf that receives a gradient (tests)
+
+  const Tensor& value(Var v) const;
+  double item(Var v);                             // a 1×1 value, read to the host
+  Tensor grad(Var v) const;                       // a non-parameter node's gradient after backward
+  bool requires_grad(Var v) const;
+
+  // ---- ops (shapes in the comments; N rows, d columns) ----
+  Var gather(Var table, const IdxTensor& idx);              // (n × d) = table[idx]
+  Var spmm(const SpOp& A, Var x);                           // A·x; backward Aᵀ·dy
+  Var linear(Var x, Var W, Var b);                          // x·W + b (b may be Var{})
+  Var add(Var a, Var b);
+  Var sub(Var a, Var b);
+  Var mul(Var a, Var b);
+  Var scale(Var x, double alpha);
+  Var sigmoid(Var x);
+  Var tanh(Var x);
+  Var softplus(Var x);
+  Var prelu(Var x, Var slope);                              // slope: 1×1
+  Var scale_rows(Var x, Var s);                             // x (N×d) · s (N×1) per row
+  Var rowdot(Var a, Var b);                                 // N×1
+  Var l2norm(Var x, double eps = 1e-12);
+  Var softmax_rows(Var x);
+  Var mean_of(const std::vector<Var>& xs);
+  Var sum_of(const std::vector<Var>& xs);                   // elementwise sum of equal shapes
+  Var concat_rows(Var a, Var b);
+  Var slice_rows(Var x, int64_t r0, int64_t n);
+  Var stack_cols(const std::vector<Var>& cols);             // N×1 each → N×M
+  Var col(Var x, int64_t m);                                // N×1
+  // Scalar losses (1×1). w: per-triple weights (constant) or an undefined tensor.
+  Var bpr(Var u, Var pos, Var neg, const Tensor& w, double scale, bool reverse);
+  Var infonce(Var x, Var y, double tau);
+  Var sqnorm(Var x, double coef);                           // coef·Σx²
+  Var sum(Var x, double coef);                              // coef·Σx
+  Var dropout(Var x, double p, uint64_t seed, uint64_t stream);
+
+  // ---- MIG-GT ops ----
+  // (Implemented in engine/tape_miggt.cpp.)
+  // Batch normalisation over rows (x N×C; gamma, beta 1×C). Training: batch statistics, and the
+  // running statistics (parameter-store tensors of C elements, never given a gradient) are
+  // updated in place; evaluation: normalised with the running statistics.
+  Var batchnorm(Var x, Var gamma, Var beta, const Tensor& running_mean, const Tensor& running_var, bool training,
+                double eps = 1e-5, double momentum = 0.1);
+  // Independent softmax-attention blocks of L rows with a weighted residual (kernels/attention.h):
+  // q, k (N·L)×a, v (N·L)×d → (N·L)×d.
+  Var block_attention(Var q, Var k, Var v, int64_t L, double scale, double c_att, double c_res);
+  // TUR cross-entropy, scale·Σ_b CE(<u_b, blocks_{b·L+s}>_s, target 0): u B×d, blocks (B·L)×d → 1×1.
+  Var tur(Var u, Var blocks, int64_t L, double scale);
+  // The same elements in another 2-D shape (a view; the gradient is added back element-wise).
+  Var reshape(Var x, int64_t rows, int64_t cols);
+  // Rows each node attends over (N×L, row-major: the node, then L−1 uniform draws from
+  // [lo, lo+count)), drawn on the device into the arena (kernels/attention.h).
+  IdxTensor attn_sample(int64_t N, int64_t L, int32_t lo, int32_t count, uint64_t seed, uint64_t stream);
+  // A sparse operator and its transpose as plain views (values may live in the arena).
+  struct SpView {
+    Csr A, At;
+  };
+  // Edge dropout of a graph (kernels/edgedrop.h): copies of A's and Aᵀ's values in the arena
+  // with the same edges dropped (t2a: the A position of every Aᵀ entry); p = 0 returns the graph.
+  SpView edge_dropout(const SpOp& A, const IdxTensor& t2a, double p, uint64_t seed, uint64_t stream);
+  Var spmm(const SpView& A, Var x);                         // A·x; backward Aᵀ·dy
+
+  // Backpropagate `loss` (1×1) with upstream gradient `seed` into parameter gradients in
+  // `grads` (accumulating) and into fresh intermediate gradients.
+  void backward(Var loss, const GradSlab& grads, double seed = 1.0);
+
+ private:
+  struct Node {
+    Tensor value;
+    Tensor grad;  // set during backward
+    bool requires_grad = false;
+    int param = -1;
+    std::function<void(const Tensor& dy)> back;
+  };
+  Var push(Tensor value, bool requires_grad, std::function<void(const Tensor&)> back);
+  Var push(Tensor value, std::initializer_list<Var> inputs, std::function<void(const Tensor&)> back);
+  // The gradient buffer of an input during backward (allocated and zeroed on first use), or an
+  // undefined tensor if the input needs none.
+  Tensor g(Var v);
+  const Node& node(Var v) const;
+
+  Ctx& ctx_;
+  const ParamStore& ps_;
+  DType dtype_;
+  cuda::Arena arena_;
+  std::vector<Node> nodes_;
+  const GradSlab* grads_ = nullptr;  // during backward
+};
+
+}  // namespace lethe

@@ -1,0 +1,117 @@
+// engine/tensor.h — device tags, owning buffers and shaped tensor views.
+//  * Buffer: owning, move-only bytes on the host (64-byte aligned) or a CUDA device.
+//  * Tensor: a non-owning 2-D row-major view (rows × cols) with a dtype and a device; converts
+//    to the kernels' Mat/Vec views with a dtype check. A vector is a (n × 1) tensor.
+//  * IdxTensor: a non-owning view of int32 indices on a device.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/common.h"
+
+namespace lethe {
+
+enum class Device : uint8_t { CPU = 0, CUDA = 1 };
+inline const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
+
+// "cpu", "cuda" or "auto" (cuda only when a device is really present). Asking for "cuda" where
+// none is usable is an error that says why.
+Device parse_device(const std::string& s);
+
+class Buffer {
+ public:
+  Buffer() = default;
+  Buffer(Device d, size_t bytes);  // contents uninitialised
+  ~Buffer();
+  Buffer(Buffer&& o) noexcept;
+  Buffer& operator=(Buffer&& o) noexcept;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  void* data() const { return p_; }
+  size_t bytes() const { return bytes_; }
+  Device device() const { return dev_; }
+  bool empty() const { return bytes_ == 0; }
+
+  void zero();                                                  // synchronous
+  void upload(const void* host, size_t bytes, size_t offset = 0);   // host → this
+  void download(void* host, size_t bytes, size_t offset = 0) const; // this → host
+  Buffer clone() const;                                         // a deep copy on the same device
+
+ private:
+  void release() noexcept;
+  void* p_ = nullptr;
+  size_t bytes_ = 0;
+  Device dev_ = Device::CPU;
+};
+
+struct Tensor {
+  void* data = nullptr;
+  DType dtype = DType::F32;
+  Device device = Device::CPU;
+  int64_t rows = 0, cols = 0;
+
+  Tensor() = default;
+  Tensor(void* d, DType t, Device dev, int64_t r, int64_t c) : data(d), dtype(t), device(dev), rows(r), cols(c) {}
+
+  int64_t numel() const { return rows * cols; }
+  size_t bytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype); }
+  bool defined() const { return data != nullptr; }
+  std::string shape() const { return shape_str(rows, cols); }
+
+  Tensor slice_rows(int64_t r0, int64_t n) const;
+  Tensor reshaped(int64_t r, int64_t c) const;  // same elements, new 2-D shape
+
+  template <class T> Mat<T> mat() const { check<T>(); return Mat<T>(static_cast<T*>(data), rows, cols); }
+  template <class T> Mat<const T> cmat() const { check<T>(); return Mat<const T>(static_cast<const T*>(data), rows, cols); }
+  template <class T> Vec<T> vec() const { check<T>(); return Vec<T>(static_cast<T*>(data), numel()); }
+  template <class T> Vec<const T> cvec() const { check<T>(); return Vec<const T>(static_cast<const T*>(data), numel()); }
+  template <class T> T* ptr() const { check<T>(); return static_cast<T*>(data); }
+
+  // Host copies (synchronous): element values converted to/from double.
+  std::vector<double> to_host() const;
+  void from_host(const std::vector<double>& v) const;
+
+ private:
+  template <class T> void check() const {
+    if (dtype != dtype_of<T>())
+      LETHE_FAIL(std::string("tensor dtype is ") + dtype_name(dtype) + ", accessed as " + dtype_name(dtype_of<T>()));
+  }
+};
+
+struct IdxTensor {
+  int32_t* data = nullptr;
+  int64_t n = 0;
+  Device device = Device::CPU;
+  Vec<const int32_t> vec() const { return Vec<const int32_t>(data, n); }
+};
+
+// A tensor that owns its memory (long-lived state: parameters, graph values, features).
+class OwnedTensor {
+ public:
+  OwnedTensor() = default;
+  OwnedTensor(Device d, DType t, int64_t rows, int64_t cols);
+  const Tensor& t() const { return view_; }
+  operator const Tensor&() const { return view_; }
+
+ private:
+  Buffer buf_;
+  Tensor view_;
+};
+
+// Index array that owns its memory.
+class OwnedIdx {
+ public:
+  OwnedIdx() = default;
+  OwnedIdx(Device d, const std::vector<int32_t>& host);
+  const IdxTensor& t() const { return view_; }
+  operator const IdxTensor&() const { return view_; }
+
+ private:
+  Buffer buf_;
+  IdxTensor view_;
+};
+
+}  // namespace lethe

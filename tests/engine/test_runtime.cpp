@@ -1,0 +1,112 @@
+// tests/engine/test_runtime.cpp — device selection, buffers, tensors, the arena, the parameter
+// store's layout and the optimizer's mask semantics at the engine level.
+#include "engine/context.h"
+#include "engine/ops.h"
+#include "engine/optimizer.h"
+#include "engine/params.h"
+#include "tests/test_util.h"
+
+namespace lethe {
+namespace {
+
+TEST(Runtime, DeviceSelection) {
+  EXPECT_EQ(parse_device("cpu"), Device::CPU);
+  if (cuda::device_count() == 0) {
+    EXPECT_EQ(parse_device("auto"), Device::CPU);
+    try {
+      parse_device("cuda");
+      FAIL() << "asking for cuda without a device did not throw";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("no CUDA device"), std::string::npos) << e.what();
+    }
+  } else {
+    EXPECT_EQ(parse_device("auto"), Device::CUDA);
+  }
+  EXPECT_THROW(parse_device("tpu"), Error);
+}
+
+TEST(Runtime, BufferMoveAndClone) {
+  Buffer a(Device::CPU, 64);
+  std::vector<int> v(16);
+  for (int i = 0; i < 16; ++i) v[i] = i * i;
+  a.upload(v.data(), 64);
+  Buffer b = std::move(a);
+  EXPECT_EQ(a.bytes(), 0u);
+  Buffer c = b.clone();
+  std::vector<int> w(16);
+  c.download(w.data(), 64);
+  EXPECT_EQ(v, w);
+  EXPECT_THROW(c.upload(v.data(), 65), Error);
+}
+
+TEST(Runtime, TensorViewsCheckDtypeAndBounds) {
+  OwnedTensor t(Device::CPU, DType::F32, 4, 3);
+  t.t().from_host({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+  EXPECT_THROW(t.t().mat<double>(), Error);
+  Tensor s = t.t().slice_rows(1, 2);
+  EXPECT_EQ(s.to_host(), (std::vector<double>{4, 5, 6, 7, 8, 9}));
+  EXPECT_THROW(t.t().slice_rows(3, 2), Error);
+  EXPECT_THROW(t.t().reshaped(5, 2), Error);
+}
+
+TEST(Runtime, HostArenaStopsAllocatingAfterWarmUp) {
+  cuda::Arena arena(false);
+  for (int step = 0; step < 5; ++step) {
+    arena.reset();
+    for (int k = 0; k < 40; ++k) {
+      auto* p = static_cast<char*>(arena.alloc(100000));
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 256, 0u);
+      p[0] = 1;
+      p[99999] = 2;
+    }
+  }
+  const auto mallocs = arena.block_mallocs();
+  arena.reset();
+  for (int k = 0; k < 40; ++k) arena.alloc(100000);
+  EXPECT_EQ(arena.block_mallocs(), mallocs);  // steady state: no new blocks
+}
+
+TEST(ParamStore, LayoutTagsAndOffsets) {
+  ParamStore ps(Device::CPU, DType::F32);
+  EXPECT_EQ(ps.add("user_emb", 10, 64, "id", 0), 0);
+  EXPECT_EQ(ps.add("W_image", 7, 3, "image", 1), 1);
+  EXPECT_EQ(ps.add("q", 3, 1, "shared", 2), 2);
+  EXPECT_THROW(ps.add("q", 1, 1, "shared", 2), Error);
+  EXPECT_THROW(ps.add("empty", 0, 1, "shared", 2), Error);
+  ps.finalize();
+  EXPECT_EQ(ps.branches(), (std::vector<std::string>{"id", "image", "shared"}));
+  EXPECT_EQ(ps.info(1).branch_id, 1);
+  for (const auto& p : ps.infos()) EXPECT_EQ(p.offset % 16, 0) << p.name;
+  EXPECT_EQ(ps.offsets().size(), 4u);
+  EXPECT_EQ(ps.offsets().back(), ps.numel());
+  EXPECT_EQ(ps.trainable_elements(), 640 + 21 + 3);
+  ps.set(1, std::vector<double>(21, 2.5));
+  EXPECT_EQ(ps.get(1), std::vector<double>(21, 2.5));
+  ParamStore copy = ps.clone();
+  EXPECT_TRUE(copy.same_layout(ps));
+  EXPECT_EQ(copy.get(1), ps.get(1));
+  copy.set(1, std::vector<double>(21, 0.0));
+  EXPECT_EQ(ps.get(1), std::vector<double>(21, 2.5));  // deep copy
+}
+
+TEST(Optimizer, MaskedTensorsStayBitIdentical) {
+  Ctx ctx(Device::CPU);
+  ParamStore ps(Device::CPU, DType::F32);
+  ps.add("a", 4, 4, "id", 0);
+  ps.add("b", 4, 4, "image", 1);
+  ps.finalize();
+  ps.slab_from_host(test::random_vec<double>(ps.numel(), 3));
+  GradSlab g(ps);
+  g.all().from_host(test::random_vec<double>(ps.numel(), 4));
+  Adam adam(ps, AdamConfig{});
+  std::vector<uint8_t> mask(static_cast<size_t>(ps.numel()), 0);
+  for (int64_t e = 0; e < ps.info(1).numel(); ++e) mask[ps.info(1).offset + e] = 1;
+  const auto a0 = ps.get(0), b0 = ps.get(1);
+  for (int s = 0; s < 3; ++s) adam.step(ctx, ps, g.all(), mask.data());
+  EXPECT_EQ(ps.get(0), a0);  // masked: untouched
+  EXPECT_NE(ps.get(1), b0);  // updated
+  EXPECT_EQ(adam.steps(), 3);
+}
+
+}  // namespace
+}  // namespace lethe
