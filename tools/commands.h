@@ -15,5 +15,7 @@ struct Command {
 int cmd_synth(int argc, char** argv);
 int cmd_forget(int argc, char** argv);
 int cmd_info(int argc, char** argv);
+int cmd_train(int argc, char** argv);
+int cmd_eval(int argc, char** argv);
 
 }  // namespace lethe::cli

@@ -15,6 +15,8 @@ const Command kCommands[] = {
     {"info", "build and device information", cmd_info},
     {"synth", "generate a synthetic data set, or synthetic features for a graph", cmd_synth},
     {"forget", "make (or check) a deletion request: user / item / interaction", cmd_forget},
+    {"train", "train a backbone (lightgcn, mgcn, miggt) with the MMRec protocol", cmd_train},
+    {"eval", "full-ranking evaluation of a checkpoint; top-K export", cmd_eval},
 };
 
 void usage(FILE* out) {

@@ -1,0 +1,122 @@
+// engine/models/model.h — what a backbone is to the rest of the engine.
+// A model declares its parameter tensors (with branch and layer tags), initialises them
+// deterministically from a seed (on the host, so CPU and CUDA start bit-identical), records its
+// full-graph forward on a tape, and builds its training loss for a batch from that forward.
+// Models are written against tape ops only — never against kernels.
+// ModelData is the dataset on a device: the user–item graph (rebuildable from a retain set for
+// unlearning), the raw feature tables and, for MGCN, the modality kNN graphs.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/config.h"
+#include "engine/context.h"
+#include "engine/params.h"
+#include "engine/sparse.h"
+#include "engine/tape.h"
+#include "graph/bipartite.h"
+#include "graph/miggt_graph.h"
+#include "io/dataset.h"
+
+namespace lethe {
+
+struct ModalityData {
+  std::string name;
+  int64_t dim = 0;
+  OwnedTensor raw;  // I × dim raw features (f32 on the host copy, the store's dtype on the device)
+  graph::HostCsr knn_host;  // MGCN's item–item graph (empty unless built)
+  DevCsr knn, knn_t;
+};
+
+class ModelData {
+ public:
+  // Uploads the train graph and the features; builds (or loads from the cache) the kNN graphs
+  // when knn_k > 0. dtype is the parameters' (f64 only for gradient checks on the CPU).
+  ModelData(Ctx& ctx, const io::Dataset& ds, DType dtype, int knn_k, const std::string& knn_cache_dir);
+  // Rebuild Â, R̂, R̂ᵀ and the train pattern from these interactions (unlearning edits the
+  // graph to D_r; SPEC §2). Features and kNN graphs depend only on content and stay.
+  void set_train(const io::Interactions& train);
+
+  Ctx& ctx() { return ctx_; }
+  DType dtype() const { return dtype_; }
+  int32_t n_users = 0, n_items = 0;
+  graph::UserItemGraph graph;  // host copy
+  DevCsr adj, R, Rt, train_mask;
+  OwnedIdx pool;       // items seen in train (negative sampling)
+  OwnedIdx all_items;  // 0..I-1 (uniform negatives)
+  DevCsr no_items;     // U×I with no entries (nothing excluded)
+  std::vector<ModalityData> mods;
+  SpOp adj_op() const { return SpOp{&adj, &adj}; }
+  SpOp R_op() const { return SpOp{&R, &Rt}; }
+  // MIG-GT's propagation graph (graph/miggt_graph.h: self-loops, deg^{-1/2} weights, row =
+  // destination), its explicit transpose and the transpose's edge-id map for edge dropout;
+  // rebuilt by set_train with the user–item graph.
+  graph::MigGraph mig_graph;  // host copy
+  DevCsr mig, mig_t;
+  OwnedIdx mig_t2a;
+  SpOp mig_op() const { return SpOp{&mig, &mig_t}; }
+
+ private:
+  Ctx& ctx_;
+  DType dtype_;
+};
+
+// One training batch: host lists and their copies on the tape's device.
+struct Batch {
+  std::vector<int32_t> users, pos, neg;
+  IdxTensor u, p, n;
+  int64_t size() const { return static_cast<int64_t>(users.size()); }
+  void upload(Tape& t) {
+    u = t.upload_idx(users);
+    p = t.upload_idx(pos);
+    n = t.upload_idx(neg);
+  }
+};
+
+// How the ranking term of a loss is formed: ordinary BPR, or reverse BPR (unlearning), with
+// optional per-triple weights (TRU's gate), averaged over the batch (or summed, MIG-GT style).
+struct RankSpec {
+  bool reverse = false;
+  Tensor weights;  // B×1 constant, or undefined
+};
+
+struct LossTerms {
+  Var total, rank, reg, aux;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual std::string name() const = 0;
+  virtual void declare(ParamStore& ps) = 0;
+  virtual void init(const ParamStore& ps, uint64_t seed) = 0;
+  // Records the full forward; afterwards users()/items() are the final embeddings (U×d, I×d).
+  // (epoch, step) key the model's random draws (dropout, sampling), so a step replays exactly.
+  virtual void forward(Tape& t, bool training, uint32_t epoch, uint32_t step) = 0;
+  virtual Var users() const = 0;
+  virtual Var items() const = 0;
+  // Loss for a batch, after forward(): ranking term + regularisation + auxiliary terms.
+  virtual LossTerms loss(Tape& t, const Batch& b, const RankSpec& rs) = 0;
+  // Protocol defaults this backbone overrides (SPEC §3.3 for MIG-GT).
+  virtual double default_lr() const { return 1e-3; }
+  virtual int64_t default_batch_size() const { return 2048; }
+  virtual double default_lr_decay() const { return 0.96; }
+  virtual double default_lr_decay_epochs() const { return 50; }
+  // Negatives: true = uniform over train items rejecting the user's (SPEC §3.4); false =
+  // uniform over all items (MIG-GT).
+  virtual bool negatives_reject_positives() const { return true; }
+};
+
+// lightgcn | mgcn | miggt. The model reads `data` at every forward (so a graph rebuild is seen).
+std::unique_ptr<Model> make_model(const std::string& name, ModelData& data, const Config& cfg);
+// Whether a backbone needs the modality kNN graphs (MGCN) — decides what ModelData builds.
+int knn_k_for(const std::string& name, const Config& cfg);
+
+// Shared initialisers (host, Philox-keyed, so every device starts from the same values).
+std::vector<double> xavier_uniform(int64_t rows, int64_t cols, uint64_t seed, uint32_t tensor_id);
+// torch.nn.Linear's default: U(−1/√fan_in, 1/√fan_in) for weight (fan_in = rows) and bias.
+std::vector<double> linear_uniform(int64_t rows, int64_t cols, int64_t fan_in, uint64_t seed, uint32_t tensor_id);
+
+}  // namespace lethe

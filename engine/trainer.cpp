@@ -1,0 +1,209 @@
+// engine/trainer.cpp — see trainer.h.
+#include "engine/trainer.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "engine/ops.h"
+#include "kernels/philox.h"
+
+namespace lethe {
+
+TrainOptions TrainOptions::from(const Config& cfg, const Model& m) {
+  TrainOptions o;
+  o.epochs = cfg.i64("epochs");
+  o.batch_size = cfg.i64_or("batch_size", m.default_batch_size());
+  o.patience = cfg.i64("patience");
+  o.eval_every = cfg.i64("eval_every");
+  o.min_epochs = cfg.i64("min_epochs");
+  o.lr = cfg.f64_or("lr", m.default_lr());
+  o.lr_decay = cfg.f64_or("lr_decay", m.default_lr_decay());
+  o.lr_decay_epochs = cfg.f64_or("lr_decay_epochs", m.default_lr_decay_epochs());
+  o.seed = static_cast<uint64_t>(cfg.i64("seed"));
+  o.ks = cfg.i64_list("eval.ks");
+  o.tile_users = cfg.i64("eval.tile_users");
+  LETHE_CHECK(o.epochs >= 1 && o.batch_size >= 1 && o.eval_every >= 1 && o.patience >= 1 && o.lr > 0 &&
+                  o.lr_decay_epochs > 0,
+              "training settings must be positive (epochs, batch_size, eval_every, patience, lr, lr_decay_epochs)");
+  bool has20 = false;
+  for (auto k : o.ks) has20 = has20 || k == 20;
+  LETHE_CHECK(has20, "eval.ks must include 20 (early stopping watches valid Recall@20)");
+  return o;
+}
+
+std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, uint32_t epoch) {
+  std::vector<int64_t> p(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) p[i] = i;
+  const uint64_t stream = rng_stream(RngPurpose::kShuffle, epoch, 0);
+  for (int64_t i = n - 1; i > 0; --i) {  // Fisher–Yates, draw i from philox(seed, stream, i)
+    const uint32_t j = below(philox(seed, stream, static_cast<uint64_t>(i)).v[0], static_cast<uint32_t>(i + 1));
+    std::swap(p[i], p[j]);
+  }
+  return p;
+}
+
+void sample_batch_negatives(Tape& tape, const Model& model, ModelData& data, Batch& batch, uint64_t seed,
+                            uint32_t epoch, uint32_t step) {
+  const uint64_t stream = rng_stream(RngPurpose::kNegative, epoch, step);
+  IdxTensor out = tape.alloc_idx(batch.size());
+  if (model.negatives_reject_positives())
+    ops::sample_negatives(tape.ctx(), seed, stream, batch.u, data.pool, data.train_mask.view(), out);
+  else  // uniform over all items: the full item range as the pool, nothing excluded
+    ops::sample_negatives(tape.ctx(), seed, stream, batch.u, data.all_items, data.no_items.view(), out);
+  batch.n = out;
+  batch.neg.clear();  // the negatives live on the device
+}
+
+StepLoss train_step(Tape& tape, Model& model, const ParamStore& ps, Adam& adam, const GradSlab& grads,
+                    ModelData& data, Batch& batch, uint64_t seed, uint32_t epoch, uint32_t step) {
+  Ctx& ctx = tape.ctx();
+  tape.clear();
+  batch.u = tape.upload_idx(batch.users);
+  batch.p = tape.upload_idx(batch.pos);
+  sample_batch_negatives(tape, model, data, batch, seed, epoch, step);
+  model.forward(tape, true, epoch, step);
+  LossTerms L = model.loss(tape, batch, RankSpec{});
+  grads.zero(ctx);
+  tape.backward(L.total, grads);
+  adam.step(ctx, ps, grads.all());
+  StepLoss s;
+  s.total = tape.item(L.total);
+  s.rank = L.rank.valid() ? tape.item(L.rank) : 0.0;
+  s.reg = L.reg.valid() ? tape.item(L.reg) : 0.0;
+  s.aux = L.aux.valid() ? tape.item(L.aux) : 0.0;
+  return s;
+}
+
+Embeddings embed(Ctx& ctx, Model& model, const ParamStore& ps) {
+  Tape tape(ctx, ps);
+  model.forward(tape, false, 0, 0);
+  const Tensor& u = tape.value(model.users());
+  const Tensor& i = tape.value(model.items());
+  Embeddings e{OwnedTensor(ctx.device(), u.dtype, u.rows, u.cols), OwnedTensor(ctx.device(), i.dtype, i.rows, i.cols)};
+  ops::copy(ctx, u, e.users);
+  ops::copy(ctx, i, e.items);
+  ctx.sync();
+  return e;
+}
+
+namespace {
+
+class Progress {
+ public:
+  explicit Progress(bool on) : tty_(on && isatty(fileno(stderr))) {}
+  void step(int64_t epoch, int64_t epochs, int64_t b, int64_t nb, double loss) {
+    if (!tty_) return;
+    const int width = 30, filled = static_cast<int>(width * (b + 1) / std::max<int64_t>(nb, 1));
+    std::fprintf(stderr, "\repoch %4lld/%lld [%.*s%*s] %lld/%lld loss %.5f ", static_cast<long long>(epoch + 1),
+                 static_cast<long long>(epochs), filled, "==============================", width - filled, "",
+                 static_cast<long long>(b + 1), static_cast<long long>(nb), loss);
+    std::fflush(stderr);
+  }
+  void end_epoch(const EpochRecord& r) {
+    if (tty_) std::fprintf(stderr, "\r\033[K");
+    std::fprintf(stderr, "epoch %4lld loss %.5f (bpr %.5f reg %.5f aux %.5f) lr %.2e", static_cast<long long>(r.epoch + 1),
+                 r.loss, r.rank, r.reg, r.aux, r.lr);
+    if (r.evaluated)
+      std::fprintf(stderr, " | valid R@20 %.4f N@20 %.4f | test R@20 %.4f%s", r.valid.get("recall@20"),
+                   r.valid.get("ndcg@20"), r.test.v.count("recall@20") ? r.test.get("recall@20") : 0.0,
+                   r.best ? " *" : "");
+    std::fprintf(stderr, " | %.1fs\n", r.seconds);
+  }
+
+ private:
+  bool tty_;
+};
+
+}  // namespace
+
+TrainResult train(Ctx& ctx, Model& model, ParamStore& ps, Adam& adam, ModelData& data,
+                  const io::Interactions& train_rows, const graph::HostCsr& valid, const graph::HostCsr& test,
+                  const TrainOptions& opt, TrainState state, const TrainHooks& hooks) {
+  using clock = std::chrono::steady_clock;
+  const int64_t n = train_rows.size();
+  LETHE_CHECK(n > 0, "train: no training rows");
+  Tape tape(ctx, ps);
+  GradSlab grads(ps);
+  Progress bar(opt.progress);
+  TrainResult res;
+  EvalSpec vspec, tspec;
+  vspec.truth = &valid;
+  tspec.truth = &test;
+  vspec.mask = tspec.mask = &data.train_mask;
+  vspec.ks = tspec.ks = opt.ks;
+  vspec.tile_users = tspec.tile_users = opt.tile_users;
+
+  for (int64_t epoch = state.next_epoch; epoch < opt.epochs; ++epoch) {
+    const auto t0 = clock::now();
+    adam.set_lr(opt.lr * std::pow(opt.lr_decay, static_cast<double>(epoch) / opt.lr_decay_epochs));
+    const std::vector<int64_t> perm = epoch_permutation(n, opt.seed, static_cast<uint32_t>(epoch));
+    const int64_t nb = (n + opt.batch_size - 1) / opt.batch_size;
+    EpochRecord rec;
+    rec.epoch = epoch;
+    rec.lr = adam.lr();
+    Batch batch;
+    for (int64_t b = 0; b < nb; ++b) {
+      const int64_t lo = b * opt.batch_size, hi = std::min(n, lo + opt.batch_size);
+      batch.users.resize(static_cast<size_t>(hi - lo));
+      batch.pos.resize(static_cast<size_t>(hi - lo));
+      for (int64_t k = lo; k < hi; ++k) {
+        batch.users[k - lo] = train_rows.user[perm[k]];
+        batch.pos[k - lo] = train_rows.item[perm[k]];
+      }
+      const StepLoss s = train_step(tape, model, ps, adam, grads, data, batch, opt.seed, static_cast<uint32_t>(epoch),
+                                    static_cast<uint32_t>(b));
+      if (!std::isfinite(s.total))
+        LETHE_FAIL("training diverged: loss is " + std::to_string(s.total) + " at epoch " + std::to_string(epoch + 1) +
+                   ", batch " + std::to_string(b + 1) + " (try a smaller lr)");
+      rec.loss += s.total / nb;
+      rec.rank += s.rank / nb;
+      rec.reg += s.reg / nb;
+      rec.aux += s.aux / nb;
+      bar.step(epoch, opt.epochs, b, nb, s.total);
+    }
+    const double train_secs = std::chrono::duration<double>(clock::now() - t0).count();
+    state.seconds += train_secs;
+    bool stop = false;
+    if ((epoch + 1) % opt.eval_every == 0 || epoch + 1 == opt.epochs) {
+      tape.clear();
+      Embeddings e = embed(ctx, model, ps);
+      rec.evaluated = true;
+      rec.valid = evaluate(ctx, e.users, e.items, vspec);
+      if (opt.eval_test) rec.test = evaluate(ctx, e.users, e.items, tspec);
+      const double r20 = rec.valid.get("recall@20");
+      if (r20 > state.best_valid) {
+        state.best_valid = r20;
+        state.best_epoch = epoch;
+        state.bad_evals = 0;
+        state.best_valid_metrics = rec.valid;
+        state.best_test_metrics = opt.eval_test ? rec.test : evaluate(ctx, e.users, e.items, tspec);
+        state.next_epoch = epoch + 1;
+        rec.best = true;
+        if (hooks.on_best) hooks.on_best(state);
+      } else {
+        ++state.bad_evals;
+        stop = state.bad_evals >= opt.patience && epoch + 1 >= opt.min_epochs;
+      }
+    }
+    rec.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+    state.next_epoch = epoch + 1;
+    bar.end_epoch(rec);
+    res.log.push_back(rec);
+    if (hooks.on_epoch) hooks.on_epoch(rec, state);
+    if (stop) {
+      res.early_stopped = true;
+      break;
+    }
+  }
+  res.best_epoch = state.best_epoch;
+  res.epochs_run = state.next_epoch;
+  res.valid = state.best_valid_metrics;
+  res.test = state.best_test_metrics;
+  res.train_seconds = state.seconds;
+  return res;
+}
+
+}  // namespace lethe
