@@ -1,0 +1,408 @@
+// engine/unlearn/approx.cpp — the approximate unlearning methods (SPEC §4.2, §4.3): finetune,
+// neggrad, neggrad+, mmrecun and TRU (with its ablations), in one loop.
+// Every method starts from θ₀ with the user–item graph rebuilt from D_r, and a fresh Adam at the
+// training lr. An epoch is one pass over the forget set in shuffled batches; each forget batch
+// is paired with the next equally sized batch of D_r (a shuffled pass over D_r, restarted when
+// it runs out). finetune instead makes E passes over D_r alone. Shuffles and negatives come from
+// the counter-based RNG keyed by the run's seed, so a run is reproducible bit for bit.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "engine/checkpointing.h"
+#include "engine/evaluator.h"
+#include "engine/ops.h"
+#include "engine/trainer.h"
+#include "engine/unlearn/tru.h"
+#include "engine/unlearn/unlearn.h"
+#include "kernels/philox.h"
+#include "kernels/runtime.h"
+
+namespace lethe {
+
+namespace {
+
+enum class ForgetTerm { kNone, kAscent, kReverse };
+
+struct Recipe {
+  ForgetTerm forget = ForgetTerm::kNone;
+  double wf = 0.0;  // weight of the forget term
+  bool retain = true;
+  double wr = 1.0;  // weight of the retain term
+  bool finetune = false;
+  double clip = 0.0;  // > 0: clip the gradient's global norm
+  bool tru = false;
+  TruSwitches sw;
+};
+
+Recipe recipe_for(const std::string& method, const Config& cfg) {
+  Recipe r;
+  if (method == "finetune") {
+    r.finetune = true;
+  } else if (method == "neggrad") {
+    r.forget = ForgetTerm::kAscent;
+    r.wf = 1.0;
+    r.retain = false;
+    r.clip = cfg.f64("neggrad.clip");
+  } else if (method == "neggrad+") {
+    const double beta = cfg.f64("neggrad_plus.beta");
+    r.forget = ForgetTerm::kAscent;
+    r.wf = 1.0 - beta;
+    r.wr = beta;
+  } else {  // mmrecun, tru, tru-no-*
+    r.forget = ForgetTerm::kReverse;
+    r.wf = cfg.f64("mmrecun.alpha");
+    r.wr = cfg.f64("mmrecun.beta");
+    if (method.rfind("tru", 0) == 0) {
+      r.tru = true;
+      r.sw.gate = cfg.flag("tru.gate") && method != "tru-no-gate";
+      r.sw.scaling = cfg.flag("tru.scaling") && method != "tru-no-scaling";
+      r.sw.isolation = cfg.flag("tru.isolation") && method != "tru-no-isolation";
+    }
+  }
+  return r;
+}
+
+std::vector<int64_t> shuffled(int64_t n, uint64_t seed, uint32_t a, uint32_t b) {
+  std::vector<int64_t> p(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) p[i] = i;
+  const uint64_t stream = rng_stream(RngPurpose::kUnlearn, a, b);
+  for (int64_t i = n - 1; i > 0; --i) {
+    const uint32_t j = below(philox(seed, stream, static_cast<uint64_t>(i)).v[0], static_cast<uint32_t>(i + 1));
+    std::swap(p[i], p[j]);
+  }
+  return p;
+}
+
+// Cycles through shuffled passes over the retain rows.
+class RetainCycle {
+ public:
+  RetainCycle(const io::Interactions& r, uint64_t seed) : r_(r), seed_(seed) { next_pass(); }
+  void take(int64_t n, Batch& b) {
+    b.users.clear();
+    b.pos.clear();
+    while (static_cast<int64_t>(b.users.size()) < n) {
+      if (pos_ >= static_cast<int64_t>(perm_.size())) next_pass();
+      const int64_t k = perm_[pos_++];
+      b.users.push_back(r_.user[k]);
+      b.pos.push_back(r_.item[k]);
+    }
+  }
+
+ private:
+  void next_pass() {
+    perm_ = shuffled(r_.size(), seed_, 0x400000u, pass_++);
+    pos_ = 0;
+  }
+  const io::Interactions& r_;
+  uint64_t seed_;
+  uint32_t pass_ = 0;
+  std::vector<int64_t> perm_;
+  int64_t pos_ = 0;
+};
+
+// Negative streams: forget and retain batches of one step draw from different streams.
+constexpr uint32_t kForgetNeg = 0x800000u, kRetainNeg = 0x400000u, kFisherNeg = 0x200000u;
+
+struct Loop {
+  const UnlearnInput& in;
+  const Recipe& rc;
+  ModelSession& s;
+  const SplitPatterns& pats;
+  Tape tape;
+  GradSlab G, Gf, Gr;
+  Adam adam;
+  tru::GateSettings gs;
+  std::unique_ptr<tru::BranchScaler> scaler;
+  Buffer mask_dev, seg_scale_dev;
+  const uint8_t* forget_mask = nullptr;  // isolation: applied to the forget gradient
+  const uint8_t* step_mask = nullptr;    // isolate-retain: applied to the whole update
+  double gate_sum = 0;
+  int64_t gate_n = 0;
+
+  Loop(const UnlearnInput& i, const Recipe& r, ModelSession& ses, const SplitPatterns& p, double lr)
+      : in(i), rc(r), s(ses), pats(p), tape(*i.ctx, ses.params()), G(ses.params()), adam(ses.params(), [&] {
+          AdamConfig ac;
+          ac.lr = lr;
+          return ac;
+        }()) {
+    if (rc.tru && (rc.sw.scaling || rc.sw.isolation)) {
+      Gf = GradSlab(s.params());
+      Gr = GradSlab(s.params());
+    }
+    gs.k = static_cast<int>(in.cfg.i64("tru.gate.k"));
+    gs.temp = in.cfg.f64("tru.gate.temp");
+    gs.lambda = in.cfg.f64("tru.gate.lambda");
+    gs.margin = in.cfg.f64("tru.gate.margin");
+  }
+
+  Ctx& ctx() { return *in.ctx; }
+  Model& model() { return s.model(); }
+
+  void prepare(Batch& b, uint32_t neg_epoch, uint32_t step) {
+    b.u = tape.upload_idx(b.users);
+    b.p = tape.upload_idx(b.pos);
+    sample_batch_negatives(tape, model(), s.data(), b, in.seed, neg_epoch, step);
+  }
+
+  // The forget term on a prepared forget batch, after the forward. `use_gate` adds TRU's gate.
+  Var forget_loss(Batch& fb, bool use_gate) {
+    if (rc.forget == ForgetTerm::kAscent) return tape.scale(model().loss(tape, fb, RankSpec{}).rank, -rc.wf);
+    RankSpec rs;
+    rs.reverse = true;
+    if (!use_gate) return tape.scale(model().loss(tape, fb, rs).total, rc.wf);
+    const tru::GateValues gv = tru::gate_values(ctx(), tape, tape.value(model().users()), tape.value(model().items()),
+                                                fb.users, fb.pos, pats.full_train, gs);
+    const int64_t B = fb.size();
+    std::vector<double> tm(static_cast<size_t>(B));
+    for (int64_t b = 0; b < B; ++b) {
+      tm[b] = gv.t[b] - gs.margin;
+      gate_sum += gv.g[b];
+    }
+    gate_n += B;
+    rs.weights = tape.upload(gv.g, B, 1);
+    Var lt = model().loss(tape, fb, rs).total;  // mean g·ℓ_rev + reg + aux
+    // Hinge: λ_g · mean_b g_b · softplus(s_b − t_b + margin), t stop-grad, g a constant weight.
+    Var sc = tape.rowdot(tape.gather(model().users(), fb.u), tape.gather(model().items(), fb.p));
+    Var h = tape.softplus(tape.sub(sc, tape.constant(tape.upload(tm, B, 1))));
+    Var hinge = tape.sum(tape.mul(h, tape.constant(rs.weights)), gs.lambda / static_cast<double>(B));
+    return tape.scale(tape.add(lt, hinge), rc.wf);
+  }
+
+  void fisher_and_mask(const io::Interactions& forget, tru::LayerChoice* out_choice) {
+    const int nb = static_cast<int>(in.cfg.i64("tru.isolation.batches"));
+    const int64_t bs = unlearn_batch();
+    std::map<int, double> ff, fr;
+    const std::vector<int64_t> perm = shuffled(forget.size(), in.seed, 0x200000u, 0);
+    RetainCycle rcyc(in.split->retain, in.seed ^ 0x5F5Full);
+    int done = 0;
+    for (int k = 0; k < nb; ++k) {
+      const int64_t lo = (k * bs) % std::max<int64_t>(forget.size(), 1);
+      Batch fb, rb;
+      for (int64_t j = 0; j < std::min(bs, forget.size()); ++j) {
+        const int64_t idx = perm[(lo + j) % forget.size()];
+        fb.users.push_back(forget.user[idx]);
+        fb.pos.push_back(forget.item[idx]);
+      }
+      rcyc.take(fb.size(), rb);
+      tape.clear();
+      prepare(fb, kFisherNeg, static_cast<uint32_t>(2 * k));
+      prepare(rb, kFisherNeg, static_cast<uint32_t>(2 * k + 1));
+      model().forward(tape, true, kFisherNeg, static_cast<uint32_t>(k));
+      RankSpec rs;
+      rs.reverse = true;
+      Var lf = model().loss(tape, fb, rs).total;
+      Var lr = model().loss(tape, rb, RankSpec{}).total;
+      Gf.zero(ctx());
+      tape.backward(lf, Gf);
+      for (const auto& [l, v] : tru::layer_sqnorms(ctx(), s.params(), Gf.all())) ff[l] += v;
+      Gr.zero(ctx());
+      tape.backward(lr, Gr);
+      for (const auto& [l, v] : tru::layer_sqnorms(ctx(), s.params(), Gr.all())) fr[l] += v;
+      ++done;
+    }
+    for (auto& [l, v] : ff) v /= done;
+    for (auto& [l, v] : fr) v /= done;
+    *out_choice = tru::choose_layers(s.params(), ff, fr, in.cfg.f64("tru.isolation.kappa"),
+                                     static_cast<int>(in.cfg.i64("tru.isolation.kmax")),
+                                     in.cfg.f64("tru.isolation.alpha"));
+    const std::vector<uint8_t> m = tru::layer_mask(s.params(), out_choice->layers);
+    mask_dev = Buffer(ctx().device(), m.size());
+    mask_dev.upload(m.data(), m.size());
+    forget_mask = static_cast<const uint8_t*>(mask_dev.data());
+    if (in.cfg.flag("tru.isolation.retain")) step_mask = forget_mask;
+  }
+
+  int64_t unlearn_batch() const {
+    const int64_t train_bs = in.cfg.i64_or("batch_size", s.model().default_batch_size());
+    return in.cfg.i64_or("unlearn.batch_size", train_bs);
+  }
+
+  // One optimisation step on a prepared forget batch (may be empty for finetune) and retain batch.
+  std::pair<double, double> step(Batch* fb, Batch* rb, uint32_t epoch, uint32_t stepno) {
+    model().forward(tape, true, epoch, stepno);
+    Var lf, lr;
+    if (fb && rc.forget != ForgetTerm::kNone) lf = forget_loss(*fb, rc.tru && rc.sw.gate);
+    if (rb && rc.retain) lr = tape.scale(model().loss(tape, *rb, RankSpec{}).total, rc.wr);
+    const double vf = lf.valid() ? tape.item(lf) : 0.0, vr = lr.valid() ? tape.item(lr) : 0.0;
+    if (!std::isfinite(vf) || !std::isfinite(vr))
+      LETHE_FAIL("unlearning diverged: forget loss " + std::to_string(vf) + ", retain loss " + std::to_string(vr) +
+                 " at epoch " + std::to_string(epoch + 1));
+    const bool separate = rc.tru && (rc.sw.scaling || rc.sw.isolation) && lf.valid();
+    if (separate) {
+      Gf.zero(ctx());
+      tape.backward(lf, Gf);
+      Tensor gr;
+      if (lr.valid()) {
+        Gr.zero(ctx());
+        tape.backward(lr, Gr);
+        gr = Gr.all();
+      }
+      SegScale seg;
+      if (rc.sw.scaling) {
+        scaler->update(ctx(), s.params(), Gf.all());
+        const std::vector<float> sc = scaler->segment_scales(s.params());
+        if (seg_scale_dev.bytes() != sc.size() * sizeof(float)) seg_scale_dev = Buffer(ctx().device(), sc.size() * sizeof(float));
+        seg_scale_dev.upload(sc.data(), sc.size() * sizeof(float));
+        seg.offsets = s.params().offsets_device();
+        seg.scale = static_cast<const float*>(seg_scale_dev.data());
+        seg.nseg = s.params().count();
+      }
+      ops::grad_combine(ctx(), G.all(), Gf.all(), gr, rc.sw.isolation ? forget_mask : nullptr, seg);
+      adam.step(ctx(), s.params(), G.all(), step_mask);
+    } else {
+      Var total = lf.valid() && lr.valid() ? tape.add(lf, lr) : (lf.valid() ? lf : lr);
+      G.zero(ctx());
+      tape.backward(total, G);
+      if (rc.clip > 0) ops::clip_global_norm(ctx(), G.all(), rc.clip);
+      adam.step(ctx(), s.params(), G.all());
+    }
+    return {vf, vr};
+  }
+};
+
+// For item requests under the gate: D_f plus (u, i) for every user whose current top-K (D_r
+// masked) holds a deleted item (SPEC §4.3a) — the item persists through collaborative signal.
+io::Interactions item_gate_pairs(Ctx& ctx, ModelSession& s, const SplitPatterns& pats, const io::ForgetSplit& split,
+                                 int K, int64_t tile) {
+  io::Interactions out = split.forget;
+  std::set<std::pair<int32_t, int32_t>> have;
+  for (int64_t k = 0; k < out.size(); ++k) have.insert({out.user[k], out.item[k]});
+  std::vector<char> deleted(static_cast<size_t>(s.data().n_items), 0);
+  for (int32_t i : split.deleted_items) deleted[i] = 1;
+  Embeddings e = embed(ctx, s.model(), s.params());
+  topk_lists(ctx, e.users, e.items, &s.data().train_mask, K, {}, tile, [&](int32_t u, const int32_t* items, int k) {
+    if (pats.deleted_user[u]) return;
+    for (int j = 0; j < k; ++j)
+      if (items[j] >= 0 && deleted[items[j]] && have.insert({u, items[j]}).second) out.push(u, items[j]);
+  });
+  return out;
+}
+
+}  // namespace
+
+UnlearnResult run_approximate(const std::string& method, const UnlearnInput& in) {
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  const int64_t live0 = memstat::live();
+  memstat::reset_peak();
+  Ctx& ctx = *in.ctx;
+  const Recipe rc = recipe_for(method, in.cfg);
+  const SplitPatterns pats = split_patterns(*in.ds, *in.split);
+
+  UnlearnResult r;
+  r.method = method;
+  // θ₀ on the edited graph: the deleted edges stop propagating from the first step.
+  r.session = std::make_unique<ModelSession>(ctx, *in.ds, in.model, in.cfg, in.cache_dir, DType::F32, &in.split->retain);
+  ModelSession& s = *r.session;
+  restore_model_checkpoint(*in.original, "the original model", s.params(), nullptr, nullptr);
+  const double train_lr = in.cfg.f64_or("lr", s.model().default_lr());
+  Loop L(in, rc, s, pats, in.cfg.f64_or("unlearn.lr", train_lr));
+  const int64_t bs = L.unlearn_batch();
+  const int64_t epochs = rc.finetune ? in.cfg.i64_or("finetune.epochs", in.cfg.i64("unlearn.epochs"))
+                                     : in.cfg.i64("unlearn.epochs");
+  LETHE_CHECK(bs >= 1 && epochs >= 1, "unlearning needs unlearn.batch_size >= 1 and unlearn.epochs >= 1");
+
+  if (rc.tru && rc.sw.isolation) {
+    tru::LayerChoice choice;
+    L.fisher_and_mask(in.split->forget, &choice);
+    for (int l : choice.layers) r.selected_layers.push_back(choice.name[l]);
+    for (const auto& [l, v] : choice.score) r.layer_scores[choice.name[l]] = v;
+  }
+  if (rc.tru && rc.sw.scaling)
+    L.scaler = std::make_unique<tru::BranchScaler>(s.params(), in.cfg.f64("tru.scaling.gamma"),
+                                                   in.cfg.f64("tru.scaling.cmin"), in.cfg.f64("tru.scaling.cmax"),
+                                                   in.cfg.f64("tru.scaling.ema"));
+  const bool item_regime = !in.split->deleted_items.empty();
+  const bool early = in.cfg.flag("unlearn.early_stop");
+  RetainCycle rcyc(in.split->retain, in.seed);
+  EvalSpec fspec, vspec;
+  graph::HostCsr valid_forget_users;
+  if (early) {
+    // The model's own valid Recall@20 on the forget users: the level never-seen positives reach.
+    std::vector<char> fu(static_cast<size_t>(in.ds->n_users), 0);
+    for (int32_t u : in.split->forget_users) fu[u] = 1;
+    io::Interactions v;
+    for (int64_t k = 0; k < in.ds->valid.size(); ++k)
+      if (fu[in.ds->valid.user[k]]) v.push(in.ds->valid.user[k], in.ds->valid.item[k]);
+    valid_forget_users = graph::interaction_pattern(in.ds->n_users, in.ds->n_items, v);
+    fspec.truth = &pats.forget;
+    vspec.truth = &valid_forget_users;
+    fspec.mask = vspec.mask = &s.data().train_mask;
+    fspec.ks = vspec.ks = {20};
+  }
+
+  for (int64_t e = 0; e < epochs; ++e) {
+    const auto te = clock::now();
+    UnlearnEpoch ue;
+    ue.epoch = e;
+    L.gate_sum = 0;
+    L.gate_n = 0;
+    const uint32_t ep = static_cast<uint32_t>(e);
+    int64_t nb = 0;
+    if (rc.finetune) {
+      const std::vector<int64_t> perm = shuffled(in.split->retain.size(), in.seed, 0x100000u, ep);
+      const int64_t n = in.split->retain.size();
+      for (int64_t lo = 0; lo < n; lo += bs, ++nb) {
+        Batch rb;
+        for (int64_t k = lo; k < std::min(n, lo + bs); ++k) {
+          rb.users.push_back(in.split->retain.user[perm[k]]);
+          rb.pos.push_back(in.split->retain.item[perm[k]]);
+        }
+        L.tape.clear();
+        L.prepare(rb, kRetainNeg + ep, static_cast<uint32_t>(nb));
+        ue.retain_loss += L.step(nullptr, &rb, ep, static_cast<uint32_t>(nb)).second;
+      }
+    } else {
+      const io::Interactions forget =
+          (rc.tru && rc.sw.gate && item_regime)
+              ? item_gate_pairs(ctx, s, pats, *in.split, L.gs.k, in.cfg.i64("eval.tile_users"))
+              : in.split->forget;
+      ue.forget_pairs = forget.size();
+      const std::vector<int64_t> perm = shuffled(forget.size(), in.seed, 0x000000u, ep);
+      for (int64_t lo = 0; lo < forget.size(); lo += bs, ++nb) {
+        Batch fb, rb;
+        for (int64_t k = lo; k < std::min(forget.size(), lo + bs); ++k) {
+          fb.users.push_back(forget.user[perm[k]]);
+          fb.pos.push_back(forget.item[perm[k]]);
+        }
+        if (rc.retain) rcyc.take(fb.size(), rb);
+        L.tape.clear();
+        L.prepare(fb, kForgetNeg + ep, static_cast<uint32_t>(nb));
+        if (rc.retain) L.prepare(rb, kRetainNeg + ep, static_cast<uint32_t>(nb));
+        const auto [vf, vr] = L.step(&fb, rc.retain ? &rb : nullptr, ep, static_cast<uint32_t>(nb));
+        ue.forget_loss += vf;
+        ue.retain_loss += vr;
+      }
+    }
+    if (nb > 0) {
+      ue.forget_loss /= static_cast<double>(nb);
+      ue.retain_loss /= static_cast<double>(nb);
+    }
+    if (L.gate_n > 0) ue.gate_mean = L.gate_sum / static_cast<double>(L.gate_n);
+    if (L.scaler)
+      for (size_t b = 0; b < s.params().branches().size(); ++b) ue.branch_scale[s.params().branches()[b]] = L.scaler->scales()[b];
+    ue.seconds = std::chrono::duration<double>(clock::now() - te).count();
+    r.log.push_back(ue);
+    if (in.progress) {
+      std::fprintf(stderr, "  %s epoch %lld/%lld: forget loss %.5f, retain loss %.5f", method.c_str(),
+                   static_cast<long long>(e + 1), static_cast<long long>(epochs), ue.forget_loss, ue.retain_loss);
+      if (ue.gate_mean >= 0) std::fprintf(stderr, ", mean gate %.3f", ue.gate_mean);
+      std::fprintf(stderr, " (%.1fs)\n", ue.seconds);
+    }
+    if (early && !rc.finetune) {
+      L.tape.clear();
+      Embeddings em = embed(ctx, s.model(), s.params());
+      const double fr = evaluate(ctx, em.users, em.items, fspec).get("recall@20");
+      const double vr = evaluate(ctx, em.users, em.items, vspec).get("recall@20");
+      if (fr <= vr) break;
+    }
+  }
+  ctx.sync();
+  r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+  r.peak_bytes = memstat::peak() - live0;
+  return r;
+}
+
+}  // namespace lethe

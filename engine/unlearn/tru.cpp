@@ -1,0 +1,156 @@
+// engine/unlearn/tru.cpp — see tru.h.
+#include "engine/unlearn/tru.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "engine/ops.h"
+
+namespace lethe::tru {
+
+GateValues gate_values(Ctx& ctx, Tape& tape, const Tensor& user_emb, const Tensor& item_emb,
+                       const std::vector<int32_t>& users, const std::vector<int32_t>& items,
+                       const graph::HostCsr& full_train, const GateSettings& gs) {
+  const int64_t B = static_cast<int64_t>(users.size()), I = item_emb.rows, d = item_emb.cols;
+  GateValues gv;
+  if (B == 0) return gv;
+  const int K = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(gs.k, I)));
+  const IdxTensor iu = tape.upload_idx(users), ii = tape.upload_idx(items);
+  Tensor Ub = tape.alloc(B, d), Ib = tape.alloc(B, d), s = tape.alloc(B, 1);
+  ops::gather_rows(ctx, user_emb, iu, Ub);
+  ops::gather_rows(ctx, item_emb, ii, Ib);
+  ops::rowdot(ctx, Ub, Ib, s);
+
+  // t_u: K-th largest score over the items outside D(u), scored in row tiles of ≤ 16M entries.
+  std::vector<int32_t> rp(static_cast<size_t>(B) + 1, 0), cols;
+  for (int64_t b = 0; b < B; ++b) {
+    const int32_t u = users[b];
+    cols.insert(cols.end(), full_train.col.begin() + full_train.rowptr[u], full_train.col.begin() + full_train.rowptr[u + 1]);
+    rp[b + 1] = static_cast<int32_t>(cols.size());
+  }
+  const IdxTensor drp = tape.upload_idx(rp), dcol = tape.upload_idx(cols);
+  Csr excl;
+  excl.rowptr = drp.data;
+  excl.col = dcol.data;
+  excl.rows = B;
+  excl.cols = I;
+  excl.nnz = static_cast<int64_t>(cols.size());
+  const int64_t tile = std::max<int64_t>(1, std::min<int64_t>(B, (int64_t(1) << 24) / std::max<int64_t>(I, 1)));
+  Tensor S = tape.alloc(tile, I), val = tape.alloc(B, K);
+  IdxTensor idx = tape.alloc_idx(B * K);
+  for (int64_t r0 = 0; r0 < B; r0 += tile) {
+    const int64_t n = std::min(tile, B - r0);
+    Tensor St = S.slice_rows(0, n);
+    ops::gemm(ctx, false, true, 1.0, Ub.slice_rows(r0, n), item_emb, 0.0, St);
+    ops::topk_rows(ctx, St, &excl, r0, K, Mat<int32_t>(idx.data + r0 * K, n, K), val.slice_rows(r0, n));
+  }
+  // std of u's scores over all items: var_u = e_uᵀ C e_u − (e_u·μ)², C = E_iᵀE_i / I, μ = mean row.
+  Tensor C = tape.alloc(d, d), mu = tape.alloc(d, 1), ones = tape.alloc(I, 1), V = tape.alloc(B, d), q = tape.alloc(B, 1),
+         m = tape.alloc(B, 1);
+  ops::fill(ctx, ones, 1.0);
+  ops::gemm(ctx, true, false, 1.0 / static_cast<double>(I), item_emb, item_emb, 0.0, C);
+  ops::gemm(ctx, true, false, 1.0 / static_cast<double>(I), item_emb, ones, 0.0, mu);
+  ops::gemm(ctx, false, false, 1.0, Ub, C, 0.0, V);
+  ops::rowdot(ctx, V, Ub, q);
+  ops::gemm(ctx, false, false, 1.0, Ub, mu, 0.0, m);
+
+  const std::vector<double> hs = s.to_host(), hv = val.to_host(), hq = q.to_host(), hm = m.to_host();
+  gv.s = hs;
+  gv.t.resize(static_cast<size_t>(B));
+  gv.std.resize(static_cast<size_t>(B));
+  gv.g.resize(static_cast<size_t>(B));
+  for (int64_t b = 0; b < B; ++b) {
+    gv.t[b] = hv[static_cast<size_t>(b * K + K - 1)];
+    gv.std[b] = std::sqrt(std::max(hq[b] - hm[b] * hm[b], 1e-12));
+    const double T = std::max(gs.temp * gv.std[b], 1e-12);
+    const double z = (gv.s[b] - gv.t[b]) / T;  // t = −∞ (fewer than K candidates) gives g = 1
+    gv.g[b] = z >= 0 ? 1.0 / (1.0 + std::exp(-z)) : std::exp(z) / (1.0 + std::exp(z));
+  }
+  return gv;
+}
+
+std::map<int, double> layer_sqnorms(Ctx& ctx, const ParamStore& ps, const Tensor& grad) {
+  const std::vector<double> seg = ops::segmented_sqnorm(ctx, grad, ps.offsets_device(), ps.count());
+  std::map<int, double> out;
+  for (int i = 0; i < ps.count(); ++i) out[ps.info(i).layer] += seg[static_cast<size_t>(i)];
+  return out;
+}
+
+std::vector<double> branch_norms(Ctx& ctx, const ParamStore& ps, const Tensor& grad) {
+  const std::vector<double> seg = ops::segmented_sqnorm(ctx, grad, ps.offsets_device(), ps.count());
+  std::vector<double> out(ps.branches().size(), 0.0);
+  for (int i = 0; i < ps.count(); ++i) out[static_cast<size_t>(ps.info(i).branch_id)] += seg[static_cast<size_t>(i)];
+  for (double& v : out) v = std::sqrt(v);
+  return out;
+}
+
+BranchScaler::BranchScaler(const ParamStore& ps, double gamma, double cmin, double cmax, double ema)
+    : gamma_(gamma), cmin_(cmin), cmax_(cmax), ema_(ema), c_(ps.branches().size(), 1.0) {
+  LETHE_CHECK(cmin > 0 && cmin <= cmax && ema >= 0 && ema < 1, "tru.scaling: need 0 < cmin <= cmax and 0 <= ema < 1");
+}
+
+const std::vector<double>& BranchScaler::update(Ctx& ctx, const ParamStore& ps, const Tensor& grad_forget) {
+  norms_ = branch_norms(ctx, ps, grad_forget);
+  double mean = 0;
+  int n = 0;
+  for (double g : norms_)
+    if (g > 0 && std::isfinite(g)) { mean += g; ++n; }
+  if (n == 0) return c_;
+  mean /= n;
+  for (size_t b = 0; b < c_.size(); ++b) {
+    const double g = norms_[b];
+    if (!(g > 0) || !std::isfinite(g)) continue;
+    const double c_new = std::clamp(std::pow(mean / g, gamma_), cmin_, cmax_);
+    c_[b] = started_ ? ema_ * c_[b] + (1.0 - ema_) * c_new : c_new;
+  }
+  started_ = true;
+  return c_;
+}
+
+std::vector<float> BranchScaler::segment_scales(const ParamStore& ps) const {
+  std::vector<float> s(static_cast<size_t>(ps.count()));
+  for (int i = 0; i < ps.count(); ++i) s[static_cast<size_t>(i)] = static_cast<float>(c_[ps.info(i).branch_id]);
+  return s;
+}
+
+LayerChoice choose_layers(const ParamStore& ps, const std::map<int, double>& fisher_f,
+                          const std::map<int, double>& fisher_r, double kappa, int kmax, double alpha) {
+  LayerChoice lc;
+  for (const auto& p : ps.infos()) {
+    lc.elements[p.layer] += p.numel();
+    std::string& nm = lc.name[p.layer];
+    nm += (nm.empty() ? "" : "+") + p.name;
+  }
+  double max_r = 0;
+  for (const auto& [l, v] : fisher_r) max_r = std::max(max_r, v);
+  const double eps = 1e-12 + 1e-9 * max_r;
+  std::vector<int> order;
+  for (const auto& [l, n] : lc.elements) {
+    const double ff = fisher_f.count(l) ? fisher_f.at(l) : 0.0, fr = fisher_r.count(l) ? fisher_r.at(l) : 0.0;
+    lc.fisher_f[l] = ff;
+    lc.fisher_r[l] = fr;
+    lc.score[l] = (ff / (fr + eps)) / std::pow(static_cast<double>(n), alpha);
+    order.push_back(l);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return lc.score[a] > lc.score[b]; });
+  const double budget = kappa * static_cast<double>(ps.trainable_elements());
+  double used = 0;
+  for (int l : order) {
+    if (static_cast<int>(lc.layers.size()) >= kmax || used >= budget) break;
+    if (!(lc.score[l] > 0)) break;  // a layer the forget loss does not touch is never chosen
+    lc.layers.push_back(l);
+    used += static_cast<double>(lc.elements[l]);
+  }
+  return lc;
+}
+
+std::vector<uint8_t> layer_mask(const ParamStore& ps, const std::vector<int>& layers) {
+  std::vector<uint8_t> m(static_cast<size_t>(ps.numel()), 0);
+  for (const auto& p : ps.infos())
+    if (std::find(layers.begin(), layers.end(), p.layer) != layers.end())
+      std::fill(m.begin() + p.offset, m.begin() + p.offset + p.numel(), uint8_t{1});
+  return m;
+}
+
+}  // namespace lethe::tru

@@ -1,0 +1,77 @@
+// engine/unlearn/tru.h — TRU's three interventions as separate, testable pieces (SPEC §4.3;
+// the project's design). The approximate-unlearning loop (approx.cpp) composes them.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/context.h"
+#include "engine/params.h"
+#include "engine/tape.h"
+#include "graph/csr.h"
+
+namespace lethe::tru {
+
+// ---- (a) ranking fusion gate ----
+struct GateSettings {
+  int k = 20;            // threshold rank K
+  double temp = 0.1;     // T = temp × std of u's scores
+  double lambda = 0.5;   // hinge weight λ_g
+  double margin = 0.0;   // hinge margin
+};
+// Per forget pair b = (users[b], items[b]): t_b = the K-th largest score of the user over items
+// outside its full train set D(u) (stop-grad), the std of the user's scores over all items, the
+// current score s_b, and the gate g_b = σ((s_b − t_b)/T). Computed from the current embeddings
+// (values, not recorded on the tape).
+struct GateValues {
+  std::vector<double> s, t, std, g;
+};
+GateValues gate_values(Ctx& ctx, Tape& tape, const Tensor& user_emb, const Tensor& item_emb,
+                       const std::vector<int32_t>& users, const std::vector<int32_t>& items,
+                       const graph::HostCsr& full_train, const GateSettings& gs);
+
+// ---- (b) branch-wise modality scaling ----
+// c_b = clip((mean_b' G_b' / G_b)^γ, c_min, c_max) from per-branch forget-gradient norms G_b,
+// smoothed by an EMA: c ← ema·c + (1−ema)·c_new (the first step takes c_new). A branch whose
+// gradient is zero keeps its scale (1 at the start).
+class BranchScaler {
+ public:
+  BranchScaler(const ParamStore& ps, double gamma, double cmin, double cmax, double ema);
+  // Updates the scales from the forget gradient slab; returns them per branch.
+  const std::vector<double>& update(Ctx& ctx, const ParamStore& ps, const Tensor& grad_forget);
+  // One scale per parameter tensor (segment), for SegScale.
+  std::vector<float> segment_scales(const ParamStore& ps) const;
+  const std::vector<double>& scales() const { return c_; }
+  const std::vector<double>& last_norms() const { return norms_; }
+
+ private:
+  double gamma_, cmin_, cmax_, ema_;
+  bool started_ = false;
+  std::vector<double> c_, norms_;
+};
+
+// Per-branch L2 norms of a gradient slab (one segmented reduction over the tensors).
+std::vector<double> branch_norms(Ctx& ctx, const ParamStore& ps, const Tensor& grad);
+// Per-layer squared norms (sums over the layer's tensors), keyed by layer id.
+std::map<int, double> layer_sqnorms(Ctx& ctx, const ParamStore& ps, const Tensor& grad);
+
+// ---- (c) capacity-aware layer isolation ----
+struct LayerChoice {
+  std::vector<int> layers;                    // selected layer ids, by decreasing score
+  std::map<int, double> score, fisher_f, fisher_r;
+  std::map<int, int64_t> elements;
+  std::map<int, std::string> name;            // tensor names of the layer joined by '+'
+};
+// S_l = (F_f,l / (F_r,l + ε)) / n_l^α; layers are taken by decreasing S_l until the selected
+// element count reaches kappa × all trainable elements or kmax layers are chosen (SPEC §4.3c
+// read literally: the layer that crosses the budget is still taken, so at least one layer is
+// always chosen; α keeps a huge table from winning by size alone). Layers with S_l = 0 (no
+// forget gradient) are never chosen. ε = 1e-12 + 1e-9 × max_l F_r,l keeps the ratio finite for
+// layers the retain loss does not touch.
+LayerChoice choose_layers(const ParamStore& ps, const std::map<int, double>& fisher_f,
+                          const std::map<int, double>& fisher_r, double kappa, int kmax, double alpha);
+// The per-element 0/1 mask of the chosen layers (slab length, padding 0).
+std::vector<uint8_t> layer_mask(const ParamStore& ps, const std::vector<int>& layers);
+
+}  // namespace lethe::tru
