@@ -17,5 +17,8 @@ int cmd_forget(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
+int cmd_unlearn(int argc, char** argv);
+int cmd_audit(int argc, char** argv);
+int cmd_experiment(int argc, char** argv);
 
 }  // namespace lethe::cli

@@ -17,6 +17,9 @@ const Command kCommands[] = {
     {"forget", "make (or check) a deletion request: user / item / interaction", cmd_forget},
     {"train", "train a backbone (lightgcn, mgcn, miggt) with the MMRec protocol", cmd_train},
     {"eval", "full-ranking evaluation of a checkpoint; top-K export", cmd_eval},
+    {"unlearn", "unlearn a deletion request from a checkpoint (retrain, finetune, neggrad(+), mmrecun, tru)", cmd_unlearn},
+    {"audit", "audit an unlearned model against the original and Retrain (SPEC §4.4 core metrics)", cmd_audit},
+    {"experiment", "train once, unlearn with every method over seeds, audit, tables and trade-off plot", cmd_experiment},
 };
 
 void usage(FILE* out) {

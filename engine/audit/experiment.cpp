@@ -1,0 +1,528 @@
+// engine/audit/experiment.cpp — see experiment.h.
+#include "engine/audit/experiment.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include "engine/checkpointing.h"
+#include "engine/optimizer.h"
+#include "engine/session.h"
+#include "engine/trainer.h"
+#include "graph/bipartite.h"
+#include "graph/knn.h"
+#include "io/atomic_file.h"
+#include "io/fs.h"
+#include "io/hash.h"
+
+namespace lethe::audit {
+
+namespace {
+constexpr double kNaN = AuditRow::kNaN;
+const std::vector<int64_t> kAuditKs = {10, 20, 50};
+}  // namespace
+
+NoiseFloor parse_noise_floor(const std::string& s) {
+  if (s == "all") return NoiseFloor::kAll;
+  if (s == "first") return NoiseFloor::kFirst;
+  if (s == "off") return NoiseFloor::kOff;
+  throw Error("--noise-floor must be all, first or off, got '" + s + "'");
+}
+
+std::vector<std::string> parse_methods(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream ss(list);
+  std::string m;
+  std::string accepted;
+  for (const auto& n : method_names()) accepted += (accepted.empty() ? "" : ", ") + n;
+  while (std::getline(ss, m, ',')) {
+    const auto b = m.find_first_not_of(" \t"), e = m.find_last_not_of(" \t");
+    m = b == std::string::npos ? "" : m.substr(b, e - b + 1);
+    if (m.empty()) throw Error("--methods: empty name in '" + list + "' (accepted: " + accepted + ")");
+    if (!is_method(m)) throw Error("--methods: unknown method '" + m + "' (accepted: " + accepted + ")");
+    if (std::find(out.begin(), out.end(), m) != out.end()) throw Error("--methods: '" + m + "' is listed twice");
+    out.push_back(m);
+  }
+  if (out.empty()) throw Error("--methods: no method given (accepted: " + accepted + ")");
+  return out;
+}
+
+void validate(const ExperimentOptions& o) {
+  if (o.data_dir.empty()) throw Error("no data folder (--data)");
+  if (o.out_dir.empty()) throw Error("no output folder (--out)");
+  if (o.methods.empty()) throw Error("no methods (--methods)");
+  for (const auto& m : o.methods)
+    if (!is_method(m)) throw Error("unknown method '" + m + "'");
+  if (o.regime == io::Regime::kExplicit)
+    throw Error("--regime must be user, item or interaction (explicit requests go through lethe unlearn)");
+  if (std::isnan(o.ratio) || o.ratio > 1)  // <= 0 means the regime's default
+    throw Error("--ratio must be in (0, 1], got " + io::format_double(o.ratio));
+  if (o.regime == io::Regime::kInteraction && o.selection != io::Selection::kRandom)
+    throw Error(std::string("the interaction regime only supports --selection random, got ") +
+               io::selection_name(o.selection));
+  if (o.seeds < 1) throw Error("--seeds must be at least 1");
+  // The backbones of engine/models/factory.cpp.
+  if (o.model != "lightgcn" && o.model != "mgcn" && o.model != "miggt")
+    throw Error("unknown --model '" + o.model + "' (lightgcn, mgcn or miggt)");
+  validate_settings(o.cfg);
+}
+
+void validate_settings(const Config& cfg) {
+  // Every setting whose default says what it holds is parsed now, so that a typo fails before
+  // hours of training rather than when the method that reads it starts. An "auto" setting given
+  // a value must be a number (all of them are, but MIG-GT's per-modality hop list).
+  for (const auto& k : config_keys()) {
+    const std::string def = k.def, v = cfg.str(k.key);
+    if (v == def || v == "auto") continue;
+    if (def == "auto") {  // a number once resolved, except the per-modality hop list
+      if (std::string(k.key) != "miggt.k_modality") (void)cfg.f64(k.key);
+      continue;
+    }
+    if (def == "true" || def == "false") {
+      (void)cfg.flag(k.key);
+    } else if (def.find(',') != std::string::npos) {
+      (void)cfg.i64_list(k.key);
+    } else {
+      char* end = nullptr;
+      std::strtod(def.c_str(), &end);
+      if (!def.empty() && *end == '\0') (void)cfg.f64(k.key);
+    }
+  }
+}
+
+AuditRow row_from_audit(const std::string& method, const CoreAudit& a) {
+  AuditRow r;
+  r.method = method;
+  r.retain_recall10 = a.retain.get("recall@10");
+  r.retain_recall20 = a.retain.get("recall@20");
+  r.retain_recall50 = a.retain.get("recall@50");
+  r.retain_ndcg10 = a.retain.get("ndcg@10");
+  r.retain_ndcg20 = a.retain.get("ndcg@20");
+  r.retain_ndcg50 = a.retain.get("ndcg@50");
+  r.retain_precision20 = a.retain.get("precision@20");
+  r.forget_recall20 = a.forget.get("recall@20");
+  r.forget_ndcg20 = a.forget.get("ndcg@20");
+  r.exposure20 = a.exposure;
+  r.forget_rows = static_cast<int64_t>(a.forget.get("pairs@20"));
+  r.retain_users = a.retain.users;
+  return r;
+}
+
+io::Json epoch_json(const UnlearnEpoch& e) {
+  io::Json j = io::Json::object();
+  j["epoch"] = e.epoch;
+  j["forget_loss"] = e.forget_loss;
+  j["retain_loss"] = e.retain_loss;
+  j["seconds"] = e.seconds;
+  j["forget_pairs"] = e.forget_pairs;
+  if (e.gate_mean >= 0) j["gate_mean"] = e.gate_mean;
+  if (!e.branch_scale.empty()) {
+    io::Json b = io::Json::object();
+    for (const auto& [k, v] : e.branch_scale) b[k] = v;
+    j["branch_scale"] = b;
+  }
+  return j;
+}
+
+bool is_training_key(const std::string& key) {
+  for (const char* p : {"unlearn.", "finetune.", "neggrad.", "neggrad_plus.", "mmrecun.", "tru."})
+    if (key.rfind(p, 0) == 0) return false;
+  return key != "eval.tile_users";
+}
+
+std::string training_config_difference(const Config& a, const Config& b) {
+  for (const auto& [k, v] : a.values()) {
+    if (!is_training_key(k)) continue;
+    auto it = b.values().find(k);
+    const std::string w = it == b.values().end() ? "(missing)" : it->second;
+    if (v != w) return k + " = " + v + " vs " + w;
+  }
+  return "";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+io::Json metrics_object(const Metrics& m) {
+  io::Json j = io::Json::object();
+  for (const auto& [k, v] : m.v)
+    if (k.rfind("hits@", 0) != 0 && k.rfind("pairs@", 0) != 0) j[k] = v;
+  j["users"] = m.users;
+  return j;
+}
+
+std::string jsonl(const std::vector<io::Json>& lines) {
+  std::string t;
+  for (const auto& l : lines) t += l.dump(-1) + "\n";
+  return t;
+}
+
+struct OriginalRun {
+  std::string path;
+  io::Checkpoint ckpt;
+  double train_seconds = kNaN;
+  int64_t epochs = -1;
+};
+
+// Trains θ₀ into dir (the layout of `lethe train`'s run folder: checkpoint, metrics.json,
+// log.jsonl, config.txt) unless dir already holds a finished run (metrics.json written at the
+// end) of the same model, data and training settings.
+OriginalRun ensure_original(const ExperimentOptions& o, const io::Dataset& ds, Ctx& ctx, const std::string& cache,
+                            const std::function<void(const std::string&)>& say) {
+  const std::string dir = io::path_join(o.out_dir, "original");
+  OriginalRun r;
+  r.path = io::path_join(dir, "checkpoint");
+  const std::string metrics_path = io::path_join(dir, "metrics.json");
+  if (io::is_regular_file(r.path) && io::is_regular_file(metrics_path)) {
+    io::Checkpoint c = io::read_checkpoint(r.path);
+    const ModelCheckpointInfo info = read_model_checkpoint_info(c, r.path);
+    std::string why;
+    if (info.model != o.model) why = "it holds a " + info.model + " model, not " + o.model;
+    else if (info.data_fingerprint != ds.fingerprint()) why = "it was trained on different data";
+    else why = training_config_difference(o.cfg, info.config);
+    if (why.empty()) {
+      const io::Json m = io::read_json(metrics_path);
+      if (const io::Json* t = m.find("train_seconds"); t && t->is_number()) r.train_seconds = t->as_double();
+      if (const io::Json* e = m.find("epochs_run"); e && e->is_number()) r.epochs = e->as_int();
+      r.ckpt = std::move(c);
+      say("reusing the original model " + r.path);
+      return r;
+    }
+    if (o.resume)
+      throw Error(r.path + " cannot be reused (" + why + ") and --resume keeps results made with it; use another --out");
+    say(r.path + " cannot be reused (" + why + "): training the original model again");
+  }
+  io::make_dirs(dir);
+  ModelSession s(ctx, ds, o.model, o.cfg, cache);
+  TrainOptions opt = TrainOptions::from(o.cfg, s.model());
+  opt.progress = o.progress;
+  AdamConfig ac;
+  ac.lr = opt.lr;
+  Adam adam(s.params(), ac);
+  s.init(opt.seed);
+  io::write_file_atomic(io::path_join(dir, "config.txt"), "model = " + o.model + "\n" + o.cfg.dump());
+  std::vector<io::Json> log;
+  TrainHooks hooks;
+  hooks.on_best = [&](const TrainState& st) {
+    save_model_checkpoint(r.path, o.model, o.cfg, ds, s.params(), &adam, &st);
+  };
+  hooks.on_epoch = [&](const EpochRecord& e, const TrainState&) {
+    io::Json j = io::Json::object();
+    j["epoch"] = e.epoch + 1;
+    j["loss"] = e.loss;
+    j["lr"] = e.lr;
+    if (e.evaluated) {
+      j["valid"] = metrics_object(e.valid);
+      j["best"] = e.best;
+    }
+    j["seconds"] = e.seconds;
+    log.push_back(j);
+    io::write_file_atomic(io::path_join(dir, "log.jsonl"), jsonl(log));
+  };
+  say("training the original model (" + o.model + ") into " + dir);
+  const graph::HostCsr valid = graph::interaction_pattern(ds.n_users, ds.n_items, ds.valid);
+  const graph::HostCsr test = graph::interaction_pattern(ds.n_users, ds.n_items, ds.test);
+  const TrainResult res = train(ctx, s.model(), s.params(), adam, s.data(), ds.train, valid, test, opt, {}, hooks);
+  if (!io::is_regular_file(r.path))
+    throw Error("training the original model wrote no checkpoint (no evaluated epoch?): check --epochs and --eval_every");
+  io::Json m = io::Json::object();
+  m["model"] = o.model;
+  m["dataset"] = ds.name;
+  m["best_epoch"] = res.best_epoch + 1;
+  m["epochs_run"] = res.epochs_run;
+  m["early_stopped"] = res.early_stopped;
+  m["valid"] = metrics_object(res.valid);
+  m["test"] = metrics_object(res.test);
+  m["train_seconds"] = res.train_seconds;
+  m["device"] = ctx.describe();
+  m["parameters"] = s.params().trainable_elements();
+  io::write_json(metrics_path, m);
+  r.train_seconds = res.train_seconds;
+  r.epochs = res.epochs_run;
+  r.ckpt = io::read_checkpoint(r.path);
+  return r;
+}
+
+// The rows of the experiment, kept in the order results.json shows them: θ₀'s rows first (by
+// seed), then the methods' rows in the order they were first written.
+class RowBook {
+ public:
+  std::vector<AuditRow> rows;
+  const AuditRow* find(const std::string& method, int64_t seed) const {
+    for (const auto& r : rows)
+      if (r.method == method && r.seed == seed) return &r;
+    return nullptr;
+  }
+  void upsert(const AuditRow& row) {
+    for (auto& r : rows)
+      if (r.method == row.method && r.seed == row.seed) { r = row; return; }
+    if (row.method == "original") {
+      auto it = rows.begin();
+      while (it != rows.end() && it->method == "original" && it->seed < row.seed) ++it;
+      rows.insert(it, row);
+    } else {
+      rows.push_back(row);
+    }
+  }
+};
+
+}  // namespace
+
+std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
+  validate(o);
+  const auto t0 = Clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+  auto say = [&](const std::string& msg) {
+    if (o.progress) std::fprintf(stderr, "[experiment %7.1fs] %s\n", elapsed(), msg.c_str());
+  };
+
+  const std::string regime = io::regime_name(o.regime);
+  const double ratio = o.ratio > 0 ? o.ratio : io::default_ratio(o.regime);
+  const bool have_retrain = std::find(o.methods.begin(), o.methods.end(), "retrain") != o.methods.end();
+  std::vector<std::string> order;  // Retrain first: every other method is compared with it
+  if (have_retrain) order.push_back("retrain");
+  for (const auto& m : o.methods)
+    if (m != "retrain") order.push_back(m);
+
+  const io::Dataset ds = io::load_dataset(o.data_dir);  // a bad folder fails before OUT is made
+  io::make_dirs(o.out_dir);
+  const std::string results_path = io::path_join(o.out_dir, "results.json");
+  RowBook book;
+  if (io::is_regular_file(results_path)) {
+    if (o.resume) {
+      book.rows = rows_from_json(io::read_json(results_path));
+      for (const auto& r : book.rows)
+        if (r.regime != regime || r.ratio != ratio)
+          throw Error(results_path + " holds a " + r.regime + " ratio " + io::format_double(r.ratio) +
+                     " experiment, not " + regime + " ratio " + io::format_double(ratio) + ": use another --out");
+      say("resuming: " + std::to_string(book.rows.size()) + " row(s) in " + results_path);
+    } else {
+      say(results_path + " exists: starting a new table (pass --resume to keep its rows)");
+    }
+  }
+
+  const std::string cache = o.cache_dir.empty() ? graph::default_cache_dir(o.data_dir) : o.cache_dir;
+  Ctx ctx(o.device);
+  const std::string device = ctx.describe();
+  say("data " + ds.name + ": " + std::to_string(ds.n_users) + " users, " + std::to_string(ds.n_items) + " items, " +
+      std::to_string(ds.train.size()) + " train rows; device " + device);
+
+  ReportInfo info;
+  info.title = "Unlearning experiment: " + o.model + " on " + ds.name + ", " + regime + " regime";
+  info.command = o.command;
+  info.device = device;
+  info.dataset = ds.name;
+  info.model = o.model;
+  info.regime = regime;
+  info.ratio = ratio;
+  info.selection = io::selection_name(o.selection);
+  info.seeds = o.seeds;
+  info.notes.push_back("θ₀'s time is its training time on D; the methods' times run from θ₀ to the unlearned model.");
+  if (!have_retrain) {
+    info.notes.push_back("retrain was not in --methods: no overlap with Retrain, no speed-up, no noise floor.");
+    say("note: retrain is not in --methods, so the overlap@20 and speed-up columns stay empty");
+  }
+
+  auto flush = [&] {
+    io::write_json(results_path, rows_to_json(book.rows));
+    results_table(book.rows).write_csv(io::path_join(o.out_dir, "results.csv"));
+    info.date = utc_now();
+    io::write_file_atomic(io::path_join(o.out_dir, "results.md"), results_markdown(book.rows, info));
+    io::write_file_atomic(io::path_join(o.out_dir, "tradeoff.svg"),
+                          tradeoff_svg(book.rows, o.model + " on " + ds.name + ": " + regime + " " +
+                                                      io::format_double(ratio) + ", retain vs forget Recall@20"));
+  };
+
+  // θ₀: trained once, then its embeddings serve every seed.
+  OriginalRun orig = ensure_original(o, ds, ctx, cache, say);
+  const Embeddings e0 = [&] {  // the session is released: only the embeddings are needed
+    ModelSession s0(ctx, ds, o.model, o.cfg, cache);
+    restore_model_checkpoint(orig.ckpt, orig.path, s0.params(), nullptr, nullptr);
+    return embed(ctx, s0.model(), s0.params());
+  }();
+  const int64_t tile = o.cfg.i64("eval.tile_users");
+
+  io::make_dirs(io::path_join(o.out_dir, "requests"));
+  io::make_dirs(io::path_join(o.out_dir, "logs"));
+  for (int64_t s = 1; s <= o.seeds; ++s) {
+    const std::string tag = regime + "-seed" + std::to_string(s);
+    const std::string run_dir = io::path_join(io::path_join(o.out_dir, "runs"), tag);
+    io::make_dirs(run_dir);
+    io::RequestSpec spec;
+    spec.regime = o.regime;
+    spec.ratio = ratio;
+    spec.selection = o.selection;
+    spec.seed = static_cast<uint64_t>(s);
+    const io::Request req = io::make_request(ds, spec);
+    const std::string req_path = io::path_join(io::path_join(o.out_dir, "requests"), tag + ".tsv");
+    io::write_request(req_path, req, ds);
+    const io::ForgetSplit split = io::resolve(ds, req);
+    const SplitPatterns sp = split_patterns(ds, split);
+    const Auditor aud(ctx, sp, kAuditKs, tile);
+    say("seed " + std::to_string(s) + "/" + std::to_string(o.seeds) + ": request " + req_path + ", |D_f| = " +
+        std::to_string(split.forget.size()) + ", |D_r| = " + std::to_string(split.retain.size()));
+
+    auto base_row = [&](AuditRow r) {
+      r.regime = regime;
+      r.ratio = ratio;
+      r.seed = s;
+      r.device = device;
+      r.forget_rows = split.forget.size();
+      return r;
+    };
+    const CoreAudit a0 = aud.audit(e0.users, e0.items, true);
+    AuditRow r0 = base_row(row_from_audit("original", a0));
+    r0.seconds = orig.train_seconds;
+    r0.epochs = orig.epochs;
+    r0.exposure_reduction = 0.0;
+    book.upsert(r0);
+    flush();
+
+    UnlearnInput in;
+    in.ctx = &ctx;
+    in.ds = &ds;
+    in.split = &split;
+    in.model = o.model;
+    in.cfg = o.cfg;
+    in.original = &orig.ckpt;
+    in.cache_dir = cache;
+    in.seed = static_cast<uint64_t>(s);
+    in.progress = o.progress;
+
+    std::optional<TopLists> retrain_lists;
+    double retrain_seconds = kNaN;
+    const std::string retrain_ckpt = io::path_join(run_dir, "retrain.ckpt");
+    const std::string req_text = io::read_file(req_path);
+    std::map<std::string, std::string> ckpt_meta = {
+        {"unlearn.request", req_path},
+        {"unlearn.request_hash", io::hex64(io::hash64(req_text.data(), req_text.size()))},
+        {"unlearn.graph", "retain"},
+        {"unlearn.original", orig.path},
+        {"unlearn.seed", std::to_string(s)}};
+
+    auto set_retrain = [&](TopLists lists, double secs) {
+      retrain_lists = std::move(lists);
+      retrain_seconds = secs;
+      AuditRow r = r0;  // θ₀ against Retrain: how far the model starts from the target
+      r.overlap20 = mean_overlap(a0.top, *retrain_lists);
+      r0 = r;
+      book.upsert(r0);
+    };
+
+    // The noise floor: Retrain again with another seed, compared with this seed's Retrain.
+    const bool want_nf = have_retrain && (o.noise_floor == NoiseFloor::kAll || (o.noise_floor == NoiseFloor::kFirst && s == 1));
+    auto noise_floor = [&] {
+      const AuditRow* rr = book.find("retrain", s);
+      if (!want_nf || !retrain_lists || !rr || !rr->ok() || !std::isnan(rr->noise_floor20)) return;
+      say("seed " + std::to_string(s) + ": noise floor (retrain with seed " + std::to_string(s + 1000) + ") ...");
+      try {
+        UnlearnInput in2 = in;
+        in2.seed = static_cast<uint64_t>(s + 1000);
+        UnlearnResult res2 = run_unlearning("retrain", in2);
+        const Embeddings e2 = embed(ctx, res2.session->model(), res2.session->params());
+        AuditRow r = *rr;
+        r.noise_floor20 = mean_overlap(aud.top_lists(e2.users, e2.items), *retrain_lists);
+        book.upsert(r);
+        say("seed " + std::to_string(s) + ": noise floor overlap@20 " +
+            io::format_double(std::round(r.noise_floor20 * 1e3) / 1e3));
+      } catch (const std::exception& ex) {
+        say("seed " + std::to_string(s) + ": noise-floor retrain FAILED: " + ex.what());
+        info.notes.push_back("noise-floor Retrain of seed " + std::to_string(s) + " failed: " + ex.what());
+      }
+      flush();
+    };
+
+    // When a finished Retrain had to be run again (its checkpoint could not be restored), the
+    // other rows of this seed were compared with the old one: they are recomputed too.
+    bool redo = false;
+    for (const auto& m : order) {
+      const AuditRow* done = book.find(m, s);
+      if (o.resume && done && done->ok() && !redo) {
+        if (m != "retrain") {
+          say("seed " + std::to_string(s) + ": " + m + " already in results.json, skipped");
+          continue;
+        }
+        if (io::is_regular_file(retrain_ckpt)) {  // Retrain's lists are needed by the others
+          try {
+            const io::Checkpoint c = io::read_checkpoint(retrain_ckpt);
+            ModelSession rs(ctx, ds, o.model, o.cfg, cache, DType::F32, &split.retain);
+            restore_model_checkpoint(c, retrain_ckpt, rs.params(), nullptr, nullptr);
+            const Embeddings e = embed(ctx, rs.model(), rs.params());
+            set_retrain(aud.top_lists(e.users, e.items), done->seconds);
+            say("seed " + std::to_string(s) + ": retrain restored from " + retrain_ckpt);
+            flush();
+            noise_floor();
+            continue;
+          } catch (const std::exception& ex) {
+            say("seed " + std::to_string(s) + ": cannot restore " + retrain_ckpt + " (" + ex.what() + "): running retrain again");
+          }
+        }
+        redo = true;
+      }
+      say("seed " + std::to_string(s) + "/" + std::to_string(o.seeds) + ": " + m + " ...");
+      AuditRow row;
+      std::vector<io::Json> log;
+      try {
+        if (m == o.inject_failure) throw Error("injected failure (test hook)");
+        UnlearnResult res = run_unlearning(m, in);
+        const Embeddings e = embed(ctx, res.session->model(), res.session->params());
+        CoreAudit a = aud.audit(e.users, e.items, true);
+        row = base_row(row_from_audit(m, a));
+        row.seconds = res.seconds;
+        row.peak_bytes = res.peak_bytes;
+        row.epochs = m == "retrain" ? res.retrain_epochs : static_cast<int64_t>(res.log.size());
+        row.selected_layers = res.selected_layers;
+        row.exposure_reduction = exposure_reduction(a0.exposure, a.exposure);
+        for (const auto& ep : res.log) log.push_back(epoch_json(ep));
+        auto meta = ckpt_meta;
+        meta["unlearn.method"] = m;
+        meta["unlearn.seconds"] = io::format_double(res.seconds);
+        meta["unlearn.peak_bytes"] = std::to_string(res.peak_bytes);
+        if (m == "retrain") {
+          save_model_checkpoint(retrain_ckpt, o.model, o.cfg, ds, res.session->params(), nullptr, nullptr, meta);
+          set_retrain(std::move(a.top), res.seconds);
+        } else if (o.keep_checkpoints) {
+          save_model_checkpoint(io::path_join(run_dir, m + ".ckpt"), o.model, o.cfg, ds, res.session->params(), nullptr,
+                                nullptr, meta);
+        }
+        if (retrain_lists) {
+          row.overlap20 = m == "retrain" ? 1.0 : mean_overlap(a.top, *retrain_lists);
+          row.speedup = speedup(retrain_seconds, res.seconds);
+        }
+        say("seed " + std::to_string(s) + ": " + m + " done in " + io::format_double(std::round(res.seconds * 100) / 100) +
+            " s: retain R@20 " + io::format_double(std::round(row.retain_recall20 * 1e4) / 1e4) + ", forget R@20 " +
+            io::format_double(std::round(row.forget_recall20 * 1e4) / 1e4) +
+            (std::isnan(row.overlap20) ? std::string()
+                                       : ", overlap@20 " + io::format_double(std::round(row.overlap20 * 1e3) / 1e3)));
+      } catch (const std::exception& ex) {
+        row = base_row(AuditRow{});
+        row.method = m;
+        row.status = "failed";
+        row.error = ex.what();
+        row.forget_rows = split.forget.size();
+        io::Json j = io::Json::object();
+        j["status"] = "failed";
+        j["error"] = row.error;
+        log.push_back(j);
+        say("seed " + std::to_string(s) + ": " + m + " FAILED: " + row.error);
+      }
+      io::write_file_atomic(io::path_join(io::path_join(o.out_dir, "logs"), tag + "-" + m + ".jsonl"), jsonl(log));
+      book.upsert(row);
+      flush();
+
+      if (m == "retrain") noise_floor();
+    }
+  }
+  say("done: " + results_path);
+  return book.rows;
+}
+
+}  // namespace lethe::audit

@@ -1,0 +1,80 @@
+// engine/audit/experiment.h — the unlearning experiment behind `lethe experiment` (issue 5):
+// train θ₀ once (OUT/original/, reused when it already holds a finished run with the same
+// training settings and data), then for each seed s = 1..N make a deletion request with seed s
+// (OUT/requests/<regime>-seed<s>.tsv), resolve it, run every method on it — Retrain first, since
+// every other method is compared with it — plus a noise-floor Retrain with seed s + 1000, audit
+// everything (engine/audit/audit.h) and rewrite OUT/results.{json,csv,md} and OUT/tradeoff.svg
+// after every method, so that a long run can be read while it runs and survives an interruption
+// (--resume skips the (seed, method) rows results.json already holds).
+// A method that throws becomes a row with status "failed" and its error; the run goes on.
+// Lives in the engine (not tools/) so that the test suite can run it end to end.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/audit/audit.h"
+#include "engine/audit/report.h"
+#include "engine/config.h"
+#include "engine/tensor.h"
+#include "engine/unlearn/unlearn.h"
+#include "io/json.h"
+#include "io/request.h"
+
+namespace lethe::audit {
+
+enum class NoiseFloor : uint8_t { kAll = 0, kFirst = 1, kOff = 2 };
+NoiseFloor parse_noise_floor(const std::string& s);  // all | first | off; throws otherwise
+
+// A comma-separated --methods list, each name checked against method_names() (duplicates are
+// an error); throws naming the bad name and listing the accepted ones.
+std::vector<std::string> parse_methods(const std::string& list);
+
+struct ExperimentOptions {
+  std::string data_dir;   // dataset folder
+  std::string model = "mgcn";
+  std::string out_dir;
+  io::Regime regime = io::Regime::kUser;
+  double ratio = 0;       // <= 0: the regime's default
+  io::Selection selection = io::Selection::kRandom;
+  std::vector<std::string> methods;  // canonical names; retrain runs first whatever its position
+  int64_t seeds = 1;
+  NoiseFloor noise_floor = NoiseFloor::kFirst;
+  Config cfg;             // training + unlearning settings
+  Device device = Device::CPU;
+  bool resume = false;           // keep the successful rows of an earlier results.json
+  bool keep_checkpoints = false; // save every unlearned model (Retrain's is always saved)
+  bool progress = true;          // lines on stderr (and the trainer's progress)
+  std::string cache_dir;         // kNN cache; "" = graph::default_cache_dir(data_dir)
+  std::string command;           // the command line, for results.md
+  // Test hook: this method throws "injected failure" instead of running, to exercise how a
+  // failed method is recorded. Empty (the default) in every real run.
+  std::string inject_failure;
+};
+
+// Throws for anything wrong before work starts: no methods, a bad ratio, the explicit regime, a
+// non-random selection for the interaction regime, seeds < 1, no data/out folder.
+// The configuration is checked too (validate_settings).
+void validate(const ExperimentOptions& o);
+// Parses every setting whose default shows its type (numbers, true/false, integer lists; an
+// "auto" setting given a value must be a number, miggt.k_modality excepted), so a bad value
+// fails up front with a message naming its key.
+void validate_settings(const Config& cfg);
+
+// Runs the experiment; returns the final rows (also in OUT/results.json).
+std::vector<AuditRow> run_experiment(const ExperimentOptions& o);
+
+// ---- pieces shared with `lethe unlearn` and `lethe audit` --------------------------------
+
+// The metric fields of a row from one audit (retain, forget, exposure); the rest stays NaN.
+AuditRow row_from_audit(const std::string& method, const CoreAudit& a);
+// One unlearning epoch as a JSON object (a log.jsonl line).
+io::Json epoch_json(const UnlearnEpoch& e);
+// The configuration keys that change what training produces (everything except the unlearning
+// and TRU settings): two originals are interchangeable when these agree.
+bool is_training_key(const std::string& key);
+// "" when the training settings agree, else the first differing key with both values.
+std::string training_config_difference(const Config& a, const Config& b);
+
+}  // namespace lethe::audit

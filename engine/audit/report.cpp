@@ -1,0 +1,499 @@
+// engine/audit/report.cpp — see report.h.
+#include "engine/audit/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <map>
+
+#include "kernels/common.h"
+
+namespace lethe::audit {
+
+namespace {
+
+constexpr double kNaN = AuditRow::kNaN;
+
+// JSON numbers: NaN → null (io::Json does it for doubles); −1 counters → null.
+io::Json count_or_null(int64_t v) { return v < 0 ? io::Json() : io::Json(v); }
+int64_t count_from(const io::Json* j) { return (j && j->is_number()) ? j->as_int() : -1; }
+double num_from(const io::Json* j) { return (j && j->is_number()) ? j->as_double() : kNaN; }
+std::string str_from(const io::Json* j) { return (j && j->is_string()) ? j->as_string() : std::string(); }
+
+}  // namespace
+
+const std::vector<std::string>& required_result_keys() {
+  static const std::vector<std::string> k = {"method",           "regime",         "ratio",
+                                             "seed",             "retain_recall@20", "retain_ndcg@20",
+                                             "forget_recall@20", "exposure@20",    "overlap@20_retrain",
+                                             "seconds",          "speedup_vs_retrain"};
+  return k;
+}
+
+const std::vector<std::string>& extra_result_keys() {
+  static const std::vector<std::string> k = {
+      "status",          "error",          "retain_recall@10",   "retain_recall@50",        "retain_ndcg@10",
+      "retain_ndcg@50",  "retain_precision@20", "forget_ndcg@20", "exposure_reduction", "noise_floor_overlap@20",
+      "peak_bytes",      "epochs",         "selected_layers",    "device",                  "forget_rows",
+      "retain_users"};
+  return k;
+}
+
+io::Json AuditRow::to_json() const {
+  io::Json j = io::Json::object();
+  j["method"] = method;
+  j["regime"] = regime;
+  j["ratio"] = ratio;
+  j["seed"] = seed;
+  j["retain_recall@20"] = retain_recall20;
+  j["retain_ndcg@20"] = retain_ndcg20;
+  j["forget_recall@20"] = forget_recall20;
+  j["exposure@20"] = exposure20;
+  j["overlap@20_retrain"] = overlap20;
+  j["seconds"] = seconds;
+  j["speedup_vs_retrain"] = speedup;
+  j["status"] = status;
+  j["error"] = error;
+  j["retain_recall@10"] = retain_recall10;
+  j["retain_recall@50"] = retain_recall50;
+  j["retain_ndcg@10"] = retain_ndcg10;
+  j["retain_ndcg@50"] = retain_ndcg50;
+  j["retain_precision@20"] = retain_precision20;
+  j["forget_ndcg@20"] = forget_ndcg20;
+  j["exposure_reduction"] = exposure_reduction;
+  j["noise_floor_overlap@20"] = noise_floor20;
+  j["peak_bytes"] = count_or_null(peak_bytes);
+  j["epochs"] = count_or_null(epochs);
+  io::Json layers = io::Json::array();
+  for (const auto& l : selected_layers) layers.push_back(l);
+  j["selected_layers"] = layers;
+  j["device"] = device;
+  j["forget_rows"] = count_or_null(forget_rows);
+  j["retain_users"] = count_or_null(retain_users);
+  return j;
+}
+
+AuditRow AuditRow::from_json(const io::Json& j) {
+  if (!j.is_object()) LETHE_FAIL("results row is not a JSON object");
+  for (const auto& k : required_result_keys())
+    if (!j.contains(k)) LETHE_FAIL("results row lacks the key '" + k + "'");
+  AuditRow r;
+  r.method = j.at("method").as_string();
+  r.regime = j.at("regime").as_string();
+  r.ratio = num_from(j.find("ratio"));
+  r.seed = j.at("seed").as_int();
+  r.retain_recall20 = num_from(j.find("retain_recall@20"));
+  r.retain_ndcg20 = num_from(j.find("retain_ndcg@20"));
+  r.forget_recall20 = num_from(j.find("forget_recall@20"));
+  r.exposure20 = num_from(j.find("exposure@20"));
+  r.overlap20 = num_from(j.find("overlap@20_retrain"));
+  r.seconds = num_from(j.find("seconds"));
+  r.speedup = num_from(j.find("speedup_vs_retrain"));
+  if (const io::Json* s = j.find("status"); s && s->is_string()) r.status = s->as_string();
+  r.error = str_from(j.find("error"));
+  r.retain_recall10 = num_from(j.find("retain_recall@10"));
+  r.retain_recall50 = num_from(j.find("retain_recall@50"));
+  r.retain_ndcg10 = num_from(j.find("retain_ndcg@10"));
+  r.retain_ndcg50 = num_from(j.find("retain_ndcg@50"));
+  r.retain_precision20 = num_from(j.find("retain_precision@20"));
+  r.forget_ndcg20 = num_from(j.find("forget_ndcg@20"));
+  r.exposure_reduction = num_from(j.find("exposure_reduction"));
+  r.noise_floor20 = num_from(j.find("noise_floor_overlap@20"));
+  r.peak_bytes = count_from(j.find("peak_bytes"));
+  r.epochs = count_from(j.find("epochs"));
+  if (const io::Json* l = j.find("selected_layers"); l && l->is_array())
+    for (const auto& e : l->elements()) r.selected_layers.push_back(e.as_string());
+  r.device = str_from(j.find("device"));
+  r.forget_rows = count_from(j.find("forget_rows"));
+  r.retain_users = count_from(j.find("retain_users"));
+  return r;
+}
+
+io::Json rows_to_json(const std::vector<AuditRow>& rows) {
+  io::Json a = io::Json::array();
+  for (const auto& r : rows) a.push_back(r.to_json());
+  return a;
+}
+
+std::vector<AuditRow> rows_from_json(const io::Json& j) {
+  if (!j.is_array()) LETHE_FAIL("results: expected a JSON list of rows");
+  std::vector<AuditRow> out;
+  for (const auto& e : j.elements()) out.push_back(AuditRow::from_json(e));
+  return out;
+}
+
+io::Table results_table(const std::vector<AuditRow>& rows) {
+  std::vector<std::string> header = required_result_keys();
+  for (const auto& k : extra_result_keys()) header.push_back(k);
+  io::Table t(header);
+  for (const auto& r : rows) {
+    const io::Json j = r.to_json();
+    std::vector<io::Cell> cells;
+    for (const auto& k : header) {
+      const io::Json& v = j.at(k);
+      if (v.is_array()) {
+        std::string s;
+        for (const auto& e : v.elements()) s += (s.empty() ? "" : ";") + e.as_string();
+        cells.emplace_back(s);
+      } else if (v.is_string()) {
+        cells.emplace_back(v.as_string());
+      } else if (v.is_null() || (v.is_number() && std::isnan(v.as_double()))) {
+        cells.emplace_back("");  // not measured
+      } else if (v.type() == io::Json::Type::kInt) {
+        cells.emplace_back(v.as_int());
+      } else {
+        cells.emplace_back(v.as_double());
+      }
+    }
+    t.add_row(std::move(cells));
+  }
+  return t;
+}
+
+Stat stat_of(const std::vector<double>& values) {
+  Stat s;
+  double sum = 0;
+  for (double v : values)
+    if (!std::isnan(v)) { sum += v; ++s.n; }
+  if (s.n == 0) return s;
+  s.mean = sum / static_cast<double>(s.n);
+  if (s.n >= 2) {
+    double ss = 0;
+    for (double v : values)
+      if (!std::isnan(v)) ss += (v - s.mean) * (v - s.mean);
+    s.std = std::sqrt(ss / static_cast<double>(s.n - 1));
+  }
+  return s;
+}
+
+std::vector<MethodSummary> summarize(const std::vector<AuditRow>& rows) {
+  std::vector<std::string> order;
+  auto add = [&](const std::string& m) {
+    if (std::find(order.begin(), order.end(), m) == order.end()) order.push_back(m);
+  };
+  for (const char* first : {"original", "retrain"})
+    for (const auto& r : rows)
+      if (r.method == first) { add(first); break; }
+  for (const auto& r : rows) add(r.method);
+
+  std::vector<MethodSummary> out;
+  for (const auto& m : order) {
+    MethodSummary s;
+    s.method = m;
+    std::map<std::string, std::vector<double>> v;
+    for (const auto& r : rows) {
+      if (r.method != m) continue;
+      ++s.runs;
+      if (!r.ok()) { ++s.failed; continue; }
+      v["rr"].push_back(r.retain_recall20);
+      v["rn"].push_back(r.retain_ndcg20);
+      v["fr"].push_back(r.forget_recall20);
+      v["fn"].push_back(r.forget_ndcg20);
+      v["ex"].push_back(r.exposure20);
+      v["er"].push_back(r.exposure_reduction);
+      v["ov"].push_back(r.overlap20);
+      v["s"].push_back(r.seconds);
+      v["su"].push_back(r.speedup);
+      v["pb"].push_back(r.peak_bytes < 0 ? kNaN : static_cast<double>(r.peak_bytes));
+      v["nf"].push_back(r.noise_floor20);
+    }
+    s.retain_recall20 = stat_of(v["rr"]);
+    s.retain_ndcg20 = stat_of(v["rn"]);
+    s.forget_recall20 = stat_of(v["fr"]);
+    s.forget_ndcg20 = stat_of(v["fn"]);
+    s.exposure20 = stat_of(v["ex"]);
+    s.exposure_reduction = stat_of(v["er"]);
+    s.overlap20 = stat_of(v["ov"]);
+    s.seconds = stat_of(v["s"]);
+    s.speedup = stat_of(v["su"]);
+    s.peak_bytes = stat_of(v["pb"]);
+    s.noise_floor20 = stat_of(v["nf"]);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+namespace {
+
+std::string fmt(double v, int decimals) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*f", decimals, v);
+  return b;
+}
+
+// "0.1234 ± 0.0012", "0.1234" (one value), "–" (none).
+std::string pm(const Stat& s, int decimals, double scale = 1.0, const std::string& suffix = "") {
+  if (s.n == 0 || std::isnan(s.mean)) return "–";
+  std::string t = fmt(s.mean * scale, decimals);
+  if (!std::isnan(s.std)) t += " ± " + fmt(s.std * scale, decimals);
+  return t + suffix;
+}
+
+// A right-aligned (numeric) Markdown cell holding formatted text.
+io::Cell numeric_cell(std::string text) {
+  io::Cell c(std::move(text));
+  c.numeric = true;
+  return c;
+}
+
+std::string display_name(const std::string& m) {
+  if (m == "original") return "original θ₀ (before unlearning)";
+  if (m == "retrain") return "**retrain** (reference)";
+  return m;
+}
+
+}  // namespace
+
+std::string results_markdown(const std::vector<AuditRow>& rows, const ReportInfo& info) {
+  const std::vector<MethodSummary> sums = summarize(rows);
+  io::Table t({"Method", "Runs", "Retain R@20 ↑", "Retain N@20 ↑", "Forget R@20 (→ Retrain)", "Exposure@20",
+               "Exposure reduction", "Overlap@20 vs Retrain", "Time (s)", "Speed-up", "Peak MiB"});
+  for (const auto& s : sums) {
+    std::string runs = std::to_string(s.runs - s.failed);
+    if (s.failed) runs += " (+" + std::to_string(s.failed) + " failed)";
+    std::vector<io::Cell> cells = {display_name(s.method), numeric_cell(runs)};
+    for (std::string v : {pm(s.retain_recall20, 4), pm(s.retain_ndcg20, 4), pm(s.forget_recall20, 4), pm(s.exposure20, 4),
+                          pm(s.exposure_reduction, 1, 100.0, "%"), pm(s.overlap20, 3), pm(s.seconds, 2),
+                          pm(s.speedup, 1, 1.0, "×"), pm(s.peak_bytes, 1, 1.0 / (1024.0 * 1024.0))})
+      cells.push_back(numeric_cell(std::move(v)));
+    t.add_row(std::move(cells));
+  }
+  std::string md = "# " + info.title + "\n\n";
+  std::string setup;
+  if (!info.dataset.empty()) setup += "data **" + info.dataset + "**";
+  if (!info.model.empty()) setup += (setup.empty() ? "" : ", ") + std::string("model **") + info.model + "**";
+  if (!info.regime.empty()) setup += (setup.empty() ? "" : ", ") + std::string("regime **") + info.regime + "**";
+  if (!std::isnan(info.ratio)) setup += ", ratio " + io::format_double(info.ratio);
+  if (!info.selection.empty()) setup += ", selection " + info.selection;
+  if (info.seeds > 0) setup += ", " + std::to_string(info.seeds) + " seed(s) (mean ± std over seeds)";
+  if (!setup.empty()) md += setup + ".\n\n";
+  md += t.to_markdown();
+  md += "\n";
+  for (const auto& s : sums)
+    if (s.method == "retrain" && s.noise_floor20.n > 0)
+      md += "Noise floor (overlap@20 between two Retrain runs with different seeds, the best agreement any method "
+            "can be expected to reach): **" + pm(s.noise_floor20, 3) + "** over " + std::to_string(s.noise_floor20.n) +
+            " pair(s).\n\n";
+  md += "Retain metrics: retain test split, deleted users excluded, D_r masked. Forget R@20: D_f as ground truth, "
+        "D_r masked (target: Retrain's value, not zero). Exposure@20: fraction of forget pairs in the user's top-20; "
+        "its reduction is relative to θ₀. Overlap@20: mean per-user |top-20 ∩ Retrain's top-20| / 20 over retained "
+        "users. Speed-up: Retrain's wall time / the method's, same device.\n\n";
+  for (const auto& r : rows)
+    if (!r.ok()) md += "- failed: " + r.method + " seed " + std::to_string(r.seed) + ": " + r.error + "\n";
+  for (const auto& n : info.notes) md += "- " + n + "\n";
+  if (!info.command.empty()) md += "\nCommand: `" + info.command + "`\n";
+  if (!info.device.empty()) md += "\nDevice: " + info.device + "\n";
+  md += "\nDate: " + (info.date.empty() ? utc_now() : info.date) + "\n";
+  return md;
+}
+
+// ---- SVG ---------------------------------------------------------------------------------
+
+namespace {
+
+std::string xml_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+      case '&': o += "&amp;"; break;
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '"': o += "&quot;"; break;
+      default: o += c;
+    }
+  }
+  return o;
+}
+
+std::string num(double v) { return fmt(v, 2); }  // pixel coordinates
+
+// A "nice" tick step (1, 2 or 5 × 10^k) giving about `target` intervals over `range`.
+double nice_step(double range, int target) {
+  const double raw = range / target;
+  const double p = std::pow(10.0, std::floor(std::log10(raw)));
+  const double f = raw / p;
+  const double m = f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10;
+  return m * p;
+}
+
+struct Axis {
+  double lo = 0, hi = 1, step = 0.2;
+  int decimals = 1;
+};
+
+Axis make_axis(double lo, double hi) {
+  if (!(hi > lo)) {  // one value (or none): a small window around it
+    const double c = std::isnan(lo) ? 0.5 : lo, pad = std::max(std::abs(c) * 0.1, 0.01);
+    lo = c - pad;
+    hi = c + pad;
+  } else {
+    const double pad = (hi - lo) * 0.08;
+    lo -= pad;
+    hi += pad;
+  }
+  Axis a;
+  a.step = nice_step(hi - lo, 5);
+  a.lo = std::floor(lo / a.step) * a.step;
+  a.hi = std::ceil(hi / a.step) * a.step;
+  a.decimals = std::max(0, static_cast<int>(-std::floor(std::log10(a.step) + 1e-9)));
+  return a;
+}
+
+const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+                          "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a"};
+
+}  // namespace
+
+std::string tradeoff_svg(const std::vector<AuditRow>& rows, const std::string& title) {
+  struct Pt {
+    std::string method, color;
+    Stat x, y;
+  };
+  std::vector<Pt> pts;
+  size_t colour = 0;
+  for (const auto& s : summarize(rows)) {
+    if (s.retain_recall20.n == 0 || s.forget_recall20.n == 0) continue;  // nothing measured (failed)
+    Pt p;
+    p.method = s.method;
+    p.x = s.retain_recall20;
+    p.y = s.forget_recall20;
+    if (s.method == "retrain") p.color = "#d62728";
+    else if (s.method == "original") p.color = "#333333";
+    else p.color = kPalette[colour++ % (sizeof kPalette / sizeof kPalette[0])];
+    pts.push_back(p);
+  }
+  double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+  for (const auto& p : pts) {
+    const double sx = std::isnan(p.x.std) ? 0 : p.x.std, sy = std::isnan(p.y.std) ? 0 : p.y.std;
+    xlo = std::min(xlo, p.x.mean - sx);
+    xhi = std::max(xhi, p.x.mean + sx);
+    ylo = std::min(ylo, p.y.mean - sy);
+    yhi = std::max(yhi, p.y.mean + sy);
+  }
+  if (pts.empty()) xlo = xhi = ylo = yhi = kNaN;
+  const Axis ax = make_axis(xlo, xhi), ay = make_axis(ylo, yhi);
+
+  const double W = 760, H = 500, L = 80, R = 220, T = 50, B = 70;
+  const double pw = W - L - R, ph = H - T - B;
+  auto X = [&](double v) { return L + (v - ax.lo) / (ax.hi - ax.lo) * pw; };
+  auto Y = [&](double v) { return T + ph - (v - ay.lo) / (ay.hi - ay.lo) * ph; };
+
+  std::string s;
+  s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(W) + "\" height=\"" + num(H) + "\" viewBox=\"0 0 " +
+       num(W) + " " + num(H) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  s += "<title>" + xml_escape(title) + "</title>\n";
+  s += "<rect x=\"0\" y=\"0\" width=\"" + num(W) + "\" height=\"" + num(H) + "\" fill=\"white\"/>\n";
+  s += "<text x=\"" + num(W / 2) + "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">" + xml_escape(title) +
+       "</text>\n";
+  // Grid, ticks and tick labels.
+  s += "<g class=\"axes\" stroke=\"#dddddd\" stroke-width=\"1\">\n";
+  const int nx = static_cast<int>(std::lround((ax.hi - ax.lo) / ax.step));
+  const int ny = static_cast<int>(std::lround((ay.hi - ay.lo) / ay.step));
+  for (int k = 0; k <= nx; ++k) {
+    const double v = ax.lo + k * ax.step;
+    s += "<line x1=\"" + num(X(v)) + "\" y1=\"" + num(T) + "\" x2=\"" + num(X(v)) + "\" y2=\"" + num(T + ph) + "\"/>\n";
+  }
+  for (int k = 0; k <= ny; ++k) {
+    const double v = ay.lo + k * ay.step;
+    s += "<line x1=\"" + num(L) + "\" y1=\"" + num(Y(v)) + "\" x2=\"" + num(L + pw) + "\" y2=\"" + num(Y(v)) + "\"/>\n";
+  }
+  s += "</g>\n<g class=\"ticks\" fill=\"#333333\">\n";
+  for (int k = 0; k <= nx; ++k) {
+    const double v = ax.lo + k * ax.step;
+    s += "<text x=\"" + num(X(v)) + "\" y=\"" + num(T + ph + 18) + "\" text-anchor=\"middle\">" + fmt(v, ax.decimals) +
+         "</text>\n";
+  }
+  for (int k = 0; k <= ny; ++k) {
+    const double v = ay.lo + k * ay.step;
+    s += "<text x=\"" + num(L - 8) + "\" y=\"" + num(Y(v) + 4) + "\" text-anchor=\"end\">" + fmt(v, ay.decimals) +
+         "</text>\n";
+  }
+  s += "</g>\n";
+  s += "<rect x=\"" + num(L) + "\" y=\"" + num(T) + "\" width=\"" + num(pw) + "\" height=\"" + num(ph) +
+       "\" fill=\"none\" stroke=\"#333333\"/>\n";
+  s += "<text class=\"xlabel\" x=\"" + num(L + pw / 2) + "\" y=\"" + num(H - 22) +
+       "\" text-anchor=\"middle\">Retain Recall@20 (higher is better)</text>\n";
+  s += "<text class=\"ylabel\" transform=\"translate(20," + num(T + ph / 2) +
+       ") rotate(-90)\" text-anchor=\"middle\">Forget Recall@20 (target: Retrain)</text>\n";
+
+  // Retrain's forget level is the target: a dashed guide line across the plot.
+  for (const auto& p : pts)
+    if (p.method == "retrain")
+      s += "<line class=\"target\" x1=\"" + num(L) + "\" y1=\"" + num(Y(p.y.mean)) + "\" x2=\"" + num(L + pw) +
+           "\" y2=\"" + num(Y(p.y.mean)) + "\" stroke=\"#d62728\" stroke-dasharray=\"5,4\" stroke-opacity=\"0.6\"/>\n";
+
+  // Points: whiskers (±std) then the marker. Retrain: a large ringed diamond, drawn last so that
+  // no other point hides it; θ₀: a cross.
+  std::vector<const Pt*> draw;
+  for (const auto& p : pts)
+    if (p.method != "retrain") draw.push_back(&p);
+  for (const auto& p : pts)
+    if (p.method == "retrain") draw.push_back(&p);
+  for (const Pt* pp : draw) {
+    const Pt& p = *pp;
+    const double cx = X(p.x.mean), cy = Y(p.y.mean);
+    s += "<g class=\"point\" data-method=\"" + xml_escape(p.method) + "\" stroke=\"" + p.color + "\" fill=\"" + p.color +
+         "\">\n";
+    if (!std::isnan(p.x.std) && p.x.std > 0) {
+      const double a = X(p.x.mean - p.x.std), b = X(p.x.mean + p.x.std);
+      s += "<line x1=\"" + num(a) + "\" y1=\"" + num(cy) + "\" x2=\"" + num(b) + "\" y2=\"" + num(cy) + "\"/>";
+      s += "<line x1=\"" + num(a) + "\" y1=\"" + num(cy - 4) + "\" x2=\"" + num(a) + "\" y2=\"" + num(cy + 4) + "\"/>";
+      s += "<line x1=\"" + num(b) + "\" y1=\"" + num(cy - 4) + "\" x2=\"" + num(b) + "\" y2=\"" + num(cy + 4) + "\"/>\n";
+    }
+    if (!std::isnan(p.y.std) && p.y.std > 0) {
+      const double a = Y(p.y.mean - p.y.std), b = Y(p.y.mean + p.y.std);
+      s += "<line x1=\"" + num(cx) + "\" y1=\"" + num(a) + "\" x2=\"" + num(cx) + "\" y2=\"" + num(b) + "\"/>";
+      s += "<line x1=\"" + num(cx - 4) + "\" y1=\"" + num(a) + "\" x2=\"" + num(cx + 4) + "\" y2=\"" + num(a) + "\"/>";
+      s += "<line x1=\"" + num(cx - 4) + "\" y1=\"" + num(b) + "\" x2=\"" + num(cx + 4) + "\" y2=\"" + num(b) + "\"/>\n";
+    }
+    if (p.method == "retrain") {
+      s += "<path d=\"M" + num(cx) + " " + num(cy - 9) + " L" + num(cx + 9) + " " + num(cy) + " L" + num(cx) + " " +
+           num(cy + 9) + " L" + num(cx - 9) + " " + num(cy) + " Z\" stroke=\"black\" stroke-width=\"1.5\"/>\n";
+    } else if (p.method == "original") {
+      s += "<path d=\"M" + num(cx - 6) + " " + num(cy - 6) + " L" + num(cx + 6) + " " + num(cy + 6) + " M" +
+           num(cx - 6) + " " + num(cy + 6) + " L" + num(cx + 6) + " " + num(cy - 6) + "\" stroke-width=\"2.5\"/>\n";
+    } else {
+      s += "<circle cx=\"" + num(cx) + "\" cy=\"" + num(cy) + "\" r=\"5\" fill-opacity=\"0.85\"/>\n";
+    }
+    s += "<title>" + xml_escape(p.method) + ": retain R@20 " + fmt(p.x.mean, 4) + ", forget R@20 " + fmt(p.y.mean, 4) +
+         "</title>\n</g>\n";
+  }
+
+  // Legend.
+  s += "<g class=\"legend\">\n";
+  double ly = T + 10;
+  for (const auto& p : pts) {
+    const double lx = L + pw + 20;
+    std::string label = p.method == "original" ? "original θ₀" : p.method == "retrain" ? "retrain (reference)" : p.method;
+    if (p.method == "retrain")
+      s += "<path d=\"M" + num(lx) + " " + num(ly - 6) + " L" + num(lx + 6) + " " + num(ly) + " L" + num(lx) + " " +
+           num(ly + 6) + " L" + num(lx - 6) + " " + num(ly) + " Z\" fill=\"" + p.color + "\" stroke=\"black\"/>";
+    else if (p.method == "original")
+      s += "<path d=\"M" + num(lx - 5) + " " + num(ly - 5) + " L" + num(lx + 5) + " " + num(ly + 5) + " M" + num(lx - 5) +
+           " " + num(ly + 5) + " L" + num(lx + 5) + " " + num(ly - 5) + "\" stroke=\"" + p.color +
+           "\" stroke-width=\"2.5\"/>";
+    else
+      s += "<circle cx=\"" + num(lx) + "\" cy=\"" + num(ly) + "\" r=\"5\" fill=\"" + p.color + "\"/>";
+    s += "<text x=\"" + num(lx + 14) + "\" y=\"" + num(ly + 4) + "\">" + xml_escape(label) + "</text>\n";
+    ly += 20;
+  }
+  s += "<text x=\"" + num(L + pw + 8) + "\" y=\"" + num(ly + 12) +
+       "\" font-size=\"10\" fill=\"#555555\">whiskers: ±1 std over seeds</text>\n";
+  if (std::any_of(pts.begin(), pts.end(), [](const Pt& p) { return p.method == "retrain"; }))
+    s += "<text x=\"" + num(L + pw + 8) + "\" y=\"" + num(ly + 26) +
+       "\" font-size=\"10\" fill=\"#555555\">dashed: Retrain's forget level</text>\n";
+  s += "</g>\n</svg>\n";
+  return s;
+}
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char b[64];
+  std::strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return b;
+}
+
+}  // namespace lethe::audit

@@ -1,0 +1,152 @@
+// tests/unlearn/test_experiment.cpp — the experiment runner end to end on a tiny synthetic data
+// set (60 users × 40 items, LightGCN, 2 training epochs): θ₀ is trained once, a user request is
+// made with seed 1, Retrain (plus the noise-floor Retrain), MMRecUn and TRU run and are audited,
+// and every result file is written. A second run with --resume reuses θ₀ and the finished rows
+// and records a method that throws as failed without stopping.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "engine/audit/experiment.h"
+#include "io/dataset.h"
+#include "io/fs.h"
+#include "io/json.h"
+#include "tests/io/io_test_util.h"
+#include "tests/models/tiny_data.h"
+
+namespace lethe::audit {
+namespace {
+
+ExperimentOptions tiny_options(const test::TempDir& dir) {
+  const std::string data = dir.file("data");
+  io::make_dirs(data);
+  io::write_inter(io::path_join(data, "tiny.inter"), test::tiny_dataset(60, 40, 10, {}, 7));
+  ExperimentOptions o;
+  o.data_dir = data;
+  o.cache_dir = dir.file("cache");
+  o.out_dir = dir.file("out");
+  o.model = "lightgcn";
+  o.regime = io::Regime::kUser;
+  o.ratio = 0.1;
+  o.methods = {"mmrecun", "retrain", "tru"};  // retrain is run first whatever its position
+  o.seeds = 1;
+  o.noise_floor = NoiseFloor::kFirst;
+  o.cfg.set("epochs", "2");
+  o.cfg.set("unlearn.epochs", "2");
+  o.device = Device::CPU;
+  o.progress = false;
+  o.command = "lethe experiment (test)";
+  return o;
+}
+
+size_t count_of(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) ++n;
+  return n;
+}
+
+TEST(Experiment, TinyEndToEndThenResume) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  const std::vector<AuditRow> rows = run_experiment(o);
+
+  // Files.
+  for (const char* f : {"original/checkpoint", "original/metrics.json", "requests/user-seed1.tsv", "results.json",
+                        "results.csv", "results.md", "tradeoff.svg", "runs/user-seed1/retrain.ckpt",
+                        "logs/user-seed1-tru.jsonl"})
+    EXPECT_TRUE(io::is_regular_file(io::path_join(o.out_dir, f))) << f;
+
+  // results.json: θ₀'s row first, then retrain, mmrecun, tru; the keys in every row.
+  const io::Json j = io::read_json(io::path_join(o.out_dir, "results.json"));
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 4u);
+  const std::vector<std::string> methods = {"original", "retrain", "mmrecun", "tru"};
+  for (size_t r = 0; r < 4; ++r) {
+    const io::Json& row = j.at(r);
+    EXPECT_EQ(row.at("method").as_string(), methods[r]);
+    for (const auto& k : required_result_keys()) EXPECT_TRUE(row.contains(k)) << methods[r] << " lacks " << k;
+    EXPECT_EQ(row.at("status").as_string(), "ok") << row.at("error").as_string();
+    EXPECT_EQ(row.at("regime").as_string(), "user");
+    EXPECT_DOUBLE_EQ(row.at("ratio").as_double(), 0.1);
+    EXPECT_EQ(row.at("seed").as_int(), 1);
+    for (const char* k : {"retain_recall@20", "retain_ndcg@20", "forget_recall@20", "exposure@20"}) {
+      const double v = row.at(k).as_double();
+      EXPECT_TRUE(v >= 0.0 && v <= 1.0) << methods[r] << " " << k << " = " << v;
+    }
+  }
+  ASSERT_EQ(rows.size(), 4u);
+  const AuditRow& orig = rows[0];
+  const AuditRow& re = rows[1];
+  EXPECT_EQ(re.method, "retrain");
+  EXPECT_DOUBLE_EQ(re.overlap20, 1.0);  // Retrain against itself
+  EXPECT_DOUBLE_EQ(re.speedup, 1.0);
+  EXPECT_TRUE(re.noise_floor20 >= 0.0 && re.noise_floor20 <= 1.0) << re.noise_floor20;
+  EXPECT_TRUE(orig.overlap20 >= 0.0 && orig.overlap20 <= 1.0);
+  EXPECT_DOUBLE_EQ(orig.exposure_reduction, 0.0);
+  EXPECT_EQ(orig.forget_rows, re.forget_rows);
+  EXPECT_GT(re.forget_rows, 0);
+  for (size_t r = 2; r < 4; ++r) {
+    EXPECT_TRUE(rows[r].overlap20 >= 0.0 && rows[r].overlap20 <= 1.0) << rows[r].method;
+    EXPECT_TRUE(std::isfinite(rows[r].speedup) && rows[r].speedup > 0) << rows[r].method;
+    EXPECT_TRUE(std::isfinite(rows[r].seconds) && rows[r].seconds > 0);
+    EXPECT_TRUE(std::isfinite(rows[r].exposure_reduction) || orig.exposure20 == 0);
+    EXPECT_EQ(rows[r].epochs, 2);
+  }
+  const std::string svg = io::read_file(io::path_join(o.out_dir, "tradeoff.svg"));
+  EXPECT_EQ(count_of(svg, "class=\"point\""), 4u);
+  const std::string md = io::read_file(io::path_join(o.out_dir, "results.md"));
+  EXPECT_NE(md.find("Noise floor"), std::string::npos);
+  EXPECT_NE(md.find("lethe experiment (test)"), std::string::npos);
+  const std::string req = io::read_file(io::path_join(o.out_dir, "requests/user-seed1.tsv"));
+  EXPECT_NE(req.find("# regime: user"), std::string::npos);
+
+  // Second run: --resume, one more method that throws (the test hook), and a changed
+  // unlearning setting (θ₀ stays reusable: only training settings decide). θ₀ and the finished
+  // rows are reused (same seconds), the failing method is recorded as failed, the run completes.
+  ExperimentOptions o2 = o;
+  o2.resume = true;
+  o2.methods = {"retrain", "mmrecun", "tru", "neggrad"};
+  o2.cfg.set("neggrad.clip", "0.5");
+  o2.inject_failure = "neggrad";
+  const std::vector<AuditRow> rows2 = run_experiment(o2);
+  ASSERT_EQ(rows2.size(), 5u);
+  for (size_t r = 0; r < 4; ++r) {
+    EXPECT_EQ(rows2[r].method, rows[r].method);
+    EXPECT_EQ(rows2[r].seconds, rows[r].seconds) << rows[r].method << " was run again";
+    EXPECT_EQ(rows2[r].retain_recall20, rows[r].retain_recall20);  // deterministic audits
+    EXPECT_EQ(rows2[r].overlap20, rows[r].overlap20);
+  }
+  EXPECT_EQ(rows2[4].method, "neggrad");
+  EXPECT_EQ(rows2[4].status, "failed");
+  EXPECT_NE(rows2[4].error.find("injected failure"), std::string::npos) << rows2[4].error;
+  EXPECT_TRUE(std::isnan(rows2[4].retain_recall20));
+  const std::string md2 = io::read_file(io::path_join(o.out_dir, "results.md"));
+  EXPECT_NE(md2.find("failed: neggrad seed 1"), std::string::npos);
+  EXPECT_EQ(count_of(io::read_file(io::path_join(o.out_dir, "tradeoff.svg")), "class=\"point\""), 4u);
+}
+
+TEST(Experiment, WithoutRetrainTheComparisonsStayEmpty) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  o.methods = {"finetune"};
+  o.cfg.set("unlearn.epochs", "1");
+  const std::vector<AuditRow> rows = run_experiment(o);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].method, "finetune");
+  EXPECT_EQ(rows[1].status, "ok") << rows[1].error;
+  EXPECT_TRUE(std::isnan(rows[1].overlap20));
+  EXPECT_TRUE(std::isnan(rows[1].speedup));
+  EXPECT_TRUE(std::isnan(rows[0].overlap20));
+  const std::string md = io::read_file(io::path_join(o.out_dir, "results.md"));
+  EXPECT_NE(md.find("retrain was not in --methods"), std::string::npos);
+  // A request that matches a different experiment cannot be resumed into this folder.
+  ExperimentOptions o2 = o;
+  o2.resume = true;
+  o2.ratio = 0.2;
+  EXPECT_THROW(run_experiment(o2), Error);
+}
+
+}  // namespace
+}  // namespace lethe::audit

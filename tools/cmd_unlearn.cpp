@@ -1,0 +1,189 @@
+// tools/cmd_unlearn.cpp — `lethe unlearn`: runs one unlearning method (SPEC §4.2, §4.3) on a
+// trained checkpoint θ₀ and a deletion request, and writes
+//   RUN/checkpoint    the unlearned model (the project's checkpoint format); its metadata names
+//                     the method, the request file and the request's content hash, and says the
+//                     model belongs on the retain graph (unlearn.graph = retain), so that
+//                     `lethe audit` can rebuild D_r and check it is auditing the right request;
+//   RUN/log.jsonl     one JSON object per unlearning epoch (losses, TRU's gate and scales);
+//   RUN/summary.json  method, wall time, peak memory, TRU's selected layers and their scores,
+//                     and the core audit of the unlearned model (retain and forget metrics,
+//                     Exposure@20 and its reduction against θ₀).
+#include <cmath>
+#include <cstdio>
+
+#include "engine/audit/audit.h"
+#include "engine/audit/experiment.h"
+#include "engine/checkpointing.h"
+#include "engine/unlearn/unlearn.h"
+#include "graph/knn.h"
+#include "io/atomic_file.h"
+#include "io/fs.h"
+#include "io/json.h"
+#include "io/request.h"
+#include "tools/audit_cli.h"
+#include "tools/cli_common.h"
+#include "tools/commands.h"
+
+namespace lethe::cli {
+
+namespace {
+
+io::Json metrics_json_all(const Metrics& m) {
+  io::Json j = io::Json::object();
+  for (const auto& [k, v] : m.v) j[k] = v;
+  j["users"] = m.users;
+  return j;
+}
+
+io::Json audit_json(const audit::CoreAudit& a) {
+  io::Json j = io::Json::object();
+  j["retain"] = metrics_json_all(a.retain);
+  j["forget"] = metrics_json_all(a.forget);
+  j["exposure@20"] = a.exposure;
+  return j;
+}
+
+std::string method_list() {
+  std::string s;
+  for (const auto& m : method_names()) s += (s.empty() ? "" : ", ") + m;
+  return s;
+}
+
+}  // namespace
+
+int cmd_unlearn(int argc, char** argv) {
+  Args a("unlearn",
+         "Unlearns a deletion request from a trained model: the method starts from the checkpoint θ₀ (Retrain from a\n"
+         "fresh initialisation), works on the graph rebuilt from the retained data D_r, and the result is audited:\n"
+         "retain Recall/NDCG@{10,20,50} (D_r masked, deleted users excluded), forget Recall/NDCG@20 (D_f as truth)\n"
+         "and Exposure@20. --seed is the run's sampling seed (Retrain: also its initialisation), default 1.\n"
+         "Settings not given keep the checkpoint's values.");
+  a.opt("data", "", "dataset folder θ₀ was trained on", true)
+      .opt("checkpoint", "", "θ₀: a model checkpoint (e.g. RUN/checkpoint of lethe train)", true)
+      .opt("request", "", "deletion request file (lethe forget --out)", true)
+      .opt("method", "", "one of: " + method_list(), true)
+      .opt("out", "", "run folder for checkpoint, log.jsonl, summary.json", true)
+      .opt("device", "auto", "auto, cpu or cuda")
+      .flag("overwrite", "reuse an --out folder that already holds a run")
+      .flag("quiet", "no per-epoch progress lines");
+  add_config_flags(a);
+  if (!a.parse(argc, argv)) return 0;
+  const std::string method = a.str("method");
+  if (!is_method(method)) throw Error("lethe unlearn: unknown --method '" + method + "' (one of: " + method_list() + ")");
+  const std::string ckpt_path = a.str("checkpoint"), req_path = a.str("request"), out = a.str("out");
+  int64_t seed = 1;
+  if (a.has("seed")) {
+    seed = a.i64("seed");
+    if (seed < 0) throw Error("lethe unlearn: --seed must be non-negative");
+  }
+  const io::Checkpoint ckpt = io::read_checkpoint(ckpt_path);
+  const ModelCheckpointInfo info = read_model_checkpoint_info(ckpt, ckpt_path);
+  const Config cfg = config_over(info.config, a);
+  audit::validate_settings(cfg);
+  const io::Dataset ds = load_data(a.str("data"));
+  if (info.data_fingerprint != ds.fingerprint())
+    throw Error("lethe unlearn: " + ckpt_path + " was trained on different data (fingerprint " +
+                hex64(info.data_fingerprint) + ", this folder " + hex64(ds.fingerprint()) + ")");
+  const io::Request req = io::read_request(req_path, ds);
+  const io::ForgetSplit split = io::resolve(ds, req);
+  const SplitPatterns sp = split_patterns(ds, split);
+  prepare_out_dir(out, a.on("overwrite"), "summary.json");
+  const std::string cache = graph::default_cache_dir(a.str("data"));
+
+  Ctx ctx(device_from(a));
+  std::fprintf(stderr, "device: %s\nunlearn: %s on %s, request %s (%s regime): |D_f| = %lld, |D_r| = %lld\n",
+               ctx.describe().c_str(), method.c_str(), info.model.c_str(), req_path.c_str(),
+               io::regime_name(req.spec.regime), static_cast<long long>(split.forget.size()),
+               static_cast<long long>(split.retain.size()));
+  UnlearnInput in;
+  in.ctx = &ctx;
+  in.ds = &ds;
+  in.split = &split;
+  in.model = info.model;
+  in.cfg = cfg;
+  in.original = &ckpt;
+  in.cache_dir = cache;
+  in.seed = static_cast<uint64_t>(seed);
+  in.progress = !a.on("quiet");
+  UnlearnResult res = run_unlearning(method, in);
+
+  // The audit of the unlearned model alone, and θ₀'s exposure for the reduction.
+  const audit::Auditor aud(ctx, sp, {10, 20, 50}, cfg.i64("eval.tile_users"));
+  audit::CoreAudit au;
+  {
+    const Embeddings e = embed(ctx, res.session->model(), res.session->params());
+    au = aud.audit(e.users, e.items, false);
+  }
+  audit::CoreAudit a0;
+  {
+    ModelSession s0(ctx, ds, info.model, info.config, cache);
+    restore_model_checkpoint(ckpt, ckpt_path, s0.params(), nullptr, nullptr);
+    const Embeddings e0 = embed(ctx, s0.model(), s0.params());
+    a0 = aud.audit(e0.users, e0.items, false);
+  }
+
+  const std::string req_hash = file_hash(req_path);
+  std::map<std::string, std::string> meta = {{"unlearn.method", method},
+                                             {"unlearn.request", req_path},
+                                             {"unlearn.request_hash", req_hash},
+                                             {"unlearn.request_regime", io::regime_name(req.spec.regime)},
+                                             {"unlearn.graph", "retain"},
+                                             {"unlearn.original", ckpt_path},
+                                             {"unlearn.seed", std::to_string(seed)},
+                                             {"unlearn.seconds", io::format_double(res.seconds)},
+                                             {"unlearn.peak_bytes", std::to_string(res.peak_bytes)},
+                                             {"unlearn.device", ctx.describe()}};
+  const int64_t epochs = method == "retrain" ? res.retrain_epochs : static_cast<int64_t>(res.log.size());
+  meta["unlearn.epochs"] = std::to_string(epochs);
+  std::string layer_list;
+  for (const auto& l : res.selected_layers) layer_list += (layer_list.empty() ? "" : ",") + l;
+  meta["unlearn.selected_layers"] = layer_list;
+  put_metrics(meta, "audit.retain", au.retain);
+  put_metrics(meta, "audit.forget", au.forget);
+  save_model_checkpoint(io::path_join(out, "checkpoint"), info.model, cfg, ds, res.session->params(), nullptr, nullptr,
+                        meta);
+
+  std::string log;
+  for (const auto& e : res.log) log += audit::epoch_json(e).dump(-1) + "\n";
+  io::write_file_atomic(io::path_join(out, "log.jsonl"), log);
+
+  io::Json s = io::Json::object();
+  s["method"] = method;
+  s["model"] = info.model;
+  s["dataset"] = ds.name;
+  s["original"] = ckpt_path;
+  s["request"] = req_path;
+  s["request_hash"] = req_hash;
+  s["regime"] = io::regime_name(req.spec.regime);
+  s["seed"] = seed;
+  s["forget_rows"] = split.forget.size();
+  s["retain_rows"] = split.retain.size();
+  s["deleted_users"] = static_cast<int64_t>(split.deleted_users.size());
+  s["deleted_items"] = static_cast<int64_t>(split.deleted_items.size());
+  s["seconds"] = res.seconds;
+  s["peak_bytes"] = res.peak_bytes;
+  s["epochs"] = epochs;
+  io::Json layers = io::Json::array();
+  for (const auto& l : res.selected_layers) layers.push_back(l);
+  s["selected_layers"] = layers;
+  io::Json scores = io::Json::object();
+  for (const auto& [k, v] : res.layer_scores) scores[k] = v;
+  s["layer_scores"] = scores;
+  s["device"] = ctx.describe();
+  s["audit"] = audit_json(au);
+  s["original_audit"] = audit_json(a0);
+  s["exposure_reduction"] = audit::exposure_reduction(a0.exposure, au.exposure);
+  io::write_json(io::path_join(out, "summary.json"), s);
+
+  std::string chosen;
+  for (const auto& x : res.selected_layers) chosen += (chosen.empty() ? ", layers: " : ", ") + x;
+  std::printf("%s: %.2f s, peak %.1f MiB%s\n", method.c_str(), res.seconds,
+              static_cast<double>(res.peak_bytes) / (1024.0 * 1024.0), chosen.c_str());
+  std::printf("  retain R@20 %.4f N@20 %.4f (θ₀ %.4f) | forget R@20 %.4f (θ₀ %.4f) | Exposure@20 %.4f (θ₀ %.4f)\n",
+              au.retain.get("recall@20"), au.retain.get("ndcg@20"), a0.retain.get("recall@20"), au.forget.get("recall@20"),
+              a0.forget.get("recall@20"), au.exposure, a0.exposure);
+  std::printf("wrote %s/{checkpoint,log.jsonl,summary.json}\n", out.c_str());
+  return 0;
+}
+
+}  // namespace lethe::cli
