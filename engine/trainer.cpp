@@ -93,7 +93,7 @@ namespace {
 
 class Progress {
  public:
-  explicit Progress(bool on) : tty_(on && isatty(fileno(stderr))) {}
+  Progress(bool bar, bool lines) : tty_(bar && isatty(fileno(stderr))), lines_(lines) {}
   void step(int64_t epoch, int64_t epochs, int64_t b, int64_t nb, double loss) {
     if (!tty_) return;
     const int width = 30, filled = static_cast<int>(width * (b + 1) / std::max<int64_t>(nb, 1));
@@ -104,17 +104,19 @@ class Progress {
   }
   void end_epoch(const EpochRecord& r) {
     if (tty_) std::fprintf(stderr, "\r\033[K");
+    if (!lines_) return;
     std::fprintf(stderr, "epoch %4lld loss %.5f (bpr %.5f reg %.5f aux %.5f) lr %.2e", static_cast<long long>(r.epoch + 1),
                  r.loss, r.rank, r.reg, r.aux, r.lr);
-    if (r.evaluated)
-      std::fprintf(stderr, " | valid R@20 %.4f N@20 %.4f | test R@20 %.4f%s", r.valid.get("recall@20"),
-                   r.valid.get("ndcg@20"), r.test.v.count("recall@20") ? r.test.get("recall@20") : 0.0,
-                   r.best ? " *" : "");
+    if (r.evaluated) {
+      std::fprintf(stderr, " | valid R@20 %.4f N@20 %.4f", r.valid.get("recall@20"), r.valid.get("ndcg@20"));
+      if (r.test.v.count("recall@20")) std::fprintf(stderr, " | test R@20 %.4f", r.test.get("recall@20"));
+      if (r.best) std::fprintf(stderr, " *");
+    }
     std::fprintf(stderr, " | %.1fs\n", r.seconds);
   }
 
  private:
-  bool tty_;
+  bool tty_, lines_;
 };
 
 }  // namespace
@@ -127,7 +129,7 @@ TrainResult train(Ctx& ctx, Model& model, ParamStore& ps, Adam& adam, ModelData&
   LETHE_CHECK(n > 0, "train: no training rows");
   Tape tape(ctx, ps);
   GradSlab grads(ps);
-  Progress bar(opt.progress);
+  Progress bar(opt.progress, opt.epoch_lines);
   TrainResult res;
   EvalSpec vspec, tspec;
   vspec.truth = &valid;

@@ -25,7 +25,8 @@ struct TrainOptions {
   uint64_t seed = 2026;
   std::vector<int64_t> ks = {10, 20, 50};
   int64_t tile_users = 2048;
-  bool progress = true;   // a progress bar on a terminal, plain lines otherwise
+  bool progress = true;   // a progress bar on a terminal (when stderr is one)
+  bool epoch_lines = true;  // one summary line per epoch on stderr
   bool eval_test = true;  // also evaluate test at every evaluation (for the log)
   // The config's values, with "auto" resolved by the model's defaults.
   static TrainOptions from(const Config& cfg, const Model& m);

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "engine/audit/experiment.h"
+#include "io/fs.h"
 #include "io/request.h"
 #include "tools/audit_cli.h"
 #include "tools/cli_common.h"
@@ -25,7 +26,7 @@ int cmd_experiment(int argc, char** argv) {
          "every method. A method that fails is recorded with its error and the run goes on.");
   a.opt("data", "", "dataset folder", true)
       .opt("model", "mgcn", "backbone: lightgcn, mgcn or miggt")
-      .opt("regime", "user", "user | item | interaction")
+      .opt("regime", "user", "user | item | interaction, or a comma-separated list (each into OUT/<regime>/, one shared OUT/original/)")
       .opt("ratio", "", "fraction of the candidates to delete [default: user 0.05, item 0.01, interaction 0.05]")
       .opt("selection", "random", "random | most-active | least-active (user and item regimes)")
       .opt("methods", "retrain,finetune,neggrad,neggrad+,mmrecun,tru", "comma-separated, from: " + names)
@@ -44,9 +45,22 @@ int cmd_experiment(int argc, char** argv) {
   o.model = a.str("model");
   o.out_dir = a.str("out");
   o.methods = audit::parse_methods(a.str("methods"));
-  o.regime = io::parse_regime(a.str("regime"));
-  if (o.regime == io::Regime::kExplicit)
-    throw Error("lethe experiment: --regime must be user, item or interaction (use lethe unlearn for a hand-written request)");
+  std::vector<io::Regime> regimes;
+  {
+    const std::string list = a.str("regime");
+    size_t pos = 0;
+    while (pos <= list.size()) {
+      const size_t comma = std::min(list.find(',', pos), list.size());
+      const io::Regime r = io::parse_regime(list.substr(pos, comma - pos));
+      if (r == io::Regime::kExplicit)
+        throw Error("lethe experiment: --regime must be user, item or interaction (use lethe unlearn for a hand-written request)");
+      for (io::Regime q : regimes)
+        if (q == r) throw Error("lethe experiment: regime " + std::string(io::regime_name(r)) + " listed twice");
+      regimes.push_back(r);
+      pos = comma + 1;
+    }
+  }
+  o.regime = regimes.front();
   o.selection = io::parse_selection(a.str("selection"));
   if (a.has("ratio")) {
     o.ratio = a.f64("ratio");
@@ -60,13 +74,21 @@ int cmd_experiment(int argc, char** argv) {
   o.keep_checkpoints = a.on("keep-checkpoints");
   o.progress = !a.on("quiet");
   o.command = command_line(argc, argv);
-  audit::validate(o);
-
-  const std::vector<audit::AuditRow> rows = audit::run_experiment(o);
-  int failed = 0;
-  for (const auto& r : rows) failed += !r.ok();
-  std::printf("%zu row(s) in %s/results.json (%d failed); table: %s/results.md; plot: %s/tradeoff.svg\n", rows.size(),
-              o.out_dir.c_str(), failed, o.out_dir.c_str(), o.out_dir.c_str());
+  const std::string out = o.out_dir;
+  if (regimes.size() > 1) o.original_dir = io::path_join(out, "original");
+  for (io::Regime r : regimes) {  // validate every regime's options before any work
+    o.regime = r;
+    audit::validate(o);
+  }
+  for (io::Regime r : regimes) {
+    o.regime = r;
+    if (regimes.size() > 1) o.out_dir = io::path_join(out, io::regime_name(r));
+    const std::vector<audit::AuditRow> rows = audit::run_experiment(o);
+    int failed = 0;
+    for (const auto& row : rows) failed += !row.ok();
+    std::printf("%s regime: %zu row(s) in %s/results.json (%d failed); table: %s/results.md; plot: %s/tradeoff.svg\n",
+                io::regime_name(r), rows.size(), o.out_dir.c_str(), failed, o.out_dir.c_str(), o.out_dir.c_str());
+  }
   return 0;
 }
 

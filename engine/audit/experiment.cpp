@@ -177,7 +177,7 @@ struct OriginalRun {
 // end) of the same model, data and training settings.
 OriginalRun ensure_original(const ExperimentOptions& o, const io::Dataset& ds, Ctx& ctx, const std::string& cache,
                             const std::function<void(const std::string&)>& say) {
-  const std::string dir = io::path_join(o.out_dir, "original");
+  const std::string dir = o.original_dir.empty() ? io::path_join(o.out_dir, "original") : o.original_dir;
   OriginalRun r;
   r.path = io::path_join(dir, "checkpoint");
   const std::string metrics_path = io::path_join(dir, "metrics.json");
@@ -204,6 +204,7 @@ OriginalRun ensure_original(const ExperimentOptions& o, const io::Dataset& ds, C
   ModelSession s(ctx, ds, o.model, o.cfg, cache);
   TrainOptions opt = TrainOptions::from(o.cfg, s.model());
   opt.progress = o.progress;
+  opt.epoch_lines = o.progress;
   AdamConfig ac;
   ac.lr = opt.lr;
   Adam adam(s.params(), ac);

@@ -35,6 +35,7 @@ struct ExperimentOptions {
   std::string data_dir;   // dataset folder
   std::string model = "mgcn";
   std::string out_dir;
+  std::string original_dir;  // where θ₀ lives; "" = OUT/original (several regimes share one)
   io::Regime regime = io::Regime::kUser;
   double ratio = 0;       // <= 0: the regime's default
   io::Selection selection = io::Selection::kRandom;

@@ -58,6 +58,7 @@ UnlearnResult run_retrain(const UnlearnInput& in) {
   TrainOptions opt = TrainOptions::from(in.cfg, s.model());
   opt.seed = in.seed;
   opt.progress = in.progress;
+  opt.epoch_lines = in.progress;
   opt.eval_test = false;  // model selection uses valid only; test is the audit's business
   s.init(opt.seed);
   AdamConfig ac;

@@ -44,6 +44,7 @@ Original train_original(const std::string& model) {
   ModelSession s(ctx, o.ds, model, o.cfg, "");
   TrainOptions opt = TrainOptions::from(o.cfg, s.model());
   opt.progress = false;
+  opt.epoch_lines = false;
   opt.eval_test = false;
   s.init(opt.seed);
   AdamConfig ac;

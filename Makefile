@@ -1,0 +1,27 @@
+# Lethe — the two commands of the README, and a few conveniences.
+#   make demo    build, then run the unlearning experiment on the embedded synthetic dataset
+#   make test    build everything (CUDA included when nvcc exists) and run the test suite
+#   make bench   run the kernel benchmarks (JSON in $(BUILD)/bench-kernels.json)
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+.PHONY: all build demo test bench clean
+
+all: build
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	./tools/demo.sh $(BUILD)
+
+bench: build
+	$(BUILD)/bench/lethe_bench_kernels --benchmark_out=$(BUILD)/bench-kernels.json --benchmark_out_format=json
+
+clean:
+	rm -rf $(BUILD)
