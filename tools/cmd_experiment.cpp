@@ -30,7 +30,9 @@ int cmd_experiment(int argc, char** argv) {
       .opt("ratio", "", "fraction of the candidates to delete [default: user 0.05, item 0.01, interaction 0.05]")
       .opt("selection", "random", "random | most-active | least-active (user and item regimes)")
       .opt("methods", "retrain,finetune,neggrad,neggrad+,mmrecun,tru", "comma-separated, from: " + names)
-      .opt("seeds", "1", "number of requests (seeds 1..N)")
+      .opt("seeds", "1", "number of requests (seeds first-seed .. first-seed+N-1)")
+      .opt("first-seed", "1", "seed of the first request (use seeds disjoint from the reported ones for tuning)")
+      .opt("retain-split", "test", "split of the retain-utility audit: test (reporting) or valid (tuning)")
       .opt("noise-floor", "first", "Retrain with seed s+1000 for: all seeds | first seed | off")
       .opt("out", "", "experiment folder", true)
       .opt("device", "auto", "auto, cpu or cuda")
@@ -67,6 +69,8 @@ int cmd_experiment(int argc, char** argv) {
     if (!(o.ratio > 0 && o.ratio <= 1)) throw Error("lethe experiment: --ratio must be in (0, 1], got " + a.str("ratio"));
   }
   o.seeds = a.i64("seeds");
+  o.first_seed = a.i64("first-seed");
+  o.retain_split = a.str("retain-split");
   o.noise_floor = audit::parse_noise_floor(a.str("noise-floor"));
   o.cfg = config_from(a);
   o.device = device_from(a);

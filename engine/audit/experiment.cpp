@@ -68,6 +68,9 @@ void validate(const ExperimentOptions& o) {
     throw Error(std::string("the interaction regime only supports --selection random, got ") +
                io::selection_name(o.selection));
   if (o.seeds < 1) throw Error("--seeds must be at least 1");
+  if (o.first_seed < 0) throw Error("--first-seed must be non-negative");
+  if (o.retain_split != "test" && o.retain_split != "valid")
+    throw Error("--retain-split must be test or valid, got '" + o.retain_split + "'");
   // The backbones of engine/models/factory.cpp.
   if (o.model != "lightgcn" && o.model != "mgcn" && o.model != "miggt")
     throw Error("unknown --model '" + o.model + "' (lightgcn, mgcn or miggt)");
@@ -327,6 +330,9 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   info.selection = io::selection_name(o.selection);
   info.seeds = o.seeds;
   info.notes.push_back("θ₀'s time is its training time on D; the methods' times run from θ₀ to the unlearned model.");
+  if (o.retain_split == "valid")
+    info.notes.push_back("TUNING RUN: the retain columns are measured on the VALID split (request seeds " +
+                         std::to_string(o.first_seed) + ".." + std::to_string(o.first_seed + o.seeds - 1) + ").");
   if (!have_retrain) {
     info.notes.push_back("retrain was not in --methods: no overlap with Retrain, no speed-up, no noise floor.");
     say("note: retrain is not in --methods, so the overlap@20 and speed-up columns stay empty");
@@ -353,7 +359,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
 
   io::make_dirs(io::path_join(o.out_dir, "requests"));
   io::make_dirs(io::path_join(o.out_dir, "logs"));
-  for (int64_t s = 1; s <= o.seeds; ++s) {
+  for (int64_t s = o.first_seed; s < o.first_seed + o.seeds; ++s) {
     const std::string tag = regime + "-seed" + std::to_string(s);
     const std::string run_dir = io::path_join(io::path_join(o.out_dir, "runs"), tag);
     io::make_dirs(run_dir);
@@ -366,7 +372,8 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     const std::string req_path = io::path_join(io::path_join(o.out_dir, "requests"), tag + ".tsv");
     io::write_request(req_path, req, ds);
     const io::ForgetSplit split = io::resolve(ds, req);
-    const SplitPatterns sp = split_patterns(ds, split);
+    SplitPatterns sp = split_patterns(ds, split);
+    if (o.retain_split == "valid") sp.test = sp.valid;  // tuning: retain utility on the valid split
     const Auditor aud(ctx, sp, kAuditKs, tile);
     say("seed " + std::to_string(s) + "/" + std::to_string(o.seeds) + ": request " + req_path + ", |D_f| = " +
         std::to_string(split.forget.size()) + ", |D_r| = " + std::to_string(split.retain.size()));

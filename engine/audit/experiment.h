@@ -41,6 +41,10 @@ struct ExperimentOptions {
   io::Selection selection = io::Selection::kRandom;
   std::vector<std::string> methods;  // canonical names; retrain runs first whatever its position
   int64_t seeds = 1;
+  int64_t first_seed = 1;  // requests use seeds first_seed .. first_seed + seeds − 1
+  // "test" (reporting) or "valid" (tuning: hyperparameters are chosen on the valid split only,
+  // with requests of seeds disjoint from the reported ones).
+  std::string retain_split = "test";
   NoiseFloor noise_floor = NoiseFloor::kFirst;
   Config cfg;             // training + unlearning settings
   Device device = Device::CPU;

@@ -1,0 +1,165 @@
+// tests/models/test_trainer.cpp — the training protocol: a run resumed from the state saved at
+// the end of an epoch continues bit for bit; the loss trajectory over the first steps agrees
+// between CPU and CUDA within the written tolerance (skipped without a GPU); shuffles are
+// deterministic permutations; bad settings are refused.
+#include <algorithm>
+
+#include "engine/checkpointing.h"
+#include "engine/session.h"
+#include "engine/trainer.h"
+#include "graph/bipartite.h"
+#include "tests/models/tiny_data.h"
+#include "tests/test_util.h"
+
+namespace lethe {
+namespace {
+
+Config tiny_config() {
+  Config cfg;
+  cfg.set("dim", "8");
+  cfg.set("batch_size", "64");
+  cfg.set("lr", "0.01");
+  cfg.set("mgcn.knn_k", "3");
+  cfg.set("patience", "100");
+  return cfg;
+}
+
+struct TrainRun {
+  std::vector<char> params;
+  std::vector<double> losses;
+};
+
+TrainRun train_epochs(const std::string& model, int64_t epochs, const std::string& resume_from, const std::string& save_to) {
+  const io::Dataset ds = test::tiny_dataset(40, 30, 8, {6, 4}, 7);
+  Config cfg = tiny_config();
+  cfg.set("epochs", std::to_string(epochs));
+  Ctx ctx(Device::CPU);
+  ModelSession s(ctx, ds, model, cfg, "");
+  TrainOptions opt = TrainOptions::from(cfg, s.model());
+  opt.progress = false;
+  opt.epoch_lines = false;
+  AdamConfig ac;
+  ac.lr = opt.lr;
+  Adam adam(s.params(), ac);
+  TrainState state;
+  if (resume_from.empty()) {
+    s.init(opt.seed);
+  } else {
+    const io::Checkpoint c = io::read_checkpoint(resume_from);
+    restore_model_checkpoint(c, resume_from, s.params(), &adam, &state);
+  }
+  TrainHooks hooks;
+  hooks.on_epoch = [&](const EpochRecord&, const TrainState& st) {
+    if (!save_to.empty()) save_model_checkpoint(save_to, model, cfg, ds, s.params(), &adam, &st);
+  };
+  const auto v = graph::interaction_pattern(ds.n_users, ds.n_items, ds.valid);
+  const TrainResult r = train(ctx, s.model(), s.params(), adam, s.data(), ds.train, v, v, opt, state, hooks);
+  TrainRun out;
+  out.params = s.params().slab_bytes();
+  for (const auto& e : r.log) out.losses.push_back(e.loss);
+  return out;
+}
+
+class Resume : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Resume, ContinuesBitForBit) {
+  const std::string model = GetParam();
+  const std::string ckpt = ::testing::TempDir() + "/lethe_resume_" + model + ".ckpt";
+  const TrainRun straight = train_epochs(model, 4, "", "");
+  const TrainRun first = train_epochs(model, 2, "", ckpt);  // state after epoch 2 saved
+  const TrainRun rest = train_epochs(model, 4, ckpt, "");  // epochs 3 and 4
+  ASSERT_EQ(straight.losses.size(), 4u);
+  ASSERT_EQ(rest.losses.size(), 2u);
+  EXPECT_EQ(first.losses[0], straight.losses[0]);
+  EXPECT_EQ(first.losses[1], straight.losses[1]);
+  EXPECT_EQ(rest.losses[0], straight.losses[2]);
+  EXPECT_EQ(rest.losses[1], straight.losses[3]);
+  EXPECT_TRUE(rest.params == straight.params) << model << ": parameters differ after resuming";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backbones, Resume, ::testing::Values("lightgcn", "mgcn", "miggt"));
+
+class CpuVsCuda : public ::testing::TestWithParam<std::string> {};
+
+// Tolerance: the two devices sum in different orders (GEMM, SpMM, reductions), so losses agree
+// to float rounding compounded over the steps: rtol 1e-3 after 5 Adam steps (kTolSum is for a
+// single op).
+TEST_P(CpuVsCuda, LossTrajectoryOverTheFirstSteps) {
+  LETHE_REQUIRE_GPU();
+  const std::string model = GetParam();
+  const io::Dataset ds = test::tiny_dataset(40, 30, 8, {6, 4}, 7);
+  const Config cfg = tiny_config();
+  auto run = [&](Device dev) {
+    Ctx ctx(dev);
+    ModelSession s(ctx, ds, model, cfg, "");
+    s.init(11);
+    Adam adam(s.params(), AdamConfig{});
+    Tape tape(ctx, s.params());
+    GradSlab g(s.params());
+    std::vector<double> losses;
+    for (uint32_t step = 0; step < 5; ++step) {
+      Batch b;
+      for (int64_t k = 0; k < 64; ++k) {
+        const int64_t r = (step * 64 + k) % ds.train.size();
+        b.users.push_back(ds.train.user[r]);
+        b.pos.push_back(ds.train.item[r]);
+      }
+      losses.push_back(train_step(tape, s.model(), s.params(), adam, g, s.data(), b, 3, 0, step).total);
+    }
+    return losses;
+  };
+  const auto cpu = run(Device::CPU), gpu = run(Device::CUDA);
+  EXPECT_TRUE(test::allclose(gpu, cpu, test::Tol{1e-5, 1e-3}, model + " losses, CUDA vs CPU"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backbones, CpuVsCuda, ::testing::Values("lightgcn", "mgcn"));
+
+TEST(Trainer, EpochPermutationIsADeterministicPermutation) {
+  const auto a = epoch_permutation(1000, 5, 3), b = epoch_permutation(1000, 5, 3), c = epoch_permutation(1000, 5, 4);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  auto sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < 1000; ++i) EXPECT_EQ(sorted[i], i);
+}
+
+TEST(Trainer, BadSettingsAreRefused) {
+  const io::Dataset ds = test::tiny_dataset(10, 12, 5, {}, 1);
+  Ctx ctx(Device::CPU);
+  Config cfg = tiny_config();
+  ModelSession s(ctx, ds, "lightgcn", cfg, "");
+  cfg.set("eval.ks", "10,50");
+  EXPECT_THROW(TrainOptions::from(cfg, s.model()), Error);  // early stopping needs Recall@20
+  cfg.set("eval.ks", "10,20");
+  cfg.set("epochs", "0");
+  EXPECT_THROW(TrainOptions::from(cfg, s.model()), Error);
+  cfg.set("epochs", "3");
+  cfg.set("lr", "abc");
+  EXPECT_THROW(TrainOptions::from(cfg, s.model()), Error);
+  EXPECT_THROW(make_model("transformer", s.data(), cfg), Error);
+  EXPECT_THROW(ModelSession(ctx, ds, "mgcn", tiny_config(), ""), Error);  // MGCN needs features
+}
+
+TEST(Trainer, TrainingLowersTheValidationLoss) {
+  const io::Dataset ds = test::tiny_dataset(60, 40, 10, {6, 4}, 3);
+  for (const char* model : {"lightgcn", "mgcn"}) {
+    Config cfg = tiny_config();
+    cfg.set("epochs", "12");
+    Ctx ctx(Device::CPU);
+    ModelSession s(ctx, ds, model, cfg, "");
+    TrainOptions opt = TrainOptions::from(cfg, s.model());
+    opt.progress = false;
+    opt.epoch_lines = false;
+    s.init(opt.seed);
+    AdamConfig ac;
+    ac.lr = opt.lr;
+    Adam adam(s.params(), ac);
+    const auto v = graph::interaction_pattern(ds.n_users, ds.n_items, ds.valid);
+    const TrainResult r = train(ctx, s.model(), s.params(), adam, s.data(), ds.train, v, v, opt);
+    EXPECT_LT(r.log.back().loss, 0.8 * r.log.front().loss) << model;
+    EXPECT_GT(r.valid.get("recall@20"), 0.0) << model;
+  }
+}
+
+}  // namespace
+}  // namespace lethe
