@@ -53,6 +53,7 @@ int cmd_audit(int argc, char** argv) {
       .opt("retrained", "", "Retrain's model (lethe unlearn --method retrain)")
       .opt("retrained2", "", "a second Retrain with another seed (the noise floor)")
       .opt("out", "", "write the rows as JSON to this file")
+      .opt("retain-split", "test", "split of the retain-utility audit: test (reporting) or valid (tuning)")
       .opt("device", "auto", "auto, cpu or cuda");
   if (!a.parse(argc, argv)) return 0;
   if (a.has("retrained2") && !a.has("retrained"))
@@ -61,7 +62,11 @@ int cmd_audit(int argc, char** argv) {
   const std::string req_path = a.str("request");
   const io::Request req = io::read_request(req_path, ds);
   const io::ForgetSplit split = io::resolve(ds, req);
-  const SplitPatterns sp = split_patterns(ds, split);
+  SplitPatterns sp = split_patterns(ds, split);
+  const std::string retain_split = a.str("retain-split");
+  if (retain_split != "test" && retain_split != "valid")
+    throw Error("lethe audit: --retain-split must be test or valid, got '" + retain_split + "'");
+  if (retain_split == "valid") sp.test = sp.valid;
   const std::string cache = graph::default_cache_dir(a.str("data"));
   const std::string req_hash = file_hash(req_path);
   Ctx ctx(device_from(a));
