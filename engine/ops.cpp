@@ -1,6 +1,7 @@
 // engine/ops.cpp — device dispatch for engine/ops.h. Each op: check devices, then call
 // lethe::ref::<op><float|double> on a CPU context or lethe::cuda::<op> on a CUDA one.
 #include "engine/ops.h"
+#include "engine/ops_dispatch.h"
 
 #include <string>
 #include <type_traits>
@@ -19,68 +20,7 @@
 
 namespace lethe::ops {
 
-namespace {
-
-struct CpuTag {};
-struct GpuTag {};
-
-// Calls f(T{}, CpuTag{}) with T = float or double on a CPU context, f(float{}, GpuTag{}) on a
-// CUDA one (f64 is a CPU-only precision, used by the finite-difference checks).
-template <class F>
-void dispatch(Ctx& c, DType dt, const char* op, F&& f) {
-  if (!c.is_cuda()) {
-    if (dt == DType::F32) f(float{}, CpuTag{});
-    else f(double{}, CpuTag{});
-  } else {
-    if (dt != DType::F32) LETHE_FAIL(std::string(op) + ": the CUDA backend computes in f32 only");
-    f(float{}, GpuTag{});
-  }
-}
-template <class D>
-constexpr bool is_cpu = std::is_same_v<D, CpuTag>;
-
-// Every defined operand must live on the context's device and share the dtype of the first.
-void check_on(Ctx& c, const char* op, std::initializer_list<const Tensor*> ts) {
-  const Tensor* first = nullptr;
-  for (const Tensor* t : ts) {
-    if (!t->defined()) continue;
-    if (t->device != c.device())
-      LETHE_FAIL(std::string(op) + ": operand on " + device_name(t->device) + " but the context is " +
-                 device_name(c.device()));
-    if (!first) first = t;
-    else if (t->dtype != first->dtype) LETHE_FAIL(std::string(op) + ": operands of different dtypes");
-  }
-}
-void check_idx(Ctx& c, const char* op, const IdxTensor& i) {
-  if (i.n > 0 && i.device != c.device())
-    LETHE_FAIL(std::string(op) + ": index array on " + device_name(i.device) + " but the context is " +
-               device_name(c.device()));
-}
-DType dtype_of_first(std::initializer_list<const Tensor*> ts) {
-  for (const Tensor* t : ts)
-    if (t->defined()) return t->dtype;
-  return DType::F32;
-}
-
-// Views that are empty when the tensor is undefined (a gradient nobody needs).
-template <class T> Vec<T> ov(const Tensor& t) { return t.defined() ? t.vec<T>() : Vec<T>(); }
-template <class T> Mat<T> om(const Tensor& t) { return t.defined() ? t.mat<T>() : Mat<T>(); }
-template <class T> const T* optr(const Tensor& t) { return t.defined() ? t.ptr<T>() : nullptr; }
-
-}  // namespace
-
-#define LETHE_OPS_BEGIN(name, ...)                \
-  const char* op_ = name;                         \
-  check_on(c, op_, {__VA_ARGS__});                \
-  dispatch(c, dtype_of_first({__VA_ARGS__}), op_, [&](auto t_, auto d_) { \
-    using T = decltype(t_);                       \
-    (void)sizeof(T);                              \
-    if constexpr (is_cpu<decltype(d_)>) {
-#define LETHE_OPS_GPU \
-    } else {
-#define LETHE_OPS_END \
-    }                 \
-  });
+using namespace detail;  // NOLINT: the dispatch helpers of ops_dispatch.h
 
 // ---- elementwise ----
 void fill(Ctx& c, const Tensor& y, double v) {

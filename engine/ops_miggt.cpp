@@ -1,12 +1,13 @@
 // engine/ops_miggt.cpp — device dispatch for the MIG-GT section of engine/ops.h: batch norm,
 // block attention and its sampled rows, the TUR loss, edge dropout. Same contract as ops.cpp:
 // every defined operand must live on the context's device with one dtype; a CPU context runs
-// lethe::ref in f32 or f64, a CUDA context lethe::cuda in f32. (ops.cpp's dispatch helpers are
-// file-local there; the few lines are repeated here rather than widening ops.cpp's interface.)
+// lethe::ref in f32 or f64, a CUDA context lethe::cuda in f32.
+// The dispatch helpers are shared with ops.cpp through engine/ops_dispatch.h.
 #include <string>
 #include <type_traits>
 
 #include "engine/ops.h"
+#include "engine/ops_dispatch.h"
 #include "kernels/attention.h"
 #include "kernels/batchnorm.h"
 #include "kernels/edgedrop.h"
@@ -14,47 +15,7 @@
 
 namespace lethe::ops {
 
-namespace {
-
-struct CpuTag {};
-struct GpuTag {};
-
-template <class F>
-void dispatch(Ctx& c, DType dt, const char* op, F&& f) {
-  if (!c.is_cuda()) {
-    if (dt == DType::F32) f(float{}, CpuTag{});
-    else f(double{}, CpuTag{});
-  } else {
-    if (dt != DType::F32) LETHE_FAIL(std::string(op) + ": the CUDA backend computes in f32 only");
-    f(float{}, GpuTag{});
-  }
-}
-template <class D>
-constexpr bool is_cpu = std::is_same_v<D, CpuTag>;
-
-// Every defined operand on the context's device, all of one dtype; returns that dtype.
-DType check_on(Ctx& c, const char* op, std::initializer_list<const Tensor*> ts) {
-  const Tensor* first = nullptr;
-  for (const Tensor* t : ts) {
-    if (!t->defined()) continue;
-    if (t->device != c.device())
-      LETHE_FAIL(std::string(op) + ": operand on " + device_name(t->device) + " but the context is " +
-                 device_name(c.device()));
-    if (!first) first = t;
-    else if (t->dtype != first->dtype) LETHE_FAIL(std::string(op) + ": operands of different dtypes");
-  }
-  return first ? first->dtype : DType::F32;
-}
-void check_idx(Ctx& c, const char* op, const IdxTensor& i) {
-  if (i.n > 0 && i.device != c.device())
-    LETHE_FAIL(std::string(op) + ": index array on " + device_name(i.device) + " but the context is " +
-               device_name(c.device()));
-}
-
-template <class T> Vec<T> ov(const Tensor& t) { return t.defined() ? t.vec<T>() : Vec<T>(); }
-template <class T> Mat<T> om(const Tensor& t) { return t.defined() ? t.mat<T>() : Mat<T>(); }
-
-}  // namespace
+using namespace detail;  // NOLINT: the dispatch helpers of ops_dispatch.h
 
 void batchnorm_forward_train(Ctx& c, const Tensor& X, const Tensor& gamma, const Tensor& beta, double eps,
                              double momentum, const Tensor& Y, const Tensor& mean, const Tensor& invstd,

@@ -76,7 +76,7 @@ HostCsr csr_from_coo(int64_t rows, int64_t cols, const std::vector<int32_t>& r, 
   return A;
 }
 
-HostCsr transpose(const HostCsr& A) {
+HostCsr transpose(const HostCsr& A, std::vector<int32_t>* ids) {
   HostCsr T;
   T.rows = A.cols;
   T.cols = A.rows;
@@ -86,11 +86,13 @@ HostCsr transpose(const HostCsr& A) {
   std::vector<int32_t> next(T.rowptr.begin(), T.rowptr.end() - 1);
   T.col.resize(A.col.size());
   if (!A.val.empty()) T.val.resize(A.val.size());
+  if (ids) ids->assign(A.col.size(), 0);
   // Rows of A are visited in increasing order, so each row of Aᵀ comes out sorted.
   for (int64_t r = 0; r < A.rows; ++r)
     for (int32_t k = A.rowptr[r]; k < A.rowptr[r + 1]; ++k) {
       const int32_t dst = next[A.col[k]]++;
       T.col[dst] = static_cast<int32_t>(r);
+      if (ids) (*ids)[dst] = k;
       if (!A.val.empty()) T.val[dst] = A.val[k];
     }
   return T;

@@ -28,8 +28,9 @@ struct HostCsr {
 HostCsr csr_from_coo(int64_t rows, int64_t cols, const std::vector<int32_t>& r, const std::vector<int32_t>& c,
                      const std::vector<float>* v, bool sum_duplicates);
 
-// Aᵀ, with sorted rows. Values follow their entries.
-HostCsr transpose(const HostCsr& A);
+// Aᵀ, with sorted rows. Values follow their entries. When `ids` is given it receives, for every
+// entry of Aᵀ, the index of the same entry in A (so per-edge decisions can be shared).
+HostCsr transpose(const HostCsr& A, std::vector<int32_t>* ids = nullptr);
 
 // Throws lethe::Error describing the first inconsistency (sizes, monotone rowptr, column range,
 // sorted unique columns per row).

@@ -8,27 +8,6 @@
 
 namespace lethe::graph {
 
-HostCsr transpose_with_ids(const HostCsr& A, std::vector<int32_t>& ids) {
-  HostCsr T;
-  T.rows = A.cols;
-  T.cols = A.rows;
-  T.rowptr.assign(static_cast<size_t>(A.cols) + 1, 0);
-  for (int32_t c : A.col) ++T.rowptr[static_cast<size_t>(c) + 1];
-  for (int64_t i = 0; i < A.cols; ++i) T.rowptr[i + 1] += T.rowptr[i];
-  std::vector<int32_t> next(T.rowptr.begin(), T.rowptr.end() - 1);
-  T.col.resize(A.col.size());
-  ids.assign(A.col.size(), 0);
-  if (!A.val.empty()) T.val.resize(A.val.size());
-  // Rows of A in increasing order: every row of Aᵀ comes out sorted.
-  for (int64_t r = 0; r < A.rows; ++r)
-    for (int32_t k = A.rowptr[r]; k < A.rowptr[r + 1]; ++k) {
-      const int32_t dst = next[A.col[k]]++;
-      T.col[dst] = static_cast<int32_t>(r);
-      ids[dst] = k;
-      if (!A.val.empty()) T.val[dst] = A.val[k];
-    }
-  return T;
-}
 
 MigGraph build_miggt_graph(const HostCsr& train) {
   validate(train, "MIG-GT graph: train pattern");
@@ -48,8 +27,7 @@ MigGraph build_miggt_graph(const HostCsr& train) {
   for (int64_t v = 0; v < N; ++v) dinv[v] = 1.0 / std::sqrt(deg[v]);
   auto w = [&](int64_t src, int64_t dst) { return static_cast<float>(dinv[src] * dinv[dst]); };
 
-  std::vector<int32_t> unused;
-  const HostCsr item_users = transpose_with_ids(train, unused);  // I×U: the users of each item, sorted
+  const HostCsr item_users = transpose(train);  // I×U: the users of each item, sorted
 
   HostCsr& P = g.P;
   P.rows = P.cols = N;
@@ -80,7 +58,7 @@ MigGraph build_miggt_graph(const HostCsr& train) {
     P.rowptr[dst + 1] = static_cast<int32_t>(P.col.size());
   }
   validate(P, "MIG-GT graph");
-  g.Pt = transpose_with_ids(P, g.t2a);
+  g.Pt = transpose(P, &g.t2a);
   return g;
 }
 

@@ -32,7 +32,4 @@ struct MigGraph {
 // train: the U×I pattern of the train interactions (graph::UserItemGraph::train).
 MigGraph build_miggt_graph(const HostCsr& train);
 
-// Aᵀ together with, for each entry of Aᵀ, the position of the same entry in A.
-HostCsr transpose_with_ids(const HostCsr& A, std::vector<int32_t>& ids);
-
 }  // namespace lethe::graph

@@ -71,7 +71,7 @@ TEST(MigGTGraph, TransposeWithIds) {
   A.col = {0, 2, 1};
   A.val = {1, 2, 3};
   std::vector<int32_t> ids;
-  const HostCsr T = transpose_with_ids(A, ids);
+  const HostCsr T = transpose(A, &ids);
   EXPECT_EQ(T.rowptr, (std::vector<int32_t>{0, 1, 2, 3}));
   EXPECT_EQ(T.col, (std::vector<int32_t>{0, 1, 0}));
   EXPECT_EQ(T.val, (std::vector<float>{1, 3, 2}));
