@@ -12,9 +12,8 @@
 // Every output element has exactly one writer and the sums run in the header's order, so the
 // results are deterministic without atomics. The blocks are tiny (MIG-GT: L = 11, a = 4,
 // d = 64), so the work per warp is a few thousand multiply-adds from L1/L2-resident rows.
-#include <limits>
-
 #include "kernels/attention.h"
+#include "kernels/attention_check.h"
 #include "kernels/cuda_util.cuh"
 #include "kernels/philox.h"
 
@@ -123,9 +122,7 @@ __global__ void attn_backward_kernel(const float* __restrict__ Q, const float* _
 void block_attention_forward(Mat<const float> Q, Mat<const float> K, Mat<const float> V, int64_t L, float scale,
                              float c_att, float c_res, Mat<float> O, Mat<float> P, const GpuExec& g) {
   const char* op = "block_attention_forward";
-  const int64_t N = attn_detail::check_qkv(Q, K, V, L, op);
-  check_same_shape(V, O, op);
-  attn_detail::check_probs(P, Q.rows, L, op);
+  const int64_t N = detail::check_block_attention_forward(Q, K, V, L, O, P);
   if (N == 0) return;
   attn_forward_kernel<<<warp_grid(N), kWarpsPerBlock * 32, 0, g.stream>>>(Q.data, K.data, V.data, N, L, Q.cols,
                                                                           V.cols, scale, c_att, c_res, O.data, P.data);
@@ -136,12 +133,7 @@ void block_attention_backward(Mat<const float> Q, Mat<const float> K, Mat<const 
                               Mat<const float> dO, int64_t L, float scale, float c_att, float c_res, Mat<float> dQ,
                               Mat<float> dK, Mat<float> dV, const GpuExec& g) {
   const char* op = "block_attention_backward";
-  const int64_t N = attn_detail::check_qkv(Q, K, V, L, op);
-  attn_detail::check_probs(P, Q.rows, L, op);
-  check_same_shape(V, dO, op);
-  if (!dQ.empty()) check_same_shape(Q, dQ, op);
-  if (!dK.empty()) check_same_shape(K, dK, op);
-  if (!dV.empty()) check_same_shape(V, dV, op);
+  const int64_t N = detail::check_block_attention_backward(Q, K, V, P, dO, L, dQ, dK, dV);
   const bool need_ds = !dQ.empty() || !dK.empty();
   if (N == 0 || (!need_ds && dV.empty())) return;
   float* dS = nullptr;
@@ -157,13 +149,8 @@ void block_attention_backward(Mat<const float> Q, Mat<const float> K, Mat<const 
 
 void attn_sample_indices(uint64_t seed, uint64_t stream, int32_t lo, int32_t count, Mat<int32_t> out,
                          const GpuExec& g) {
-  LETHE_CHECK(out.rows >= 0 && out.cols >= 1, "attn_sample_indices: out must have at least one column (the node itself)");
-  LETHE_CHECK(out.rows <= std::numeric_limits<int32_t>::max(), "attn_sample_indices: more than 2^31 - 1 nodes");
+  detail::check_attn_sample_indices(lo, count, out);
   const int64_t N = out.rows, L = out.cols, S = L - 1;
-  if (S > 0)
-    LETHE_CHECK(count >= 1 && lo >= 0 && int64_t(lo) + count <= std::numeric_limits<int32_t>::max(),
-                "attn_sample_indices: the sampled range [lo, lo + count) must be non-empty and non-negative (lo " +
-                    std::to_string(lo) + ", count " + std::to_string(count) + ")");
   int32_t* o = out.data;
   const uint32_t cnt = static_cast<uint32_t>(count > 0 ? count : 1);
   launch_map("attn_sample_indices", N * L, g, [=] __device__(int64_t e) {

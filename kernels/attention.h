@@ -48,24 +48,4 @@ void block_attention_backward(Mat<const float> Q, Mat<const float> K, Mat<const 
                               Mat<float> dK, Mat<float> dV, const GpuExec& g);
 void attn_sample_indices(uint64_t seed, uint64_t stream, int32_t lo, int32_t count, Mat<int32_t> out, const GpuExec& g);
 }  // namespace cuda
-
-namespace attn_detail {
-// Shape checks shared by the reference and the CUDA entry points. Returns N (the block count).
-template <class A, class B, class C>
-inline int64_t check_qkv(const A& Q, const B& K, const C& V, int64_t L, const char* op) {
-  LETHE_CHECK(L >= 1, std::string(op) + ": block length L must be >= 1 (got " + std::to_string(L) + ")");
-  LETHE_CHECK(Q.rows % L == 0, std::string(op) + ": Q has " + std::to_string(Q.rows) +
-                                   " rows, not a multiple of the block length " + std::to_string(L));
-  LETHE_CHECK(K.rows == Q.rows && K.cols == Q.cols,
-              std::string(op) + ": K " + shape_str(K.rows, K.cols) + " must match Q " + shape_str(Q.rows, Q.cols));
-  LETHE_CHECK(V.rows == Q.rows, std::string(op) + ": V has " + std::to_string(V.rows) + " rows, Q " +
-                                    std::to_string(Q.rows));
-  return Q.rows / L;
-}
-template <class P>
-inline void check_probs(const P& Pm, int64_t rows, int64_t L, const char* op) {
-  LETHE_CHECK(Pm.rows == rows && Pm.cols == L,
-              std::string(op) + ": P must be " + shape_str(rows, L) + ", got " + shape_str(Pm.rows, Pm.cols));
-}
-}  // namespace attn_detail
 }  // namespace lethe

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/attention.h"
+#include "kernels/attention_check.h"
 #include "kernels/philox.h"
 #include "kernels/ref_util.h"
 
@@ -15,10 +16,7 @@ namespace lethe::ref {
 template <class T>
 void block_attention_forward(Mat<const T> Q, Mat<const T> K, Mat<const T> V, int64_t L, T scale, T c_att, T c_res,
                              Mat<T> O, Mat<T> P) {
-  const char* op = "block_attention_forward";
-  const int64_t N = attn_detail::check_qkv(Q, K, V, L, op);
-  check_same_shape(V, O, op);
-  attn_detail::check_probs(P, Q.rows, L, op);
+  const int64_t N = detail::check_block_attention_forward(Q, K, V, L, O, P);
   const int64_t a = Q.cols, d = V.cols;
 #pragma omp parallel for schedule(static) if (N * L * (L * a + d) > kOmpMin)
   for (int64_t n = 0; n < N; ++n) {
@@ -55,13 +53,7 @@ void block_attention_forward(Mat<const T> Q, Mat<const T> K, Mat<const T> V, int
 template <class T>
 void block_attention_backward(Mat<const T> Q, Mat<const T> K, Mat<const T> V, Mat<const T> P, Mat<const T> dO,
                               int64_t L, T scale, T c_att, T c_res, Mat<T> dQ, Mat<T> dK, Mat<T> dV) {
-  const char* op = "block_attention_backward";
-  const int64_t N = attn_detail::check_qkv(Q, K, V, L, op);
-  attn_detail::check_probs(P, Q.rows, L, op);
-  check_same_shape(V, dO, op);
-  if (!dQ.empty()) check_same_shape(Q, dQ, op);
-  if (!dK.empty()) check_same_shape(K, dK, op);
-  if (!dV.empty()) check_same_shape(V, dV, op);
+  const int64_t N = detail::check_block_attention_backward(Q, K, V, P, dO, L, dQ, dK, dV);
   const int64_t a = Q.cols, d = V.cols;
   const bool need_ds = !dQ.empty() || !dK.empty();
 #pragma omp parallel if (N * L * (L * d + d) > kOmpMin)
@@ -111,13 +103,8 @@ void block_attention_backward(Mat<const T> Q, Mat<const T> K, Mat<const T> V, Ma
 }
 
 void attn_sample_indices(uint64_t seed, uint64_t stream, int32_t lo, int32_t count, Mat<int32_t> out) {
-  LETHE_CHECK(out.rows >= 0 && out.cols >= 1, "attn_sample_indices: out must have at least one column (the node itself)");
-  LETHE_CHECK(out.rows <= std::numeric_limits<int32_t>::max(), "attn_sample_indices: more than 2^31 - 1 nodes");
+  detail::check_attn_sample_indices(lo, count, out);
   const int64_t N = out.rows, L = out.cols, S = L - 1;
-  if (S > 0)
-    LETHE_CHECK(count >= 1 && lo >= 0 && int64_t(lo) + count <= std::numeric_limits<int32_t>::max(),
-                "attn_sample_indices: the sampled range [lo, lo + count) must be non-empty and non-negative (lo " +
-                    std::to_string(lo) + ", count " + std::to_string(count) + ")");
 #pragma omp parallel for schedule(static) if (N * L > kOmpMin)
   for (int64_t n = 0; n < N; ++n) {
     out.at(n, 0) = static_cast<int32_t>(n);

@@ -7,6 +7,7 @@
 // chunk count depends on N only, so the order is the same on every device and every run.
 // Elementwise passes are grid-stride maps.
 #include "kernels/batchnorm.h"
+#include "kernels/batchnorm_check.h"
 #include "kernels/cuda_util.cuh"
 
 namespace lethe::cuda {
@@ -71,33 +72,15 @@ void column_sums(const char* op, int64_t N, int64_t C, F f, double2* partials, d
   });
 }
 
-void check_common(Mat<const float> X, Vec<const float> gamma, const char* op) {
-  LETHE_CHECK(X.rows >= 0 && X.cols >= 0, std::string(op) + ": negative shape");
-  bn_detail::check_vec(gamma, X, op, "gamma");
-}
-
 }  // namespace
 
 void batchnorm_forward_train(Mat<const float> X, Vec<const float> gamma, Vec<const float> beta, float eps,
                              float momentum, Mat<float> Y, Vec<float> mean, Vec<float> invstd,
                              Vec<float> running_mean, Vec<float> running_var, const GpuExec& g) {
   const char* op = "batchnorm_forward_train";
-  check_common(X, gamma, op);
-  bn_detail::check_vec(beta, X, op, "beta");
-  bn_detail::check_vec(mean, X, op, "mean");
-  bn_detail::check_vec(invstd, X, op, "invstd");
-  check_same_shape(X, Y, op);
-  LETHE_CHECK(running_mean.empty() == running_var.empty(), "batchnorm_forward_train: give both running statistics or neither");
-  if (!running_mean.empty()) {
-    bn_detail::check_vec(running_mean, X, op, "running_mean");
-    bn_detail::check_vec(running_var, X, op, "running_var");
-  }
-  LETHE_CHECK(eps > 0.f, "batchnorm_forward_train: eps must be > 0");
-  LETHE_CHECK(momentum >= 0.f && momentum <= 1.f, "batchnorm_forward_train: momentum must lie in [0, 1]");
+  detail::check_batchnorm_forward_train(X, gamma, beta, eps, momentum, Y, mean, invstd, running_mean, running_var);
   const int64_t N = X.rows, C = X.cols;
   if (C == 0) return;
-  LETHE_CHECK(N >= 2, "batchnorm_forward_train: training mode needs at least 2 rows per channel (got " +
-                          std::to_string(N) + "); use evaluation mode for a single row");
   LETHE_CHECK(g.scratch != nullptr, "batchnorm_forward_train: GpuExec.scratch is required");
   double2* partials = g.scratch->alloc_n<double2>(bn_chunks(N) * C);
   double2* sums = g.scratch->alloc_n<double2>(C);
@@ -136,14 +119,7 @@ void batchnorm_forward_eval(Mat<const float> X, Vec<const float> gamma, Vec<cons
                             Vec<const float> running_mean, Vec<const float> running_var, float eps, Mat<float> Y,
                             Vec<float> mean, Vec<float> invstd, const GpuExec& g) {
   const char* op = "batchnorm_forward_eval";
-  check_common(X, gamma, op);
-  bn_detail::check_vec(beta, X, op, "beta");
-  bn_detail::check_vec(running_mean, X, op, "running_mean");
-  bn_detail::check_vec(running_var, X, op, "running_var");
-  bn_detail::check_vec(mean, X, op, "mean");
-  bn_detail::check_vec(invstd, X, op, "invstd");
-  check_same_shape(X, Y, op);
-  LETHE_CHECK(eps > 0.f, "batchnorm_forward_eval: eps must be > 0");
+  detail::check_batchnorm_forward_eval(X, gamma, beta, running_mean, running_var, eps, Y, mean, invstd);
   const int64_t N = X.rows, C = X.cols;
   if (C == 0) return;
   // (A negative running variance, which the reference reports, gives NaN here: device data is
@@ -168,13 +144,7 @@ void batchnorm_backward(Mat<const float> X, Vec<const float> gamma, Vec<const fl
                         Mat<const float> dY, bool batch_stats, Mat<float> dX, Vec<float> dgamma, Vec<float> dbeta,
                         const GpuExec& g) {
   const char* op = "batchnorm_backward";
-  check_common(X, gamma, op);
-  bn_detail::check_vec(mean, X, op, "mean");
-  bn_detail::check_vec(invstd, X, op, "invstd");
-  check_same_shape(X, dY, op);
-  if (!dX.empty()) check_same_shape(X, dX, op);
-  if (!dgamma.empty()) bn_detail::check_vec(dgamma, X, op, "dgamma");
-  if (!dbeta.empty()) bn_detail::check_vec(dbeta, X, op, "dbeta");
+  detail::check_batchnorm_backward(X, gamma, mean, invstd, dY, dX, dgamma, dbeta);
   const int64_t N = X.rows, C = X.cols;
   if (N == 0 || C == 0) return;
   const bool need_sums = !dgamma.empty() || !dbeta.empty() || (batch_stats && !dX.empty());

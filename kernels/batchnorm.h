@@ -29,16 +29,6 @@
 
 namespace lethe {
 
-namespace bn_detail {
-// Shape checks shared by the reference and the CUDA entry points.
-template <class X, class V>
-inline void check_vec(const V& v, const X& x, const char* op, const char* what) {
-  if (v.n != x.cols)
-    LETHE_FAIL(std::string(op) + ": " + what + " has " + std::to_string(v.n) + " entries for " +
-               std::to_string(x.cols) + " columns");
-}
-}  // namespace bn_detail
-
 namespace ref {
 // X, Y: N×C; gamma, beta, mean, invstd, running_mean, running_var: C.
 template <class T>

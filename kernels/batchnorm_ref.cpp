@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/batchnorm.h"
+#include "kernels/batchnorm_check.h"
 #include "kernels/ref_util.h"
 
 namespace lethe::ref {
@@ -35,34 +36,14 @@ void colsums2(int64_t N, int64_t C, F&& f, std::vector<double>& s1, std::vector<
   }
 }
 
-template <class T>
-void check_common(Mat<const T> X, Vec<const T> gamma, const char* op) {
-  LETHE_CHECK(X.rows >= 0 && X.cols >= 0, std::string(op) + ": negative shape");
-  bn_detail::check_vec(gamma, X, op, "gamma");
-}
-
 }  // namespace
 
 template <class T>
 void batchnorm_forward_train(Mat<const T> X, Vec<const T> gamma, Vec<const T> beta, T eps, T momentum, Mat<T> Y,
                              Vec<T> mean, Vec<T> invstd, Vec<T> running_mean, Vec<T> running_var) {
-  const char* op = "batchnorm_forward_train";
-  check_common(X, gamma, op);
-  bn_detail::check_vec(beta, X, op, "beta");
-  bn_detail::check_vec(mean, X, op, "mean");
-  bn_detail::check_vec(invstd, X, op, "invstd");
-  check_same_shape(X, Y, op);
-  LETHE_CHECK(running_mean.empty() == running_var.empty(), "batchnorm_forward_train: give both running statistics or neither");
-  if (!running_mean.empty()) {
-    bn_detail::check_vec(running_mean, X, op, "running_mean");
-    bn_detail::check_vec(running_var, X, op, "running_var");
-  }
-  LETHE_CHECK(eps > T(0), "batchnorm_forward_train: eps must be > 0");
-  LETHE_CHECK(momentum >= T(0) && momentum <= T(1), "batchnorm_forward_train: momentum must lie in [0, 1]");
+  detail::check_batchnorm_forward_train(X, gamma, beta, eps, momentum, Y, mean, invstd, running_mean, running_var);
   const int64_t N = X.rows, C = X.cols;
   if (C == 0) return;
-  LETHE_CHECK(N >= 2, "batchnorm_forward_train: training mode needs at least 2 rows per channel (got " +
-                          std::to_string(N) + "); use evaluation mode for a single row");
   std::vector<double> s, unused, q;
   colsums2(N, C, [&](int64_t r, int64_t c) { return std::pair<double, double>(double(X.at(r, c)), 0.0); }, s, unused);
   std::vector<double> dmean(static_cast<size_t>(C));
@@ -92,15 +73,7 @@ void batchnorm_forward_train(Mat<const T> X, Vec<const T> gamma, Vec<const T> be
 template <class T>
 void batchnorm_forward_eval(Mat<const T> X, Vec<const T> gamma, Vec<const T> beta, Vec<const T> running_mean,
                             Vec<const T> running_var, T eps, Mat<T> Y, Vec<T> mean, Vec<T> invstd) {
-  const char* op = "batchnorm_forward_eval";
-  check_common(X, gamma, op);
-  bn_detail::check_vec(beta, X, op, "beta");
-  bn_detail::check_vec(running_mean, X, op, "running_mean");
-  bn_detail::check_vec(running_var, X, op, "running_var");
-  bn_detail::check_vec(mean, X, op, "mean");
-  bn_detail::check_vec(invstd, X, op, "invstd");
-  check_same_shape(X, Y, op);
-  LETHE_CHECK(eps > T(0), "batchnorm_forward_eval: eps must be > 0");
+  detail::check_batchnorm_forward_eval(X, gamma, beta, running_mean, running_var, eps, Y, mean, invstd);
   const int64_t N = X.rows, C = X.cols;
   for (int64_t c = 0; c < C; ++c) {
     LETHE_CHECK(running_var[c] >= T(0), "batchnorm_forward_eval: running_var[" + std::to_string(c) + "] is negative");
@@ -118,14 +91,7 @@ void batchnorm_forward_eval(Mat<const T> X, Vec<const T> gamma, Vec<const T> bet
 template <class T>
 void batchnorm_backward(Mat<const T> X, Vec<const T> gamma, Vec<const T> mean, Vec<const T> invstd, Mat<const T> dY,
                         bool batch_stats, Mat<T> dX, Vec<T> dgamma, Vec<T> dbeta) {
-  const char* op = "batchnorm_backward";
-  check_common(X, gamma, op);
-  bn_detail::check_vec(mean, X, op, "mean");
-  bn_detail::check_vec(invstd, X, op, "invstd");
-  check_same_shape(X, dY, op);
-  if (!dX.empty()) check_same_shape(X, dX, op);
-  if (!dgamma.empty()) bn_detail::check_vec(dgamma, X, op, "dgamma");
-  if (!dbeta.empty()) bn_detail::check_vec(dbeta, X, op, "dbeta");
+  detail::check_batchnorm_backward(X, gamma, mean, invstd, dY, dX, dgamma, dbeta);
   const int64_t N = X.rows, C = X.cols;
   if (N == 0 || C == 0) return;
   const bool need_sums = !dgamma.empty() || !dbeta.empty() || (batch_stats && !dX.empty());

@@ -7,16 +7,12 @@
 // Row b of each gradient buffer belongs to triple b alone, so there are no write conflicts.
 // Needs g.scratch (forward). Scalars (loss, dloss) are device pointers.
 #include "kernels/bpr.h"
+#include "kernels/bpr_check.h"
 #include "kernels/cuda_util.cuh"
 
 namespace lethe::cuda {
 
 namespace {
-void check_triples(Mat<const float> U, Mat<const float> P, Mat<const float> N, const char* op) {
-  check_same_shape(U, P, op);
-  check_same_shape(U, N, op);
-}
-
 // x[b] = <U_b,P_b> − <U_b,N_b>;  terms[b] = w_b · ℓ_b  (ℓ = softplus(∓x)).
 __global__ void bpr_forward_kernel(Mat<const float> U, Mat<const float> P, Mat<const float> N, const float* w,
                                    bool reverse, float* x, double* terms) {
@@ -63,9 +59,7 @@ __global__ void bpr_backward_kernel(Mat<const float> U, Mat<const float> P, Mat<
 
 void bpr_forward(Mat<const float> U, Mat<const float> P, Mat<const float> N, const float* w, float scale,
                  bool reverse, Vec<float> x, float* loss, const GpuExec& g) {
-  check_triples(U, P, N, "bpr_forward");
-  LETHE_CHECK(x.n == U.rows, "bpr_forward: x must have one entry per triple (B = " + std::to_string(U.rows) + ")");
-  LETHE_CHECK(loss != nullptr, "bpr_forward: loss is null");
+  detail::check_bpr_forward(U, P, N, x, loss);
   LETHE_CHECK(g.scratch != nullptr, "bpr_forward: GpuExec.scratch is required");
   const int64_t B = U.rows;
   double* terms = g.scratch->alloc_n<double>(B > 0 ? B : 1);
@@ -81,12 +75,7 @@ void bpr_forward(Mat<const float> U, Mat<const float> P, Mat<const float> N, con
 void bpr_backward(Mat<const float> U, Mat<const float> P, Mat<const float> N, const float* w, float scale,
                   bool reverse, Vec<const float> x, const float* dloss, Mat<float> dU, Mat<float> dP, Mat<float> dN,
                   const GpuExec& g) {
-  check_triples(U, P, N, "bpr_backward");
-  LETHE_CHECK(x.n == U.rows, "bpr_backward: x must have one entry per triple (B = " + std::to_string(U.rows) + ")");
-  LETHE_CHECK(dloss != nullptr, "bpr_backward: dloss is null");
-  if (!dU.empty()) check_same_shape(U, dU, "bpr_backward dU");
-  if (!dP.empty()) check_same_shape(U, dP, "bpr_backward dP");
-  if (!dN.empty()) check_same_shape(U, dN, "bpr_backward dN");
+  detail::check_bpr_backward(U, P, N, x, dloss, dU, dP, dN);
   if ((dU.empty() && dP.empty() && dN.empty()) || U.size() == 0) return;
   bpr_backward_kernel<<<grid_for(U.rows * 32, kBlock), kBlock, 0, g.stream>>>(
       U, P, N, w, scale, reverse, x.data, dloss, dU.empty() ? nullptr : dU.data, dP.empty() ? nullptr : dP.data,

@@ -9,24 +9,15 @@
 #include <cmath>
 
 #include "kernels/bpr.h"
+#include "kernels/bpr_check.h"
 #include "kernels/ref_util.h"
 
 namespace lethe::ref {
 
-namespace {
-template <class T>
-void check_triples(Mat<const T> U, Mat<const T> P, Mat<const T> N, const char* op) {
-  check_same_shape(U, P, op);
-  check_same_shape(U, N, op);
-}
-}  // namespace
-
 template <class T>
 void bpr_forward(Mat<const T> U, Mat<const T> P, Mat<const T> N, const T* w, T scale, bool reverse, Vec<T> x,
                  T* loss) {
-  check_triples(U, P, N, "bpr_forward");
-  LETHE_CHECK(x.n == U.rows, "bpr_forward: x must have one entry per triple (B = " + std::to_string(U.rows) + ")");
-  LETHE_CHECK(loss != nullptr, "bpr_forward: loss is null");
+  detail::check_bpr_forward(U, P, N, x, loss);
   const int64_t B = U.rows, d = U.cols;
 #pragma omp parallel for schedule(static) if (U.size() > kOmpMin)
   for (int64_t b = 0; b < B; ++b) {
@@ -52,12 +43,7 @@ void bpr_forward(Mat<const T> U, Mat<const T> P, Mat<const T> N, const T* w, T s
 template <class T>
 void bpr_backward(Mat<const T> U, Mat<const T> P, Mat<const T> N, const T* w, T scale, bool reverse,
                   Vec<const T> x, const T* dloss, Mat<T> dU, Mat<T> dP, Mat<T> dN) {
-  check_triples(U, P, N, "bpr_backward");
-  LETHE_CHECK(x.n == U.rows, "bpr_backward: x must have one entry per triple (B = " + std::to_string(U.rows) + ")");
-  LETHE_CHECK(dloss != nullptr, "bpr_backward: dloss is null");
-  if (!dU.empty()) check_same_shape(U, dU, "bpr_backward dU");
-  if (!dP.empty()) check_same_shape(U, dP, "bpr_backward dP");
-  if (!dN.empty()) check_same_shape(U, dN, "bpr_backward dN");
+  detail::check_bpr_backward(U, P, N, x, dloss, dU, dP, dN);
   const bool gu = !dU.empty(), gp = !dP.empty(), gn = !dN.empty();
   if (!gu && !gp && !gn) return;
   const int64_t B = U.rows, d = U.cols;

@@ -4,16 +4,14 @@
 // correctly rounded, so the values equal the reference's bit for bit.
 #include "kernels/cuda_util.cuh"
 #include "kernels/edgedrop.h"
+#include "kernels/edgedrop_check.h"
 #include "kernels/philox.h"
 
 namespace lethe::cuda {
 
 void edge_dropout(Vec<const float> val, Vec<const int32_t> ids, float p, uint64_t seed, uint64_t stream,
                   Vec<float> out, const GpuExec& g) {
-  LETHE_CHECK(out.n == val.n, "edge_dropout: out has " + std::to_string(out.n) + " entries for " +
-                                  std::to_string(val.n) + " values");
-  LETHE_CHECK(ids.empty() || ids.n == val.n, "edge_dropout: ids must be empty or have one entry per value");
-  LETHE_CHECK(p >= 0.0f && p < 1.0f, "edge_dropout: p must lie in [0, 1) (got " + std::to_string(p) + ")");
+  detail::check_edge_dropout(val, ids, p, out);
   const float* v = val.data;
   const int32_t* id = ids.empty() ? nullptr : ids.data;
   float* o = out.data;

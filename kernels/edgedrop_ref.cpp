@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kernels/edgedrop.h"
+#include "kernels/edgedrop_check.h"
 #include "kernels/philox.h"
 #include "kernels/ref_util.h"
 
@@ -12,10 +13,7 @@ namespace lethe::ref {
 
 template <class T>
 void edge_dropout(Vec<const T> val, Vec<const int32_t> ids, T p, uint64_t seed, uint64_t stream, Vec<T> out) {
-  LETHE_CHECK(out.n == val.n, "edge_dropout: out has " + std::to_string(out.n) + " entries for " +
-                                  std::to_string(val.n) + " values");
-  LETHE_CHECK(ids.empty() || ids.n == val.n, "edge_dropout: ids must be empty or have one entry per value");
-  LETHE_CHECK(p >= T(0) && p < T(1), "edge_dropout: p must lie in [0, 1) (got " + std::to_string(p) + ")");
+  detail::check_edge_dropout(val, ids, p, out);
   const int64_t n = val.n;
   if (!ids.empty())
     for (int64_t k = 0; k < n; ++k)

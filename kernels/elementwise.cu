@@ -2,16 +2,11 @@
 // reduction (PReLU's slope gradient) uses the deterministic two-pass sum of cuda_util.cuh.
 #include "kernels/cuda_util.cuh"
 #include "kernels/elementwise.h"
+#include "kernels/elementwise_check.h"
 
 namespace lethe::cuda {
 
-namespace {
-template <class A, class B>
-void check_len(const A& a, const B& b, const char* op) {
-  if (a.n != b.n)
-    LETHE_FAIL(std::string(op) + ": length mismatch " + std::to_string(a.n) + " vs " + std::to_string(b.n));
-}
-}  // namespace
+using detail::check_len;
 
 void fill(Vec<float> y, float value, const GpuExec& g) {
   float* p = y.data;
@@ -93,18 +88,15 @@ void softplus_backward(Vec<const float> x, Vec<const float> dy, Vec<float> dx, c
   launch_map("softplus_backward", x.n, g, [=] __device__(int64_t i) { o[i] += pd[i] * sigmoid_f(px[i]); });
 }
 void prelu(Vec<const float> x, const float* slope, Vec<float> y, const GpuExec& g) {
-  check_len(x, y, "prelu");
-  LETHE_CHECK(slope != nullptr, "prelu needs its slope");
+  detail::check_prelu(x, slope, y);
   const float* a = x.data; float* o = y.data;
   launch_map("prelu", x.n, g, [=] __device__(int64_t i) { o[i] = a[i] > 0.f ? a[i] : *slope * a[i]; });
 }
 void prelu_backward(Vec<const float> x, const float* slope, Vec<const float> dy, Vec<float> dx, float* dslope,
                     const GpuExec& g) {
-  check_len(x, dy, "prelu_backward");
-  LETHE_CHECK(slope != nullptr, "prelu_backward needs its slope");
+  detail::check_prelu_backward(x, slope, dy, dx);
   const float *px = x.data, *pd = dy.data;
   if (!dx.empty()) {
-    check_len(x, dx, "prelu_backward");
     float* o = dx.data;
     launch_map("prelu_backward", x.n, g,
                [=] __device__(int64_t i) { o[i] += pd[i] * (px[i] > 0.f ? 1.f : *slope); });
@@ -141,18 +133,14 @@ __global__ void scale_rows_backward_kernel(Mat<const float> X, const float* s, M
 }  // namespace
 
 void scale_rows(Mat<const float> X, Vec<const float> s, Mat<float> Y, const GpuExec& g) {
-  check_same_shape(X, Y, "scale_rows");
-  LETHE_CHECK(s.n == X.rows, "scale_rows: s must have one entry per row");
+  detail::check_scale_rows(X, s, Y);
   if (X.size() == 0) return;
   scale_rows_kernel<<<grid_for(X.size(), kBlock), kBlock, 0, g.stream>>>(X, s.data, Y);
   LETHE_LAUNCH_CHECK("scale_rows", g.stream);
 }
 void scale_rows_backward(Mat<const float> X, Vec<const float> s, Mat<const float> dY, Mat<float> dX, Vec<float> ds,
                          const GpuExec& g) {
-  check_same_shape(X, dY, "scale_rows_backward");
-  LETHE_CHECK(s.n == X.rows, "scale_rows_backward: s must have one entry per row");
-  if (!dX.empty()) check_same_shape(X, dX, "scale_rows_backward");
-  if (!ds.empty()) LETHE_CHECK(ds.n == X.rows, "scale_rows_backward: ds must have one entry per row");
+  detail::check_scale_rows_backward(X, s, dY, dX, ds);
   if (X.size() == 0 || (dX.empty() && ds.empty())) return;
   const int64_t threads = X.rows * 32;
   scale_rows_backward_kernel<<<grid_for(threads, kBlock), kBlock, 0, g.stream>>>(

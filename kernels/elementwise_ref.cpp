@@ -3,16 +3,13 @@
 #include <cmath>
 
 #include "kernels/elementwise.h"
+#include "kernels/elementwise_check.h"
 #include "kernels/ref_util.h"
 
 namespace lethe::ref {
 
 namespace {
-template <class A, class B>
-void check_len(const A& a, const B& b, const char* op) {
-  if (a.n != b.n)
-    LETHE_FAIL(std::string(op) + ": length mismatch " + std::to_string(a.n) + " vs " + std::to_string(b.n));
-}
+using detail::check_len;
 // y[i] = f(i) over n elements, parallel when large.
 template <class F>
 void map(int64_t n, F&& f) {
@@ -80,35 +77,28 @@ template <class T> void softplus_backward(Vec<const T> x, Vec<const T> dy, Vec<T
 }
 
 template <class T> void prelu(Vec<const T> x, const T* slope, Vec<T> y) {
-  check_len(x, y, "prelu");
-  LETHE_CHECK(slope != nullptr, "prelu needs its slope");
+  detail::check_prelu(x, slope, y);
   const T a = *slope;
   map(x.n, [&](int64_t i) { y[i] = x[i] > T(0) ? x[i] : a * x[i]; });
 }
 template <class T> void prelu_backward(Vec<const T> x, const T* slope, Vec<const T> dy, Vec<T> dx, T* dslope) {
-  check_len(x, dy, "prelu_backward");
-  LETHE_CHECK(slope != nullptr, "prelu_backward needs its slope");
+  detail::check_prelu_backward(x, slope, dy, dx);
   const T a = *slope;
   if (!dx.empty()) {
-    check_len(x, dx, "prelu_backward");
     map(x.n, [&](int64_t i) { dx[i] += dy[i] * (x[i] > T(0) ? T(1) : a); });
   }
   if (dslope) *dslope += static_cast<T>(det_sum(x.n, [&](int64_t i) { return x[i] > T(0) ? T(0) : dy[i] * x[i]; }));
 }
 
 template <class T> void scale_rows(Mat<const T> X, Vec<const T> s, Mat<T> Y) {
-  check_same_shape(X, Y, "scale_rows");
-  LETHE_CHECK(s.n == X.rows, "scale_rows: s must have one entry per row");
+  detail::check_scale_rows(X, s, Y);
 #pragma omp parallel for schedule(static) if (X.size() > kOmpMin)
   for (int64_t r = 0; r < X.rows; ++r)
     for (int64_t c = 0; c < X.cols; ++c) Y.at(r, c) = X.at(r, c) * s[r];
 }
 template <class T>
 void scale_rows_backward(Mat<const T> X, Vec<const T> s, Mat<const T> dY, Mat<T> dX, Vec<T> ds) {
-  check_same_shape(X, dY, "scale_rows_backward");
-  LETHE_CHECK(s.n == X.rows, "scale_rows_backward: s must have one entry per row");
-  if (!dX.empty()) check_same_shape(X, dX, "scale_rows_backward");
-  if (!ds.empty()) LETHE_CHECK(ds.n == X.rows, "scale_rows_backward: ds must have one entry per row");
+  detail::check_scale_rows_backward(X, s, dY, dX, ds);
 #pragma omp parallel for schedule(static) if (X.size() > kOmpMin)
   for (int64_t r = 0; r < X.rows; ++r) {
     if (!dX.empty())

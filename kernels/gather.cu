@@ -20,6 +20,7 @@
 
 #include "kernels/cuda_util.cuh"
 #include "kernels/gather.h"
+#include "kernels/gather_check.h"
 
 namespace lethe::cuda {
 
@@ -65,10 +66,7 @@ __global__ void segment_add_kernel(const int32_t* __restrict__ keys, const int32
 }  // namespace
 
 void gather_rows(Mat<const float> table, Vec<const int32_t> idx, Mat<float> out, const GpuExec& g) {
-  LETHE_CHECK(out.rows == idx.n, "gather_rows: out has " + std::to_string(out.rows) + " rows for " +
-                                     std::to_string(idx.n) + " indices");
-  LETHE_CHECK(out.cols == table.cols, "gather_rows: out has " + std::to_string(out.cols) + " columns, table has " +
-                                          std::to_string(table.cols));
+  detail::check_gather_rows(table, idx, out);
   const int64_t n = idx.n, d = table.cols;
   if (n == 0 || d == 0) return;
   gather_kernel<<<grid_for(n * d, kBlock), kBlock, 0, g.stream>>>(table.data, table.rows, idx.data, n, d, out.data);
@@ -76,10 +74,7 @@ void gather_rows(Mat<const float> table, Vec<const int32_t> idx, Mat<float> out,
 }
 
 void scatter_add_rows(Mat<const float> dout, Vec<const int32_t> idx, Mat<float> dtable, const GpuExec& g) {
-  LETHE_CHECK(dout.rows == idx.n, "scatter_add_rows: dout has " + std::to_string(dout.rows) + " rows for " +
-                                      std::to_string(idx.n) + " indices");
-  LETHE_CHECK(dout.cols == dtable.cols, "scatter_add_rows: dout has " + std::to_string(dout.cols) +
-                                            " columns, dtable has " + std::to_string(dtable.cols));
+  detail::check_scatter_add_rows(dout, idx, dtable);
   const int64_t n = idx.n, d = dtable.cols;
   if (n == 0 || d == 0) return;
   LETHE_CHECK(n <= INT_MAX, "scatter_add_rows: more than 2^31 - 1 indices");

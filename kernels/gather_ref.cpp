@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/gather.h"
+#include "kernels/gather_check.h"
 #include "kernels/ref_util.h"
 
 namespace lethe::ref {
@@ -33,10 +34,7 @@ void check_indices(Vec<const int32_t> idx, int64_t rows, const char* op) {
 
 template <class T>
 void gather_rows(Mat<const T> table, Vec<const int32_t> idx, Mat<T> out) {
-  LETHE_CHECK(out.rows == idx.n, "gather_rows: out has " + std::to_string(out.rows) + " rows for " +
-                                     std::to_string(idx.n) + " indices");
-  LETHE_CHECK(out.cols == table.cols, "gather_rows: out has " + std::to_string(out.cols) + " columns, table has " +
-                                          std::to_string(table.cols));
+  detail::check_gather_rows(table, idx, out);
   check_indices(idx, table.rows, "gather_rows");
   const int64_t d = table.cols;
   if (d == 0) return;
@@ -46,10 +44,7 @@ void gather_rows(Mat<const T> table, Vec<const int32_t> idx, Mat<T> out) {
 
 template <class T>
 void scatter_add_rows(Mat<const T> dout, Vec<const int32_t> idx, Mat<T> dtable) {
-  LETHE_CHECK(dout.rows == idx.n, "scatter_add_rows: dout has " + std::to_string(dout.rows) + " rows for " +
-                                      std::to_string(idx.n) + " indices");
-  LETHE_CHECK(dout.cols == dtable.cols, "scatter_add_rows: dout has " + std::to_string(dout.cols) +
-                                            " columns, dtable has " + std::to_string(dtable.cols));
+  detail::check_scatter_add_rows(dout, idx, dtable);
   check_indices(idx, dtable.rows, "scatter_add_rows");
   const int64_t n = idx.n, d = dtable.cols;
   if (n == 0 || d == 0) return;

@@ -15,24 +15,11 @@
 
 #include "kernels/cuda_util.cuh"
 #include "kernels/gemm.h"
+#include "kernels/gemm_check.h"
 
 namespace lethe::cuda {
 
 namespace {
-
-void check_gemm_args(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void* A, int64_t lda, const void* B,
-                     int64_t ldb, const void* C, int64_t ldc) {
-  LETHE_CHECK(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=" + std::to_string(m) + " n=" + std::to_string(n) +
-                                              " k=" + std::to_string(k));
-  const int64_t a_cols = ta ? m : k, b_cols = tb ? k : n;
-  LETHE_CHECK(lda >= a_cols, "gemm: lda=" + std::to_string(lda) + " is smaller than the stored A's " +
-                                 std::to_string(a_cols) + " columns" + (ta ? " (A is k×m with trans_a)" : ""));
-  LETHE_CHECK(ldb >= b_cols, "gemm: ldb=" + std::to_string(ldb) + " is smaller than the stored B's " +
-                                 std::to_string(b_cols) + " columns" + (tb ? " (B is n×k with trans_b)" : ""));
-  LETHE_CHECK(ldc >= n, "gemm: ldc=" + std::to_string(ldc) + " is smaller than n=" + std::to_string(n));
-  if (m > 0 && n > 0) LETHE_CHECK(C != nullptr, "gemm: C is null");
-  if (m > 0 && n > 0 && k > 0) LETHE_CHECK(A != nullptr && B != nullptr, "gemm: A or B is null");
-}
 
 // C (m×n, ldc) ← β·C, β = 0 writes zeros without reading C.
 __global__ void scale_c_kernel(int64_t m, int64_t n, float beta, float* C, int64_t ldc) {
@@ -72,16 +59,11 @@ __global__ void colsum_acc_kernel(const float* __restrict__ dY, int64_t rows, in
   }
 }
 
-void check_vec_len(int64_t got, int64_t want, const char* what) {
-  if (got != want)
-    LETHE_FAIL(std::string(what) + " has length " + std::to_string(got) + ", expected " + std::to_string(want));
-}
-
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const GpuExec& g) {
-  check_gemm_args(trans_a, trans_b, m, n, k, A, lda, B, ldb, C, ldc);
+  detail::check_gemm_args(trans_a, trans_b, m, n, k, A, lda, B, ldb, C, ldc);
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == 0.f) {
     scale_c_kernel<<<grid_for(m * n, kBlock), kBlock, 0, g.stream>>>(m, n, beta, C, ldc);
@@ -100,12 +82,8 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
 }
 
 void linear_forward(Mat<const float> X, Mat<const float> W, Vec<const float> b, Mat<float> Y, const GpuExec& g) {
-  LETHE_CHECK(X.cols == W.rows, "linear_forward: X " + shape_str(X.rows, X.cols) + " · W " + shape_str(W.rows, W.cols) +
-                                    ": inner sizes differ");
-  LETHE_CHECK(Y.rows == X.rows && Y.cols == W.cols, "linear_forward: Y is " + shape_str(Y.rows, Y.cols) +
-                                                        ", expected " + shape_str(X.rows, W.cols));
+  detail::check_linear_forward(X, W, b, Y);
   const bool bias = !b.empty();
-  if (bias) check_vec_len(b.n, W.cols, "linear_forward: b");
   if (Y.size() == 0) return;
   // Y = b broadcast, then Y = X·W + 1·Y (the bias is the GEMM's β term, as on the CPU).
   if (bias) {
@@ -117,13 +95,7 @@ void linear_forward(Mat<const float> X, Mat<const float> W, Vec<const float> b, 
 
 void linear_backward(Mat<const float> X, Mat<const float> W, Mat<const float> dY, Mat<float> dX, Mat<float> dW,
                      Vec<float> db, const GpuExec& g) {
-  LETHE_CHECK(X.cols == W.rows, "linear_backward: X " + shape_str(X.rows, X.cols) + " · W " + shape_str(W.rows, W.cols) +
-                                    ": inner sizes differ");
-  LETHE_CHECK(dY.rows == X.rows && dY.cols == W.cols, "linear_backward: dY is " + shape_str(dY.rows, dY.cols) +
-                                                          ", expected " + shape_str(X.rows, W.cols));
-  if (!dX.empty()) check_same_shape(dX, X, "linear_backward: dX vs X");
-  if (!dW.empty()) check_same_shape(dW, W, "linear_backward: dW vs W");
-  if (!db.empty()) check_vec_len(db.n, W.cols, "linear_backward: db");
+  detail::check_linear_backward(X, W, dY, dX, dW, db);
   const int64_t N = X.rows, in = X.cols, out = W.cols;
   if (!dX.empty()) gemm(false, true, N, in, out, 1.f, dY.data, out, W.data, out, 1.f, dX.data, in, g);
   if (!dW.empty()) gemm(true, false, in, out, N, 1.f, X.data, in, dY.data, out, 1.f, dW.data, out, g);

@@ -33,26 +33,12 @@
 
 #include "kernels/cpu_simd.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_check.h"
 #include "kernels/ref_util.h"
 
 namespace lethe::ref {
 
 namespace {
-
-// ---- argument checks (the same in gemm.cu) ----------------------------------------------------
-void check_gemm_args(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void* A, int64_t lda, const void* B,
-                     int64_t ldb, const void* C, int64_t ldc) {
-  LETHE_CHECK(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=" + std::to_string(m) + " n=" + std::to_string(n) +
-                                              " k=" + std::to_string(k));
-  const int64_t a_cols = ta ? m : k, b_cols = tb ? k : n;
-  LETHE_CHECK(lda >= a_cols, "gemm: lda=" + std::to_string(lda) + " is smaller than the stored A's " +
-                                 std::to_string(a_cols) + " columns" + (ta ? " (A is k×m with trans_a)" : ""));
-  LETHE_CHECK(ldb >= b_cols, "gemm: ldb=" + std::to_string(ldb) + " is smaller than the stored B's " +
-                                 std::to_string(b_cols) + " columns" + (tb ? " (B is n×k with trans_b)" : ""));
-  LETHE_CHECK(ldc >= n, "gemm: ldc=" + std::to_string(ldc) + " is smaller than n=" + std::to_string(n));
-  if (m > 0 && n > 0) LETHE_CHECK(C != nullptr, "gemm: C is null");
-  if (m > 0 && n > 0 && k > 0) LETHE_CHECK(A != nullptr && B != nullptr, "gemm: A or B is null");
-}
 
 // C (m×n, ldc) ← β·C; β = 0 writes zeros without reading C.
 template <class T>
@@ -273,17 +259,12 @@ void sgemm_blocked(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alph
   }
 }
 
-void check_vec_len(int64_t got, int64_t want, const char* what) {
-  if (got != want)
-    LETHE_FAIL(std::string(what) + " has length " + std::to_string(got) + ", expected " + std::to_string(want));
-}
-
 }  // namespace
 
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* A, int64_t lda, const T* B,
           int64_t ldb, T beta, T* C, int64_t ldc) {
-  check_gemm_args(trans_a, trans_b, m, n, k, A, lda, B, ldb, C, ldc);
+  detail::check_gemm_args(trans_a, trans_b, m, n, k, A, lda, B, ldb, C, ldc);
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == T(0)) {
     scale_c(m, n, beta, C, ldc);
@@ -297,12 +278,8 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
 
 template <class T>
 void linear_forward(Mat<const T> X, Mat<const T> W, Vec<const T> b, Mat<T> Y) {
-  LETHE_CHECK(X.cols == W.rows, "linear_forward: X " + shape_str(X.rows, X.cols) + " · W " + shape_str(W.rows, W.cols) +
-                                    ": inner sizes differ");
-  LETHE_CHECK(Y.rows == X.rows && Y.cols == W.cols, "linear_forward: Y is " + shape_str(Y.rows, Y.cols) +
-                                                        ", expected " + shape_str(X.rows, W.cols));
+  detail::check_linear_forward(X, W, b, Y);
   const bool bias = !b.empty();
-  if (bias) check_vec_len(b.n, W.cols, "linear_forward: b");
   if (Y.size() == 0) return;
   // Y = b (broadcast over rows), then Y = X·W + 1·Y: the bias is the GEMM's β term.
   if (bias) {
@@ -315,13 +292,7 @@ void linear_forward(Mat<const T> X, Mat<const T> W, Vec<const T> b, Mat<T> Y) {
 
 template <class T>
 void linear_backward(Mat<const T> X, Mat<const T> W, Mat<const T> dY, Mat<T> dX, Mat<T> dW, Vec<T> db) {
-  LETHE_CHECK(X.cols == W.rows, "linear_backward: X " + shape_str(X.rows, X.cols) + " · W " + shape_str(W.rows, W.cols) +
-                                    ": inner sizes differ");
-  LETHE_CHECK(dY.rows == X.rows && dY.cols == W.cols, "linear_backward: dY is " + shape_str(dY.rows, dY.cols) +
-                                                          ", expected " + shape_str(X.rows, W.cols));
-  if (!dX.empty()) check_same_shape(dX, X, "linear_backward: dX vs X");
-  if (!dW.empty()) check_same_shape(dW, W, "linear_backward: dW vs W");
-  if (!db.empty()) check_vec_len(db.n, W.cols, "linear_backward: db");
+  detail::check_linear_backward(X, W, dY, dX, dW, db);
   const int64_t N = X.rows, in = X.cols, out = W.cols;
   // dX (N×in) += dY (N×out) · Wᵀ (out×in)
   if (!dX.empty()) gemm<T>(false, true, N, in, out, T(1), dY.data, out, W.data, out, T(1), dX.data, in);

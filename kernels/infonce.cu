@@ -18,6 +18,7 @@
 
 #include "kernels/cuda_util.cuh"
 #include "kernels/infonce.h"
+#include "kernels/infonce_check.h"
 #include "kernels/rowops.h"
 
 namespace lethe::cuda {
@@ -25,21 +26,12 @@ namespace lethe::cuda {
 namespace {
 constexpr float kInfoNceEps = 1e-12f;
 
-void check_saved(int64_t B, int64_t d, Mat<const float> Xn, Mat<const float> Yn, Vec<const float> nx,
-                 Vec<const float> ny, Mat<const float> P, const char* op) {
-  const std::string o(op);
-  LETHE_CHECK(Xn.rows == B && Xn.cols == d, o + ": Xn must be " + shape_str(B, d) + ", got " + shape_str(Xn.rows, Xn.cols));
-  LETHE_CHECK(Yn.rows == B && Yn.cols == d, o + ": Yn must be " + shape_str(B, d) + ", got " + shape_str(Yn.rows, Yn.cols));
-  LETHE_CHECK(nx.n == B && ny.n == B, o + ": nx and ny need one entry per row (B = " + std::to_string(B) + ")");
-  LETHE_CHECK(P.rows == B && P.cols == B, o + ": P must be " + shape_str(B, B) + ", got " + shape_str(P.rows, P.cols));
-}
 void check_exec(const GpuExec& g, const char* op) {
   LETHE_CHECK(g.blas != nullptr, std::string(op) + ": GpuExec.blas (a cuBLAS handle) is required");
   LETHE_CHECK(g.scratch != nullptr, std::string(op) + ": GpuExec.scratch is required");
 }
-void check_dims(int64_t B, int64_t d, const char* op) {
-  LETHE_CHECK(B >= 1 && d >= 1, std::string(op) + ": needs B >= 1 rows of d >= 1 columns, got " + shape_str(B, d));
-  // cuBLAS takes int sizes and leading dimensions.
+// cuBLAS takes int sizes and leading dimensions.
+void check_int_dims(int64_t B, int64_t d, const char* op) {
   LETHE_CHECK(B <= INT_MAX && d <= INT_MAX, std::string(op) + ": sizes exceed cuBLAS's int range " + shape_str(B, d));
 }
 
@@ -121,12 +113,9 @@ __global__ void infonce_softmax_kernel(float* P, int64_t B, double* terms) {
 
 void infonce_forward(Mat<const float> X, Mat<const float> Y, float tau, Mat<float> Xn, Mat<float> Yn, Vec<float> nx,
                      Vec<float> ny, Mat<float> P, float* loss, const GpuExec& g) {
-  check_same_shape(X, Y, "infonce_forward");
+  detail::check_infonce_forward(X, Y, tau, Xn, Yn, nx, ny, P, loss);
   const int64_t B = X.rows, d = X.cols;
-  check_dims(B, d, "infonce_forward");
-  LETHE_CHECK(tau > 0.f, "infonce_forward: temperature tau must be positive");
-  LETHE_CHECK(loss != nullptr, "infonce_forward: loss is null");
-  check_saved(B, d, Xn, Yn, nx, ny, P, "infonce_forward");
+  check_int_dims(B, d, "infonce_forward");
   check_exec(g, "infonce_forward");
 
   l2norm_rows(X, kInfoNceEps, Xn, nx, g);
@@ -147,13 +136,9 @@ void infonce_forward(Mat<const float> X, Mat<const float> Y, float tau, Mat<floa
 void infonce_backward(Mat<const float> Xn, Mat<const float> Yn, Vec<const float> nx, Vec<const float> ny,
                       Mat<const float> P, float tau, const float* dloss, Mat<float> dX, Mat<float> dY,
                       const GpuExec& g) {
+  detail::check_infonce_backward(Xn, Yn, nx, ny, P, tau, dloss, dX, dY);
   const int64_t B = Xn.rows, d = Xn.cols;
-  check_dims(B, d, "infonce_backward");
-  LETHE_CHECK(tau > 0.f, "infonce_backward: temperature tau must be positive");
-  LETHE_CHECK(dloss != nullptr, "infonce_backward: dloss is null");
-  check_saved(B, d, Xn, Yn, nx, ny, P, "infonce_backward");
-  if (!dX.empty()) check_same_shape(Xn, dX, "infonce_backward dX");
-  if (!dY.empty()) check_same_shape(Yn, dY, "infonce_backward dY");
+  check_int_dims(B, d, "infonce_backward");
   if (dX.empty() && dY.empty()) return;
   check_exec(g, "infonce_backward");
 

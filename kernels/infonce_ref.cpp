@@ -13,6 +13,7 @@
 
 #include "kernels/gemm.h"
 #include "kernels/infonce.h"
+#include "kernels/infonce_check.h"
 #include "kernels/ref_util.h"
 #include "kernels/rowops.h"
 
@@ -20,27 +21,13 @@ namespace lethe::ref {
 
 namespace {
 constexpr double kInfoNceEps = 1e-12;
-
-template <class T>
-void check_saved(int64_t B, int64_t d, Mat<const T> Xn, Mat<const T> Yn, Vec<const T> nx, Vec<const T> ny,
-                 Mat<const T> P, const char* op) {
-  const std::string o(op);
-  LETHE_CHECK(Xn.rows == B && Xn.cols == d, o + ": Xn must be " + shape_str(B, d) + ", got " + shape_str(Xn.rows, Xn.cols));
-  LETHE_CHECK(Yn.rows == B && Yn.cols == d, o + ": Yn must be " + shape_str(B, d) + ", got " + shape_str(Yn.rows, Yn.cols));
-  LETHE_CHECK(nx.n == B && ny.n == B, o + ": nx and ny need one entry per row (B = " + std::to_string(B) + ")");
-  LETHE_CHECK(P.rows == B && P.cols == B, o + ": P must be " + shape_str(B, B) + ", got " + shape_str(P.rows, P.cols));
-}
 }  // namespace
 
 template <class T>
 void infonce_forward(Mat<const T> X, Mat<const T> Y, T tau, Mat<T> Xn, Mat<T> Yn, Vec<T> nx, Vec<T> ny, Mat<T> P,
                      T* loss) {
-  check_same_shape(X, Y, "infonce_forward");
+  detail::check_infonce_forward(X, Y, tau, Xn, Yn, nx, ny, P, loss);
   const int64_t B = X.rows, d = X.cols;
-  LETHE_CHECK(B >= 1 && d >= 1, "infonce_forward: needs B >= 1 rows of d >= 1 columns, got " + shape_str(B, d));
-  LETHE_CHECK(tau > T(0), "infonce_forward: temperature tau must be positive");
-  LETHE_CHECK(loss != nullptr, "infonce_forward: loss is null");
-  check_saved<T>(B, d, Xn, Yn, nx, ny, P, "infonce_forward");
   const T eps = static_cast<T>(kInfoNceEps);
   l2norm_rows<T>(X, eps, Xn, nx);
   l2norm_rows<T>(Y, eps, Yn, ny);
@@ -70,13 +57,8 @@ void infonce_forward(Mat<const T> X, Mat<const T> Y, T tau, Mat<T> Xn, Mat<T> Yn
 template <class T>
 void infonce_backward(Mat<const T> Xn, Mat<const T> Yn, Vec<const T> nx, Vec<const T> ny, Mat<const T> P, T tau,
                       const T* dloss, Mat<T> dX, Mat<T> dY) {
+  detail::check_infonce_backward(Xn, Yn, nx, ny, P, tau, dloss, dX, dY);
   const int64_t B = Xn.rows, d = Xn.cols;
-  LETHE_CHECK(B >= 1 && d >= 1, "infonce_backward: needs B >= 1 rows of d >= 1 columns, got " + shape_str(B, d));
-  LETHE_CHECK(tau > T(0), "infonce_backward: temperature tau must be positive");
-  LETHE_CHECK(dloss != nullptr, "infonce_backward: dloss is null");
-  check_saved<T>(B, d, Xn, Yn, nx, ny, P, "infonce_backward");
-  if (!dX.empty()) check_same_shape(Xn, dX, "infonce_backward dX");
-  if (!dY.empty()) check_same_shape(Yn, dY, "infonce_backward dY");
   if (dX.empty() && dY.empty()) return;
 
   const T G = *dloss / static_cast<T>(B);

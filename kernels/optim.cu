@@ -19,6 +19,7 @@
 
 #include "kernels/cuda_util.cuh"
 #include "kernels/optim.h"
+#include "kernels/optim_check.h"
 
 namespace lethe::cuda {
 
@@ -49,12 +50,7 @@ void check_seg(const SegScale& seg, const char* op) {
 
 void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const AdamHp& hp, const uint8_t* mask,
                SegScale seg, const GpuExec& gx) {
-  LETHE_CHECK(n >= 0, "adam_step: negative length");
-  LETHE_CHECK(n == 0 || (p && g && m && v), "adam_step: p, g, m and v are required");
-  LETHE_CHECK(hp.step >= 1, "adam_step: step must be >= 1 (got " + std::to_string(hp.step) + ")");
-  LETHE_CHECK(hp.beta1 >= 0.0 && hp.beta1 < 1.0 && hp.beta2 >= 0.0 && hp.beta2 < 1.0,
-              "adam_step: betas must lie in [0, 1)");
-  LETHE_CHECK(hp.lr >= 0.0 && hp.eps >= 0.0 && hp.weight_decay >= 0.0, "adam_step: lr, eps and weight_decay must be >= 0");
+  detail::check_adam_step(p, g, m, v, n, hp);
   check_seg(seg, "adam_step");
   const double bc1 = 1.0 - std::pow(hp.beta1, static_cast<double>(hp.step));
   const double bc2 = 1.0 - std::pow(hp.beta2, static_cast<double>(hp.step));
@@ -80,8 +76,7 @@ void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const Ad
 }
 
 void sgd_step(float* p, const float* g, int64_t n, double lr, const uint8_t* mask, SegScale seg, const GpuExec& gx) {
-  LETHE_CHECK(n >= 0, "sgd_step: negative length");
-  LETHE_CHECK(n == 0 || (p && g), "sgd_step: p and g are required");
+  detail::check_sgd_step(p, g, n);
   check_seg(seg, "sgd_step");
   const float lrf = static_cast<float>(lr);
   const int64_t* off = seg.offsets;
@@ -95,8 +90,7 @@ void sgd_step(float* p, const float* g, int64_t n, double lr, const uint8_t* mas
 
 void grad_combine(float* out, const float* gf, const float* gr, int64_t n, const uint8_t* mask, SegScale seg,
                   const GpuExec& gx) {
-  LETHE_CHECK(n >= 0, "grad_combine: negative length");
-  LETHE_CHECK(n == 0 || (out && gf), "grad_combine: out and gf are required");
+  detail::check_grad_combine(out, gf, n);
   check_seg(seg, "grad_combine");
   const int64_t* off = seg.offsets;
   const float* sc = seg.scale;

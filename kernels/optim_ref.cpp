@@ -19,6 +19,7 @@
 #include <string>
 
 #include "kernels/optim.h"
+#include "kernels/optim_check.h"
 #include "kernels/ref_util.h"
 
 namespace lethe::ref {
@@ -62,12 +63,7 @@ void map_range(int64_t lo, int64_t hi, F&& f) {
 
 template <class T>
 void adam_step(T* p, const T* g, T* m, T* v, int64_t n, const AdamHp& hp, const uint8_t* mask, SegScale seg) {
-  LETHE_CHECK(n >= 0, "adam_step: negative length");
-  LETHE_CHECK(n == 0 || (p && g && m && v), "adam_step: p, g, m and v are required");
-  LETHE_CHECK(hp.step >= 1, "adam_step: step must be >= 1 (got " + std::to_string(hp.step) + ")");
-  LETHE_CHECK(hp.beta1 >= 0.0 && hp.beta1 < 1.0 && hp.beta2 >= 0.0 && hp.beta2 < 1.0,
-              "adam_step: betas must lie in [0, 1)");
-  LETHE_CHECK(hp.lr >= 0.0 && hp.eps >= 0.0 && hp.weight_decay >= 0.0, "adam_step: lr, eps and weight_decay must be >= 0");
+  detail::check_adam_step(p, g, m, v, n, hp);
   check_seg(seg, n, "adam_step");
   const double bc1 = 1.0 - std::pow(hp.beta1, static_cast<double>(hp.step));
   const double bc2 = 1.0 - std::pow(hp.beta2, static_cast<double>(hp.step));
@@ -94,8 +90,7 @@ void adam_step(T* p, const T* g, T* m, T* v, int64_t n, const AdamHp& hp, const 
 
 template <class T>
 void sgd_step(T* p, const T* g, int64_t n, double lr, const uint8_t* mask, SegScale seg) {
-  LETHE_CHECK(n >= 0, "sgd_step: negative length");
-  LETHE_CHECK(n == 0 || (p && g), "sgd_step: p and g are required");
+  detail::check_sgd_step(p, g, n);
   check_seg(seg, n, "sgd_step");
   const T lrt = static_cast<T>(lr);
   for_each_piece(n, seg, [&](int64_t lo, int64_t hi, float scale) {
@@ -109,8 +104,7 @@ void sgd_step(T* p, const T* g, int64_t n, double lr, const uint8_t* mask, SegSc
 
 template <class T>
 void grad_combine(T* out, const T* gf, const T* gr, int64_t n, const uint8_t* mask, SegScale seg) {
-  LETHE_CHECK(n >= 0, "grad_combine: negative length");
-  LETHE_CHECK(n == 0 || (out && gf), "grad_combine: out and gf are required");
+  detail::check_grad_combine(out, gf, n);
   check_seg(seg, n, "grad_combine");
   for_each_piece(n, seg, [&](int64_t lo, int64_t hi, float scale) {
     const T sc = static_cast<T>(scale);

@@ -11,6 +11,7 @@
 
 #include "kernels/cuda_util.cuh"
 #include "kernels/reduce.h"
+#include "kernels/reduce_check.h"
 
 namespace lethe::cuda {
 
@@ -36,9 +37,8 @@ __global__ void clip_scale_kernel(float* x, int64_t n, double max_norm, const do
 }  // namespace
 
 void segmented_sqnorm(const float* x, const int64_t* offsets, int64_t nseg, double* out, const GpuExec& g) {
-  LETHE_CHECK(nseg >= 0, "segmented_sqnorm: negative segment count " + std::to_string(nseg));
+  detail::check_segmented_sqnorm(offsets, nseg, out);
   if (nseg == 0) return;
-  LETHE_CHECK(offsets != nullptr && out != nullptr, "segmented_sqnorm: offsets and out are required");
   LETHE_CHECK(g.scratch != nullptr, "segmented_sqnorm: GpuExec.scratch is required");
   // offsets live on the device: their monotonicity is the caller's contract (the engine builds
   // them once from the parameter layout); CUB treats a segment with end <= begin as empty.
@@ -53,9 +53,7 @@ void segmented_sqnorm(const float* x, const int64_t* offsets, int64_t nseg, doub
 }
 
 void clip_global_norm(float* x, int64_t n, double max_norm, double* norm_out, const GpuExec& g) {
-  LETHE_CHECK(n >= 0, "clip_global_norm: negative length");
-  LETHE_CHECK(n == 0 || x != nullptr, "clip_global_norm: x is null");
-  LETHE_CHECK(max_norm >= 0.0, "clip_global_norm: max_norm must be >= 0 (got " + std::to_string(max_norm) + ")");
+  detail::check_clip_global_norm(x, n, max_norm);
   LETHE_CHECK(g.scratch != nullptr, "clip_global_norm: GpuExec.scratch is required");
   double* sumsq = g.scratch->alloc_n<double>(1);
   const float* xc = x;

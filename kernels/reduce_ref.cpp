@@ -8,15 +8,15 @@
 #include <string>
 
 #include "kernels/reduce.h"
+#include "kernels/reduce_check.h"
 #include "kernels/ref_util.h"
 
 namespace lethe::ref {
 
 template <class T>
 void segmented_sqnorm(const T* x, const int64_t* offsets, int64_t nseg, double* out) {
-  LETHE_CHECK(nseg >= 0, "segmented_sqnorm: negative segment count " + std::to_string(nseg));
+  detail::check_segmented_sqnorm(offsets, nseg, out);
   if (nseg == 0) return;
-  LETHE_CHECK(offsets != nullptr && out != nullptr, "segmented_sqnorm: offsets and out are required");
   LETHE_CHECK(offsets[0] >= 0, "segmented_sqnorm: offsets[0] = " + std::to_string(offsets[0]) + " is negative");
   for (int64_t s = 0; s < nseg; ++s)
     if (offsets[s + 1] < offsets[s])
@@ -35,9 +35,7 @@ void segmented_sqnorm(const T* x, const int64_t* offsets, int64_t nseg, double* 
 
 template <class T>
 void clip_global_norm(T* x, int64_t n, double max_norm, double* norm_out) {
-  LETHE_CHECK(n >= 0, "clip_global_norm: negative length");
-  LETHE_CHECK(n == 0 || x != nullptr, "clip_global_norm: x is null");
-  LETHE_CHECK(max_norm >= 0.0, "clip_global_norm: max_norm must be >= 0 (got " + std::to_string(max_norm) + ")");
+  detail::check_clip_global_norm(x, n, max_norm);
   const double norm = std::sqrt(det_sum(n, [x](int64_t i) {
     const double v = static_cast<double>(x[i]);
     return v * v;

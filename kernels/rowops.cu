@@ -11,23 +11,12 @@
 
 #include "kernels/cuda_util.cuh"
 #include "kernels/rowops.h"
+#include "kernels/rowops_check.h"
 
 namespace lethe::cuda {
 
 namespace {
 constexpr unsigned kFull = 0xffffffffu;
-
-template <class A>
-void check_rows(const A& v, int64_t rows, const char* op, const char* what) {
-  if (v.n != rows)
-    LETHE_FAIL(std::string(op) + ": " + what + " has " + std::to_string(v.n) + " entries, expected one per row (" +
-               std::to_string(rows) + ")");
-}
-template <class A, class B>
-void check_len(const A& a, const B& b, const char* op) {
-  if (a.n != b.n)
-    LETHE_FAIL(std::string(op) + ": length mismatch " + std::to_string(a.n) + " vs " + std::to_string(b.n));
-}
 
 // Grid for a warp-per-row kernel over `rows` rows (kBlock threads = kBlock/32 warps per block).
 unsigned warp_grid(int64_t rows) { return grid_for(rows * 32, kBlock); }
@@ -123,18 +112,14 @@ __global__ void softmax_rows_backward_kernel(Mat<const float> Y, Mat<const float
 
 // ---- rowdot ---------------------------------------------------------------------------------
 void rowdot(Mat<const float> X, Mat<const float> Y, Vec<float> out, const GpuExec& g) {
-  check_same_shape(X, Y, "rowdot");
-  check_rows(out, X.rows, "rowdot", "out");
+  detail::check_rowdot(X, Y, out);
   if (X.rows == 0) return;
   rowdot_kernel<<<warp_grid(X.rows), kBlock, 0, g.stream>>>(X, Y, out.data);
   LETHE_LAUNCH_CHECK("rowdot", g.stream);
 }
 void rowdot_backward(Mat<const float> X, Mat<const float> Y, Vec<const float> dout, Mat<float> dX, Mat<float> dY,
                      const GpuExec& g) {
-  check_same_shape(X, Y, "rowdot_backward");
-  check_rows(dout, X.rows, "rowdot_backward", "dout");
-  if (!dX.empty()) check_same_shape(X, dX, "rowdot_backward dX");
-  if (!dY.empty()) check_same_shape(X, dY, "rowdot_backward dY");
+  detail::check_rowdot_backward(X, Y, dout, dX, dY);
   const int64_t C = X.cols;
   const float* d = dout.data;
   if (!dX.empty()) {
@@ -151,20 +136,15 @@ void rowdot_backward(Mat<const float> X, Mat<const float> Y, Vec<const float> do
 
 // ---- l2norm_rows ----------------------------------------------------------------------------
 void l2norm_rows(Mat<const float> X, float eps, Mat<float> Y, Vec<float> norm, const GpuExec& g) {
-  check_same_shape(X, Y, "l2norm_rows");
-  check_rows(norm, X.rows, "l2norm_rows", "norm");
-  LETHE_CHECK(eps > 0.f, "l2norm_rows: eps must be positive");
+  detail::check_l2norm_rows(X, eps, Y, norm);
   if (X.rows == 0) return;
   l2norm_rows_kernel<<<warp_grid(X.rows), kBlock, 0, g.stream>>>(X, eps, Y, norm.data);
   LETHE_LAUNCH_CHECK("l2norm_rows", g.stream);
 }
 void l2norm_rows_backward(Mat<const float> Y, Vec<const float> norm, float eps, Mat<const float> dY, Mat<float> dX,
                           const GpuExec& g) {
-  check_same_shape(Y, dY, "l2norm_rows_backward");
-  check_rows(norm, Y.rows, "l2norm_rows_backward", "norm");
-  LETHE_CHECK(eps > 0.f, "l2norm_rows_backward: eps must be positive");
+  detail::check_l2norm_rows_backward(Y, norm, eps, dY, dX);
   if (dX.empty()) return;
-  check_same_shape(Y, dX, "l2norm_rows_backward dX");
   if (Y.size() == 0) return;
   l2norm_rows_backward_kernel<<<warp_grid(Y.rows), kBlock, 0, g.stream>>>(Y, norm.data, eps, dY, dX);
   LETHE_LAUNCH_CHECK("l2norm_rows_backward", g.stream);
@@ -178,9 +158,8 @@ void softmax_rows(Mat<const float> X, Mat<float> Y, const GpuExec& g) {
   LETHE_LAUNCH_CHECK("softmax_rows", g.stream);
 }
 void softmax_rows_backward(Mat<const float> Y, Mat<const float> dY, Mat<float> dX, const GpuExec& g) {
-  check_same_shape(Y, dY, "softmax_rows_backward");
+  detail::check_softmax_rows_backward(Y, dY, dX);
   if (dX.empty()) return;
-  check_same_shape(Y, dX, "softmax_rows_backward dX");
   if (Y.size() == 0) return;
   softmax_rows_backward_kernel<<<warp_grid(Y.rows), kBlock, 0, g.stream>>>(Y, dY, dX);
   LETHE_LAUNCH_CHECK("softmax_rows_backward", g.stream);
@@ -189,10 +168,7 @@ void softmax_rows_backward(Mat<const float> Y, Mat<const float> dY, Mat<float> d
 // ---- mean_of --------------------------------------------------------------------------------
 // The MatList travels by value into the lambda (8 views, ~200 bytes of kernel arguments).
 void mean_of(MatList<const float> xs, Mat<float> Y, const GpuExec& g) {
-  LETHE_CHECK(xs.n >= 1 && xs.n <= MatList<const float>::kMax,
-              "mean_of: needs 1.." + std::to_string(MatList<const float>::kMax) + " matrices, got " +
-                  std::to_string(xs.n));
-  for (int l = 0; l < xs.n; ++l) check_same_shape(xs.m[l], Y, "mean_of");
+  detail::check_mean_of(xs, Y);
   float* o = Y.data;
   launch_map("mean_of", Y.size(), g, [=] __device__(int64_t i) {
     double acc = 0.0;
@@ -201,11 +177,7 @@ void mean_of(MatList<const float> xs, Mat<float> Y, const GpuExec& g) {
   });
 }
 void mean_of_backward(Mat<const float> dY, MatList<float> dxs, const GpuExec& g) {
-  LETHE_CHECK(dxs.n >= 1 && dxs.n <= MatList<float>::kMax,
-              "mean_of_backward: needs 1.." + std::to_string(MatList<float>::kMax) + " matrices, got " +
-                  std::to_string(dxs.n));
-  for (int l = 0; l < dxs.n; ++l)
-    if (!dxs.m[l].empty()) check_same_shape(dxs.m[l], dY, "mean_of_backward");
+  detail::check_mean_of_backward(dY, dxs);
   const float L = static_cast<float>(dxs.n);
   const float* dy = dY.data;
   for (int l = 0; l < dxs.n; ++l) {
@@ -217,8 +189,7 @@ void mean_of_backward(Mat<const float> dY, MatList<float> dxs, const GpuExec& g)
 
 // ---- column get / add -----------------------------------------------------------------------
 void col_get(Mat<const float> X, int64_t m, Vec<float> y, bool accumulate, const GpuExec& g) {
-  LETHE_CHECK(m >= 0 && m < X.cols, "col_get: column " + std::to_string(m) + " outside " + shape_str(X.rows, X.cols));
-  check_rows(y, X.rows, "col_get", "y");
+  detail::check_col_get(X, m, y);
   const float* x = X.data;
   const int64_t C = X.cols;
   float* o = y.data;
@@ -228,8 +199,7 @@ void col_get(Mat<const float> X, int64_t m, Vec<float> y, bool accumulate, const
     launch_map("col_get", X.rows, g, [=] __device__(int64_t r) { o[r] = x[r * C + m]; });
 }
 void col_add(Vec<const float> x, int64_t m, Mat<float> Y, const GpuExec& g) {
-  LETHE_CHECK(m >= 0 && m < Y.cols, "col_add: column " + std::to_string(m) + " outside " + shape_str(Y.rows, Y.cols));
-  check_rows(x, Y.rows, "col_add", "x");
+  detail::check_col_add(x, m, Y);
   const float* a = x.data;
   const int64_t C = Y.cols;
   float* o = Y.data;
@@ -238,15 +208,14 @@ void col_add(Vec<const float> x, int64_t m, Mat<float> Y, const GpuExec& g) {
 
 // ---- scalar reductions ----------------------------------------------------------------------
 void sqnorm_sum(Vec<const float> x, float coef, float* out, const GpuExec& g) {
-  LETHE_CHECK(out != nullptr, "sqnorm_sum: out is null");
+  detail::check_sqnorm_sum(out);
   const float* p = x.data;
   deterministic_sum("sqnorm_sum", x.n, [=] __device__(int64_t i) { const double v = p[i]; return v * v; },
                     static_cast<double>(coef), out, /*accumulate=*/false, g);
 }
 void sqnorm_sum_backward(Vec<const float> x, float coef, const float* dout, Vec<float> dx, const GpuExec& g) {
-  LETHE_CHECK(dout != nullptr, "sqnorm_sum_backward: dout is null");
+  detail::check_sqnorm_sum_backward(x, dout, dx);
   if (dx.empty()) return;
-  check_len(x, dx, "sqnorm_sum_backward");
   const float* p = x.data;
   float* o = dx.data;
   launch_map("sqnorm_sum_backward", x.n, g, [=] __device__(int64_t i) {
@@ -255,13 +224,13 @@ void sqnorm_sum_backward(Vec<const float> x, float coef, const float* dout, Vec<
   });
 }
 void sum(Vec<const float> x, float coef, float* out, const GpuExec& g) {
-  LETHE_CHECK(out != nullptr, "sum: out is null");
+  detail::check_sum(out);
   const float* p = x.data;
   deterministic_sum("sum", x.n, [=] __device__(int64_t i) { return static_cast<double>(p[i]); },
                     static_cast<double>(coef), out, /*accumulate=*/false, g);
 }
 void sum_backward(float coef, const float* dout, Vec<float> dx, const GpuExec& g) {
-  LETHE_CHECK(dout != nullptr, "sum_backward: dout is null");
+  detail::check_sum_backward(dout);
   if (dx.empty()) return;
   float* o = dx.data;
   launch_map("sum_backward", dx.n, g, [=] __device__(int64_t i) { o[i] += coef * *dout; });

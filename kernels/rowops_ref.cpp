@@ -9,21 +9,11 @@
 
 #include "kernels/ref_util.h"
 #include "kernels/rowops.h"
+#include "kernels/rowops_check.h"
 
 namespace lethe::ref {
 
 namespace {
-template <class A>
-void check_rows(const A& v, int64_t rows, const char* op, const char* what) {
-  if (v.n != rows)
-    LETHE_FAIL(std::string(op) + ": " + what + " has " + std::to_string(v.n) + " entries, expected one per row (" +
-               std::to_string(rows) + ")");
-}
-template <class A, class B>
-void check_len(const A& a, const B& b, const char* op) {
-  if (a.n != b.n)
-    LETHE_FAIL(std::string(op) + ": length mismatch " + std::to_string(a.n) + " vs " + std::to_string(b.n));
-}
 // Row-parallel loop: OpenMP only when the matrix is large enough to repay it.
 template <class F>
 void for_rows(int64_t rows, int64_t elems, F&& f) {
@@ -40,16 +30,12 @@ double row_dot(const T* a, const T* b, int64_t n) {
 
 // ---- rowdot ---------------------------------------------------------------------------------
 template <class T> void rowdot(Mat<const T> X, Mat<const T> Y, Vec<T> out) {
-  check_same_shape(X, Y, "rowdot");
-  check_rows(out, X.rows, "rowdot", "out");
+  detail::check_rowdot(X, Y, out);
   for_rows(X.rows, X.size(), [&](int64_t r) { out[r] = static_cast<T>(row_dot(X.row(r), Y.row(r), X.cols)); });
 }
 template <class T>
 void rowdot_backward(Mat<const T> X, Mat<const T> Y, Vec<const T> dout, Mat<T> dX, Mat<T> dY) {
-  check_same_shape(X, Y, "rowdot_backward");
-  check_rows(dout, X.rows, "rowdot_backward", "dout");
-  if (!dX.empty()) check_same_shape(X, dX, "rowdot_backward dX");
-  if (!dY.empty()) check_same_shape(X, dY, "rowdot_backward dY");
+  detail::check_rowdot_backward(X, Y, dout, dX, dY);
   const bool gx = !dX.empty(), gy = !dY.empty();
   if (!gx && !gy) return;
   for_rows(X.rows, X.size(), [&](int64_t r) {
@@ -65,9 +51,7 @@ void rowdot_backward(Mat<const T> X, Mat<const T> Y, Vec<const T> dout, Mat<T> d
 // The norm is computed in double; the division uses n = max(norm, eps) cast back to T, so a
 // zero row maps to zero (torch.nn.functional.normalize semantics) instead of NaN.
 template <class T> void l2norm_rows(Mat<const T> X, T eps, Mat<T> Y, Vec<T> norm) {
-  check_same_shape(X, Y, "l2norm_rows");
-  check_rows(norm, X.rows, "l2norm_rows", "norm");
-  LETHE_CHECK(eps > T(0), "l2norm_rows: eps must be positive");
+  detail::check_l2norm_rows(X, eps, Y, norm);
   for_rows(X.rows, X.size(), [&](int64_t r) {
     const T* x = X.row(r);
     const T nr = static_cast<T>(std::sqrt(row_dot(x, x, X.cols)));
@@ -81,11 +65,8 @@ template <class T> void l2norm_rows(Mat<const T> X, T eps, Mat<T> Y, Vec<T> norm
 //   ‖x‖ ≤ eps:  y = x/eps,  J = I/eps                     → dX += dY/eps
 template <class T>
 void l2norm_rows_backward(Mat<const T> Y, Vec<const T> norm, T eps, Mat<const T> dY, Mat<T> dX) {
-  check_same_shape(Y, dY, "l2norm_rows_backward");
-  check_rows(norm, Y.rows, "l2norm_rows_backward", "norm");
-  LETHE_CHECK(eps > T(0), "l2norm_rows_backward: eps must be positive");
+  detail::check_l2norm_rows_backward(Y, norm, eps, dY, dX);
   if (dX.empty()) return;
-  check_same_shape(Y, dX, "l2norm_rows_backward dX");
   for_rows(Y.rows, Y.size(), [&](int64_t r) {
     const T* y = Y.row(r);
     const T* dy = dY.row(r);
@@ -115,9 +96,8 @@ template <class T> void softmax_rows(Mat<const T> X, Mat<T> Y) {
   });
 }
 template <class T> void softmax_rows_backward(Mat<const T> Y, Mat<const T> dY, Mat<T> dX) {
-  check_same_shape(Y, dY, "softmax_rows_backward");
+  detail::check_softmax_rows_backward(Y, dY, dX);
   if (dX.empty()) return;
-  check_same_shape(Y, dX, "softmax_rows_backward dX");
   for_rows(Y.rows, Y.size(), [&](int64_t r) {
     const T* y = Y.row(r);
     const T* dy = dY.row(r);
@@ -129,9 +109,7 @@ template <class T> void softmax_rows_backward(Mat<const T> Y, Mat<const T> dY, M
 // ---- mean_of --------------------------------------------------------------------------------
 // Y = (Σ_l X_l) / L with the sum in double in list order.
 template <class T> void mean_of(MatList<const T> xs, Mat<T> Y) {
-  LETHE_CHECK(xs.n >= 1 && xs.n <= MatList<const T>::kMax,
-              "mean_of: needs 1.." + std::to_string(MatList<const T>::kMax) + " matrices, got " + std::to_string(xs.n));
-  for (int l = 0; l < xs.n; ++l) check_same_shape(xs.m[l], Y, "mean_of");
+  detail::check_mean_of(xs, Y);
   const int L = xs.n;
   const int64_t n = Y.size();
 #pragma omp parallel for schedule(static) if (n > kOmpMin)
@@ -142,10 +120,7 @@ template <class T> void mean_of(MatList<const T> xs, Mat<T> Y) {
   }
 }
 template <class T> void mean_of_backward(Mat<const T> dY, MatList<T> dxs) {
-  LETHE_CHECK(dxs.n >= 1 && dxs.n <= MatList<T>::kMax,
-              "mean_of_backward: needs 1.." + std::to_string(MatList<T>::kMax) + " matrices, got " + std::to_string(dxs.n));
-  for (int l = 0; l < dxs.n; ++l)
-    if (!dxs.m[l].empty()) check_same_shape(dxs.m[l], dY, "mean_of_backward");
+  detail::check_mean_of_backward(dY, dxs);
   const T L = static_cast<T>(dxs.n);
   const int64_t n = dY.size();
   for (int l = 0; l < dxs.n; ++l) {
@@ -158,40 +133,37 @@ template <class T> void mean_of_backward(Mat<const T> dY, MatList<T> dxs) {
 
 // ---- column get / add -----------------------------------------------------------------------
 template <class T> void col_get(Mat<const T> X, int64_t m, Vec<T> y, bool accumulate) {
-  LETHE_CHECK(m >= 0 && m < X.cols, "col_get: column " + std::to_string(m) + " outside " + shape_str(X.rows, X.cols));
-  check_rows(y, X.rows, "col_get", "y");
+  detail::check_col_get(X, m, y);
   for_rows(X.rows, X.rows, [&](int64_t r) {
     if (accumulate) y[r] += X.at(r, m);
     else y[r] = X.at(r, m);
   });
 }
 template <class T> void col_add(Vec<const T> x, int64_t m, Mat<T> Y) {
-  LETHE_CHECK(m >= 0 && m < Y.cols, "col_add: column " + std::to_string(m) + " outside " + shape_str(Y.rows, Y.cols));
-  check_rows(x, Y.rows, "col_add", "x");
+  detail::check_col_add(x, m, Y);
   for_rows(Y.rows, Y.rows, [&](int64_t r) { Y.at(r, m) += x[r]; });
 }
 
 // ---- scalar reductions ----------------------------------------------------------------------
 template <class T> void sqnorm_sum(Vec<const T> x, T coef, T* out) {
-  LETHE_CHECK(out != nullptr, "sqnorm_sum: out is null");
+  detail::check_sqnorm_sum(out);
   const double s = det_sum(x.n, [&](int64_t i) { return static_cast<double>(x[i]) * static_cast<double>(x[i]); });
   *out = static_cast<T>(static_cast<double>(coef) * s);
 }
 template <class T> void sqnorm_sum_backward(Vec<const T> x, T coef, const T* dout, Vec<T> dx) {
-  LETHE_CHECK(dout != nullptr, "sqnorm_sum_backward: dout is null");
+  detail::check_sqnorm_sum_backward(x, dout, dx);
   if (dx.empty()) return;
-  check_len(x, dx, "sqnorm_sum_backward");
   const T c = T(2) * coef * *dout;
 #pragma omp parallel for schedule(static) if (x.n > kOmpMin)
   for (int64_t i = 0; i < x.n; ++i) dx[i] += c * x[i];
 }
 template <class T> void sum(Vec<const T> x, T coef, T* out) {
-  LETHE_CHECK(out != nullptr, "sum: out is null");
+  detail::check_sum(out);
   const double s = det_sum(x.n, [&](int64_t i) { return static_cast<double>(x[i]); });
   *out = static_cast<T>(static_cast<double>(coef) * s);
 }
 template <class T> void sum_backward(T coef, const T* dout, Vec<T> dx) {
-  LETHE_CHECK(dout != nullptr, "sum_backward: dout is null");
+  detail::check_sum_backward(dout);
   if (dx.empty()) return;
   const T c = coef * *dout;
 #pragma omp parallel for schedule(static) if (dx.n > kOmpMin)

@@ -9,8 +9,7 @@
 #include "kernels/cuda_util.cuh"
 #include "kernels/philox.h"
 #include "kernels/sampling.h"
-
-#include <limits>
+#include "kernels/sampling_check.h"
 
 namespace lethe::cuda {
 
@@ -28,12 +27,8 @@ __device__ __forceinline__ bool in_sorted_row(const int32_t* __restrict__ row, i
 
 void sample_negatives(uint64_t seed, uint64_t stream, Vec<const int32_t> users, Vec<const int32_t> pool,
                       const Csr& train, Vec<int32_t> out, const GpuExec& g) {
-  LETHE_CHECK(out.n == users.n, "sample_negatives: out has " + std::to_string(out.n) + " entries for " +
-                                    std::to_string(users.n) + " users");
+  detail::check_sample_negatives(users, pool, train, out);
   if (users.n == 0) return;
-  LETHE_CHECK(pool.n >= 1, "sample_negatives: the item pool is empty (no item seen in train?)");
-  LETHE_CHECK(pool.n <= std::numeric_limits<uint32_t>::max(), "sample_negatives: pool larger than 2^32 - 1");
-  check_csr(train, "sample_negatives train");
   const int32_t* users_p = users.data;
   const int32_t* pool_p = pool.data;
   const int32_t* rowptr = train.rowptr;
@@ -72,8 +67,7 @@ void sample_negatives(uint64_t seed, uint64_t stream, Vec<const int32_t> users, 
 
 void dropout_forward(Vec<const float> x, float p, uint64_t seed, uint64_t stream, Vec<float> y, Vec<uint8_t> mask,
                      const GpuExec& g) {
-  LETHE_CHECK(y.n == x.n && mask.n == x.n, "dropout_forward: x, y and mask must have the same length");
-  LETHE_CHECK(p >= 0.0f && p < 1.0f, "dropout_forward: p must lie in [0, 1) (got " + std::to_string(p) + ")");
+  detail::check_dropout_forward(x, p, y, mask);
   const int64_t n = x.n;
   const float* xp = x.data;
   float* yp = y.data;
@@ -94,10 +88,8 @@ void dropout_forward(Vec<const float> x, float p, uint64_t seed, uint64_t stream
 }
 
 void dropout_backward(Vec<const float> dy, Vec<const uint8_t> mask, float p, Vec<float> dx, const GpuExec& g) {
-  LETHE_CHECK(mask.n == dy.n, "dropout_backward: dy and mask must have the same length");
-  LETHE_CHECK(p >= 0.0f && p < 1.0f, "dropout_backward: p must lie in [0, 1) (got " + std::to_string(p) + ")");
+  detail::check_dropout_backward(dy, mask, p, dx);
   if (dx.empty()) return;
-  LETHE_CHECK(dx.n == dy.n, "dropout_backward: dx and dy must have the same length");
   const float* dyp = dy.data;
   const uint8_t* mp = mask.data;
   float* dxp = dx.data;

@@ -7,23 +7,19 @@
 // baseline x86-64 (no FMA instructions), and the CUDA version uses the _rn intrinsics, which the
 // compiler may not contract, so fills match bit for bit too.
 #include <algorithm>
-#include <limits>
 #include <string>
 
 #include "kernels/philox.h"
 #include "kernels/ref_util.h"
 #include "kernels/sampling.h"
+#include "kernels/sampling_check.h"
 
 namespace lethe::ref {
 
 void sample_negatives(uint64_t seed, uint64_t stream, Vec<const int32_t> users, Vec<const int32_t> pool,
                       const Csr& train, Vec<int32_t> out) {
-  LETHE_CHECK(out.n == users.n, "sample_negatives: out has " + std::to_string(out.n) + " entries for " +
-                                    std::to_string(users.n) + " users");
+  detail::check_sample_negatives(users, pool, train, out);
   if (users.n == 0) return;
-  LETHE_CHECK(pool.n >= 1, "sample_negatives: the item pool is empty (no item seen in train?)");
-  LETHE_CHECK(pool.n <= std::numeric_limits<uint32_t>::max(), "sample_negatives: pool larger than 2^32 - 1");
-  check_csr(train, "sample_negatives train");
   for (int64_t b = 0; b < users.n; ++b)
     if (users[b] < 0 || users[b] >= train.rows)
       LETHE_FAIL("sample_negatives: users[" + std::to_string(b) + "] = " + std::to_string(users[b]) +
@@ -61,8 +57,7 @@ void sample_negatives(uint64_t seed, uint64_t stream, Vec<const int32_t> users, 
 
 template <class T>
 void dropout_forward(Vec<const T> x, T p, uint64_t seed, uint64_t stream, Vec<T> y, Vec<uint8_t> mask) {
-  LETHE_CHECK(y.n == x.n && mask.n == x.n, "dropout_forward: x, y and mask must have the same length");
-  LETHE_CHECK(p >= T(0) && p < T(1), "dropout_forward: p must lie in [0, 1) (got " + std::to_string(p) + ")");
+  detail::check_dropout_forward(x, p, y, mask);
   const int64_t n = x.n, ngroups = (n + 3) / 4;
   const T keep_div = T(1) - p;
   // One Philox call yields the four draws of elements 4·grp .. 4·grp + 3.
@@ -81,10 +76,8 @@ void dropout_forward(Vec<const T> x, T p, uint64_t seed, uint64_t stream, Vec<T>
 
 template <class T>
 void dropout_backward(Vec<const T> dy, Vec<const uint8_t> mask, T p, Vec<T> dx) {
-  LETHE_CHECK(mask.n == dy.n, "dropout_backward: dy and mask must have the same length");
-  LETHE_CHECK(p >= T(0) && p < T(1), "dropout_backward: p must lie in [0, 1) (got " + std::to_string(p) + ")");
+  detail::check_dropout_backward(dy, mask, p, dx);
   if (dx.empty()) return;
-  LETHE_CHECK(dx.n == dy.n, "dropout_backward: dx and dy must have the same length");
   const T keep_div = T(1) - p;
 #pragma omp parallel for schedule(static) if (dy.n > kOmpMin)
   for (int64_t i = 0; i < dy.n; ++i)

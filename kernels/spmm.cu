@@ -23,21 +23,11 @@
 
 #include "kernels/cuda_util.cuh"
 #include "kernels/spmm.h"
+#include "kernels/spmm_check.h"
 
 namespace lethe::cuda {
 
 namespace {
-
-void check_spmm_args(const Csr& A, int64_t x_rows, int64_t x_cols, int64_t y_rows, int64_t y_cols, const char* op) {
-  check_csr(A, op);
-  LETHE_CHECK(x_rows == A.cols, std::string(op) + ": X has " + std::to_string(x_rows) + " rows but A has " +
-                                    std::to_string(A.cols) + " columns");
-  LETHE_CHECK(y_rows == A.rows, std::string(op) + ": Y has " + std::to_string(y_rows) + " rows but A has " +
-                                    std::to_string(A.rows) + " rows");
-  LETHE_CHECK(x_cols == y_cols, std::string(op) + ": X has " + std::to_string(x_cols) + " columns, Y has " +
-                                    std::to_string(y_cols));
-  if (A.nnz > 0) LETHE_CHECK(A.val != nullptr, std::string(op) + " needs the CSR values (A.val is null)");
-}
 
 // One group of G lanes per row. V4: X and Y rows are read/written as float4 (d % 4 == 0 and both
 // base pointers 16-byte aligned, checked by the launcher), dv = d / 4 float4 columns per row.
@@ -119,7 +109,7 @@ struct SpMMDescriptors {
 }  // namespace
 
 void spmm(const Csr& A, Mat<const float> X, Mat<float> Y, bool accumulate, const GpuExec& g) {
-  check_spmm_args(A, X.rows, X.cols, Y.rows, Y.cols, "spmm");
+  detail::check_spmm_args(A, X.rows, X.cols, Y.rows, Y.cols, "spmm");
   const int64_t d = X.cols;
   if (A.rows == 0 || d == 0) return;
   const bool v4 = d % 4 == 0 && aligned16(X.data) && aligned16(Y.data);
@@ -133,7 +123,7 @@ void spmm(const Csr& A, Mat<const float> X, Mat<float> Y, bool accumulate, const
 }
 
 void spmm_cusparse(const Csr& A, Mat<const float> X, Mat<float> Y, bool accumulate, const GpuExec& g) {
-  check_spmm_args(A, X.rows, X.cols, Y.rows, Y.cols, "spmm_cusparse");
+  detail::check_spmm_args(A, X.rows, X.cols, Y.rows, Y.cols, "spmm_cusparse");
   const int64_t d = X.cols;
   if (A.rows == 0 || d == 0) return;
   // Overwrite mode: zero Y first, so that neither a poisoned/NaN Y (β = 0 below) nor an empty

@@ -18,23 +18,19 @@
 #include "kernels/cpu_simd.h"
 #include "kernels/ref_util.h"
 #include "kernels/spmm.h"
+#include "kernels/spmm_check.h"
 
 namespace lethe::ref {
 
 namespace {
 
+// The shared shape checks of spmm_check.h, then the O(1) rowptr consistency (host data here).
 void check_spmm_args(const Csr& A, int64_t x_rows, int64_t x_cols, int64_t y_rows, int64_t y_cols) {
-  check_csr(A, "spmm");
-  LETHE_CHECK(x_rows == A.cols, "spmm: X has " + std::to_string(x_rows) + " rows but A has " + std::to_string(A.cols) +
-                                    " columns");
-  LETHE_CHECK(y_rows == A.rows, "spmm: Y has " + std::to_string(y_rows) + " rows but A has " + std::to_string(A.rows) +
-                                    " rows");
-  LETHE_CHECK(x_cols == y_cols, "spmm: X has " + std::to_string(x_cols) + " columns, Y has " + std::to_string(y_cols));
+  detail::check_spmm_args(A, x_rows, x_cols, y_rows, y_cols, "spmm");
   if (A.rows > 0)
     LETHE_CHECK(A.rowptr[0] == 0 && A.rowptr[A.rows] == A.nnz,
                 "spmm: CSR rowptr must start at 0 and end at nnz=" + std::to_string(A.nnz) + " (got " +
                     std::to_string(A.rowptr[0]) + " .. " + std::to_string(A.rowptr[A.rows]) + ")");
-  if (A.nnz > 0) LETHE_CHECK(A.val != nullptr, "spmm needs the CSR values (A.val is null)");
 }
 
 // Rows [r0, r1) of Y (row stride d) from X (row stride d). Returns the number of column indices

@@ -27,6 +27,7 @@
 
 #include "kernels/cuda_util.cuh"
 #include "kernels/topk.h"
+#include "kernels/topk_check.h"
 
 namespace lethe::cuda {
 
@@ -34,7 +35,7 @@ namespace {
 
 constexpr int kTopkThreads = 256;
 constexpr int kTopkItems = 4;  // columns per thread per collection tile
-constexpr int kTopkMaxK = 1024;
+using detail::kTopkMaxK;       // 1024, the largest K (topk_check.h)
 
 // Order-preserving key; NaN → key(−∞), −0 → key(+0). Done on the bits so no compiler
 // floating-point assumption can change it.
@@ -201,21 +202,9 @@ __global__ void __launch_bounds__(kTopkThreads)
 
 void topk_rows(Mat<const float> S, const Csr* exclude, int64_t row0, int K, Mat<int32_t> idx, Mat<float> val,
                const GpuExec& g) {
-  LETHE_CHECK(K >= 1 && K <= kTopkMaxK, "topk_rows: K must lie in [1, 1024] (got " + std::to_string(K) + ")");
-  LETHE_CHECK(S.rows >= 0 && S.cols >= 0, "topk_rows: negative shape");
-  LETHE_CHECK(S.cols <= INT32_MAX, "topk_rows: more columns than int32 indices can name");
+  detail::check_topk_rows(S, exclude, row0, K, idx, val);
   LETHE_CHECK(S.rows <= INT32_MAX, "topk_rows: more rows than one grid can hold");
-  if (idx.rows != S.rows || idx.cols != K)
-    LETHE_FAIL("topk_rows: idx must be " + shape_str(S.rows, K) + ", got " + shape_str(idx.rows, idx.cols));
-  if (val.rows != S.rows || val.cols != K)
-    LETHE_FAIL("topk_rows: val must be " + shape_str(S.rows, K) + ", got " + shape_str(val.rows, val.cols));
   const int64_t R = S.rows, N = S.cols;
-  if (exclude) {
-    check_csr(*exclude, "topk_rows exclude");
-    LETHE_CHECK(row0 >= 0 && row0 + R <= exclude->rows,
-                "topk_rows: exclusion rows [" + std::to_string(row0) + ", " + std::to_string(row0 + R) +
-                    ") exceed the exclusion CSR's " + std::to_string(exclude->rows) + " rows");
-  }
   if (R == 0) return;
   LETHE_CHECK(N == 0 || S.data != nullptr, "topk_rows: S is null");
 

@@ -17,24 +17,15 @@
 
 #include "kernels/ref_util.h"
 #include "kernels/topk.h"
+#include "kernels/topk_check.h"
 
 namespace lethe::ref {
 
 template <class T>
 void topk_rows(Mat<const T> S, const Csr* exclude, int64_t row0, int K, Mat<int32_t> idx, Mat<T> val) {
-  LETHE_CHECK(K >= 1 && K <= 1024, "topk_rows: K must lie in [1, 1024] (got " + std::to_string(K) + ")");
-  LETHE_CHECK(S.rows >= 0 && S.cols >= 0, "topk_rows: negative shape");
-  LETHE_CHECK(S.cols <= std::numeric_limits<int32_t>::max(), "topk_rows: more columns than int32 indices can name");
-  if (idx.rows != S.rows || idx.cols != K)
-    LETHE_FAIL("topk_rows: idx must be " + shape_str(S.rows, K) + ", got " + shape_str(idx.rows, idx.cols));
-  if (val.rows != S.rows || val.cols != K)
-    LETHE_FAIL("topk_rows: val must be " + shape_str(S.rows, K) + ", got " + shape_str(val.rows, val.cols));
+  detail::check_topk_rows(S, exclude, row0, K, idx, val);
   const int64_t R = S.rows, N = S.cols;
   if (exclude) {
-    check_csr(*exclude, "topk_rows exclude");
-    LETHE_CHECK(row0 >= 0 && row0 + R <= exclude->rows,
-                "topk_rows: exclusion rows [" + std::to_string(row0) + ", " + std::to_string(row0 + R) +
-                    ") exceed the exclusion CSR's " + std::to_string(exclude->rows) + " rows");
     // The merge below needs every exclusion row sorted; check before the parallel region (an
     // exception cannot leave an OpenMP loop).
     for (int64_t r = 0; r < R; ++r) {

@@ -6,6 +6,7 @@
 // sum over s in increasing order, as the reference.
 #include "kernels/cuda_util.cuh"
 #include "kernels/tur.h"
+#include "kernels/tur_check.h"
 
 namespace lethe::cuda {
 
@@ -41,10 +42,7 @@ __global__ void tur_rows_kernel(const float* __restrict__ U, const float* __rest
 void tur_forward(Mat<const float> U, Mat<const float> Ob, int64_t L, float scale, Mat<float> P, Vec<float> ce,
                  float* loss, const GpuExec& g) {
   const char* op = "tur_forward";
-  tur_detail::check_shapes(U, Ob, L, op);
-  tur_detail::check_probs(U, P, L, op);
-  LETHE_CHECK(ce.n == U.rows, "tur_forward: ce must have one entry per row");
-  LETHE_CHECK(loss != nullptr, "tur_forward: loss output is required");
+  detail::check_tur_forward(U, Ob, L, P, ce, loss);
   LETHE_CHECK(g.scratch != nullptr, "tur_forward: GpuExec.scratch is required");
   const int64_t B = U.rows;
   if (B > 0) {
@@ -61,11 +59,7 @@ void tur_forward(Mat<const float> U, Mat<const float> Ob, int64_t L, float scale
 void tur_backward(Mat<const float> U, Mat<const float> Ob, int64_t L, float scale, Mat<const float> P,
                   const float* dloss, Mat<float> dU, Mat<float> dOb, const GpuExec& g) {
   const char* op = "tur_backward";
-  tur_detail::check_shapes(U, Ob, L, op);
-  tur_detail::check_probs(U, P, L, op);
-  LETHE_CHECK(dloss != nullptr, "tur_backward: dloss is required");
-  if (!dU.empty()) check_same_shape(U, dU, op);
-  if (!dOb.empty()) check_same_shape(Ob, dOb, op);
+  detail::check_tur_backward(U, Ob, L, P, dloss, dU, dOb);
   const int64_t B = U.rows, d = U.cols;
   const float *u = U.data, *ob = Ob.data, *p = P.data;
   if (!dU.empty()) {

@@ -31,19 +31,4 @@ void tur_forward(Mat<const float> U, Mat<const float> Ob, int64_t L, float scale
 void tur_backward(Mat<const float> U, Mat<const float> Ob, int64_t L, float scale, Mat<const float> P,
                   const float* dloss, Mat<float> dU, Mat<float> dOb, const GpuExec& g);
 }  // namespace cuda
-
-namespace tur_detail {
-template <class A, class B>
-inline void check_shapes(const A& U, const B& Ob, int64_t L, const char* op) {
-  LETHE_CHECK(L >= 1, std::string(op) + ": L must be >= 1 (got " + std::to_string(L) + ")");
-  LETHE_CHECK(Ob.rows == U.rows * L && Ob.cols == U.cols,
-              std::string(op) + ": Ob must be " + shape_str(U.rows * L, U.cols) + " for U " + shape_str(U.rows, U.cols) +
-                  " and L = " + std::to_string(L) + ", got " + shape_str(Ob.rows, Ob.cols));
-}
-template <class A, class P>
-inline void check_probs(const A& U, const P& Pm, int64_t L, const char* op) {
-  LETHE_CHECK(Pm.rows == U.rows && Pm.cols == L,
-              std::string(op) + ": P must be " + shape_str(U.rows, L) + ", got " + shape_str(Pm.rows, Pm.cols));
-}
-}  // namespace tur_detail
 }  // namespace lethe

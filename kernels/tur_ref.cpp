@@ -6,16 +6,13 @@
 
 #include "kernels/ref_util.h"
 #include "kernels/tur.h"
+#include "kernels/tur_check.h"
 
 namespace lethe::ref {
 
 template <class T>
 void tur_forward(Mat<const T> U, Mat<const T> Ob, int64_t L, T scale, Mat<T> P, Vec<T> ce, T* loss) {
-  const char* op = "tur_forward";
-  tur_detail::check_shapes(U, Ob, L, op);
-  tur_detail::check_probs(U, P, L, op);
-  LETHE_CHECK(ce.n == U.rows, "tur_forward: ce must have one entry per row");
-  LETHE_CHECK(loss != nullptr, "tur_forward: loss output is required");
+  detail::check_tur_forward(U, Ob, L, P, ce, loss);
   const int64_t B = U.rows, d = U.cols;
 #pragma omp parallel if (B * L * d > kOmpMin)
   {
@@ -42,12 +39,7 @@ void tur_forward(Mat<const T> U, Mat<const T> Ob, int64_t L, T scale, Mat<T> P, 
 template <class T>
 void tur_backward(Mat<const T> U, Mat<const T> Ob, int64_t L, T scale, Mat<const T> P, const T* dloss, Mat<T> dU,
                   Mat<T> dOb) {
-  const char* op = "tur_backward";
-  tur_detail::check_shapes(U, Ob, L, op);
-  tur_detail::check_probs(U, P, L, op);
-  LETHE_CHECK(dloss != nullptr, "tur_backward: dloss is required");
-  if (!dU.empty()) check_same_shape(U, dU, op);
-  if (!dOb.empty()) check_same_shape(Ob, dOb, op);
+  detail::check_tur_backward(U, Ob, L, P, dloss, dU, dOb);
   const int64_t B = U.rows, d = U.cols;
   const T k = *dloss * scale;
   auto gs = [&](int64_t b, int64_t s) { return k * (P.at(b, s) - (s == 0 ? T(1) : T(0))); };

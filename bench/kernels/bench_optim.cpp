@@ -15,20 +15,6 @@ namespace {
 
 constexpr int64_t kSlab = 30'000'000;
 
-// 20 parameter tensors of an MGCN on Baby-sized data (19,445 users, 7,050 items, d = 64); the
-// image feature table takes what is left of the 30M elements (about 3,600 of its 4,096 columns).
-std::vector<int64_t> mgcn_offsets() {
-  const int64_t U = 19445, I = 7050, d = 64;
-  const std::vector<int64_t> sizes = {U * d,  I * d, 4096 * d, d,     d * d, d, d * d, d, I * 384, 384 * d,
-                                      d,      d * d, d,        d * d, d,     d * d, d, d, 0 /*image table*/};
-  std::vector<int64_t> off = {0};
-  int64_t used = 0;
-  for (int64_t s : sizes) used += s;
-  for (int64_t s : sizes) off.push_back(off.back() + (s == 0 ? kSlab - used : s));
-  off.push_back(kSlab);  // 20th segment: empty, as an absent modality's tensors would be
-  return off;
-}
-
 // Selects whole 4096-element blocks with probability 1/2 (layer isolation masks whole tensors;
 // blocks keep the branch pattern realistic for the CPU).
 std::vector<uint8_t> block_mask(int64_t n, int64_t* selected) {
@@ -51,7 +37,7 @@ void BM_cpu_adam(benchmark::State& st) {
        v = random_vec<float>(n, 4, 0, 0.1);
   int64_t selected = n;
   const auto mask = block_mask(n, &selected);
-  const auto off = mgcn_offsets();
+  const auto off = mgcn_offsets(kSlab);
   const std::vector<float> scale(off.size() - 1, 1.25f);
   AdamHp hp;
   for (auto _ : st) {
@@ -75,7 +61,7 @@ struct CudaRegistrar {
         cuda::Context ctx;
         int64_t selected = n;
         const auto mask_h = block_mask(n, &selected);
-        const auto off_h = mgcn_offsets();
+        const auto off_h = mgcn_offsets(kSlab);
         const std::vector<float> scale_h(off_h.size() - 1, 1.25f);
         DevMem p(random_vec<float>(n, 1)), g(random_vec<float>(n, 2)), m(random_vec<float>(n, 3, -0.1, 0.1)),
             v(random_vec<float>(n, 4, 0, 0.1)), mask(mask_h), off(off_h), scale(scale_h);

@@ -12,24 +12,10 @@ namespace {
 
 constexpr int64_t kSlab = 30'000'000;
 
-// The same 20-tensor MGCN layout as bench_optim.cpp (19,445 users, 7,050 items, d = 64; the
-// image feature table takes what is left of the 30M elements; the 20th segment is empty).
-std::vector<int64_t> mgcn_offsets() {
-  const int64_t U = 19445, I = 7050, d = 64;
-  const std::vector<int64_t> sizes = {U * d,  I * d, 4096 * d, d,     d * d, d, d * d, d, I * 384, 384 * d,
-                                      d,      d * d, d,        d * d, d,     d * d, d, d, 0 /*image table*/};
-  std::vector<int64_t> off = {0};
-  int64_t used = 0;
-  for (int64_t s : sizes) used += s;
-  for (int64_t s : sizes) off.push_back(off.back() + (s == 0 ? kSlab - used : s));
-  off.push_back(kSlab);
-  return off;
-}
-
 void BM_cpu_segmented_sqnorm(benchmark::State& st) {
   const int64_t n = kSlab;
   const auto x = random_vec<float>(n, 1);
-  const auto off = mgcn_offsets();
+  const auto off = mgcn_offsets(kSlab);
   std::vector<double> out(off.size() - 1);
   for (auto _ : st) {
     ref::segmented_sqnorm<float>(x.data(), off.data(), static_cast<int64_t>(out.size()), out.data());
@@ -58,7 +44,7 @@ struct CudaRegistrar {
     benchmark::RegisterBenchmark("cuda/segmented_sqnorm_30M_20seg", [](benchmark::State& st) {
       const int64_t n = kSlab;
       cuda::Context ctx;
-      const auto off_h = mgcn_offsets();
+      const auto off_h = mgcn_offsets(kSlab);
       DevMem x(random_vec<float>(n, 1)), off(off_h), out((off_h.size() - 1) * sizeof(double));
       run_cuda(st, ctx, [&](const GpuExec& gx) {
         cuda::segmented_sqnorm(x.as<float>(), off.as<int64_t>(), static_cast<int64_t>(off_h.size() - 1),
