@@ -4,6 +4,7 @@
 
 #include "engine/checkpointing.h"
 #include "engine/evaluator.h"
+#include "engine/run_files.h"
 #include "engine/session.h"
 #include "engine/trainer.h"
 #include "graph/bipartite.h"
@@ -15,8 +16,6 @@
 #include "tools/commands.h"
 
 namespace lethe::cli {
-
-io::Json metrics_json(const Metrics& m);  // cmd_train.cpp
 
 namespace {
 

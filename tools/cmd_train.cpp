@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "engine/checkpointing.h"
+#include "engine/run_files.h"
 #include "engine/session.h"
 #include "engine/trainer.h"
 #include "graph/bipartite.h"
@@ -15,14 +16,6 @@
 #include "tools/commands.h"
 
 namespace lethe::cli {
-
-io::Json metrics_json(const Metrics& m) {
-  io::Json j = io::Json::object();
-  for (const auto& [k, v] : m.v)
-    if (k.rfind("hits@", 0) != 0 && k.rfind("pairs@", 0) != 0) j[k] = v;
-  j["users"] = m.users;
-  return j;
-}
 
 int cmd_train(int argc, char** argv) {
   Args a("train",
@@ -113,18 +106,8 @@ int cmd_train(int argc, char** argv) {
   const graph::HostCsr test = graph::interaction_pattern(ds.n_users, ds.n_items, ds.test);
   const TrainResult res = train(ctx, s.model(), s.params(), adam, s.data(), ds.train, valid, test, opt, state, hooks);
 
-  io::Json m = io::Json::object();
-  m["model"] = model_name;
-  m["dataset"] = ds.name;
-  m["best_epoch"] = res.best_epoch + 1;
-  m["epochs_run"] = res.epochs_run;
-  m["early_stopped"] = res.early_stopped;
-  m["valid"] = metrics_json(res.valid);
-  m["test"] = metrics_json(res.test);
-  m["train_seconds"] = res.train_seconds;
-  m["device"] = ctx.describe();
-  m["parameters"] = s.params().trainable_elements();
-  io::write_json(io::path_join(out, "metrics.json"), m);
+  write_train_metrics(io::path_join(out, "metrics.json"), model_name, ds.name, res, ctx.describe(),
+                      s.params().trainable_elements());
   std::printf("%s on %s: best epoch %lld of %lld, test R@10 %.4f R@20 %.4f N@10 %.4f N@20 %.4f (%.1f s training)\n",
               model_name.c_str(), ds.name.c_str(), static_cast<long long>(res.best_epoch + 1),
               static_cast<long long>(res.epochs_run), res.test.get("recall@10"), res.test.get("recall@20"),

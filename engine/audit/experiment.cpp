@@ -14,6 +14,7 @@
 
 #include "engine/checkpointing.h"
 #include "engine/optimizer.h"
+#include "engine/run_files.h"
 #include "engine/session.h"
 #include "engine/trainer.h"
 #include "graph/bipartite.h"
@@ -154,14 +155,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-io::Json metrics_object(const Metrics& m) {
-  io::Json j = io::Json::object();
-  for (const auto& [k, v] : m.v)
-    if (k.rfind("hits@", 0) != 0 && k.rfind("pairs@", 0) != 0) j[k] = v;
-  j["users"] = m.users;
-  return j;
-}
-
 std::string jsonl(const std::vector<io::Json>& lines) {
   std::string t;
   for (const auto& l : lines) t += l.dump(-1) + "\n";
@@ -224,7 +217,7 @@ OriginalRun ensure_original(const ExperimentOptions& o, const io::Dataset& ds, C
     j["loss"] = e.loss;
     j["lr"] = e.lr;
     if (e.evaluated) {
-      j["valid"] = metrics_object(e.valid);
+      j["valid"] = metrics_json(e.valid);
       j["best"] = e.best;
     }
     j["seconds"] = e.seconds;
@@ -237,18 +230,7 @@ OriginalRun ensure_original(const ExperimentOptions& o, const io::Dataset& ds, C
   const TrainResult res = train(ctx, s.model(), s.params(), adam, s.data(), ds.train, valid, test, opt, {}, hooks);
   if (!io::is_regular_file(r.path))
     throw Error("training the original model wrote no checkpoint (no evaluated epoch?): check --epochs and --eval_every");
-  io::Json m = io::Json::object();
-  m["model"] = o.model;
-  m["dataset"] = ds.name;
-  m["best_epoch"] = res.best_epoch + 1;
-  m["epochs_run"] = res.epochs_run;
-  m["early_stopped"] = res.early_stopped;
-  m["valid"] = metrics_object(res.valid);
-  m["test"] = metrics_object(res.test);
-  m["train_seconds"] = res.train_seconds;
-  m["device"] = ctx.describe();
-  m["parameters"] = s.params().trainable_elements();
-  io::write_json(metrics_path, m);
+  write_train_metrics(metrics_path, o.model, ds.name, res, ctx.describe(), s.params().trainable_elements());
   r.train_seconds = res.train_seconds;
   r.epochs = res.epochs_run;
   r.ckpt = io::read_checkpoint(r.path);
