@@ -13,7 +13,8 @@ constexpr int64_t kAlignElems = 16;
 int64_t align_up(int64_t n) { return (n + kAlignElems - 1) / kAlignElems * kAlignElems; }
 }  // namespace
 
-int ParamStore::add(const std::string& name, int64_t rows, int64_t cols, const std::string& branch, int layer) {
+int ParamStore::add(const std::string& name, int64_t rows, int64_t cols, const std::string& branch, int layer,
+                    bool trainable) {
   LETHE_CHECK(!finalized_, "ParamStore::add after finalize (" + name + ")");
   LETHE_CHECK(rows > 0 && cols > 0, "parameter " + name + " has an empty shape " + shape_str(rows, cols));
   LETHE_CHECK(find(name) < 0, "parameter name used twice: " + name);
@@ -24,6 +25,7 @@ int ParamStore::add(const std::string& name, int64_t rows, int64_t cols, const s
   p.cols = cols;
   p.branch = branch;
   p.layer = layer;
+  p.trainable = trainable;
   auto it = std::find(branches_.begin(), branches_.end(), branch);
   p.branch_id = static_cast<int>(it - branches_.begin());
   if (it == branches_.end()) branches_.push_back(branch);
@@ -47,7 +49,8 @@ void ParamStore::finalize() {
 
 int64_t ParamStore::trainable_elements() const {
   int64_t n = 0;
-  for (const auto& p : infos_) n += p.numel();
+  for (const auto& p : infos_)
+    if (p.trainable) n += p.numel();
   return n;
 }
 
@@ -107,7 +110,7 @@ bool ParamStore::same_layout(const ParamStore& o) const {
   for (size_t i = 0; i < infos_.size(); ++i) {
     const auto &a = infos_[i], &b = o.infos_[i];
     if (a.name != b.name || a.rows != b.rows || a.cols != b.cols || a.offset != b.offset || a.branch != b.branch ||
-        a.layer != b.layer)
+        a.layer != b.layer || a.trainable != b.trainable)
       return false;
   }
   return true;

@@ -22,6 +22,8 @@ struct ParamInfo {
   std::string branch;
   int branch_id = 0;   // index into ParamStore::branches()
   int layer = 0;       // layer id; tensors of one module share it
+  bool trainable = true;  // false: state kept in the slab that no gradient reaches (BN running
+                          // statistics); excluded from trainable_elements() and layer sizes
   int64_t numel() const { return rows * cols; }
 };
 
@@ -32,7 +34,8 @@ class ParamStore {
   ParamStore& operator=(ParamStore&&) = default;
 
   // Declare a tensor (before finalize). Names are unique. Returns its id.
-  int add(const std::string& name, int64_t rows, int64_t cols, const std::string& branch, int layer);
+  int add(const std::string& name, int64_t rows, int64_t cols, const std::string& branch, int layer,
+          bool trainable = true);
   // Allocate the slab (zero-filled) and the segment offsets.
   void finalize();
   bool finalized() const { return finalized_; }
@@ -41,7 +44,7 @@ class ParamStore {
   DType dtype() const { return dtype_; }
   int count() const { return static_cast<int>(infos_.size()); }
   int64_t numel() const { return total_; }  // slab length, padding included
-  int64_t trainable_elements() const;        // Σ tensor sizes, padding excluded
+  int64_t trainable_elements() const;        // Σ sizes of the trainable tensors, padding excluded
   const ParamInfo& info(int id) const { return infos_.at(static_cast<size_t>(id)); }
   const std::vector<ParamInfo>& infos() const { return infos_; }
   int find(const std::string& name) const;   // −1 if absent

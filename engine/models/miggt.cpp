@@ -268,8 +268,8 @@ class MIGGT final : public Model {
     Bn bn;
     bn.gamma = ps.add(name + ".gamma", 1, C, branch, layer);
     bn.beta = ps.add(name + ".beta", 1, C, branch, layer);
-    bn.mean = ps.add(name + ".running_mean", 1, C, branch, layer);
-    bn.var = ps.add(name + ".running_var", 1, C, branch, layer);
+    bn.mean = ps.add(name + ".running_mean", 1, C, branch, layer, /*trainable=*/false);
+    bn.var = ps.add(name + ".running_var", 1, C, branch, layer, /*trainable=*/false);
     return bn;
   }
   static Var batchnorm(Tape& t, const ParamStore& ps, Var x, const Bn& bn, bool training) {

@@ -118,6 +118,7 @@ LayerChoice choose_layers(const ParamStore& ps, const std::map<int, double>& fis
                           const std::map<int, double>& fisher_r, double kappa, int kmax, double alpha) {
   LayerChoice lc;
   for (const auto& p : ps.infos()) {
+    if (!p.trainable) continue;  // BN running statistics: no gradient, no capacity
     lc.elements[p.layer] += p.numel();
     std::string& nm = lc.name[p.layer];
     nm += (nm.empty() ? "" : "+") + p.name;
@@ -148,7 +149,7 @@ LayerChoice choose_layers(const ParamStore& ps, const std::map<int, double>& fis
 std::vector<uint8_t> layer_mask(const ParamStore& ps, const std::vector<int>& layers) {
   std::vector<uint8_t> m(static_cast<size_t>(ps.numel()), 0);
   for (const auto& p : ps.infos())
-    if (std::find(layers.begin(), layers.end(), p.layer) != layers.end())
+    if (p.trainable && std::find(layers.begin(), layers.end(), p.layer) != layers.end())
       std::fill(m.begin() + p.offset, m.begin() + p.offset + p.numel(), uint8_t{1});
   return m;
 }

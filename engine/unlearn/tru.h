@@ -72,6 +72,6 @@ struct LayerChoice {
 LayerChoice choose_layers(const ParamStore& ps, const std::map<int, double>& fisher_f,
                           const std::map<int, double>& fisher_r, double kappa, int kmax, double alpha);
 // The per-element 0/1 mask of the chosen layers (slab length, padding 0).
-std::vector<uint8_t> layer_mask(const ParamStore& ps, const std::vector<int>& layers);
+std::vector<uint8_t> layer_mask(const ParamStore& ps, const std::vector<int>& layers);  // trainable tensors only
 
 }  // namespace lethe::tru

@@ -71,15 +71,17 @@ TEST(ParamStore, LayoutTagsAndOffsets) {
   EXPECT_EQ(ps.add("user_emb", 10, 64, "id", 0), 0);
   EXPECT_EQ(ps.add("W_image", 7, 3, "image", 1), 1);
   EXPECT_EQ(ps.add("q", 3, 1, "shared", 2), 2);
+  EXPECT_EQ(ps.add("bn.running_mean", 1, 5, "shared", 2, /*trainable=*/false), 3);  // state, not a parameter
   EXPECT_THROW(ps.add("q", 1, 1, "shared", 2), Error);
   EXPECT_THROW(ps.add("empty", 0, 1, "shared", 2), Error);
   ps.finalize();
   EXPECT_EQ(ps.branches(), (std::vector<std::string>{"id", "image", "shared"}));
   EXPECT_EQ(ps.info(1).branch_id, 1);
   for (const auto& p : ps.infos()) EXPECT_EQ(p.offset % 16, 0) << p.name;
-  EXPECT_EQ(ps.offsets().size(), 4u);
+  EXPECT_EQ(ps.offsets().size(), 5u);
   EXPECT_EQ(ps.offsets().back(), ps.numel());
-  EXPECT_EQ(ps.trainable_elements(), 640 + 21 + 3);
+  EXPECT_EQ(ps.trainable_elements(), 640 + 21 + 3);  // the running mean is not counted
+  EXPECT_FALSE(ps.info(3).trainable);
   ps.set(1, std::vector<double>(21, 2.5));
   EXPECT_EQ(ps.get(1), std::vector<double>(21, 2.5));
   ParamStore copy = ps.clone();

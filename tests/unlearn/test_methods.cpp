@@ -211,6 +211,7 @@ TEST(TruIsolation, ChoosesByScoreWithinBudgetAndKmax) {
   ParamStore ps(Device::CPU, DType::F32);
   ps.add("big", 100, 100, "image", 0);  // 10,000 elements
   ps.add("a", 10, 10, "id", 1);         // 100
+  ps.add("a.state", 1, 5000, "id", 1, /*trainable=*/false);  // BN-like state: no capacity, no budget
   ps.add("b", 10, 10, "id", 2);         // 100
   ps.add("c", 10, 10, "text", 3);       // 100
   ps.add("z", 10, 10, "shared", 4);     // no forget gradient
@@ -225,6 +226,7 @@ TEST(TruIsolation, ChoosesByScoreWithinBudgetAndKmax) {
   c = tru::choose_layers(ps, ff, fr, 0.9, 8, 1.0);  // α = 1 divides by n: big 0.005 drops to last
   EXPECT_EQ(c.layers, (std::vector<int>{1, 2, 3, 0}));
   EXPECT_NEAR(c.score.at(1), 4.0 / 100.0, 1e-9);
+  EXPECT_EQ(c.elements.at(1), 100);
   const auto m = tru::layer_mask(ps, {1, 3});
   int64_t ones = 0;
   for (uint8_t b : m) ones += b;
