@@ -156,6 +156,7 @@ int cmd_audit(int argc, char** argv) {
   info.dataset = ds.name;
   info.regime = regime;
   info.ratio = rows[0].ratio;
+  info.retain_split = retain_split;
   if (!rl) info.notes.push_back("no --retrained model: no overlap with Retrain and no speed-up.");
   std::fputs(audit::results_markdown(rows, info).c_str(), stdout);
   if (a.has("out")) {

@@ -30,6 +30,9 @@ int cmd_experiment(int argc, char** argv) {
       .opt("ratio", "", "fraction of the candidates to delete [default: user 0.05, item 0.01, interaction 0.05]")
       .opt("selection", "random", "random | most-active | least-active (user and item regimes)")
       .opt("methods", "retrain,finetune,neggrad,neggrad+,mmrecun,tru", "comma-separated, from: " + names)
+      .opt("method-config", "",
+           "METHOD=FILE[,METHOD=FILE...]: `key = value` lines applied to that method only, on top of the shared "
+           "settings (unlearning keys only: unlearn.*, mmrecun.*, tru.*, ...; e.g. each method's tuned lr and epochs)")
       .opt("seeds", "1", "number of requests (seeds first-seed .. first-seed+N-1)")
       .opt("first-seed", "1", "seed of the first request (use seeds disjoint from the reported ones for tuning)")
       .opt("retain-split", "test", "split of the retain-utility audit: test (reporting) or valid (tuning)")
@@ -73,6 +76,7 @@ int cmd_experiment(int argc, char** argv) {
   o.retain_split = a.str("retain-split");
   o.noise_floor = audit::parse_noise_floor(a.str("noise-floor"));
   o.cfg = config_from(a);
+  if (a.has("method-config")) o.method_cfg = audit::parse_method_configs(a.str("method-config"), o.cfg, o.methods);
   o.device = device_from(a);
   o.resume = a.on("resume");
   o.keep_checkpoints = a.on("keep-checkpoints");

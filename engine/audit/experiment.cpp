@@ -21,6 +21,7 @@
 #include "graph/knn.h"
 #include "io/atomic_file.h"
 #include "io/fs.h"
+#include "io/config.h"
 #include "io/hash.h"
 
 namespace lethe::audit {
@@ -55,6 +56,41 @@ std::vector<std::string> parse_methods(const std::string& list) {
   return out;
 }
 
+std::map<std::string, MethodSettings> parse_method_configs(const std::string& list, const Config& base,
+                                                           const std::vector<std::string>& methods) {
+  std::map<std::string, MethodSettings> out;
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
+      throw Error("--method-config: expected METHOD=FILE, got '" + item + "'");
+    const std::string m = item.substr(0, eq), file = item.substr(eq + 1);
+    if (std::find(methods.begin(), methods.end(), m) == methods.end())
+      throw Error("--method-config: method '" + m + "' is not in --methods");
+    if (m == "retrain")
+      throw Error("--method-config: retrain is the reference and runs with the training settings; it takes no "
+                  "settings of its own");
+    if (out.count(m)) throw Error("--method-config: method '" + m + "' is given twice");
+    const io::Config f = io::Config::load(file);  // syntax errors name FILE:LINE
+    MethodSettings ms;
+    ms.file = file;
+    ms.cfg = base;
+    for (const std::string& key : f.keys()) {
+      if (!base.known(key)) throw Error(f.where(key) + ": unknown setting '" + key + "' (lethe experiment --help lists them)");
+      if (is_training_key(key))
+        throw Error(f.where(key) + ": " + key + " is a training setting; a method's own settings may only be "
+                    "unlearning settings (unlearn.*, finetune.*, neggrad.*, neggrad_plus.*, mmrecun.*, tru.*), so that "
+                    "θ₀ and Retrain stay shared by every method");
+      ms.overrides.emplace_back(key, f.str(key));
+      ms.cfg.set(key, f.str(key), f.where(key));
+    }
+    validate_settings(ms.cfg);
+    out[m] = std::move(ms);
+  }
+  return out;
+}
+
 void validate(const ExperimentOptions& o) {
   if (o.data_dir.empty()) throw Error("no data folder (--data)");
   if (o.out_dir.empty()) throw Error("no output folder (--out)");
@@ -76,6 +112,11 @@ void validate(const ExperimentOptions& o) {
   if (o.model != "lightgcn" && o.model != "mgcn" && o.model != "miggt")
     throw Error("unknown --model '" + o.model + "' (lightgcn, mgcn or miggt)");
   validate_settings(o.cfg);
+  for (const auto& [m, ms] : o.method_cfg) {
+    if (std::find(o.methods.begin(), o.methods.end(), m) == o.methods.end() || m == "retrain")
+      throw Error("method settings given for '" + m + "', which is not an approximate method in --methods");
+    validate_settings(ms.cfg);
+  }
 }
 
 void validate_settings(const Config& cfg) {
@@ -311,10 +352,16 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   info.ratio = ratio;
   info.selection = io::selection_name(o.selection);
   info.seeds = o.seeds;
+  info.retain_split = o.retain_split;
   info.notes.push_back("θ₀'s time is its training time on D; the methods' times run from θ₀ to the unlearned model.");
   if (o.retain_split == "valid")
     info.notes.push_back("TUNING RUN: the retain columns are measured on the VALID split (request seeds " +
                          std::to_string(o.first_seed) + ".." + std::to_string(o.first_seed + o.seeds - 1) + ").");
+  for (const auto& [m, ms] : o.method_cfg) {
+    std::string kv;
+    for (const auto& [k, v] : ms.overrides) kv += (kv.empty() ? "" : ", ") + k + " = " + v;
+    info.notes.push_back("settings of " + m + " (" + ms.file + "): " + (kv.empty() ? "none" : kv) + ".");
+  }
   if (!have_retrain) {
     info.notes.push_back("retrain was not in --methods: no overlap with Retrain, no speed-up, no noise floor.");
     say("note: retrain is not in --methods, so the overlap@20 and speed-up columns stay empty");
@@ -462,7 +509,10 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
       std::vector<io::Json> log;
       try {
         if (m == o.inject_failure) throw Error("injected failure (test hook)");
-        UnlearnResult res = run_unlearning(m, in);
+        const auto own = o.method_cfg.find(m);
+        UnlearnInput inm = in;
+        if (own != o.method_cfg.end()) inm.cfg = own->second.cfg;
+        UnlearnResult res = run_unlearning(m, inm);
         const Embeddings e = embed(ctx, res.session->model(), res.session->params());
         CoreAudit a = aud.audit(e.users, e.items, true);
         row = base_row(row_from_audit(m, a));
@@ -480,7 +530,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
           save_model_checkpoint(retrain_ckpt, o.model, o.cfg, ds, res.session->params(), nullptr, nullptr, meta);
           set_retrain(std::move(a.top), res.seconds);
         } else if (o.keep_checkpoints) {
-          save_model_checkpoint(io::path_join(run_dir, m + ".ckpt"), o.model, o.cfg, ds, res.session->params(), nullptr,
+          save_model_checkpoint(io::path_join(run_dir, m + ".ckpt"), o.model, inm.cfg, ds, res.session->params(), nullptr,
                                 nullptr, meta);
         }
         if (retrain_lists) {

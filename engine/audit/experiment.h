@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,21 @@ NoiseFloor parse_noise_floor(const std::string& s);  // all | first | off; throw
 // an error); throws naming the bad name and listing the accepted ones.
 std::vector<std::string> parse_methods(const std::string& list);
 
+// One method's own settings: the file they came from, the keys it sets (for the report) and the
+// resulting configuration.
+struct MethodSettings {
+  std::string file;
+  std::vector<std::pair<std::string, std::string>> overrides;  // key, value as written
+  Config cfg;
+};
+
+// A --method-config list, `METHOD=FILE[,METHOD=FILE...]`: each FILE holds `key = value` lines
+// that apply to that method only, on top of `base`. Throws, naming the item or FILE:LINE, for a
+// method not in `methods`, retrain (it is the reference and uses the training settings), a
+// method given twice, an unknown key, a training key, or a bad value.
+std::map<std::string, MethodSettings> parse_method_configs(const std::string& list, const Config& base,
+                                                           const std::vector<std::string>& methods);
+
 struct ExperimentOptions {
   std::string data_dir;   // dataset folder
   std::string model = "mgcn";
@@ -47,6 +63,9 @@ struct ExperimentOptions {
   std::string retain_split = "test";
   NoiseFloor noise_floor = NoiseFloor::kFirst;
   Config cfg;             // training + unlearning settings
+  // Per-method settings (--method-config METHOD=FILE): cfg with the file's keys on top. Only
+  // unlearning keys (is_training_key false), so θ₀ and Retrain stay shared by every method.
+  std::map<std::string, MethodSettings> method_cfg;
   Device device = Device::CPU;
   bool resume = false;           // keep the successful rows of an earlier results.json
   bool keep_checkpoints = false; // save every unlearned model (Retrain's is always saved)

@@ -275,7 +275,8 @@ std::string results_markdown(const std::vector<AuditRow>& rows, const ReportInfo
       md += "Noise floor (overlap@20 between two Retrain runs with different seeds, the best agreement any method "
             "can be expected to reach): **" + pm(s.noise_floor20, 3) + "** over " + std::to_string(s.noise_floor20.n) +
             " pair(s).\n\n";
-  md += "Retain metrics: retain test split, deleted users excluded, D_r masked. Forget R@20: D_f as ground truth, "
+  md += "Retain metrics: retain " + info.retain_split +
+        " split, deleted users excluded, D_r masked. Forget R@20: D_f as ground truth, "
         "D_r masked (target: Retrain's value, not zero). Exposure@20: fraction of forget pairs in the user's top-20; "
         "its reduction is relative to θ₀. Overlap@20: mean per-user |top-20 ∩ Retrain's top-20| / 20 over retained "
         "users. Speed-up: Retrain's wall time / the method's, same device.\n\n";

@@ -76,6 +76,7 @@ struct ReportInfo {
   std::string command, device, date, dataset, model, regime, selection;
   double ratio = AuditRow::kNaN;
   int64_t seeds = 0;
+  std::string retain_split = "test";  // the split of the retain columns (valid when tuning)
   std::vector<std::string> notes;  // extra lines (e.g. "retrain not run: no speed-up/overlap")
 };
 std::string results_markdown(const std::vector<AuditRow>& rows, const ReportInfo& info);

@@ -324,6 +324,50 @@ TEST(AuditOptions, BadRegimeRatioSelectionFailBeforeWork) {
   EXPECT_FALSE(io::path_exists("/nonexistent/out"));
 }
 
+TEST(AuditOptions, MethodConfigsApplyUnlearningKeysToOneMethodOnly) {
+  test::TempDir dir;
+  const std::vector<std::string> methods = {"retrain", "mmrecun", "tru"};
+  Config base;
+  base.set("unlearn.epochs", "7");
+  const std::string good = dir.file("tru.cfg");
+  test::write_bytes(good, "# TRU's tuned settings\nunlearn.lr = 0.05\ntru.gate.k = 100\n");
+  const auto mc = parse_method_configs("tru=" + good, base, methods);
+  ASSERT_EQ(mc.size(), 1u);
+  const MethodSettings& t = mc.at("tru");
+  EXPECT_EQ(t.file, good);
+  EXPECT_EQ(t.cfg.str("unlearn.lr"), "0.05");
+  EXPECT_EQ(t.cfg.i64("tru.gate.k"), 100);
+  EXPECT_EQ(t.cfg.i64("unlearn.epochs"), 7);  // the shared settings stay underneath
+  EXPECT_EQ(t.overrides.size(), 2u);
+  EXPECT_EQ(base.str("unlearn.lr"), "auto");  // the shared configuration is untouched
+
+  // A training key would make θ₀ or Retrain differ between methods: refused with FILE:LINE.
+  const std::string training = dir.file("train.cfg");
+  test::write_bytes(training, "unlearn.lr = 0.01\nlr = 0.01\n");
+  std::string e = test::error_of([&] { parse_method_configs("mmrecun=" + training, base, methods); });
+  EXPECT_NE(e.find(training + ":2"), std::string::npos) << e;
+  EXPECT_NE(e.find("training setting"), std::string::npos) << e;
+  const std::string unknown = dir.file("unknown.cfg");
+  test::write_bytes(unknown, "tru.gate.kk = 3\n");
+  e = test::error_of([&] { parse_method_configs("tru=" + unknown, base, methods); });
+  EXPECT_NE(e.find(unknown + ":1"), std::string::npos) << e;
+  EXPECT_NE(e.find("tru.gate.kk"), std::string::npos) << e;
+  const std::string badval = dir.file("bad.cfg");
+  test::write_bytes(badval, "tru.gate.k = many\n");
+  EXPECT_NE(test::error_of([&] { parse_method_configs("tru=" + badval, base, methods); }).find("tru.gate.k"),
+            std::string::npos);
+  EXPECT_NE(test::error_of([&] { parse_method_configs("neggrad=" + good, base, methods); }).find("not in --methods"),
+            std::string::npos);
+  EXPECT_NE(test::error_of([&] { parse_method_configs("retrain=" + good, base, methods); }).find("reference"),
+            std::string::npos);
+  EXPECT_NE(test::error_of([&] { parse_method_configs("tru=" + good + ",tru=" + good, base, methods); }).find("twice"),
+            std::string::npos);
+  EXPECT_NE(test::error_of([&] { parse_method_configs("tru", base, methods); }).find("METHOD=FILE"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { parse_method_configs("tru=" + dir.file("missing.cfg"), base, methods); })
+                .find("missing.cfg"),
+            std::string::npos);
+}
+
 TEST(AuditOptions, OnlyTrainingKeysDecideWhetherTheOriginalIsReused) {
   EXPECT_TRUE(is_training_key("lr"));
   EXPECT_TRUE(is_training_key("mgcn.cl"));

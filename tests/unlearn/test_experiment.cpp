@@ -127,6 +127,23 @@ TEST(Experiment, TinyEndToEndThenResume) {
   EXPECT_EQ(count_of(io::read_file(io::path_join(o.out_dir, "tradeoff.svg")), "class=\"point\""), 4u);
 }
 
+TEST(Experiment, MethodSettingsReachOnlyTheirMethod) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  o.methods = {"mmrecun", "tru"};
+  const std::string f = dir.file("tru.cfg");
+  test::write_bytes(f, "unlearn.epochs = 1\n");
+  o.method_cfg = parse_method_configs("tru=" + f, o.cfg, o.methods);
+  const std::vector<AuditRow> rows = run_experiment(o);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1].method, "mmrecun");
+  EXPECT_EQ(rows[1].epochs, 2);  // the shared unlearn.epochs
+  EXPECT_EQ(rows[2].method, "tru");
+  EXPECT_EQ(rows[2].epochs, 1);  // its own
+  const std::string md = io::read_file(io::path_join(o.out_dir, "results.md"));
+  EXPECT_NE(md.find("settings of tru (" + f + "): unlearn.epochs = 1"), std::string::npos) << md;
+}
+
 TEST(Experiment, WithoutRetrainTheComparisonsStayEmpty) {
   test::TempDir dir;
   ExperimentOptions o = tiny_options(dir);
