@@ -54,6 +54,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"unlearn.epochs", "10", "epochs over the forget set"},
       {"unlearn.lr", "auto", "learning rate of approximate unlearning (auto: the training lr)"},
       {"unlearn.batch_size", "auto", "forget batch size (auto: the training batch size)"},
+      {"unlearn.adam_state", "fresh", "Adam moments at the start: fresh (zero) or original (θ₀'s, from its checkpoint)"},
       {"unlearn.early_stop", "false", "stop when forget Recall@20 reaches the model's own valid Recall@20 (SPEC §4.3)"},
       {"finetune.epochs", "auto", "finetune epochs over D_r (auto: unlearn.epochs)"},
       {"neggrad.clip", "1.0", "gradient-norm clip for gradient ascent"},

@@ -13,6 +13,7 @@
 #include "engine/unlearn/tru.h"
 #include "engine/unlearn/unlearn.h"
 #include "graph/bipartite.h"
+#include "tests/io/io_test_util.h"
 #include "tests/models/tiny_data.h"
 #include "tests/test_util.h"
 
@@ -160,6 +161,50 @@ TEST(Unlearn, RunsAreBitReproducible) {
   UnlearnResult b = run_unlearning("tru", input_for(ctx, o, split));
   EXPECT_EQ(a.session->params().slab_bytes(), b.session->params().slab_bytes());
   EXPECT_EQ(a.selected_layers, b.selected_layers);
+}
+
+// unlearn.adam_state = original continues θ₀'s optimizer (its moments from the checkpoint) at the
+// unlearning lr: a different trajectory from a fresh Adam, still bit-reproducible; a checkpoint
+// without Adam state and an unknown value are errors that say so.
+TEST(Unlearn, AdamStateOriginalContinuesTheCheckpointsOptimizer) {
+  const Original& o = original("lightgcn");
+  io::RequestSpec rs;
+  rs.regime = io::Regime::kUser;
+  rs.ratio = 0.1;
+  rs.seed = 4;
+  const io::ForgetSplit split = io::resolve(o.ds, io::make_request(o.ds, rs));
+  Ctx ctx(Device::CPU);
+  UnlearnInput in = input_for(ctx, o, split);
+  in.cfg.set("unlearn.epochs", "3");
+  in.cfg.set("unlearn.adam_state", "original");
+  EXPECT_NE(test::error_of([&] { run_unlearning("mmrecun", in); }).find("no Adam state"), std::string::npos);
+
+  // θ₀ with its optimizer: one more training epoch gives non-zero moments, saved beside it.
+  ModelSession s(ctx, o.ds, o.model, o.cfg, "");
+  restore_model_checkpoint(o.ckpt, "original", s.params(), nullptr, nullptr);
+  TrainOptions opt = TrainOptions::from(o.cfg, s.model());
+  opt.progress = opt.epoch_lines = opt.eval_test = false;
+  opt.epochs = 1;
+  AdamConfig ac;
+  ac.lr = opt.lr;
+  Adam adam(s.params(), ac);
+  const auto v = graph::interaction_pattern(o.ds.n_users, o.ds.n_items, o.ds.valid);
+  train(ctx, s.model(), s.params(), adam, s.data(), o.ds.train, v, v, opt);
+  ASSERT_GT(adam.steps(), 0);
+  const std::string path = ::testing::TempDir() + "/lethe_orig_adam.ckpt";
+  save_model_checkpoint(path, o.model, o.cfg, o.ds, s.params(), &adam, nullptr);
+  const io::Checkpoint with_adam = io::read_checkpoint(path);
+  in.original = &with_adam;
+  UnlearnResult a = run_unlearning("mmrecun", in);
+  UnlearnResult b = run_unlearning("mmrecun", in);
+  EXPECT_EQ(a.session->params().slab_bytes(), b.session->params().slab_bytes());
+  UnlearnInput fresh = in;
+  fresh.cfg.set("unlearn.adam_state", "fresh");
+  UnlearnResult c = run_unlearning("mmrecun", fresh);
+  EXPECT_NE(a.session->params().slab_bytes(), c.session->params().slab_bytes());
+  UnlearnInput bad = in;
+  bad.cfg.set("unlearn.adam_state", "stale");
+  EXPECT_NE(test::error_of([&] { run_unlearning("mmrecun", bad); }).find("fresh or original"), std::string::npos);
 }
 
 TEST(Unlearn, UnknownMethodAndEmptyRequestAreErrors) {
