@@ -38,6 +38,8 @@ int cmd_experiment(int argc, char** argv) {
       .opt("retain-split", "test", "split of the retain-utility audit: test (reporting) or valid (tuning)")
       .opt("noise-floor", "first", "Retrain with seed s+1000 for: all seeds | first seed | off")
       .opt("out", "", "experiment folder", true)
+      .opt("original", "", "folder of θ₀ (a `lethe train` run folder: reused when it holds a finished run with the same "
+                           "training settings and data, else trained there) [default: OUT/original]")
       .opt("device", "auto", "auto, cpu or cuda")
       .flag("resume", "keep the successful (seed, method) rows of OUT/results.json and run only the missing ones")
       .flag("keep-checkpoints", "save every unlearned model under OUT/runs/ (Retrain's is always saved)")
@@ -83,7 +85,8 @@ int cmd_experiment(int argc, char** argv) {
   o.progress = !a.on("quiet");
   o.command = command_line(argc, argv);
   const std::string out = o.out_dir;
-  if (regimes.size() > 1) o.original_dir = io::path_join(out, "original");
+  if (a.has("original")) o.original_dir = a.str("original");
+  else if (regimes.size() > 1) o.original_dir = io::path_join(out, "original");
   for (io::Regime r : regimes) {  // validate every regime's options before any work
     o.regime = r;
     audit::validate(o);
