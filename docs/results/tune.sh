@@ -8,6 +8,11 @@
 # value, the highest valid retain Recall@20; if none is, the closest forget Recall@20.
 #
 # usage: docs/results/tune.sh LETHE_BINARY DATA_DIR ORIGINAL_CHECKPOINT OUT_DIR [regime ...]
+# The grid is set by the environment: LRS (unlearning learning rates), EPS (epoch counts),
+# EARLY_LRS (learning rates also tried with the early-stop rule at 2×max(EPS) epochs; empty: none),
+# BETAS (retain weights mmrecun.beta, shared by MMRecUn and TRU) and BATCH (forget batch size).
+# CANDIDATES=FILE runs only the settings listed in FILE (`NAME METHOD FLAGS...` per line); the
+# TikTok tuning of docs/results/tiktok/ used CANDIDATES=docs/results/tiktok-grid.txt.
 set -euo pipefail
 L=$1; DATA=$2; ORIG=$3; OUT=$4; shift 4
 REGIMES=${*:-user item interaction}
@@ -21,20 +26,30 @@ for R in $REGIMES; do
     local name=$1 method=$2; shift 2
     [ -f "$OUT/$R/$name.json" ] && return 0
     "$L" unlearn --data "$DATA" --checkpoint "$ORIG" --request "$OUT/req-$R.tsv" --method "$method" \
-      --out "$OUT/$R/$name" --quiet --overwrite --unlearn.batch_size 256 "$@" > "$OUT/$R/$name.log" 2>&1
+      --out "$OUT/$R/$name" --quiet --overwrite --unlearn.batch_size ${BATCH:-256} "$@" > "$OUT/$R/$name.log" 2>&1
     "$L" audit --data "$DATA" --request "$OUT/req-$R.tsv" --original "$ORIG" --unlearned "$OUT/$R/$name/checkpoint" \
       --retrained "$OUT/$R/retrain/checkpoint" --retain-split valid --out "$OUT/$R/$name.json" > /dev/null 2>&1
     rm -f "$OUT/$R/$name/checkpoint"  # keep summary.json and log.jsonl; the models are not needed
   }
-  for lr in ${LRS:-0.005 0.01 0.02}; do
-    for ep in ${EPS:-10 20}; do
-      run "mmrecun_lr${lr}_ep${ep}" mmrecun --unlearn.lr $lr --unlearn.epochs $ep
-      run "tru_lr${lr}_ep${ep}" tru --unlearn.lr $lr --unlearn.epochs $ep
-      run "tru_lr${lr}_ep${ep}_isoret" tru --unlearn.lr $lr --unlearn.epochs $ep --tru.isolation.retain true
+  if [ -n "${CANDIDATES:-}" ]; then  # a file of extra candidates, one per line: NAME METHOD FLAGS...
+    while read -r name method flags; do
+      [ -z "$name" ] || [ "${name:0:1}" = "#" ] || run "$name" "$method" $flags
+    done < "$CANDIDATES"
+    continue
+  fi
+  for b in ${BETAS:-1}; do
+    sfx=""; [ "$b" = 1 ] || sfx="_beta$b"
+    for lr in ${LRS:-0.005 0.01 0.02}; do
+      for ep in ${EPS:-10 20}; do
+        run "mmrecun_lr${lr}_ep${ep}$sfx" mmrecun --unlearn.lr $lr --unlearn.epochs $ep --mmrecun.beta $b
+        run "tru_lr${lr}_ep${ep}$sfx" tru --unlearn.lr $lr --unlearn.epochs $ep --mmrecun.beta $b
+        run "tru_lr${lr}_ep${ep}_isoret$sfx" tru --unlearn.lr $lr --unlearn.epochs $ep --tru.isolation.retain true --mmrecun.beta $b
+      done
     done
-  done
-  for lr in ${LRS:-0.005 0.01 0.02}; do
-    run "mmrecun_lr${lr}_ep20_early" mmrecun --unlearn.lr $lr --unlearn.epochs 20 --unlearn.early_stop true
-    run "tru_lr${lr}_ep20_isoret_early" tru --unlearn.lr $lr --unlearn.epochs 20 --tru.isolation.retain true --unlearn.early_stop true
+    EPMAX=$(printf '%s\n' ${EPS:-10 20} | sort -n | tail -n 1); EPE=$((2 * EPMAX))
+    for lr in ${EARLY_LRS-${LRS:-0.005 0.01 0.02}}; do
+      run "mmrecun_lr${lr}_ep${EPE}_early$sfx" mmrecun --unlearn.lr $lr --unlearn.epochs $EPE --unlearn.early_stop true --mmrecun.beta $b
+      run "tru_lr${lr}_ep${EPE}_isoret_early$sfx" tru --unlearn.lr $lr --unlearn.epochs $EPE --tru.isolation.retain true --unlearn.early_stop true --mmrecun.beta $b
+    done
   done
 done
