@@ -81,6 +81,15 @@ double original_forget_recall(Ctx& ctx, const Original& o, const io::ForgetSplit
   return forget_recall(ctx, s, p);
 }
 
+// The D_f / D_r split of a generated request on o's data.
+io::ForgetSplit split_of(const Original& o, io::Regime regime, double ratio, uint64_t seed) {
+  io::RequestSpec rs;
+  rs.regime = regime;
+  rs.ratio = ratio;
+  rs.seed = seed;
+  return io::resolve(o.ds, io::make_request(o.ds, rs));
+}
+
 UnlearnInput input_for(Ctx& ctx, const Original& o, const io::ForgetSplit& split) {
   UnlearnInput in;
   in.ctx = &ctx;
@@ -151,11 +160,7 @@ TEST(Unlearn, ItemRegimeTruAndMmrecun) {
 
 TEST(Unlearn, RunsAreBitReproducible) {
   const Original& o = original("mgcn");
-  io::RequestSpec rs;
-  rs.regime = io::Regime::kInteraction;
-  rs.ratio = 0.05;
-  rs.seed = 9;
-  const io::ForgetSplit split = io::resolve(o.ds, io::make_request(o.ds, rs));
+  const io::ForgetSplit split = split_of(o, io::Regime::kInteraction, 0.05, 9);
   Ctx ctx(Device::CPU);
   UnlearnResult a = run_unlearning("tru", input_for(ctx, o, split));
   UnlearnResult b = run_unlearning("tru", input_for(ctx, o, split));
@@ -168,11 +173,7 @@ TEST(Unlearn, RunsAreBitReproducible) {
 // without Adam state and an unknown value are errors that say so.
 TEST(Unlearn, AdamStateOriginalContinuesTheCheckpointsOptimizer) {
   const Original& o = original("lightgcn");
-  io::RequestSpec rs;
-  rs.regime = io::Regime::kUser;
-  rs.ratio = 0.1;
-  rs.seed = 4;
-  const io::ForgetSplit split = io::resolve(o.ds, io::make_request(o.ds, rs));
+  const io::ForgetSplit split = split_of(o, io::Regime::kUser, 0.1, 4);
   Ctx ctx(Device::CPU);
   UnlearnInput in = input_for(ctx, o, split);
   in.cfg.set("unlearn.epochs", "3");
@@ -220,11 +221,7 @@ TEST(Unlearn, UnknownMethodAndEmptyRequestAreErrors) {
 
 TEST(TruIsolation, MaskedLayersStayBitIdenticalWhenRetainIsIsolatedToo) {
   const Original& o = original("mgcn");
-  io::RequestSpec rs;
-  rs.regime = io::Regime::kUser;
-  rs.ratio = 0.1;
-  rs.seed = 4;
-  const io::ForgetSplit split = io::resolve(o.ds, io::make_request(o.ds, rs));
+  const io::ForgetSplit split = split_of(o, io::Regime::kUser, 0.1, 4);
   Ctx ctx(Device::CPU);
   UnlearnInput in = input_for(ctx, o, split);
   in.cfg.set("tru.isolation.retain", "true");
