@@ -18,10 +18,13 @@ fi
 rm -rf "$OUT"
 # Demo-sized schedule: a higher learning rate and a short patience so θ₀ and each Retrain
 # converge in a few dozen epochs; unlearning uses batches of 256 so the small forget sets still
-# get tens of updates. Every setting is a flag of `lethe experiment` (see --help).
+# get tens of updates, 30 epochs, and continues θ₀'s Adam moments (unlearn.adam_state, see
+# docs/TRU.md) — chosen on a validation request (--first-seed 101 --retain-split valid) against
+# the default fresh Adam and a higher lr. Every setting is a flag of `lethe experiment` (--help).
 "$LETHE" experiment --data "$DATA" --model mgcn --regime user,item,interaction \
   --methods retrain,mmrecun,tru --seeds 1 --noise-floor first --out "$OUT" \
-  --lr 0.005 --epochs 40 --patience 5 --unlearn.batch_size 256 --quiet
+  --lr 0.005 --epochs 40 --patience 5 --unlearn.batch_size 256 --unlearn.epochs 30 \
+  --unlearn.adam_state original --quiet
 for r in user item interaction; do
   echo
   sed -n '/^| Method/,/^$/p' "$OUT/$r/results.md" | sed "1i ## $r regime"
