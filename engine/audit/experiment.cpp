@@ -120,6 +120,8 @@ void validate(const ExperimentOptions& o) {
 }
 
 void validate_settings(const Config& cfg) {
+  if (const std::string a = cfg.str("unlearn.adam_state"); a != "fresh" && a != "original")
+    throw Error("setting unlearn.adam_state must be fresh or original, got '" + a + "'");
   // Every setting whose default says what it holds is parsed now, so that a typo fails before
   // hours of training rather than when the method that reads it starts. An "auto" setting given
   // a value must be a number (all of them are, but MIG-GT's per-modality hop list).

@@ -296,21 +296,19 @@ UnlearnResult run_approximate(const std::string& method, const UnlearnInput& in)
   // θ₀ on the edited graph: the deleted edges stop propagating from the first step.
   r.session = std::make_unique<ModelSession>(ctx, *in.ds, in.model, in.cfg, in.cache_dir, DType::F32, &in.split->retain);
   ModelSession& s = *r.session;
-  restore_model_checkpoint(*in.original, "the original model", s.params(), nullptr, nullptr);
+  const std::string adam_state = in.cfg.str("unlearn.adam_state");
+  if (adam_state != "fresh" && adam_state != "original")
+    throw Error("unlearn.adam_state must be fresh or original, got '" + adam_state + "'");
+  // Continuing θ₀'s optimizer: its second moments are calibrated to the training gradients, so an
+  // element the forget loss barely touches moves little instead of a full lr-sized Adam step.
+  const bool continue_adam = adam_state == "original";
+  if (continue_adam && !in.original->find("adam.m"))
+    throw Error("unlearn.adam_state = original: the original checkpoint holds no Adam state (was it written by lethe train?)");
   const double train_lr = in.cfg.f64_or("lr", s.model().default_lr());
   const double lr = in.cfg.f64_or("unlearn.lr", train_lr);
   Loop L(in, rc, s, pats, lr);
-  const std::string adam_state = in.cfg.str("unlearn.adam_state");
-  if (adam_state == "original") {
-    // Continue θ₀'s optimizer: its second moments are calibrated to the training gradients, so an
-    // element the forget loss barely touches moves little instead of a full lr-sized Adam step.
-    if (!in.original->find("adam.m"))
-      throw Error("unlearn.adam_state = original: the original checkpoint holds no Adam state (was it written by lethe train?)");
-    restore_model_checkpoint(*in.original, "the original model", s.params(), &L.adam, nullptr);
-    L.adam.set_lr(lr);
-  } else if (adam_state != "fresh") {
-    throw Error("unlearn.adam_state must be fresh or original, got '" + adam_state + "'");
-  }
+  restore_model_checkpoint(*in.original, "the original model", s.params(), continue_adam ? &L.adam : nullptr, nullptr);
+  L.adam.set_lr(lr);  // the restored Adam carries θ₀'s last training lr
   const int64_t bs = L.unlearn_batch();
   const int64_t epochs = rc.finetune ? in.cfg.i64_or("finetune.epochs", in.cfg.i64("unlearn.epochs"))
                                      : in.cfg.i64("unlearn.epochs");

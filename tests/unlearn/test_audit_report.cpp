@@ -314,6 +314,9 @@ TEST(AuditOptions, BadRegimeRatioSelectionFailBeforeWork) {
   ExperimentOptions n = o;
   n.cfg.set("unlearn.lr", "fast");  // an "auto" setting given a value must be a number
   EXPECT_NE(test::error_of([&] { validate(n); }).find("unlearn.lr"), std::string::npos);
+  ExperimentOptions q = o;
+  q.cfg.set("unlearn.adam_state", "stale");  // an enumerated setting is checked up front too
+  EXPECT_NE(test::error_of([&] { validate(q); }).find("unlearn.adam_state"), std::string::npos);
   ExperimentOptions m = o;
   m.cfg.set("lr", "0.01");
   m.cfg.set("tru.gate.margin", "0.5");
