@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "engine/ops.h"
 
@@ -22,9 +23,10 @@ double Metrics::exposure(int K) const {
 namespace {
 
 // Scores a contiguous block of users [u0, u0+n) against all items, masks, and takes the top-K;
-// returns the K ids per user on the host (−1 padded).
+// returns the K ids per user on the host (−1 padded), and their scores in `top_scores` when given.
 std::vector<int32_t> tile_topk(Ctx& ctx, const Tensor& users, const Tensor& items, const DevCsr* mask, int64_t u0,
-                               int64_t n, int K, Tensor& scores, Tensor& vals, Buffer& idx) {
+                               int64_t n, int K, Tensor& scores, Tensor& vals, Buffer& idx,
+                               std::vector<double>* top_scores = nullptr) {
   const int64_t I = items.rows;
   Tensor ut = users.slice_rows(u0, n);
   Tensor s = scores.slice_rows(0, n);
@@ -35,11 +37,49 @@ std::vector<int32_t> tile_topk(Ctx& ctx, const Tensor& users, const Tensor& item
   std::vector<int32_t> host(static_cast<size_t>(n * K));
   ctx.sync();
   idx.download(host.data(), host.size() * sizeof(int32_t));
+  if (top_scores) *top_scores = v.to_host();
   (void)I;
   return host;
 }
 
 }  // namespace
+
+const std::vector<std::string>& metric_names() {
+  static const std::vector<std::string> n = {"recall", "ndcg", "precision", "map", "hit", "mrr"};
+  return n;
+}
+
+std::vector<char> cold_users(int32_t n_users, const std::vector<int32_t>& train_users, const std::vector<char>* into) {
+  LETHE_CHECK(!into || static_cast<int64_t>(into->size()) == n_users, "cold_users: flag vector has the wrong size");
+  std::vector<char> seen(static_cast<size_t>(n_users), 0);
+  for (int32_t u : train_users) {
+    LETHE_CHECK(u >= 0 && u < n_users, "cold_users: user " + std::to_string(u) + " out of range");
+    seen[u] = 1;
+  }
+  std::vector<char> out = into ? *into : std::vector<char>(static_cast<size_t>(n_users), 0);
+  for (int32_t u = 0; u < n_users; ++u) out[u] = static_cast<char>(out[u] || !seen[u]);
+  return out;
+}
+
+std::vector<int64_t> parse_ks(const std::string& list, const std::string& what) {
+  std::vector<int64_t> ks;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    const size_t comma = std::min(list.find(',', pos), list.size());
+    std::string item = list.substr(pos, comma - pos);
+    const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+    item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
+    char* end = nullptr;
+    const long long k = std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || *end || k < 1 || k > 1024)
+      throw Error(what + ": expected a comma-separated list of cut-offs in [1, 1024], got '" + list + "'");
+    if (std::find(ks.begin(), ks.end(), k) != ks.end()) throw Error(what + ": cut-off " + item + " is listed twice");
+    ks.push_back(k);
+    pos = comma + 1;
+  }
+  std::sort(ks.begin(), ks.end());
+  return ks;
+}
 
 Metrics evaluate(Ctx& ctx, const Tensor& users, const Tensor& items, const EvalSpec& spec) {
   LETHE_CHECK(spec.truth != nullptr, "evaluate: no ground truth");
@@ -59,7 +99,8 @@ Metrics evaluate(Ctx& ctx, const Tensor& users, const Tensor& items, const EvalS
   for (int k = 1; k <= Kmax; ++k) idcg[k] = idcg[k - 1] + 1.0 / std::log2(k + 1.0);
 
   const size_t nk = spec.ks.size();
-  std::vector<double> rec(nk, 0), ndcg(nk, 0), prec(nk, 0), hits_tot(nk, 0), pairs_tot(nk, 0);
+  std::vector<double> rec(nk, 0), ndcg(nk, 0), prec(nk, 0), map(nk, 0), hitr(nk, 0), mrr(nk, 0), hits_tot(nk, 0),
+      pairs_tot(nk, 0);
   int64_t n_users = 0;
 
   Buffer sbuf(ctx.device(), static_cast<size_t>(tile * I) * dtype_size(users.dtype));
@@ -86,12 +127,20 @@ Metrics evaluate(Ctx& ctx, const Tensor& users, const Tensor& items, const EvalS
       }
       for (size_t j = 0; j < nk; ++j) {
         const int64_t Kj = spec.ks[j];
-        double h = 0, dcg = 0;
+        double h = 0, dcg = 0, ap = 0, rr = 0;
         for (int k = 0; k < std::min<int64_t>(Kj, K); ++k)
-          if (hit[k]) { h += 1; dcg += 1.0 / std::log2(k + 2.0); }
+          if (hit[k]) {
+            h += 1;
+            dcg += 1.0 / std::log2(k + 2.0);
+            ap += h / (k + 1.0);  // Precision@(k+1) at a relevant rank
+            if (rr == 0) rr = 1.0 / (k + 1.0);
+          }
         rec[j] += h / static_cast<double>(ng);
         ndcg[j] += dcg / idcg[static_cast<size_t>(std::min<int64_t>(ng, Kj))];
         prec[j] += h / static_cast<double>(Kj);
+        map[j] += ap / static_cast<double>(std::min<int64_t>(ng, Kj));
+        hitr[j] += h > 0 ? 1.0 : 0.0;
+        mrr[j] += rr;
         hits_tot[j] += h;
         pairs_tot[j] += static_cast<double>(ng);
       }
@@ -105,15 +154,18 @@ Metrics evaluate(Ctx& ctx, const Tensor& users, const Tensor& items, const EvalS
     out.v["recall@" + k] = rec[j] * inv;
     out.v["ndcg@" + k] = ndcg[j] * inv;
     out.v["precision@" + k] = prec[j] * inv;
+    out.v["map@" + k] = map[j] * inv;
+    out.v["hit@" + k] = hitr[j] * inv;
+    out.v["mrr@" + k] = mrr[j] * inv;
     out.v["hits@" + k] = hits_tot[j];
     out.v["pairs@" + k] = pairs_tot[j];
   }
   return out;
 }
 
-void topk_lists(Ctx& ctx, const Tensor& users, const Tensor& items, const DevCsr* mask, int K,
-                const std::vector<int32_t>& which, int64_t tile_users,
-                const std::function<void(int32_t, const int32_t*, int)>& sink) {
+void topk_lists_scored(Ctx& ctx, const Tensor& users, const Tensor& items, const DevCsr* mask, int K,
+                       const std::vector<int32_t>& which, int64_t tile_users,
+                       const std::function<void(int32_t, const int32_t*, const double*, int)>& sink) {
   LETHE_CHECK(K >= 1 && K <= 1024, "topk_lists: K must be in [1, 1024]");
   const int64_t U = users.rows, I = items.rows;
   const int Ke = static_cast<int>(std::min<int64_t>(K, std::max<int64_t>(I, 1)));
@@ -127,13 +179,26 @@ void topk_lists(Ctx& ctx, const Tensor& users, const Tensor& items, const DevCsr
   Buffer vbuf(ctx.device(), static_cast<size_t>(tile * Ke) * dtype_size(users.dtype));
   Buffer ibuf(ctx.device(), static_cast<size_t>(tile * Ke) * sizeof(int32_t));
   Tensor scores(sbuf.data(), users.dtype, ctx.device(), tile, I), vals(vbuf.data(), users.dtype, ctx.device(), tile, Ke);
+  std::vector<double> top_scores;
   for (int64_t u0 = 0; u0 < U; u0 += tile) {
     const int64_t n = std::min(tile, U - u0);
     if (std::none_of(want.begin() + u0, want.begin() + u0 + n, [](char c) { return c != 0; })) continue;
-    const std::vector<int32_t> top = tile_topk(ctx, users, items, mask, u0, n, Ke, scores, vals, ibuf);
-    for (int64_t r = 0; r < n; ++r)
-      if (want[u0 + r]) sink(static_cast<int32_t>(u0 + r), top.data() + r * Ke, Ke);
+    const std::vector<int32_t> top = tile_topk(ctx, users, items, mask, u0, n, Ke, scores, vals, ibuf, &top_scores);
+    for (int64_t r = 0; r < n; ++r) {
+      if (!want[u0 + r]) continue;
+      double* sc = top_scores.data() + r * Ke;
+      for (int k = 0; k < Ke; ++k)
+        if (top[static_cast<size_t>(r * Ke + k)] < 0) sc[k] = -INFINITY;
+      sink(static_cast<int32_t>(u0 + r), top.data() + r * Ke, sc, Ke);
+    }
   }
+}
+
+void topk_lists(Ctx& ctx, const Tensor& users, const Tensor& items, const DevCsr* mask, int K,
+                const std::vector<int32_t>& which, int64_t tile_users,
+                const std::function<void(int32_t, const int32_t*, int)>& sink) {
+  topk_lists_scored(ctx, users, items, mask, K, which, tile_users,
+                    [&](int32_t u, const int32_t* it, const double*, int k) { sink(u, it, k); });
 }
 
 }  // namespace lethe

@@ -25,6 +25,7 @@ TrainOptions TrainOptions::from(const Config& cfg, const Model& m) {
   o.seed = static_cast<uint64_t>(cfg.i64("seed"));
   o.ks = cfg.i64_list("eval.ks");
   o.tile_users = cfg.i64("eval.tile_users");
+  o.filter_cold_users = cfg.flag("eval.filter_cold_users");
   LETHE_CHECK(o.epochs >= 1 && o.batch_size >= 1 && o.eval_every >= 1 && o.patience >= 1 && o.lr > 0 &&
                   o.lr_decay_epochs > 0,
               "training settings must be positive (epochs, batch_size, eval_every, patience, lr, lr_decay_epochs)");
@@ -137,6 +138,8 @@ TrainResult train(Ctx& ctx, Model& model, ParamStore& ps, Adam& adam, ModelData&
   vspec.mask = tspec.mask = &data.train_mask;
   vspec.ks = tspec.ks = opt.ks;
   vspec.tile_users = tspec.tile_users = opt.tile_users;
+  const std::vector<char> cold = opt.filter_cold_users ? cold_users(data.n_users, train_rows.user) : std::vector<char>();
+  if (opt.filter_cold_users) vspec.exclude_users = tspec.exclude_users = &cold;
 
   for (int64_t epoch = state.next_epoch; epoch < opt.epochs; ++epoch) {
     const auto t0 = clock::now();

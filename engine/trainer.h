@@ -25,6 +25,7 @@ struct TrainOptions {
   uint64_t seed = 2026;
   std::vector<int64_t> ks = {10, 20, 50};
   int64_t tile_users = 2048;
+  bool filter_cold_users = true;  // users without train rows are not evaluated (MMRec's rule)
   bool progress = true;   // a progress bar on a terminal (when stderr is one)
   bool epoch_lines = true;  // one summary line per epoch on stderr
   bool eval_test = true;  // also evaluate test at every evaluation (for the log)
