@@ -1,18 +1,24 @@
-// engine/config.cpp — see config.h. The defaults below are SPEC.md's.
+// engine/config.cpp — see config.h. The defaults below are the published settings of each
+// backbone and method (docs/MODELS.md); MMRec's names are mapped at the end of the file.
 #include "engine/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <map>
 #include <sstream>
 
 #include "io/config.h"
+#include "io/fs.h"
+#include "io/hash.h"
+#include "io/yaml.h"
 #include "kernels/common.h"
 
 namespace lethe {
 
 const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys = {
-      // ---- training protocol (SPEC §3.4) ----
+      // ---- training protocol (docs/MODELS.md, "Training") ----
       {"seed", "2026", "random seed (initialisation, shuffling, negatives, dropout)"},
       {"dim", "64", "embedding width d"},
       {"epochs", "1000", "maximum training epochs"},
@@ -23,13 +29,14 @@ const std::vector<ConfigKey>& config_keys() {
       {"patience", "20", "early stop after this many evaluations without a better valid Recall@20"},
       {"eval_every", "1", "evaluate the valid split every this many epochs"},
       {"min_epochs", "0", "never stop early before this epoch"},
-      // ---- evaluation (SPEC §3.5) ----
-      {"eval.ks", "10,20,50", "cut-offs K for Recall/NDCG/Precision"},
+      // ---- evaluation (docs/MODELS.md, "Evaluation") ----
+      {"eval.ks", "10,20,50", "cut-offs K for Recall/NDCG/Precision/MAP/Hit/MRR (20 is needed: early stopping watches it)"},
       {"eval.tile_users", "2048", "users scored per tile (U×I is never materialised)"},
-      // ---- LightGCN (SPEC §3.1) ----
+      {"eval.filter_cold_users", "true", "leave users without train rows out of evaluation (MMRec's rule)"},
+      // ---- LightGCN ----
       {"lightgcn.layers", "3", "propagation layers L"},
       {"lightgcn.reg", "1e-4", "embedding regularisation weight λ"},
-      // ---- MGCN (SPEC §3.2) ----
+      // ---- MGCN ----
       {"mgcn.ui_layers", "2", "user-item view propagation layers"},
       {"mgcn.ii_layers", "1", "item-item view propagation layers"},
       {"mgcn.knn_k", "10", "neighbours per item in the modality kNN graphs (self included)"},
@@ -37,7 +44,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"mgcn.cl", "0.01", "InfoNCE weight λ_c (0.001, 0.01 or 0.1 in the paper)"},
       {"mgcn.tau", "0.2", "InfoNCE temperature"},
       {"mgcn.trainable_features", "true", "feature tables F_m are trainable (MMRec's MGCN: true)"},
-      // ---- MIG-GT (SPEC §3.3) ----
+      // ---- MIG-GT ----
       {"miggt.hidden", "512", "encoder hidden width H"},
       {"miggt.proj_dim", "384", "random projection width for modalities wider than it"},
       {"miggt.k_id", "4", "propagation hops of the ID branch"},
@@ -50,18 +57,18 @@ const std::vector<ConfigKey>& config_keys() {
       {"miggt.attn_dim", "4", "query/key width of the global transformer"},
       {"miggt.l2", "1e-5", "l2 weight on the output embeddings"},
       {"miggt.tur", "1.0", "weight of the TUR loss"},
-      // ---- unlearning (SPEC §4.1, §4.2) ----
+      // ---- unlearning (docs/MODELS.md, "Unlearning") ----
       {"unlearn.epochs", "10", "epochs over the forget set"},
       {"unlearn.lr", "auto", "learning rate of approximate unlearning (auto: the training lr)"},
       {"unlearn.batch_size", "auto", "forget batch size (auto: the training batch size)"},
       {"unlearn.adam_state", "fresh", "Adam moments at the start: fresh (zero) or original (θ₀'s, from its checkpoint)"},
-      {"unlearn.early_stop", "false", "stop when forget Recall@20 reaches the model's own valid Recall@20 (SPEC §4.3)"},
+      {"unlearn.early_stop", "false", "stop when forget Recall@20 reaches the model's own valid Recall@20 (docs/MODELS.md)"},
       {"finetune.epochs", "auto", "finetune epochs over D_r (auto: unlearn.epochs)"},
       {"neggrad.clip", "1.0", "gradient-norm clip for gradient ascent"},
       {"neggrad_plus.beta", "0.95", "NegGrad+ retain weight β"},
       {"mmrecun.alpha", "1.0", "weight α of the reverse loss on D_f"},
       {"mmrecun.beta", "1.0", "weight β of the BPR loss on D_r"},
-      // ---- TRU (SPEC §4.3, the project's design) ----
+      // ---- TRU (the project's design: docs/TRU.md) ----
       {"tru.gate", "true", "ranking fusion gate on"},
       {"tru.gate.k", "20", "top-K defining the threshold t_u"},
       {"tru.gate.temp", "0.1", "gate temperature as a fraction of the std of u's scores"},
@@ -97,16 +104,23 @@ void Config::set(const std::string& key, const std::string& value, const std::st
     for (const auto& k : config_keys())
       if (std::string(k.key).find(key) != std::string::npos || key.find(k.key) != std::string::npos) hint = k.key;
     LETHE_FAIL((origin.empty() ? "" : origin + ": ") + "unknown setting '" + key + "'" +
-               (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+               (hint.empty() ? " (neither a Lethe setting nor an MMRec one Lethe knows; docs/CONFIG.md lists both)"
+                             : " (did you mean '" + hint + "'?)"));
   }
-  values_[key] = value;
+  // Booleans are stored in one spelling (MMRec writes True/False), so that the settings hash of
+  // two runs with the same meaning is the same.
+  std::string v = value;
+  for (const auto& k : config_keys())
+    if (key == k.key && (std::string(k.def) == "true" || std::string(k.def) == "false")) {
+      std::string l = v;
+      std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (l == "true" || l == "yes" || l == "on" || l == "1") v = "true";
+      else if (l == "false" || l == "no" || l == "off" || l == "0") v = "false";
+    }
+  values_[key] = v;
   origin_[key] = origin.empty() ? "set" : origin;
 }
 
-void Config::load_file(const std::string& path) {
-  const io::Config file = io::Config::load(path);  // syntax errors name FILE:LINE
-  for (const std::string& key : file.keys()) set(key, file.str(key), file.where(key));
-}
 
 std::string Config::str(const std::string& key) const {
   auto it = values_.find(key);
@@ -157,6 +171,253 @@ int64_t Config::i64_or(const std::string& key, int64_t fallback) const { return 
 std::string Config::dump() const {
   std::string out;
   for (const auto& [k, v] : values_) out += k + " = " + v + "\n";
+  return out;
+}
+
+std::string Config::hash() const {
+  const std::string d = dump();
+  return io::hex64(io::hash64(d.data(), d.size()));
+}
+
+// ---- settings files and MMRec's names ----------------------------------------------------
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep = ",") {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : sep) + x;
+  return out;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const auto b = item.find_first_not_of(" \t[]\"'"), e = item.find_last_not_of(" \t[]\"'");
+    out.push_back(b == std::string::npos ? "" : item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+// Lethe settings that hold a list (comma-separated in `key = value` files).
+bool is_list_key(const std::string& key) { return key == "eval.ks" || key == "miggt.k_modality"; }
+
+// MMRec names that mean one Lethe setting whatever the model.
+const std::map<std::string, std::string>& mmrec_aliases() {
+  static const std::map<std::string, std::string> m = {
+      {"embedding_size", "dim"},
+      {"learning_rate", "lr"},
+      {"train_batch_size", "batch_size"},
+      {"stopping_step", "patience"},
+      {"eval_step", "eval_every"},
+      {"eval_batch_size", "eval.tile_users"},
+      {"topk", "eval.ks"},
+      {"filter_out_cod_start_users", "eval.filter_cold_users"},
+      {"knn_k", "mgcn.knn_k"},
+      {"n_ui_layers", "mgcn.ui_layers"},
+      {"cl_loss", "mgcn.cl"},
+  };
+  return m;
+}
+
+// MMRec names that are lists even in a `key = value` file.
+bool is_mmrec_list(const std::string& name) {
+  return name == "topk" || name == "learning_rate_scheduler" || name == "metrics" || name == "hyper_parameters";
+}
+
+// MMRec names without a Lethe meaning: ignored, with a note saying so.
+bool mmrec_ignored(const std::string& name) {
+  static const char* const names[] = {
+      "gpu_id", "use_gpu", "data_path", "checkpoint_dir", "save_recommended_topk", "recommend_topk",
+      "is_multimodal_model", "req_training", "use_full_sampling", "NEG_PREFIX", "USER_ID_FIELD", "ITEM_ID_FIELD",
+      "TIME_FIELD", "RATING_FIELD", "field_separator", "inter_file_name", "vision_feature_file", "text_feature_file",
+      "user_graph_dict_file", "use_raw_features", "max_txt_len", "max_img_size", "vocab_size", "type_vocab_size",
+      "hidden_size", "pad_token_id", "max_position_embeddings", "layer_norm_eps", "hidden_dropout_prob", "end2end",
+      "lambda_coeff", "metrics", "dataset", "model"};
+  for (const char* n : names)
+    if (name == n) return true;
+  return false;
+}
+
+}  // namespace
+
+void Config::apply(const std::string& name, const std::vector<std::string>& given, bool is_list,
+                   const std::string& origin) {
+  const std::string at = origin.empty() ? "" : origin + ": ";
+  LETHE_CHECK(!given.empty(), at + "setting '" + name + "' has no value");
+  std::vector<std::string> values = given;
+  if (!is_list && values.size() == 1 && is_mmrec_list(name)) {
+    values = split_commas(values[0]);
+    is_list = true;
+  }
+  // A single value of a list (MMRec writes `seed: [999]`); a longer list is a grid when
+  // hyper_parameters names it (MMRec runs every value; Lethe runs the first and says so).
+  auto one = [&](const std::string& key) -> std::string {
+    if (values.size() == 1) return values[0];
+    if (std::find(grid_.begin(), grid_.end(), name) != grid_.end()) {
+      notes_.push_back(at + name + " is an MMRec grid [" + join(values, ", ") + "]: Lethe trains one configuration, " +
+                       key + " = " + values[0] + " (the first value; set " + key + " to run another)");
+      return values[0];
+    }
+    throw Error(at + "setting '" + name + "' takes one value, got a list of " + std::to_string(values.size()));
+  };
+  auto must_be = [&](bool ok, const std::string& what) {
+    if (!ok) throw Error(at + "MMRec setting " + name + " = " + join(values, ", ") + ": " + what);
+  };
+
+  if (known(name)) {
+    set(name, is_list && is_list_key(name) ? join(values) : one(name), origin);
+    return;
+  }
+  if (auto it = mmrec_aliases().find(name); it != mmrec_aliases().end()) {
+    set(it->second, is_list_key(it->second) ? join(values) : one(it->second), origin);
+    return;
+  }
+  if (name == "hyper_parameters") {  // MMRec's grid: the settings whose lists are searched
+    grid_ = values;
+    return;
+  }
+  if (name == "learning_rate_scheduler") {  // [decay factor, epochs]: lr × factor^(epoch/epochs)
+    must_be(values.size() == 2, "expected [factor, epochs]");
+    set("lr_decay", values[0], origin);
+    set("lr_decay_epochs", values[1], origin);
+    return;
+  }
+  if (name == "reg_weight" || name == "n_layers") {  // what these mean depends on the backbone
+    const std::string m = model_;
+    if (m.empty())
+      throw Error(at + "MMRec setting " + name + " means different things for different models; give the model "
+                 "(--model) or use Lethe's own name (lightgcn.reg/mgcn.reg, lightgcn.layers/mgcn.ii_layers)");
+    if (m != "lightgcn" && m != "mgcn")
+      throw Error(at + "MMRec setting " + name + " has no meaning for " + m + " (MMRec has no such model; see lethe " +
+                 "train --help for its settings)");
+    const std::string key = name == "reg_weight" ? m + ".reg" : m == "mgcn" ? "mgcn.ii_layers" : "lightgcn.layers";
+    set(key, one(key), origin);
+    return;
+  }
+  // MMRec settings that Lethe follows by construction: any other value would be a different
+  // experiment, so it is an error rather than a silent mismatch.
+  if (name == "learner") return must_be(lower(one(name)) == "adam", "Lethe trains with Adam only");
+  if (name == "valid_metric")
+    return must_be(lower(one(name)) == "recall@20", "Lethe's early stopping watches valid Recall@20 only");
+  if (name == "training_neg_sample_num") return must_be(one(name) == "1", "Lethe draws one negative per row");
+  if (name == "use_neg_sampling") {
+    const std::string v = lower(one(name));
+    return must_be(v == "true" || v == "1", "Lethe always samples negatives");
+  }
+  if (name == "weight_decay") {
+    char* end = nullptr;
+    const std::string v = one(name);
+    const double w = std::strtod(v.c_str(), &end);
+    return must_be(!v.empty() && !*end && w == 0.0, "Lethe has no weight decay (regularisation is reg_weight)");
+  }
+  if (name == "inter_splitting_label")
+    return must_be(one(name) == "x_label", "Lethe reads the split from the x_label column");
+  if (mmrec_ignored(name)) {
+    ignored_.push_back(name);
+    return;
+  }
+  set(name, one(name), origin);  // unknown: set() says so, with a suggestion
+}
+
+void Config::load_file(const std::string& path) {
+  ignored_.clear();
+  if (io::is_yaml_path(path)) {
+    const std::vector<io::YamlSetting> settings = io::read_yaml_settings(path);
+    for (int pass = 0; pass < 2; ++pass)  // MMRec's grid list first: it may follow the lists it names
+      for (const auto& s : settings)
+        if ((s.key == "hyper_parameters") == (pass == 0)) apply(s.key, s.values, s.is_list, path + ":" + std::to_string(s.line));
+  } else {
+    const io::Config file = io::Config::load(path);  // syntax errors name FILE:LINE
+    for (const std::string& key : file.keys()) apply(key, {file.str(key)}, false, file.where(key));
+  }
+  if (!ignored_.empty())
+    notes_.push_back(path + ": MMRec settings without a Lethe meaning, ignored: " + join(ignored_, ", "));
+  ignored_.clear();
+}
+
+namespace {
+
+// The file of `dir` whose name matches `want` (a stem, compared by `key`) with a .yaml/.yml
+// extension; "" when there is none.
+std::string find_yaml(const std::string& dir, const std::string& want, std::string (*key)(const std::string&)) {
+  if (!io::is_directory(dir)) return "";
+  for (const auto& f : io::list_dir(dir)) {
+    if (!io::is_yaml_path(f)) continue;
+    const std::string stem = f.substr(0, f.rfind('.'));
+    if (key(stem) == key(want)) return io::path_join(dir, f);
+  }
+  return "";
+}
+
+std::string key_lower(const std::string& s) { return lower(s); }
+std::string key_model(const std::string& s) {
+  std::string o;
+  for (char c : lower(s))
+    if (c != '-' && c != '_') o += c;
+  return o;
+}
+
+}  // namespace
+
+const std::vector<std::string>& model_names() {
+  static const std::vector<std::string> n = {"lightgcn", "mgcn", "miggt"};
+  return n;
+}
+
+std::string canonical_model_name(const std::string& name) {
+  const std::string k = key_model(name);
+  for (const auto& m : model_names())
+    if (k == m) return m;
+  throw Error("unknown model '" + name + "' (expected lightgcn, mgcn or miggt; any case, e.g. MGCN, LightGCN, MIG-GT)");
+}
+
+void load_config(Config& c, const ConfigLayers& layers) {
+  if (!layers.mmrec_dir.empty()) {
+    const std::string& dir = layers.mmrec_dir;
+    if (!io::is_directory(dir)) throw Error("settings folder " + dir + " does not exist");
+    std::vector<std::string> found;
+    if (const std::string f = find_yaml(dir, "overall", key_lower); !f.empty()) found.push_back(f);
+    for (const auto& name : layers.dataset_names)
+      if (const std::string f = find_yaml(io::path_join(dir, "dataset"), name, key_lower); !f.empty()) {
+        found.push_back(f);
+        break;
+      }
+    if (!c.model().empty())
+      if (const std::string f = find_yaml(io::path_join(dir, "model"), c.model(), key_model); !f.empty())
+        found.push_back(f);
+    if (found.empty())
+      throw Error("settings folder " + dir + " holds none of overall.yaml, dataset/<" +
+                 (layers.dataset_names.empty() ? std::string("dataset") : join(layers.dataset_names, "|")) +
+                 ">.yaml, model/<" + (c.model().empty() ? std::string("model") : c.model()) +
+                 ">.yaml (MMRec's layout: src/configs of the toolbox)");
+    for (const auto& f : found) c.load_file(f);
+  }
+  for (const auto& f : layers.files) c.load_file(f);
+}
+
+std::vector<std::string> dataset_names_of(const std::string& data_dir) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& n) {
+    if (!n.empty() && std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+  };
+  std::string d = data_dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  if (io::is_regular_file(d) && io::ends_with(d, ".inter")) {
+    const std::string b = io::base_name(d);
+    add(b.substr(0, b.size() - 6));
+    return out;
+  }
+  add(io::base_name(d));
+  if (io::is_directory(d))
+    for (const auto& f : io::list_dir(d))
+      if (io::ends_with(f, ".inter") && f.find('.') == f.size() - 6) add(f.substr(0, f.size() - 6));
   return out;
 }
 

@@ -1,7 +1,15 @@
-// engine/config.h — every tunable default of SPEC.md in one table. A Config starts from these
-// defaults; a config file (`key = value` lines) and command-line flags (`--key value`, one flag
-// per key, generated from this table so --help always lists them) override them, in that order.
-// Unknown keys are errors. Values are parsed on use; a bad value names its key.
+// engine/config.h — every tunable default in one table (what each means: docs/MODELS.md and
+// docs/CONFIG.md). A Config starts from these defaults; settings files and command-line flags
+// (`--key value`, one flag per key, generated from this table so --help always lists them)
+// override them, in that order. Values are parsed on use; a bad value names its key.
+//
+// Settings files come in two formats: `key = value` lines (io/config.h) and YAML (io/yaml.h,
+// .yaml/.yml). Both accept the MMRec toolbox's names as aliases of Lethe's (learning_rate → lr,
+// embedding_size → dim, ...: docs/CONFIG.md has the table), and MMRec's layered folders
+// (overall.yaml → dataset/<dataset>.yaml → model/<Model>.yaml) load with load_config(). Unknown
+// names are errors (a typo must not silently train something else); MMRec names that have no
+// Lethe meaning (gpu_id, data_path, ...) are ignored with a note; MMRec values Lethe cannot honour
+// (learner: sgd, valid_metric: NDCG@10, ...) are errors.
 #pragma once
 
 #include <map>
@@ -24,7 +32,19 @@ class Config {
   Config();  // the defaults
   void set(const std::string& key, const std::string& value, const std::string& origin = "");
   bool known(const std::string& key) const;
-  void load_file(const std::string& path);  // `key = value` lines, # comments
+  // A settings file: YAML when the name ends in .yaml/.yml, else `key = value` lines; Lethe's
+  // names and MMRec's aliases both accepted.
+  void load_file(const std::string& path);
+  // One setting under a Lethe or MMRec name (a list for MMRec's list-valued settings); what
+  // load_file does for each entry. Throws naming `origin` for an unknown name or a bad value.
+  void apply(const std::string& name, const std::vector<std::string>& values, bool is_list, const std::string& origin);
+
+  // The backbone the settings are for (canonical name, "" = not known yet): decides what MMRec's
+  // model-specific names mean (reg_weight, n_layers). Checkpoints restore it with the settings.
+  void set_model(const std::string& model) { model_ = model; }
+  const std::string& model() const { return model_; }
+  // Notes made while loading: MMRec names without a Lethe meaning, grids reduced to one value.
+  const std::vector<std::string>& notes() const { return notes_; }
 
   std::string str(const std::string& key) const;
   double f64(const std::string& key) const;
@@ -38,10 +58,36 @@ class Config {
 
   const std::map<std::string, std::string>& values() const { return values_; }
   std::string dump() const;  // `key = value` lines, sorted (reproducible; written beside results)
+  // 16 hex digits: the content hash of dump() — two runs with equal hashes used equal settings.
+  std::string hash() const;
 
  private:
   std::map<std::string, std::string> values_;
   std::map<std::string, std::string> origin_;
+  std::string model_;
+  std::vector<std::string> notes_;
+  std::vector<std::string> grid_;     // MMRec hyper_parameters seen so far (lists reduced to one value)
+  std::vector<std::string> ignored_;  // MMRec names without a Lethe meaning in the file being loaded
 };
+
+// The backbones: "lightgcn", "mgcn", "miggt". canonical_model_name() accepts any case and
+// ignores '-' and '_' (MGCN, LightGCN, MIG-GT) and throws, listing the three, for anything else.
+const std::vector<std::string>& model_names();
+std::string canonical_model_name(const std::string& name);
+
+// MMRec's layered configuration, then plain files, in this order (later layers override):
+//   mmrec_dir/overall.yaml, mmrec_dir/dataset/<dataset>.yaml, mmrec_dir/model/<Model>.yaml
+// (each optional, but the folder must hold at least one; file names are matched ignoring case,
+// and '-'/'_' for the model: MGCN.yaml, mgcn.yaml, LightGCN.yaml), then every file of `files`.
+struct ConfigLayers {
+  std::string mmrec_dir;
+  std::vector<std::string> dataset_names;  // candidates for dataset/<name>.yaml (folder name, .inter stem)
+  std::vector<std::string> files;
+};
+// Loads the layers onto `c` (whose model() should be set for MMRec's model-specific names).
+void load_config(Config& c, const ConfigLayers& layers);
+// The names a dataset folder may go by in dataset/<name>.yaml: its own name and the stem of its
+// .inter file(s), without reading the data.
+std::vector<std::string> dataset_names_of(const std::string& data_dir);
 
 }  // namespace lethe

@@ -25,6 +25,7 @@ class Args {
   bool parse(int argc, char** argv);
 
   bool has(const std::string& name) const;  // given on the command line (or a flag set)
+  bool declared(const std::string& name) const { return find(name) != nullptr; }
   std::string str(const std::string& name) const;
   int64_t i64(const std::string& name) const;  // throws naming the option if not an integer
   double f64(const std::string& name) const;   // throws naming the option if not a number

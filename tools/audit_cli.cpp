@@ -1,5 +1,6 @@
 // tools/audit_cli.cpp — see audit_cli.h.
 #include "tools/audit_cli.h"
+#include "tools/cli_common.h"
 
 #include "io/checkpoint.h"
 #include "io/fs.h"
@@ -9,7 +10,7 @@ namespace lethe::cli {
 
 Config config_over(const Config& base, const Args& a) {
   Config c = base;
-  if (a.has("config")) c.load_file(a.str("config"));
+  load_config_files(c, a);
   for (const auto& [k, v] : a.given())
     if (c.known(k)) c.set(k, v, "--" + k);
   return c;

@@ -1,6 +1,7 @@
 // tools/cli_common.cpp — see cli_common.h.
 #include "tools/cli_common.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "io/fs.h"
@@ -9,13 +10,36 @@
 namespace lethe::cli {
 
 void add_config_flags(Args& a) {
-  a.opt("config", "", "configuration file of `key = value` lines (flags override it)");
+  a.opt("config", "", "settings file(s), comma-separated, applied in order: YAML (.yaml/.yml) or `key = value` "
+                      "lines; MMRec's names accepted (docs/CONFIG.md); flags override them");
+  a.opt("config-dir", "", "MMRec-style settings folder: overall.yaml, dataset/<dataset>.yaml, model/<Model>.yaml, "
+                          "applied in that order before --config");
   for (const auto& k : config_keys()) a.opt(k.key, k.def, k.help);
+}
+
+void load_config_files(Config& c, const Args& a) {
+  if (c.model().empty() && a.declared("model")) c.set_model(canonical_model_name(a.str("model")));
+  ConfigLayers layers;
+  if (a.declared("config-dir") && a.has("config-dir")) {
+    layers.mmrec_dir = a.str("config-dir");
+    if (a.declared("data") && a.has("data")) layers.dataset_names = dataset_names_of(a.str("data"));
+  }
+  if (a.declared("config") && a.has("config")) {
+    const std::string list = a.str("config");
+    for (size_t p = 0; p <= list.size();) {
+      const size_t q = std::min(list.find(',', p), list.size());
+      if (q > p) layers.files.push_back(list.substr(p, q - p));
+      p = q + 1;
+    }
+  }
+  const size_t before = c.notes().size();
+  load_config(c, layers);
+  for (size_t i = before; i < c.notes().size(); ++i) std::fprintf(stderr, "note: %s\n", c.notes()[i].c_str());
 }
 
 Config config_from(const Args& a) {
   Config c;
-  if (a.has("config")) c.load_file(a.str("config"));
+  load_config_files(c, a);
   for (const auto& [k, v] : a.given())
     if (c.known(k)) c.set(k, v, "--" + k);
   return c;

@@ -11,11 +11,15 @@
 
 namespace lethe::cli {
 
-// Declares --config FILE and one --<key> per configuration key (engine/config.cpp), with its
-// default and help, so `--help` lists every setting.
+// Declares --config FILE[,FILE...], --config-dir DIR (MMRec's layered folder) and one --<key>
+// per configuration key (engine/config.cpp), with its default and help, so `--help` lists every
+// setting.
 void add_config_flags(Args& a);
-// The defaults, then the --config file, then every --<key> flag given.
+// The defaults, then the --config-dir layers and --config files (engine/config.h: load_config),
+// then every --<key> flag given. The notes made while loading go to stderr.
 Config config_from(const Args& a);
+// The --config-dir layers and --config files onto `c` (used by config_from and config_over).
+void load_config_files(Config& c, const Args& a);
 // --device auto|cpu|cuda (declared by the caller with default "auto").
 Device device_from(const Args& a);
 // Loads a dataset folder, printing a one-line summary to stderr.

@@ -49,7 +49,7 @@ int cmd_experiment(int argc, char** argv) {
 
   audit::ExperimentOptions o;
   o.data_dir = a.str("data");
-  o.model = a.str("model");
+  o.model = canonical_model_name(a.str("model"));
   o.out_dir = a.str("out");
   o.methods = audit::parse_methods(a.str("methods"));
   std::vector<io::Regime> regimes;
