@@ -59,9 +59,9 @@ Metrics get_metrics(const std::map<std::string, std::string>& meta, const std::s
   return m;
 }
 
-void save_model_checkpoint(const std::string& path, const std::string& model, const Config& cfg,
-                           const io::Dataset& ds, const ParamStore& ps, const Adam* adam, const TrainState* state,
-                           const std::map<std::string, std::string>& extra) {
+io::Checkpoint make_model_checkpoint(const std::string& model, const Config& cfg, const io::Dataset& ds,
+                                     const ParamStore& ps, const Adam* adam, const TrainState* state,
+                                     const std::map<std::string, std::string>& extra) {
   io::Checkpoint c;
   c.meta = extra;
   c.meta["kind"] = "lethe-model";
@@ -89,7 +89,13 @@ void save_model_checkpoint(const std::string& path, const std::string& model, co
     put_metrics(c.meta, "best.valid", state->best_valid_metrics);
     put_metrics(c.meta, "best.test", state->best_test_metrics);
   }
-  io::write_checkpoint(path, c);
+  return c;
+}
+
+void save_model_checkpoint(const std::string& path, const std::string& model, const Config& cfg,
+                           const io::Dataset& ds, const ParamStore& ps, const Adam* adam, const TrainState* state,
+                           const std::map<std::string, std::string>& extra) {
+  io::write_checkpoint(path, make_model_checkpoint(model, cfg, ds, ps, adam, state, extra));
 }
 
 ModelCheckpointInfo read_model_checkpoint_info(const io::Checkpoint& c, const std::string& path) {
@@ -114,6 +120,7 @@ ModelCheckpointInfo read_model_checkpoint_info(const io::Checkpoint& c, const st
     const std::string key = line.substr(0, eq);
     if (info.config.known(key)) info.config.set(key, line.substr(eq + 3), path);
   }
+  info.config.set_model(info.model);
   return info;
 }
 

@@ -30,6 +30,11 @@ void save_model_checkpoint(const std::string& path, const std::string& model, co
                            const io::Dataset& ds, const ParamStore& ps, const Adam* adam, const TrainState* state,
                            const std::map<std::string, std::string>& extra = {});
 
+// The same checkpoint in memory (what save_model_checkpoint writes).
+io::Checkpoint make_model_checkpoint(const std::string& model, const Config& cfg, const io::Dataset& ds,
+                                     const ParamStore& ps, const Adam* adam, const TrainState* state,
+                                     const std::map<std::string, std::string>& extra = {});
+
 // Reads the header (model, config, fingerprint) of a checkpoint.
 ModelCheckpointInfo read_model_checkpoint_info(const io::Checkpoint& c, const std::string& path);
 

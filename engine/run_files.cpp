@@ -12,7 +12,8 @@ io::Json metrics_json(const Metrics& m) {
 }
 
 void write_train_metrics(const std::string& path, const std::string& model, const std::string& dataset,
-                         const TrainResult& res, const std::string& device, int64_t parameters) {
+                         const TrainResult& res, const std::string& device, int64_t parameters,
+                         const RunMeta* meta) {
   io::Json m = io::Json::object();
   m["model"] = model;
   m["dataset"] = dataset;
@@ -24,6 +25,7 @@ void write_train_metrics(const std::string& path, const std::string& model, cons
   m["train_seconds"] = res.train_seconds;
   m["device"] = device;
   m["parameters"] = parameters;
+  if (meta) meta->put(m);
   io::write_json(path, m);
 }
 

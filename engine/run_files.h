@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/evaluator.h"
+#include "engine/result_meta.h"
 #include "engine/trainer.h"
 #include "io/json.h"
 
@@ -17,8 +18,10 @@ io::Json metrics_json(const Metrics& m);
 
 // Writes RUN/metrics.json (atomically) for a finished run: model, dataset, best epoch (1-based),
 // epochs run, whether it stopped early, valid and test metrics at the best-valid epoch, training
-// seconds, the device (Ctx::describe()) and the trainable parameter count.
+// seconds, the device (Ctx::describe()) and the trainable parameter count; and `meta`, the
+// comparability block (engine/result_meta.h), when given.
 void write_train_metrics(const std::string& path, const std::string& model, const std::string& dataset,
-                         const TrainResult& res, const std::string& device, int64_t parameters);
+                         const TrainResult& res, const std::string& device, int64_t parameters,
+                         const RunMeta* meta = nullptr);
 
 }  // namespace lethe

@@ -1,4 +1,4 @@
-// tools/cmd_audit.cpp — `lethe audit`: the core audits of SPEC §4.4 for models that already
+// tools/cmd_audit.cpp — `lethe audit`: the core audits (docs/MODELS.md, "Audits") for models that already
 // exist as checkpoints: θ₀ (--original, on the full train graph D), an unlearned model
 // (--unlearned, on the retain graph D_r) and optionally Retrain (--retrained) and a second
 // Retrain with another seed (--retrained2, for the noise floor). Prints a Markdown table and
@@ -74,7 +74,9 @@ int cmd_audit(int argc, char** argv) {
   const audit::Auditor aud(ctx, sp, {10, 20, 50}, 2048);
 
   const std::string regime = io::regime_name(req.spec.regime);
+  const uint64_t fingerprint = ds.fingerprint();
   auto base = [&](audit::AuditRow r, const ModelCheckpointInfo& info) {
+    r.meta = run_meta(ds.name, fingerprint, info.model, r.method, info.config);
     r.regime = regime;
     r.ratio = req.spec.regime == io::Regime::kExplicit ? audit::AuditRow::kNaN : req.spec.ratio;
     r.seed = static_cast<int64_t>(req.spec.seed);

@@ -33,7 +33,7 @@ int cmd_train(int argc, char** argv) {
   if (!a.parse(argc, argv)) return 0;
   const Config cfg = config_from(a);
   const Device dev = device_from(a);
-  const std::string out = a.str("out"), model_name = a.str("model");
+  const std::string out = a.str("out"), model_name = canonical_model_name(a.str("model"));
   prepare_out_dir(out, a.on("overwrite") || a.has("resume"), "metrics.json");
   const io::Dataset ds = load_data(a.str("data"));
   Ctx ctx(dev);
@@ -106,8 +106,9 @@ int cmd_train(int argc, char** argv) {
   const graph::HostCsr test = graph::interaction_pattern(ds.n_users, ds.n_items, ds.test);
   const TrainResult res = train(ctx, s.model(), s.params(), adam, s.data(), ds.train, valid, test, opt, state, hooks);
 
+  const RunMeta meta = run_meta(ds, model_name, "train", cfg);
   write_train_metrics(io::path_join(out, "metrics.json"), model_name, ds.name, res, ctx.describe(),
-                      s.params().trainable_elements());
+                      s.params().trainable_elements(), &meta);
   std::printf("%s on %s: best epoch %lld of %lld, test R@10 %.4f R@20 %.4f N@10 %.4f N@20 %.4f (%.1f s training)\n",
               model_name.c_str(), ds.name.c_str(), static_cast<long long>(res.best_epoch + 1),
               static_cast<long long>(res.epochs_run), res.test.get("recall@10"), res.test.get("recall@20"),

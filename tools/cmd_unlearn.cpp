@@ -1,4 +1,4 @@
-// tools/cmd_unlearn.cpp — `lethe unlearn`: runs one unlearning method (SPEC §4.2, §4.3) on a
+// tools/cmd_unlearn.cpp — `lethe unlearn`: runs one unlearning method (docs/MODELS.md, docs/TRU.md) on a
 // trained checkpoint θ₀ and a deletion request, and writes
 //   RUN/checkpoint    the unlearned model (the project's checkpoint format); its metadata names
 //                     the method, the request file and the request's content hash, and says the
@@ -173,6 +173,7 @@ int cmd_unlearn(int argc, char** argv) {
   s["audit"] = audit_json(au);
   s["original_audit"] = audit_json(a0);
   s["exposure_reduction"] = audit::exposure_reduction(a0.exposure, au.exposure);
+  run_meta(ds, info.model, method, cfg).put(s);
   io::write_json(io::path_join(out, "summary.json"), s);
 
   std::string chosen;

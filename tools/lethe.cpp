@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kernels/common.h"
+#include "lethe/version.h"
 #include "tools/commands.h"
 
 namespace lethe::cli {
@@ -18,12 +19,12 @@ const Command kCommands[] = {
     {"train", "train a backbone (lightgcn, mgcn, miggt) with the MMRec protocol", cmd_train},
     {"eval", "full-ranking evaluation of a checkpoint; top-K export", cmd_eval},
     {"unlearn", "unlearn a deletion request from a checkpoint (retrain, finetune, neggrad(+), mmrecun, tru)", cmd_unlearn},
-    {"audit", "audit an unlearned model against the original and Retrain (SPEC §4.4 core metrics)", cmd_audit},
+    {"audit", "audit an unlearned model against the original and Retrain (utility, forgetting, exposure, agreement)", cmd_audit},
     {"experiment", "train once, unlearn with every method over seeds, audit, tables and trade-off plot", cmd_experiment},
 };
 
 void usage(FILE* out) {
-  std::fprintf(out, "usage: lethe <command> [options]   (lethe <command> --help for its options)\n\ncommands:\n");
+  std::fprintf(out, "usage: lethe <command> [options]   (lethe <command> --help for its options; lethe --version)\n\ncommands:\n");
   for (const auto& c : kCommands) std::fprintf(out, "  %-12s %s\n", c.name, c.summary);
 }
 
@@ -35,6 +36,11 @@ int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version")) {
+    std::printf("lethe %s (commit %s, CUDA backend %s)\n", LETHE_VERSION, LETHE_GIT_COMMIT,
+                LETHE_WITH_CUDA ? "compiled in" : "not built");
+    return 0;
   }
   for (const auto& c : kCommands) {
     if (std::strcmp(argv[1], c.name) != 0) continue;

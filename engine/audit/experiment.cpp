@@ -109,8 +109,8 @@ void validate(const ExperimentOptions& o) {
   if (o.retain_split != "test" && o.retain_split != "valid")
     throw Error("--retain-split must be test or valid, got '" + o.retain_split + "'");
   // The backbones of engine/models/factory.cpp.
-  if (o.model != "lightgcn" && o.model != "mgcn" && o.model != "miggt")
-    throw Error("unknown --model '" + o.model + "' (lightgcn, mgcn or miggt)");
+  if (canonical_model_name(o.model) != o.model)  // throws for an unknown name
+    throw Error("--model '" + o.model + "': give the canonical name " + canonical_model_name(o.model));
   validate_settings(o.cfg);
   for (const auto& [m, ms] : o.method_cfg) {
     if (std::find(o.methods.begin(), o.methods.end(), m) == o.methods.end() || m == "retrain")
@@ -273,7 +273,8 @@ OriginalRun ensure_original(const ExperimentOptions& o, const io::Dataset& ds, C
   const TrainResult res = train(ctx, s.model(), s.params(), adam, s.data(), ds.train, valid, test, opt, {}, hooks);
   if (!io::is_regular_file(r.path))
     throw Error("training the original model wrote no checkpoint (no evaluated epoch?): check --epochs and --eval_every");
-  write_train_metrics(metrics_path, o.model, ds.name, res, ctx.describe(), s.params().trainable_elements());
+  const RunMeta meta = run_meta(ds, o.model, "train", o.cfg);
+  write_train_metrics(metrics_path, o.model, ds.name, res, ctx.describe(), s.params().trainable_elements(), &meta);
   r.train_seconds = res.train_seconds;
   r.epochs = res.epochs_run;
   r.ckpt = io::read_checkpoint(r.path);
@@ -387,6 +388,11 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     return embed(ctx, s0.model(), s0.params());
   }();
   const int64_t tile = o.cfg.i64("eval.tile_users");
+  const uint64_t fingerprint = ds.fingerprint();
+  auto meta_of = [&](const std::string& method) {  // each method's own settings are hashed
+    const auto own = o.method_cfg.find(method);
+    return run_meta(ds.name, fingerprint, o.model, method, own == o.method_cfg.end() ? o.cfg : own->second.cfg);
+  };
 
   io::make_dirs(io::path_join(o.out_dir, "requests"));
   io::make_dirs(io::path_join(o.out_dir, "logs"));
@@ -410,6 +416,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
         std::to_string(split.forget.size()) + ", |D_r| = " + std::to_string(split.retain.size()));
 
     auto base_row = [&](AuditRow r) {
+      r.meta = meta_of(r.method);
       r.regime = regime;
       r.ratio = ratio;
       r.seed = s;
@@ -547,6 +554,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
       } catch (const std::exception& ex) {
         row = base_row(AuditRow{});
         row.method = m;
+        row.meta = meta_of(m);
         row.status = "failed";
         row.error = ex.what();
         row.forget_rows = split.forget.size();

@@ -71,6 +71,7 @@ io::Json AuditRow::to_json() const {
   j["device"] = device;
   j["forget_rows"] = count_or_null(forget_rows);
   j["retain_users"] = count_or_null(retain_users);
+  meta.put(j);  // the comparability block (engine/result_meta.h)
   return j;
 }
 
@@ -107,6 +108,7 @@ AuditRow AuditRow::from_json(const io::Json& j) {
   r.device = str_from(j.find("device"));
   r.forget_rows = count_from(j.find("forget_rows"));
   r.retain_users = count_from(j.find("retain_users"));
+  r.meta = RunMeta::from_json(j);
   return r;
 }
 
@@ -126,6 +128,7 @@ std::vector<AuditRow> rows_from_json(const io::Json& j) {
 io::Table results_table(const std::vector<AuditRow>& rows) {
   std::vector<std::string> header = required_result_keys();
   for (const auto& k : extra_result_keys()) header.push_back(k);
+  for (const auto& k : run_meta_keys()) header.push_back(k);
   io::Table t(header);
   for (const auto& r : rows) {
     const io::Json j = r.to_json();

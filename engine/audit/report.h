@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/result_meta.h"
 #include "io/json.h"
 #include "io/table.h"
 
@@ -36,9 +37,10 @@ struct AuditRow {
   std::vector<std::string> selected_layers;
   std::string device;
   int64_t forget_rows = -1, retain_users = -1;  // |D_f|; users in the retain test
+  RunMeta meta;  // dataset, model, build, settings hash, schema (engine/result_meta.h)
 
   bool ok() const { return status == "ok"; }
-  io::Json to_json() const;  // keys: required_result_keys() then extra_result_keys(), in order
+  io::Json to_json() const;  // keys: required_result_keys(), extra_result_keys(), then run_meta_keys()
   static AuditRow from_json(const io::Json& j);  // throws naming a missing required key
 };
 

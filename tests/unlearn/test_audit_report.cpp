@@ -81,6 +81,7 @@ TEST(AuditReport, ResultsJsonRoundTripsWithExactlyTheDocumentedKeys) {
   ASSERT_EQ(j.size(), rows.size());
   std::vector<std::string> want = required_result_keys();
   for (const auto& k : extra_result_keys()) want.push_back(k);
+  for (const auto& k : run_meta_keys()) want.push_back(k);  // the comparability block, last
   // The issue's keys, in its order, come first.
   const std::vector<std::string> issue = {"method", "regime", "ratio", "seed", "retain_recall@20", "retain_ndcg@20",
                                           "forget_recall@20", "exposure@20", "overlap@20_retrain", "seconds",
