@@ -24,6 +24,8 @@
 #include <string>
 #include <type_traits>
 
+#include "lethe/error.h"
+
 #if defined(__CUDACC__)
 #define LETHE_HD __host__ __device__ __forceinline__
 #else
@@ -38,10 +40,8 @@ struct cusparseContext;
 namespace lethe {
 
 // ---- errors ---------------------------------------------------------------------------------
-class Error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// lethe::Error is defined in the public header lethe/error.h (include/), so that users of the
+// library catch the same type the engine throws.
 
 // Throws lethe::Error("file:line: what"). Library code never calls exit().
 [[noreturn]] void fail_at(const char* file, int line, const std::string& what);
