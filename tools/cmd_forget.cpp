@@ -1,4 +1,4 @@
-// tools/cmd_forget.cpp — `lethe forget`: makes a deletion request (SPEC §4.1) from a data set's
+// tools/cmd_forget.cpp — `lethe forget`: makes a deletion request (docs/MODELS.md, "Requests") from a data set's
 // train split and writes the request file, or (--request FILE) validates an existing one; both
 // print what the request resolves to (|D_f|, |D_r|, entities). The selection logic and the
 // file format live in io/request.h.
@@ -42,7 +42,7 @@ void summary(const io::Dataset& d, const io::Request& r, const io::ForgetSplit& 
 
 int cmd_forget(int argc, char** argv) {
   Args a("forget",
-         "Makes a deletion request from the train split of a data set (SPEC §4.1) and writes it as a\n"
+         "Makes a deletion request from the train split of a data set (docs/MODELS.md, \"Requests\") and writes it as a\n"
          "request file (--out), or checks an existing request file against the data set (--request).\n"
          "Selection is deterministic from --seed.");
   a.opt("data", "", "data set folder (or a .inter file)", true)

@@ -1,4 +1,4 @@
-// tools/cmd_synth.cpp — `lethe synth`: a synthetic data set with planted structure (SPEC §1.3),
+// tools/cmd_synth.cpp — `lethe synth`: a synthetic data set with planted structure (docs/MODELS.md, "Synthetic data"),
 // or synthetic item features for an existing graph (--features-for), fitted to its train split.
 // The generator itself lives in io/synth.h; this file is argument handling, folder safety and
 // the summary.
@@ -124,7 +124,7 @@ int features_for(const Args& a, const std::vector<io::ModalitySpec>& mods, int r
 int cmd_synth(int argc, char** argv) {
   Args a("synth",
          "Generates a synthetic data set with a planted structure (latent factors, Zipf popularity,\n"
-         "log-normal activity, per-modality signal-to-noise; SPEC §1.3), deterministic from --seed.\n"
+         "log-normal activity, per-modality signal-to-noise; docs/MODELS.md), deterministic from --seed.\n"
          "With --features-for DIR: writes <modality>_feat.npy for an existing graph instead, from item\n"
          "factors fitted to its train split (truncated SVD of the normalised train matrix).");
   a.opt("out", "", "output folder (required unless --features-for DIR is writable)")
