@@ -2,6 +2,8 @@
 #include "engine/config.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 
@@ -96,8 +98,8 @@ void Config::set(const std::string& key, const std::string& value, const std::st
     std::string hint;
     for (const auto& k : config_keys())
       if (std::string(k.key).find(key) != std::string::npos || key.find(k.key) != std::string::npos) hint = k.key;
-    LETHE_FAIL((origin.empty() ? "" : origin + ": ") + "unknown setting '" + key + "'" +
-               (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    throw Error((origin.empty() ? "" : origin + ": ") + "unknown setting '" + key + "'" +
+                (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
   }
   values_[key] = value;
   origin_[key] = origin.empty() ? "set" : origin;
@@ -114,19 +116,31 @@ std::string Config::str(const std::string& key) const {
   return it->second;
 }
 
+std::string Config::origin(const std::string& key) const {
+  auto it = origin_.find(key);
+  return it == origin_.end() ? std::string("?") : it->second;
+}
+
 double Config::f64(const std::string& key) const {
   const std::string s = str(key);
   char* end = nullptr;
+  errno = 0;
   const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end) LETHE_FAIL("setting " + key + " (from " + origin_.at(key) + ") expects a number, got '" + s + "'");
+  if (s.empty() || *end || !std::isfinite(v) || (errno == ERANGE && v != 0))
+    throw Error("setting " + key + " (from " + origin_.at(key) + ") expects a finite number, got '" + s + "'");
   return v;
 }
 
 int64_t Config::i64(const std::string& key) const {
   const std::string s = str(key);
   char* end = nullptr;
+  errno = 0;
   const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || *end) LETHE_FAIL("setting " + key + " (from " + origin_.at(key) + ") expects an integer, got '" + s + "'");
+  if (s.empty() || *end)
+    throw Error("setting " + key + " (from " + origin_.at(key) + ") expects an integer, got '" + s + "'");
+  if (errno == ERANGE)
+    throw Error("setting " + key + " (from " + origin_.at(key) + ") is out of range: '" + s +
+                "' does not fit a 64-bit integer");
   return v;
 }
 
@@ -135,7 +149,7 @@ bool Config::flag(const std::string& key) const {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
   if (s == "false" || s == "0" || s == "no" || s == "off") return false;
-  LETHE_FAIL("setting " + key + " (from " + origin_.at(key) + ") expects true or false, got '" + s + "'");
+  throw Error("setting " + key + " (from " + origin_.at(key) + ") expects true or false, got '" + s + "'");
 }
 
 std::vector<int64_t> Config::i64_list(const std::string& key) const {
@@ -144,8 +158,11 @@ std::vector<int64_t> Config::i64_list(const std::string& key) const {
   std::string item;
   while (std::getline(ss, item, ',')) {
     char* end = nullptr;
+    errno = 0;
     const long long v = std::strtoll(item.c_str(), &end, 10);
-    if (item.empty() || *end) LETHE_FAIL("setting " + key + " expects a comma-separated list of integers, got '" + str(key) + "'");
+    if (item.empty() || *end || errno == ERANGE)
+      throw Error("setting " + key + " (from " + origin_.at(key) +
+                  ") expects a comma-separated list of integers, got '" + str(key) + "'");
     out.push_back(v);
   }
   return out;
@@ -158,6 +175,123 @@ std::string Config::dump() const {
   std::string out;
   for (const auto& [k, v] : values_) out += k + " = " + v + "\n";
   return out;
+}
+
+namespace {
+
+// The ranges a value must lie in, and which keys are integers. Other numeric keys (their default
+// is a number) must be finite numbers. These are the limits the engine needs, said up front in the
+// user's words instead of failing half way.
+struct Range {
+  const char* key;
+  bool integer;
+  double lo, hi;
+  bool lo_open, hi_open;  // exclusive bounds
+};
+constexpr double kInf = HUGE_VAL;
+const Range kRanges[] = {
+    {"seed", true, 0, kInf, false, false},  // and fits 64 bits (Config::i64)
+    {"dim", true, 1, kInf, false, false},
+    {"epochs", true, 1, kInf, false, false},
+    {"batch_size", true, 1, kInf, false, false},
+    {"lr", false, 0, kInf, true, false},
+    {"lr_decay", false, 0, kInf, true, false},
+    {"lr_decay_epochs", false, 0, kInf, true, false},
+    {"patience", true, 1, kInf, false, false},
+    {"eval_every", true, 1, kInf, false, false},
+    {"min_epochs", true, 0, kInf, false, false},
+    {"eval.tile_users", true, 1, kInf, false, false},
+    {"lightgcn.layers", true, 0, 7, false, false},
+    {"lightgcn.reg", false, 0, kInf, false, false},
+    {"mgcn.ui_layers", true, 0, 7, false, false},
+    {"mgcn.ii_layers", true, 0, 7, false, false},
+    {"mgcn.knn_k", true, 1, 1024, false, false},
+    {"mgcn.reg", false, 0, kInf, false, false},
+    {"mgcn.cl", false, 0, kInf, false, false},
+    {"mgcn.tau", false, 0, kInf, true, false},
+    {"miggt.hidden", true, 1, kInf, false, false},
+    {"miggt.proj_dim", true, 1, kInf, false, false},
+    {"miggt.k_id", true, 0, kInf, false, false},
+    {"miggt.edge_dropout", false, 0, 1, false, true},
+    {"miggt.feat_dropout", false, 0, 1, false, true},
+    {"miggt.samples", true, 0, kInf, false, false},
+    {"miggt.attn_dim", true, 1, kInf, false, false},
+    {"miggt.l2", false, 0, kInf, false, false},
+    {"miggt.tur", false, 0, kInf, false, false},
+    {"unlearn.epochs", true, 1, kInf, false, false},
+    {"unlearn.lr", false, 0, kInf, true, false},
+    {"unlearn.batch_size", true, 1, kInf, false, false},
+    {"finetune.epochs", true, 1, kInf, false, false},
+    {"neggrad_plus.beta", false, 0, 1, false, false},
+    {"tru.gate.k", true, 1, kInf, false, false},
+    {"tru.gate.temp", false, 0, kInf, true, false},
+    {"tru.scaling.cmin", false, 0, kInf, true, false},
+    {"tru.scaling.cmax", false, 0, kInf, true, false},
+    {"tru.scaling.ema", false, 0, 1, false, true},
+    {"tru.isolation.kappa", false, 0, 1, true, false},
+    {"tru.isolation.kmax", true, 1, kInf, false, false},
+    {"tru.isolation.batches", true, 1, kInf, false, false},
+};
+
+std::string bound_text(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+std::string range_text(const Range& r) {
+  const std::string s = r.integer ? "an integer" : "a number";
+  if (r.hi == kInf) return s + (r.lo_open ? " > " : " >= ") + bound_text(r.lo);
+  return s + " in " + (r.lo_open ? "(" : "[") + bound_text(r.lo) + ", " + bound_text(r.hi) + (r.hi_open ? ")" : "]");
+}
+
+bool is_number(const std::string& s) {
+  char* end = nullptr;
+  std::strtod(s.c_str(), &end);
+  return !s.empty() && *end == '\0';
+}
+
+}  // namespace
+
+void validate_config(const Config& cfg) {
+  for (const auto& k : config_keys()) {
+    const std::string key = k.key, def = k.def, v = cfg.str(key);
+    const std::string from = " (from " + cfg.origin(key) + ")";
+    if (key == "miggt.k_modality") continue;  // a name:K list, checked against the data's modalities
+    if (def == "auto" && v == "auto") continue;
+    if (def == "true" || def == "false") {
+      (void)cfg.flag(key);
+      continue;
+    }
+    if (def.find(',') != std::string::npos) {  // an integer list: eval.ks
+      const std::vector<int64_t> ks = cfg.i64_list(key);
+      bool has20 = false;
+      for (int64_t q : ks) {
+        if (q < 1) throw Error("setting " + key + from + " lists cut-offs K, each an integer >= 1; got '" + v + "'");
+        has20 = has20 || q == 20;
+      }
+      if (key == "eval.ks" && !has20)
+        throw Error("setting eval.ks" + from + " must include 20 (early stopping and the audits use Recall@20); got '" +
+                    v + "'");
+      continue;
+    }
+    const Range* range = nullptr;
+    for (const auto& r : kRanges)
+      if (key == r.key) range = &r;
+    if (!range && def != "auto" && !is_number(def)) continue;  // free text (unlearn.adam_state, ...)
+    const double x = range && range->integer ? static_cast<double>(cfg.i64(key)) : cfg.f64(key);
+    if (!range) continue;
+    const bool ok =
+        (range->lo_open ? x > range->lo : x >= range->lo) && (range->hi_open ? x < range->hi : x <= range->hi);
+    if (!ok)
+      throw Error("setting " + key + from + " must be " + range_text(*range) + (def == "auto" ? " (or auto)" : "") +
+                  ", got '" + v + "'");
+  }
+  if (cfg.f64("tru.scaling.cmin") > cfg.f64("tru.scaling.cmax"))
+    throw Error("settings tru.scaling.cmin (" + cfg.str("tru.scaling.cmin") + ", from " +
+                cfg.origin("tru.scaling.cmin") + ") and tru.scaling.cmax (" + cfg.str("tru.scaling.cmax") + ", from " +
+                cfg.origin("tru.scaling.cmax") + ") must satisfy cmin <= cmax");
 }
 
 }  // namespace lethe

@@ -14,6 +14,24 @@ std::unique_ptr<Model> make_model(const std::string& name, ModelData& data, cons
   LETHE_FAIL("unknown model '" + name + "' (expected lightgcn, mgcn or miggt)");
 }
 
+ProtocolDefaults protocol_defaults(const std::string& name) {
+  ProtocolDefaults d;
+  if (name == "lightgcn" || name == "mgcn") return d;
+  if (name == "miggt") {  // SPEC §3.3: MIG-GT's own schedule
+    d.lr = 1e-2;
+    d.batch_size = 8000;
+    d.lr_decay = 0.99;
+    d.lr_decay_epochs = 1;
+    return d;
+  }
+  throw Error("unknown model '" + name + "' (expected lightgcn, mgcn or miggt)");
+}
+
+double Model::default_lr() const { return protocol_defaults(name()).lr; }
+int64_t Model::default_batch_size() const { return protocol_defaults(name()).batch_size; }
+double Model::default_lr_decay() const { return protocol_defaults(name()).lr_decay; }
+double Model::default_lr_decay_epochs() const { return protocol_defaults(name()).lr_decay_epochs; }
+
 int knn_k_for(const std::string& name, const Config& cfg) {
   return name == "mgcn" ? static_cast<int>(cfg.i64("mgcn.knn_k")) : 0;
 }

@@ -249,10 +249,6 @@ class MIGGT final : public Model {
     return Lt;
   }
 
-  double default_lr() const override { return 1e-2; }
-  int64_t default_batch_size() const override { return 8000; }
-  double default_lr_decay() const override { return 0.99; }
-  double default_lr_decay_epochs() const override { return 1; }
   bool negatives_reject_positives() const override { return false; }
 
  private:

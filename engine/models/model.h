@@ -99,15 +99,25 @@ class Model {
   virtual Var items() const = 0;
   // Loss for a batch, after forward(): ranking term + regularisation + auxiliary terms.
   virtual LossTerms loss(Tape& t, const Batch& b, const RankSpec& rs) = 0;
-  // Protocol defaults this backbone overrides (SPEC §3.3 for MIG-GT).
-  virtual double default_lr() const { return 1e-3; }
-  virtual int64_t default_batch_size() const { return 2048; }
-  virtual double default_lr_decay() const { return 0.96; }
-  virtual double default_lr_decay_epochs() const { return 50; }
+  // The backbone's protocol defaults (protocol_defaults(name())).
+  double default_lr() const;
+  int64_t default_batch_size() const;
+  double default_lr_decay() const;
+  double default_lr_decay_epochs() const;
   // Negatives: true = uniform over train items rejecting the user's (SPEC §3.4); false =
   // uniform over all items (MIG-GT).
   virtual bool negatives_reject_positives() const { return true; }
 };
+
+// What the training protocol's "auto" settings mean for a backbone (SPEC §3.4; MIG-GT's own in
+// §3.3), known before the model is built so that settings can be resolved and checked before any
+// work. Throws for an unknown backbone.
+struct ProtocolDefaults {
+  double lr = 1e-3;
+  int64_t batch_size = 2048;
+  double lr_decay = 0.96, lr_decay_epochs = 50;
+};
+ProtocolDefaults protocol_defaults(const std::string& name);
 
 // lightgcn | mgcn | miggt. The model reads `data` at every forward (so a graph rebuild is seen).
 std::unique_ptr<Model> make_model(const std::string& name, ModelData& data, const Config& cfg);
