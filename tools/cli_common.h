@@ -1,5 +1,7 @@
 // tools/cli_common.h — what several subcommands share: every configuration key as a flag,
-// building a Config from --config FILE plus flags, device selection, dataset loading.
+// building a Config from --config FILE plus flags, device selection, dataset loading, the run
+// folder's options (io/run_folder.h) from --resume / --overwrite, and output files that must not
+// land inside a run folder.
 #pragma once
 
 #include <string>
@@ -7,6 +9,7 @@
 #include "engine/config.h"
 #include "engine/tensor.h"
 #include "io/dataset.h"
+#include "io/run_folder.h"
 #include "tools/args.h"
 
 namespace lethe::cli {
@@ -14,13 +17,22 @@ namespace lethe::cli {
 // Declares --config FILE and one --<key> per configuration key (engine/config.cpp), with its
 // default and help, so `--help` lists every setting.
 void add_config_flags(Args& a);
-// The defaults, then the --config file, then every --<key> flag given.
+// The defaults, then the --config file, then every --<key> flag given; every value checked
+// (validate_config) so that a bad one fails before any work.
 Config config_from(const Args& a);
 // --device auto|cpu|cuda (declared by the caller with default "auto").
 Device device_from(const Args& a);
 // Loads a dataset folder, printing a one-line summary to stderr.
 io::Dataset load_data(const std::string& dir);
-// The run folder: created if missing; refused if it holds a previous run unless `overwrite`.
-void prepare_out_dir(const std::string& dir, bool overwrite, const std::string& marker_file);
+// The run folder's options for `command` (see io/run_folder.h): --overwrite (a flag) and resume
+// as given; refuses --resume together with --overwrite before any work.
+io::RunFolderOptions run_options(const Args& a, const std::string& command, bool resume, int argc, char** argv);
+// A file output (--json, --topk-out, audit --out, forget --out) must not replace a file of a run
+// folder: its finished run would no longer match its manifest. Throws naming the folder.
+void check_output_file(const std::string& path, const std::string& option);
+// A data set written by `lethe synth` must not land in a run folder either.
+void check_not_run_folder(const std::string& dir, const std::string& option);
+// Whether two paths name the same file or folder (the same inode when both exist).
+bool same_path(const std::string& a, const std::string& b);
 
 }  // namespace lethe::cli

@@ -1,13 +1,18 @@
 // tools/cmd_experiment.cpp — `lethe experiment`: the whole unlearning comparison of issue 5 in
 // one command (the runner is engine/audit/experiment.h): train θ₀ once, then for every seed make
 // a request, run every method and the noise-floor Retrain, audit them all, and keep
-// OUT/results.{json,csv,md} and OUT/tradeoff.svg up to date after every method.
-// Everything that can be wrong with the options is reported before any work starts.
+// OUT/results.{json,csv,md} and OUT/tradeoff.svg up to date after every method. OUT is a run
+// folder (io/run_folder.h); with several regimes it holds OUT/original/ and one run folder per
+// regime, and is itself locked and finished by a manifest over theirs.
+// Everything that can be wrong with the options or the data is reported before any work starts.
+#include <cstdint>
 #include <cstdio>
+#include <memory>
 
 #include "engine/audit/experiment.h"
 #include "io/fs.h"
 #include "io/request.h"
+#include "io/run_folder.h"
 #include "tools/audit_cli.h"
 #include "tools/cli_common.h"
 #include "tools/commands.h"
@@ -26,7 +31,8 @@ int cmd_experiment(int argc, char** argv) {
          "every method. A method that fails is recorded with its error and the run goes on.");
   a.opt("data", "", "dataset folder", true)
       .opt("model", "mgcn", "backbone: lightgcn, mgcn or miggt")
-      .opt("regime", "user", "user | item | interaction, or a comma-separated list (each into OUT/<regime>/, one shared OUT/original/)")
+      .opt("regime", "user",
+           "user | item | interaction, or a comma-separated list (each into OUT/<regime>/, one shared OUT/original/)")
       .opt("ratio", "", "fraction of the candidates to delete [default: user 0.05, item 0.01, interaction 0.05]")
       .opt("selection", "random", "random | most-active | least-active (user and item regimes)")
       .opt("methods", "retrain,finetune,neggrad,neggrad+,mmrecun,tru", "comma-separated, from: " + names)
@@ -38,14 +44,19 @@ int cmd_experiment(int argc, char** argv) {
       .opt("retain-split", "test", "split of the retain-utility audit: test (reporting) or valid (tuning)")
       .opt("noise-floor", "first", "Retrain with seed s+1000 for: all seeds | first seed | off")
       .opt("out", "", "experiment folder", true)
-      .opt("original", "", "folder of θ₀ (a `lethe train` run folder: reused when it holds a finished run with the same "
-                           "training settings and data, else trained there) [default: OUT/original]")
+      .opt("original", "",
+           "folder of θ₀ (a `lethe train` run folder: reused when it holds a finished run with the same "
+           "training settings and data, else trained there) [default: OUT/original]")
       .opt("device", "auto", "auto, cpu or cuda")
-      .flag("resume", "keep the successful (seed, method) rows of OUT/results.json and run only the missing ones")
+      .flag("resume",
+            "continue the experiment in OUT: keep its successful (seed, method) rows and run only the missing "
+            "ones (methods and seeds may be added; any other setting must be the same, else it is refused)")
+      .flag("overwrite", "replace what OUT holds (kept in OUT/.lethe-previous until this run has finished)")
       .flag("keep-checkpoints", "save every unlearned model under OUT/runs/ (Retrain's is always saved)")
       .flag("quiet", "no progress lines");
   add_config_flags(a);
   if (!a.parse(argc, argv)) return 0;
+  io::RunFolderOptions ro = run_options(a, "experiment-regimes", a.on("resume"), argc, argv);
 
   audit::ExperimentOptions o;
   o.data_dir = a.str("data");
@@ -73,14 +84,15 @@ int cmd_experiment(int argc, char** argv) {
     o.ratio = a.f64("ratio");
     if (!(o.ratio > 0 && o.ratio <= 1)) throw Error("lethe experiment: --ratio must be in (0, 1], got " + a.str("ratio"));
   }
-  o.seeds = a.i64("seeds");
-  o.first_seed = a.i64("first-seed");
+  o.seeds = a.i64("seeds", 1, 1000000);
+  o.first_seed = a.i64("first-seed", 0, INT64_MAX - 1000000 - 1000);
   o.retain_split = a.str("retain-split");
   o.noise_floor = audit::parse_noise_floor(a.str("noise-floor"));
   o.cfg = config_from(a);
   if (a.has("method-config")) o.method_cfg = audit::parse_method_configs(a.str("method-config"), o.cfg, o.methods);
   o.device = device_from(a);
   o.resume = a.on("resume");
+  o.overwrite = a.on("overwrite");
   o.keep_checkpoints = a.on("keep-checkpoints");
   o.progress = !a.on("quiet");
   o.command = command_line(argc, argv);
@@ -91,15 +103,37 @@ int cmd_experiment(int argc, char** argv) {
     o.regime = r;
     audit::validate(o);
   }
+  const io::Dataset ds = io::load_dataset(o.data_dir);  // a bad folder fails before OUT is made
+  o.dataset = &ds;
+  // Several regimes: OUT holds original/ and one experiment run folder per regime; OUT itself is
+  // locked for the whole command (and replaced as a whole by --overwrite), and finished by a
+  // manifest over theirs once every regime has finished.
+  std::unique_ptr<io::RunFolder> all;
+  if (regimes.size() > 1) {
+    ro.title = "`lethe experiment` (several regimes)";
+    ro.reopen_finished = true;
+    ro.resume_hint = "--resume";
+    ro.allowed = {"original", "user", "item", "interaction"};
+    ro.compare = [](const io::RunFolderInfo&) { return io::SettingDiff{}; };  // each regime compares its own
+    for (io::Regime r : regimes) ro.settings[std::string("regime.") + io::regime_name(r)] = "included";
+    all = std::make_unique<io::RunFolder>(out, ro);
+    io::RunSettings merged = ro.settings;
+    for (const auto& [k, v] : all->found().settings) merged.insert({k, v});
+    all->begin(merged);
+    o.overwrite = false;  // OUT's content was replaced as a whole
+  }
   for (io::Regime r : regimes) {
     o.regime = r;
     if (regimes.size() > 1) o.out_dir = io::path_join(out, io::regime_name(r));
     const std::vector<audit::AuditRow> rows = audit::run_experiment(o);
+    if (all) all->keep();
     int failed = 0;
     for (const auto& row : rows) failed += !row.ok();
+    const std::string shown = io::printable(o.out_dir);
     std::printf("%s regime: %zu row(s) in %s/results.json (%d failed); table: %s/results.md; plot: %s/tradeoff.svg\n",
-                io::regime_name(r), rows.size(), o.out_dir.c_str(), failed, o.out_dir.c_str(), o.out_dir.c_str());
+                io::regime_name(r), rows.size(), shown.c_str(), failed, shown.c_str(), shown.c_str());
   }
+  if (all) all->finish();
   return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "engine/checkpointing.h"
@@ -23,6 +24,7 @@
 #include "io/fs.h"
 #include "io/config.h"
 #include "io/hash.h"
+#include "io/run_folder.h"
 
 namespace lethe::audit {
 
@@ -112,6 +114,7 @@ void validate(const ExperimentOptions& o) {
   if (o.model != "lightgcn" && o.model != "mgcn" && o.model != "miggt")
     throw Error("unknown --model '" + o.model + "' (lightgcn, mgcn or miggt)");
   validate_settings(o.cfg);
+  (void)TrainOptions::from(o.cfg, o.model);
   for (const auto& [m, ms] : o.method_cfg) {
     if (std::find(o.methods.begin(), o.methods.end(), m) == o.methods.end() || m == "retrain")
       throw Error("method settings given for '" + m + "', which is not an approximate method in --methods");
@@ -121,27 +124,11 @@ void validate(const ExperimentOptions& o) {
 
 void validate_settings(const Config& cfg) {
   if (const std::string a = cfg.str("unlearn.adam_state"); a != "fresh" && a != "original")
-    throw Error("setting unlearn.adam_state must be fresh or original, got '" + a + "'");
-  // Every setting whose default says what it holds is parsed now, so that a typo fails before
-  // hours of training rather than when the method that reads it starts. An "auto" setting given
-  // a value must be a number (all of them are, but MIG-GT's per-modality hop list).
-  for (const auto& k : config_keys()) {
-    const std::string def = k.def, v = cfg.str(k.key);
-    if (v == def || v == "auto") continue;
-    if (def == "auto") {  // a number once resolved, except the per-modality hop list
-      if (std::string(k.key) != "miggt.k_modality") (void)cfg.f64(k.key);
-      continue;
-    }
-    if (def == "true" || def == "false") {
-      (void)cfg.flag(k.key);
-    } else if (def.find(',') != std::string::npos) {
-      (void)cfg.i64_list(k.key);
-    } else {
-      char* end = nullptr;
-      std::strtod(def.c_str(), &end);
-      if (!def.empty() && *end == '\0') (void)cfg.f64(k.key);
-    }
-  }
+    throw Error("setting unlearn.adam_state (from " + cfg.origin("unlearn.adam_state") +
+                ") must be fresh or original, got '" + a + "'");
+  // Every setting is parsed and range-checked now, so that a typo fails before hours of
+  // training rather than when the method that reads it starts.
+  validate_config(cfg);
 }
 
 AuditRow row_from_audit(const std::string& method, const CoreAudit& a) {
@@ -209,74 +196,63 @@ struct OriginalRun {
   io::Checkpoint ckpt;
   double train_seconds = kNaN;
   int64_t epochs = -1;
+  std::unique_ptr<io::RunLock> lock;  // shared: nobody replaces θ₀ while the experiment uses it
 };
 
-// Trains θ₀ into dir (the layout of `lethe train`'s run folder: checkpoint, metrics.json,
-// log.jsonl, config.txt) unless dir already holds a finished run (metrics.json written at the
-// end) of the same model, data and training settings.
+// θ₀ lives in a `lethe train` run folder (engine/run_files.h): reused when it holds a finished
+// run of the same model, data and training settings; continued when it holds an interrupted one
+// and --resume is given; trained there when it is new. A finished θ₀ made with other settings is
+// refused (never replaced behind the user's back), and so is an interrupted one without --resume.
 OriginalRun ensure_original(const ExperimentOptions& o, const io::Dataset& ds, Ctx& ctx, const std::string& cache,
                             const std::function<void(const std::string&)>& say) {
   const std::string dir = o.original_dir.empty() ? io::path_join(o.out_dir, "original") : o.original_dir;
+  const io::RunSettings want = train_settings(o.model, ds.fingerprint(), o.cfg);
   OriginalRun r;
   r.path = io::path_join(dir, "checkpoint");
-  const std::string metrics_path = io::path_join(dir, "metrics.json");
-  if (io::is_regular_file(r.path) && io::is_regular_file(metrics_path)) {
-    io::Checkpoint c = io::read_checkpoint(r.path);
-    const ModelCheckpointInfo info = read_model_checkpoint_info(c, r.path);
-    std::string why;
-    if (info.model != o.model) why = "it holds a " + info.model + " model, not " + o.model;
-    else if (info.data_fingerprint != ds.fingerprint()) why = "it was trained on different data";
-    else why = training_config_difference(o.cfg, info.config);
-    if (why.empty()) {
-      const io::Json m = io::read_json(metrics_path);
-      if (const io::Json* t = m.find("train_seconds"); t && t->is_number()) r.train_seconds = t->as_double();
-      if (const io::Json* e = m.find("epochs_run"); e && e->is_number()) r.epochs = e->as_int();
-      r.ckpt = std::move(c);
+  auto reuse = [&](std::unique_ptr<io::RunLock> lock) {
+    const io::Json m = io::read_json(io::path_join(dir, "metrics.json"));
+    if (const io::Json* t = m.find("train_seconds"); t && t->is_number()) r.train_seconds = t->as_double();
+    if (const io::Json* e = m.find("epochs_run"); e && e->is_number()) r.epochs = e->as_int();
+    r.ckpt = io::read_checkpoint(r.path);
+    r.lock = std::move(lock);
+  };
+  if (io::is_regular_file(io::path_join(dir, io::kRunFile))) {
+    auto lock = std::make_unique<io::RunLock>(dir, io::RunLock::Mode::kShared, o.command);
+    const io::RunFolderInfo f = io::inspect_run_folder(dir);
+    if (f.state == io::RunState::kFinished && f.command == "train") {
+      const io::SettingDiff d = io::first_difference(f.settings, want);
+      if (!d.empty())
+        throw Error(dir + " holds a finished θ₀ trained with " + io::setting_name(d.key) + " = " + d.there +
+                    ", this experiment has " + io::setting_name(d.key) + " = " + d.here +
+                    ": results made with another θ₀ would not be comparable; choose another " +
+                    (o.original_dir.empty() ? "--out" : "--original") +
+                    " (or train θ₀ again there: lethe train --overwrite)");
+      reuse(std::move(lock));
       say("reusing the original model " + r.path);
       return r;
     }
-    if (o.resume)
-      throw Error(r.path + " cannot be reused (" + why + ") and --resume keeps results made with it; use another --out");
-    say(r.path + " cannot be reused (" + why + "): training the original model again");
   }
-  io::make_dirs(dir);
-  ModelSession s(ctx, ds, o.model, o.cfg, cache);
-  TrainOptions opt = TrainOptions::from(o.cfg, s.model());
-  opt.progress = o.progress;
-  opt.epoch_lines = o.progress;
-  AdamConfig ac;
-  ac.lr = opt.lr;
-  Adam adam(s.params(), ac);
-  s.init(opt.seed);
-  io::write_file_atomic(io::path_join(dir, "config.txt"), "model = " + o.model + "\n" + o.cfg.dump());
-  std::vector<io::Json> log;
-  TrainHooks hooks;
-  hooks.on_best = [&](const TrainState& st) {
-    save_model_checkpoint(r.path, o.model, o.cfg, ds, s.params(), &adam, &st);
-  };
-  hooks.on_epoch = [&](const EpochRecord& e, const TrainState&) {
-    io::Json j = io::Json::object();
-    j["epoch"] = e.epoch + 1;
-    j["loss"] = e.loss;
-    j["lr"] = e.lr;
-    if (e.evaluated) {
-      j["valid"] = metrics_json(e.valid);
-      j["best"] = e.best;
-    }
-    j["seconds"] = e.seconds;
-    log.push_back(j);
-    io::write_file_atomic(io::path_join(dir, "log.jsonl"), jsonl(log));
-  };
-  say("training the original model (" + o.model + ") into " + dir);
-  const graph::HostCsr valid = graph::interaction_pattern(ds.n_users, ds.n_items, ds.valid);
-  const graph::HostCsr test = graph::interaction_pattern(ds.n_users, ds.n_items, ds.test);
-  const TrainResult res = train(ctx, s.model(), s.params(), adam, s.data(), ds.train, valid, test, opt, {}, hooks);
-  if (!io::is_regular_file(r.path))
-    throw Error("training the original model wrote no checkpoint (no evaluated epoch?): check --epochs and --eval_every");
-  write_train_metrics(metrics_path, o.model, ds.name, res, ctx.describe(), s.params().trainable_elements());
-  r.train_seconds = res.train_seconds;
-  r.epochs = res.epochs_run;
-  r.ckpt = io::read_checkpoint(r.path);
+  {
+    io::RunFolderOptions ro;
+    ro.command = "train";
+    ro.settings = want;
+    ro.command_line = o.command;
+    ro.resume = o.resume;
+    ro.resume_hint = "lethe experiment --resume";
+    ModelSession s(ctx, ds, o.model, resolve_training_settings(o.cfg, o.model), cache);
+    io::RunFolder rf(dir, ro);
+    rf.begin();
+    TrainRunOptions to;
+    to.progress = o.progress;
+    to.epoch_lines = o.progress;
+    if (rf.start() == io::RunFolder::Start::kResume && io::is_regular_file(rf.path("last.ckpt")))
+      to.resume_from = rf.path("last.ckpt");
+    say(std::string(to.resume_from.empty() ? "training" : "continuing") + " the original model (" + o.model + ") in " +
+        dir);
+    (void)train_into(ctx, ds, s, rf, to);
+    rf.finish();
+  }
+  reuse(std::make_unique<io::RunLock>(dir, io::RunLock::Mode::kShared, o.command));
   return r;
 }
 
@@ -303,6 +279,48 @@ class RowBook {
   }
 };
 
+// What the experiment's results depend on (run.json's settings): the data, the backbone, the
+// request recipe, the retain split, every setting (training ones resolved) and each method's own.
+io::RunSettings experiment_settings(const ExperimentOptions& o, const io::Dataset& ds) {
+  io::RunSettings s;
+  s["data.fingerprint"] = hex64(ds.fingerprint());
+  s["model"] = o.model;
+  s["regime"] = io::regime_name(o.regime);
+  s["ratio"] = io::format_double(o.ratio > 0 ? o.ratio : io::default_ratio(o.regime));
+  s["selection"] = io::selection_name(o.selection);
+  s["retain_split"] = o.retain_split;
+  const Config resolved = resolve_training_settings(o.cfg, o.model);
+  for (const auto& [k, v] : resolved.values())
+    if (k != "eval.tile_users") s["config." + k] = v;
+  for (const auto& [m, ms] : o.method_cfg)
+    for (const auto& [k, v] : ms.overrides) s["method." + m + "." + k] = v;
+  return s;
+}
+
+// --resume's comparison: every shared setting must be equal; a method's own settings
+// (method.<m>.<key>) only matter for the methods this run runs that already have finished rows —
+// a method added now may come with settings of its own.
+io::SettingDiff resume_difference(const io::RunFolderInfo& found, const io::RunSettings& now,
+                                  const std::vector<std::string>& methods) {
+  std::set<std::string> with_rows;
+  const std::string results = io::path_join(found.dir, "results.json");
+  if (io::is_regular_file(results))
+    for (const auto& r : rows_from_json(io::read_json(results)))
+      if (r.ok()) with_rows.insert(r.method);
+  auto compared = [&](const io::RunSettings& in) {
+    io::RunSettings out;
+    for (const auto& [k, v] : in) {
+      if (k.rfind("method.", 0) == 0) {
+        const std::string m = k.substr(7, k.find('.', 7) - 7);
+        if (!with_rows.count(m) || std::find(methods.begin(), methods.end(), m) == methods.end()) continue;
+      }
+      out[k] = v;
+    }
+    return out;
+  };
+  return io::first_difference(compared(found.settings), compared(now));
+}
+
 }  // namespace
 
 std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
@@ -310,7 +328,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   const auto t0 = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
   auto say = [&](const std::string& msg) {
-    if (o.progress) std::fprintf(stderr, "[experiment %7.1fs] %s\n", elapsed(), msg.c_str());
+    if (o.progress) std::fprintf(stderr, "[experiment %7.1fs] %s\n", elapsed(), io::printable(msg).c_str());
   };
 
   const std::string regime = io::regime_name(o.regime);
@@ -321,26 +339,44 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   for (const auto& m : o.methods)
     if (m != "retrain") order.push_back(m);
 
-  const io::Dataset ds = io::load_dataset(o.data_dir);  // a bad folder fails before OUT is made
-  io::make_dirs(o.out_dir);
-  const std::string results_path = io::path_join(o.out_dir, "results.json");
-  RowBook book;
-  if (io::is_regular_file(results_path)) {
-    if (o.resume) {
-      book.rows = rows_from_json(io::read_json(results_path));
-      for (const auto& r : book.rows)
-        if (r.regime != regime || r.ratio != ratio)
-          throw Error(results_path + " holds a " + r.regime + " ratio " + io::format_double(r.ratio) +
-                     " experiment, not " + regime + " ratio " + io::format_double(ratio) + ": use another --out");
-      say("resuming: " + std::to_string(book.rows.size()) + " row(s) in " + results_path);
-    } else {
-      say(results_path + " exists: starting a new table (pass --resume to keep its rows)");
-    }
-  }
-
+  std::optional<io::Dataset> loaded;
+  if (!o.dataset) loaded = io::load_dataset(o.data_dir);  // a bad folder fails before OUT is made
+  const io::Dataset& ds = o.dataset ? *o.dataset : *loaded;
   const std::string cache = o.cache_dir.empty() ? graph::default_cache_dir(o.data_dir) : o.cache_dir;
   Ctx ctx(o.device);
   const std::string device = ctx.describe();
+
+  // OUT is a run folder (io/run_folder.h): locked for the run's life; --resume continues it only
+  // with the same settings (methods and seeds may be added); anything else there is refused.
+  const io::RunSettings settings = experiment_settings(o, ds);
+  io::RunFolderOptions ro;
+  ro.command = "experiment";
+  ro.settings = settings;
+  ro.command_line = o.command;
+  ro.resume = o.resume;
+  ro.overwrite = o.overwrite;
+  ro.reopen_finished = true;  // --resume of a finished experiment adds the methods and seeds it lacks
+  ro.resume_hint = "--resume";
+  ro.inputs = {o.data_dir};
+  if (!o.original_dir.empty()) ro.inputs.push_back(o.original_dir);
+  if (o.original_dir.empty()) ro.allowed = {"original"};  // a θ₀ run folder it reuses
+  ro.compare = [&](const io::RunFolderInfo& f) { return resume_difference(f, settings, o.methods); };
+  io::RunFolder rf(o.out_dir, ro);
+  io::RunSettings merged = settings;  // the own settings of methods whose rows stay, though not run now
+  for (const auto& [k, v] : rf.found().settings)
+    if (rf.start() == io::RunFolder::Start::kResume && k.rfind("method.", 0) == 0 && !merged.count(k)) merged[k] = v;
+  rf.begin(merged);
+
+  const std::string results_path = io::path_join(o.out_dir, "results.json");
+  RowBook book;
+  if (rf.start() == io::RunFolder::Start::kResume && io::is_regular_file(results_path)) {
+    book.rows = rows_from_json(io::read_json(results_path));
+    for (const auto& r : book.rows)
+      if (r.regime != regime || r.ratio != ratio)
+        throw Error(results_path + " holds a " + r.regime + " ratio " + io::format_double(r.ratio) +
+                    " experiment, not " + regime + " ratio " + io::format_double(ratio) + ": use another --out");
+    say("resuming: " + std::to_string(book.rows.size()) + " row(s) in " + results_path);
+  }
   say("data " + ds.name + ": " + std::to_string(ds.n_users) + " users, " + std::to_string(ds.n_items) + " items, " +
       std::to_string(ds.train.size()) + " train rows; device " + device);
 
@@ -377,6 +413,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     io::write_file_atomic(io::path_join(o.out_dir, "tradeoff.svg"),
                           tradeoff_svg(book.rows, o.model + " on " + ds.name + ": " + regime + " " +
                                                       io::format_double(ratio) + ", retain vs forget Recall@20"));
+    rf.keep();  // rows worth keeping: a failure from here on leaves the folder for --resume
   };
 
   // θ₀: trained once, then its embeddings serve every seed.
@@ -563,6 +600,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
       if (m == "retrain") noise_floor();
     }
   }
+  rf.finish();
   say("done: " + results_path);
   return book.rows;
 }

@@ -5,7 +5,9 @@
 // every other method is compared with it — plus a noise-floor Retrain with seed s + 1000, audit
 // everything (engine/audit/audit.h) and rewrite OUT/results.{json,csv,md} and OUT/tradeoff.svg
 // after every method, so that a long run can be read while it runs and survives an interruption
-// (--resume skips the (seed, method) rows results.json already holds).
+// (--resume skips the (seed, method) rows results.json already holds). OUT and OUT/original are
+// run folders (io/run_folder.h): locked, resumed only with the same settings, finished by a
+// manifest; a folder holding anything else is refused unless overwrite.
 // A method that throws becomes a row with status "failed" and its error; the run goes on.
 // Lives in the engine (not tools/) so that the test suite can run it end to end.
 #pragma once
@@ -67,10 +69,12 @@ struct ExperimentOptions {
   // unlearning keys (is_training_key false), so θ₀ and Retrain stay shared by every method.
   std::map<std::string, MethodSettings> method_cfg;
   Device device = Device::CPU;
-  bool resume = false;           // keep the successful rows of an earlier results.json
+  bool resume = false;           // continue the run in out_dir (same settings): keep its successful rows
+  bool overwrite = false;        // replace what out_dir holds (kept aside until this run finishes)
   bool keep_checkpoints = false; // save every unlearned model (Retrain's is always saved)
   bool progress = true;          // lines on stderr (and the trainer's progress)
   std::string cache_dir;         // kNN cache; "" = graph::default_cache_dir(data_dir)
+  const io::Dataset* dataset = nullptr;  // data_dir already loaded (the CLI loads it once); nullptr: load it
   std::string command;           // the command line, for results.md
   // Test hook: this method throws "injected failure" instead of running, to exercise how a
   // failed method is recorded. Empty (the default) in every real run.

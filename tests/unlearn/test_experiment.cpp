@@ -4,6 +4,7 @@
 // and every result file is written. A second run with --resume reuses θ₀ and the finished rows
 // and records a method that throws as failed without stopping.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <string>
@@ -13,6 +14,7 @@
 #include "io/dataset.h"
 #include "io/fs.h"
 #include "io/json.h"
+#include "io/run_folder.h"
 #include "tests/io/io_test_util.h"
 #include "tests/models/tiny_data.h"
 
@@ -102,13 +104,15 @@ TEST(Experiment, TinyEndToEndThenResume) {
   const std::string req = io::read_file(io::path_join(o.out_dir, "requests/user-seed1.tsv"));
   EXPECT_NE(req.find("# regime: user"), std::string::npos);
 
-  // Second run: --resume, one more method that throws (the test hook), and a changed
-  // unlearning setting (θ₀ stays reusable: only training settings decide). θ₀ and the finished
-  // rows are reused (same seconds), the failing method is recorded as failed, the run completes.
+  // Second run: --resume, one more method that throws (the test hook), with settings of its own
+  // (a method added on resume may bring them; the shared settings must not change). θ₀ and the
+  // finished rows are reused (same seconds), the failing method is recorded as failed, the run
+  // completes.
   ExperimentOptions o2 = o;
   o2.resume = true;
   o2.methods = {"retrain", "mmrecun", "tru", "neggrad"};
-  o2.cfg.set("neggrad.clip", "0.5");
+  test::write_bytes(dir.file("neggrad.cfg"), "neggrad.clip = 0.5\n");
+  o2.method_cfg = parse_method_configs("neggrad=" + dir.file("neggrad.cfg"), o2.cfg, o2.methods);
   o2.inject_failure = "neggrad";
   const std::vector<AuditRow> rows2 = run_experiment(o2);
   ASSERT_EQ(rows2.size(), 5u);
@@ -163,6 +167,75 @@ TEST(Experiment, WithoutRetrainTheComparisonsStayEmpty) {
   o2.resume = true;
   o2.ratio = 0.2;
   EXPECT_THROW(run_experiment(o2), Error);
+}
+
+// Issue items 4 and 5: re-running an experiment without --resume threw its finished table away
+// (10 rows → 2), and --resume with changed unlearning settings mixed old and new rows in one
+// table. Both are refused now, naming what differs, and the folder stays as it was.
+TEST(Experiment, ItsFolderIsRefusedWithoutResumeOrWithOtherSettings) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  o.methods = {"retrain", "mmrecun"};
+  o.noise_floor = NoiseFloor::kOff;
+  ASSERT_EQ(run_experiment(o).size(), 3u);
+  const std::string results = io::read_file(io::path_join(o.out_dir, "results.json"));
+  EXPECT_EQ(io::inspect_run_folder(o.out_dir).state, io::RunState::kFinished);
+
+  EXPECT_TRUE(test::has_all(test::error_of([&] { run_experiment(o); }),
+                            {"already holds a finished `lethe experiment` run", "--overwrite"}));
+  ExperimentOptions changed = o;
+  changed.resume = true;
+  changed.cfg.set("mmrecun.alpha", "0.5");
+  EXPECT_TRUE(test::has_all(test::error_of([&] { run_experiment(changed); }),
+                            {"--resume", "mmrecun.alpha = 1.0", "mmrecun.alpha = 0.5"}));
+  changed = o;
+  changed.resume = true;
+  test::write_bytes(dir.file("mmrecun.cfg"), "mmrecun.beta = 2\n");  // its rows were made without it
+  changed.method_cfg = parse_method_configs("mmrecun=" + dir.file("mmrecun.cfg"), changed.cfg, changed.methods);
+  EXPECT_TRUE(test::has_all(test::error_of([&] { run_experiment(changed); }), {"mmrecun.beta of method mmrecun"}));
+  EXPECT_EQ(io::read_file(io::path_join(o.out_dir, "results.json")), results) << "a refusal changed the table";
+  EXPECT_EQ(io::inspect_run_folder(o.out_dir).state, io::RunState::kFinished);
+
+  // --resume with the same settings: nothing to add, the rows stay, the folder is finished again.
+  ExperimentOptions same = o;
+  same.resume = true;
+  EXPECT_EQ(run_experiment(same).size(), 3u);
+  EXPECT_EQ(io::inspect_run_folder(o.out_dir).state, io::RunState::kFinished);
+  // --overwrite starts a new table (the old one is kept aside until it has finished).
+  ExperimentOptions over = o;
+  over.overwrite = true;
+  over.methods = {"retrain"};
+  EXPECT_EQ(run_experiment(over).size(), 2u);
+  EXPECT_FALSE(io::path_exists(io::path_join(o.out_dir, ".lethe-previous")));
+}
+
+// Issue item 2: while θ₀ was retrained, `checkpoint` changed at every new best epoch while the old
+// metrics.json stayed; a run killed then and started again said "reusing the original model"
+// (best epoch 4 of 12). Only a θ₀ whose manifest matches is reused now; an interrupted one is
+// refused, or continued with --resume to the same θ₀ an uninterrupted run gives.
+TEST(Experiment, AnInterruptedOriginalIsNeverReusedAsFinished) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  o.methods = {"mmrecun"};
+  o.noise_floor = NoiseFloor::kOff;
+  o.original_dir = dir.file("theta0");
+  const std::vector<AuditRow> first = run_experiment(o);
+  const std::string metrics = io::read_file(io::path_join(o.original_dir, "metrics.json"));
+  // As a kill during retraining leaves it: checkpoint, last.ckpt and the old metrics.json, no
+  // manifest.
+  ASSERT_EQ(::unlink(io::path_join(o.original_dir, io::kManifestFile).c_str()), 0);
+  ExperimentOptions again = o;
+  again.out_dir = dir.file("out2");
+  EXPECT_TRUE(test::has_all(test::error_of([&] { run_experiment(again); }),
+                            {o.original_dir, "interrupted `lethe train` run", "--resume"}));
+  EXPECT_FALSE(io::path_exists(again.out_dir)) << "the refused run left its folder";
+  again.resume = true;
+  const std::vector<AuditRow> second = run_experiment(again);
+  EXPECT_EQ(io::inspect_run_folder(o.original_dir).state, io::RunState::kFinished);
+  ASSERT_EQ(second.size(), first.size());
+  EXPECT_EQ(second[0].retain_recall20, first[0].retain_recall20) << "θ₀ differs from the uninterrupted one";
+  EXPECT_EQ(second[1].retain_recall20, first[1].retain_recall20);
+  EXPECT_EQ(second[0].epochs, first[0].epochs);
 }
 
 }  // namespace
