@@ -9,6 +9,7 @@
 // --out): a request made for other data, a model unlearned with another request, and models in
 // the wrong roles (an unlearned model given as --original, a trained one as --unlearned, a model
 // that is not a Retrain as --retrained), as when --original and --unlearned are swapped.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -200,7 +201,14 @@ int cmd_audit(int argc, char** argv) {
     info.notes.push_back("accepted with --force: " + f + ".");
     forced_text += (forced_text.empty() ? "" : "; ") + f;
   }
-  std::fputs(audit::results_markdown(rows, info).c_str(), stdout);
+  {  // line by line through io::printable: names from files reach the terminal escaped
+    const std::string md = audit::results_markdown(rows, info);
+    for (size_t p = 0; p < md.size();) {
+      const size_t nl = std::min(md.find('\n', p), md.size());
+      std::printf("%s\n", io::printable(md.substr(p, nl - p)).c_str());
+      p = nl + 1;
+    }
+  }
   if (a.has("out")) {
     io::Json j = audit::rows_to_json(rows);
     if (!forced_text.empty()) {  // every row says what was accepted with --force
