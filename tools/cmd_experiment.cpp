@@ -28,7 +28,9 @@ int cmd_experiment(int argc, char** argv) {
          "deletion request with seed s (OUT/requests/), runs every method on it (Retrain first; the noise floor is\n"
          "Retrain with seed s + 1000), audits them (retain/forget Recall@20, Exposure@20, overlap@20 with Retrain,\n"
          "time, speed-up, peak memory) and rewrites OUT/results.json, results.csv, results.md and tradeoff.svg after\n"
-         "every method. A method that fails is recorded with its error and the run goes on.");
+         "every method. A method that fails is recorded with its error and the run goes on.\n"
+         "OUT must be new or empty (or hold only original/); a finished or interrupted experiment in it is refused\n"
+         "unless --resume (same settings only) or --overwrite.");
   a.opt("data", "", "dataset folder", true)
       .opt("model", "mgcn", "backbone: lightgcn, mgcn or miggt")
       .opt("regime", "user",
@@ -46,7 +48,8 @@ int cmd_experiment(int argc, char** argv) {
       .opt("out", "", "experiment folder", true)
       .opt("original", "",
            "folder of θ₀ (a `lethe train` run folder: reused when it holds a finished run with the same "
-           "training settings and data, else trained there) [default: OUT/original]")
+           "training settings and data, trained there when new, continued with --resume when interrupted, "
+           "refused otherwise) [default: OUT/original]")
       .opt("device", "auto", "auto, cpu or cuda")
       .flag("resume",
             "continue the experiment in OUT: keep its successful (seed, method) rows and run only the missing "
