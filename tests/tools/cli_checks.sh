@@ -87,9 +87,11 @@ cmp -s <(grep -v seconds e2/original/metrics.json) <(grep -v seconds e3/original
   fail "the resumed θ₀ differs from an uninterrupted one"
 # train --overwrite: killed while retraining, the old run stays recoverable and is never "finished"
 ok "${TRAIN[@]}" --out t2 --seed 7
+ok "${TRAIN[@]}" --out scratch --seed 7
 n=$(point "after the rename: scratch/checkpoint" "${TRAIN[@]}" --out scratch --overwrite)
 rm -rf scratch
-killed $((n + 4)) "${TRAIN[@]}" --out t2 --overwrite  # points shift by the move aside; still training
+killed "$n" "${TRAIN[@]}" --out t2 --overwrite  # the new run's first checkpoint is written
+[ -f t2/checkpoint ] && [ -f t2/.lethe-previous/checkpoint ] || fail "not killed while the new run trained"
 [ "$(state t2)" = 3 ] || fail "t2 is not shown as interrupted: $(cat info.txt)"
 grep -q "replaced by --overwrite is kept in t2/.lethe-previous" info.txt || fail "the replaced run's place is not said"
 [ "$(state t2/.lethe-previous)" = 0 ] || fail "the replaced run is not intact in t2/.lethe-previous"
