@@ -123,6 +123,8 @@ void validate(const ExperimentOptions& o) {
 void validate_settings(const Config& cfg) {
   if (const std::string a = cfg.str("unlearn.adam_state"); a != "fresh" && a != "original")
     throw Error("setting unlearn.adam_state must be fresh or original, got '" + a + "'");
+  if (const std::string a = cfg.str("multidelete.retain_reference"); a != "edited" && a != "original")
+    throw Error("setting multidelete.retain_reference must be edited or original, got '" + a + "'");
   // Every setting whose default says what it holds is parsed now, so that a typo fails before
   // hours of training rather than when the method that reads it starts. An "auto" setting given
   // a value must be a number (all of them are, but MIG-GT's per-modality hop list).
@@ -143,6 +145,11 @@ void validate_settings(const Config& cfg) {
       if (!def.empty() && *end == '\0') (void)cfg.f64(k.key);
     }
   }
+  // The certificate's parameters (the budget function checks the same ranges when the method runs).
+  const double eps = cfg.f64("scalegun.cert.epsilon"), delta = cfg.f64("scalegun.cert.delta"),
+               sigma = cfg.f64("scalegun.cert.sigma"), lambda = cfg.f64("scalegun.cert.lambda");
+  if (!(eps > 0) || !(delta > 0 && delta < 1.5) || !(sigma > 0) || !(lambda > 0))
+    throw Error("settings scalegun.cert.*: need epsilon > 0, 0 < delta < 1.5, sigma > 0 and lambda > 0");
 }
 
 AuditRow row_from_audit(const std::string& method, const CoreAudit& a) {

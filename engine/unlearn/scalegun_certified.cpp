@@ -130,8 +130,10 @@ UnlearnResult run_scalegun_certified(const UnlearnInput& in) {
              {"lbfgs_grad_norm", first_grad_norm},
              {"feature_seconds", feature_seconds},
              {"fit_seconds", fit_seconds}};
-  r.notes.push_back("scalegun-certified: only the logistic head is certified — (ε, δ) = (" + io::format_double(hs.epsilon) +
-                    ", " + io::format_double(hs.delta) + ") certified removal of the head given its input features; "
+  r.notes.push_back("(ε, δ) = (" + io::format_double(hs.epsilon) + ", " + io::format_double(hs.delta) + ") certified removal, " +
+                    std::to_string(head.retrains()) + " retrain(s) of the head over " + std::to_string(step) +
+                    " removal step(s), final bound " + io::format_double(head.bound()) + " of budget " +
+                    io::format_double(budget) + "; only the logistic head is certified (given its input features): "
                     "the backbone θ₀ is frozen and still carries what it learnt from the deleted data");
   meter.finish(ctx, r);
   return r;
