@@ -20,7 +20,10 @@
 # forget level) and writes the chosen setting of each method and regime to OUT_DIR/cfg/.
 # The reported run uses those settings for the new methods (MultiDelete's term ablations share
 # MultiDelete's), docs/results/tiktok/<regime>-{mmrecun,tru}.cfg for MMRecUn and TRU, forget
-# batches of 256 rows for every method, and a noise-floor Retrain (seed 1001) on seed 1's request.
+# batches of 256 rows for every method, and a noise-floor Retrain (seed 1001) on seed 1's request;
+# tradeoff_table.py then writes OUT_DIR/tradeoff.md: per regime, every method's retain level
+# against Retrain's, its forget error as a fraction of the θ₀-to-Retrain gap, time, speed-up and
+# which methods dominate it.
 set -euo pipefail
 L=$1; DATA=$2; OUT=$3; shift 3
 REGIMES=${*:-user item interaction}
@@ -60,3 +63,7 @@ for R in $REGIMES; do
     --original "$OUT/original" --out "$OUT/$R" --methods "$METHODS" ${mc:+--method-config "$mc"} \
     --unlearn.batch_size 256 --resume --quiet ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}
 done
+# Where each method lands on the retain/forget trade-off, per regime.
+files=()
+for R in $REGIMES; do files+=("$OUT/$R/results.json"); done
+python3 "$HERE/tradeoff_table.py" "${files[@]}" | tee "$OUT/tradeoff.md"
