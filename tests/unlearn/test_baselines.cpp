@@ -106,6 +106,22 @@ TEST_P(MultiDeleteStepZero, RetentionLossesAreExactlyZero) {
 
 INSTANTIATE_TEST_SUITE_P(Backbones, MultiDeleteStepZero, ::testing::Values("lightgcn", "mgcn", "miggt"));
 
+// Both ScaleGUN methods on MIG-GT (its self-loop graph in the push, evaluation-mode gradients).
+TEST(ScaleGun, RunsOnMigGt) {
+  const io::Dataset ds = test::tiny_dataset(60, 80, 10, {8, 6}, 7, 3);
+  const Config cfg = tiny_config();
+  const io::Checkpoint ckpt = initial_checkpoint(ds, "miggt", cfg);
+  const io::ForgetSplit split = interaction_split(ds, 0.1, 3);
+  Ctx ctx(Device::CPU);
+  UnlearnResult r = run_unlearning("scalegun", input(ctx, ds, split, "miggt", cfg, ckpt));
+  EXPECT_GT(r.stats.at("push_pushes"), 0.0);
+  EXPECT_GT(r.stats.at("cg_iterations"), 0.0);
+  EXPECT_GT(r.stats.at("newton_step_norm"), 0.0);
+  UnlearnResult c = run_unlearning("scalegun-certified", input(ctx, ds, split, "miggt", cfg, ckpt));
+  EXPECT_EQ(c.session->model_name(), "miggt+head");
+  EXPECT_GT(c.stats.at("removal_steps"), 0.0);
+}
+
 TEST(MultiDelete, AblationSwitchesRemoveTheirTerm) {
   const io::Dataset ds = test::tiny_dataset(60, 80, 10, {8, 6}, 7, 3);
   const Config cfg = tiny_config();
@@ -196,6 +212,37 @@ TEST(ScaleGunPush, MatchesFullRecomputeWithinTheBoundAfterDeletingOnePercent) {
     // r_max = 0 pushes every residual: exact up to rounding.
     const unlearn::PushResult ex = unlearn::push_update(pc.P_old, pc.P_new, pc.weights, H0, d, 0.0);
     EXPECT_TRUE(test::allclose(ex.view_new, exact, {1e-12, 1e-12}, "r_max = 0"));
+  }
+}
+
+// The polynomial a backbone declares is its forward: LightGCN's output, and MIG-GT's output when
+// it has only the ID branch and no sampled context (its transformer then returns z unchanged).
+TEST(ScaleGunPush, UiPropagationIsTheBackbonesOwnView) {
+  const io::Dataset ds = test::tiny_dataset(30, 25, 6, {}, 3, 2);
+  Config cfg = tiny_config();
+  cfg.set("miggt.samples", "0");
+  Ctx ctx(Device::CPU);
+  for (const std::string model : {"lightgcn", "miggt"}) {
+    SCOPED_TRACE(model);
+    ModelSession s(ctx, ds, model, cfg, "", DType::F64);
+    s.init(4);
+    const UiPropagation up = s.model().ui_propagation();
+    const int64_t U = ds.n_users, d = 8;
+    std::vector<double> H0(static_cast<size_t>((U + ds.n_items) * d), 0.0);
+    const std::vector<double> eu = s.params().get(up.user_param);
+    std::copy(eu.begin(), eu.end(), H0.begin());
+    if (up.item_param >= 0) {
+      const std::vector<double> ei = s.params().get(up.item_param);
+      std::copy(ei.begin(), ei.end(), H0.begin() + U * d);
+    }
+    const graph::HostCsr& P = up.mig ? s.data().mig_graph.P : s.data().graph.adj;
+    const std::vector<double> view = unlearn::propagate_full(P, up.weights, H0, d);
+    const Embeddings e = embed(ctx, s.model(), s.params());
+    std::vector<double> got = e.users.t().to_host();
+    const std::vector<double> gi = e.items.t().to_host();
+    got.insert(got.end(), gi.begin(), gi.end());
+    // The graph weights are float: the forward and the host polynomial agree to float rounding.
+    EXPECT_TRUE(test::allclose(got, view, {1e-6, 1e-5}, "forward vs Σ w_l P^l H⁰"));
   }
 }
 
