@@ -10,7 +10,9 @@
 //   L_MKR = mean_{b∈B_r} ‖z′_{u_b i_b} − z⁰_{u_b i_b}‖² / d       (multimodal knowledge retention)
 //   L_UKR = Σ_r mean_{b∈B_f} ‖h′_r[i_b] − h⁰_r[i_b]‖² / d          (unimodal knowledge retention, over
 //           the backbone's modality item representations r: Model::modality_items; none for LightGCN)
-//   + the backbone's regulariser on both batches (its `reg` term; negatives from the usual sampler),
+//   + the backbone's regulariser on the retain batch (its `reg` term; a negative per row from the
+//     usual sampler) — not on the forget batch, where Adam would turn it into a norm-shrinking
+//     forgetting signal of its own (docs/BASELINES.md),
 // all with weight 1, by Adam at unlearn.lr for unlearn.epochs passes over D_f; every parameter
 // is trainable. The retention references are θ₀'s forward on the edited graph by default
 // (multidelete.retain_reference = edited), so L_MKR = L_UKR = 0 exactly at the first step; with
@@ -74,7 +76,6 @@ std::vector<int32_t> decoupled_items(const std::vector<int32_t>& users, const st
 
 namespace {
 
-using unlearn::kForgetNeg;
 using unlearn::kRetainNeg;
 
 // θ₀'s forward in evaluation mode on the session's current graph, copied out of the tape.
@@ -174,7 +175,6 @@ UnlearnResult run_multidelete(const std::string& method, const UnlearnInput& in)
         b->u = tape.upload_idx(b->users);
         b->p = tape.upload_idx(b->pos);
       }
-      sample_batch_negatives(tape, model, s.data(), fb, in.seed, kForgetNeg + ep, st);
       sample_batch_negatives(tape, model, s.data(), rb, in.seed, kRetainNeg + ep, st);
       model.forward(tape, false, ep, st);
       const Var U = model.users(), I = model.items();
@@ -199,7 +199,7 @@ UnlearnResult run_multidelete(const std::string& method, const UnlearnInput& in)
           parts.push_back(tape.sqnorm(tape.sub(tape.gather(hm[m], fb.p), tape.gather(tape.constant(ref_keep.mods[m]), fb.p)), c));
         term["ukr"] = tape.sum_of(parts);
       }
-      term["reg"] = tape.add(model.loss(tape, fb, RankSpec{}).reg, model.loss(tape, rb, RankSpec{}).reg);
+      term["reg"] = model.loss(tape, rb, RankSpec{}).reg;
       std::vector<Var> all;
       for (const auto& [k, v] : term) all.push_back(v);
       const Var total = tape.sum_of(all);
