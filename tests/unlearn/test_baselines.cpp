@@ -6,6 +6,8 @@
 // the loss; the certified head's budget, its Newton removals against a re-optimisation, its
 // retraining when the bound passes the budget; the pair-head model scores zᵀw and round-trips
 // through a checkpoint.
+#include <unistd.h>
+
 #include <cmath>
 #include <limits>
 #include <random>
@@ -52,9 +54,12 @@ io::Checkpoint initial_checkpoint(const io::Dataset& ds, const std::string& mode
   Ctx ctx(Device::CPU);
   ModelSession s(ctx, ds, model, cfg, "");
   s.init(5);
-  const std::string path = ::testing::TempDir() + "/lethe_init_" + model + ".ckpt";
+  // ctest runs every test in a process of its own, several at once: the path is per process.
+  const std::string path = ::testing::TempDir() + "/lethe_init_" + model + "_" + std::to_string(::getpid()) + ".ckpt";
   save_model_checkpoint(path, model, cfg, ds, s.params(), nullptr, nullptr);
-  return io::read_checkpoint(path);
+  io::Checkpoint c = io::read_checkpoint(path);
+  std::remove(path.c_str());
+  return c;
 }
 
 UnlearnInput input(Ctx& ctx, const io::Dataset& ds, const io::ForgetSplit& split, const std::string& model,
@@ -457,7 +462,7 @@ TEST(PairHeadModel, ScoresZTransposeWAndRoundTripsThroughACheckpoint) {
   const std::vector<double> u0 = e0.users.t().to_host(), u2 = e2.users.t().to_host();
   for (size_t k = 0; k < u0.size(); ++k) EXPECT_FLOAT_EQ(static_cast<float>(u2[k]), static_cast<float>(u0[k] * w[k % 4]));
   EXPECT_EQ(e2.items.t().to_host(), e0.items.t().to_host());
-  const std::string path = ::testing::TempDir() + "/lethe_pair_head.ckpt";
+  const std::string path = ::testing::TempDir() + "/lethe_pair_head_" + std::to_string(::getpid()) + ".ckpt";
   save_model_checkpoint(path, "lightgcn+head", cfg, ds, s.params(), nullptr, nullptr);
   const io::Checkpoint c = io::read_checkpoint(path);
   const ModelCheckpointInfo info = read_model_checkpoint_info(c, path);

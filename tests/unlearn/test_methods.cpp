@@ -4,6 +4,8 @@
 // reproducible bit for bit, and each of TRU's interventions is checked on its own: the gate's
 // values, the branch scales, the layer choice, and the isolation mask (layers outside it stay
 // bit-identical when the retain update is isolated too).
+#include <unistd.h>
+
 #include <cmath>
 
 #include "engine/checkpointing.h"
@@ -54,9 +56,11 @@ Original train_original(const std::string& model) {
   Adam adam(s.params(), ac);
   const auto v = graph::interaction_pattern(o.ds.n_users, o.ds.n_items, o.ds.valid);
   train(ctx, s.model(), s.params(), adam, s.data(), o.ds.train, v, v, opt);
-  const std::string path = ::testing::TempDir() + "/lethe_orig_" + model + ".ckpt";
+  // ctest runs every test in a process of its own, several at once: the path is per process.
+  const std::string path = ::testing::TempDir() + "/lethe_orig_" + model + "_" + std::to_string(::getpid()) + ".ckpt";
   save_model_checkpoint(path, model, o.cfg, o.ds, s.params(), nullptr, nullptr);
   o.ckpt = io::read_checkpoint(path);
+  std::remove(path.c_str());
   return o;
 }
 
