@@ -80,6 +80,23 @@ const std::vector<ConfigKey>& config_keys() {
       {"tru.isolation.alpha", "0.5", "capacity exponent α in S_l = (F_f/(F_r+ε)) / n_l^α"},
       {"tru.isolation.batches", "4", "forget and retain batches for the Fisher estimate"},
       {"tru.isolation.retain", "false", "also restrict the retain gradient to the selected layers"},
+      // ---- MultiDelete, adapted to recommenders (docs/BASELINES.md) ----
+      {"multidelete.md", "true", "modality-decoupling loss L_MD on the forget batch (method multidelete-no-md: off)"},
+      {"multidelete.mkr", "true", "multimodal knowledge retention L_MKR on the retain batch (multidelete-no-mkr: off)"},
+      {"multidelete.ukr", "true", "unimodal knowledge retention L_UKR on the forget batch's items (multidelete-no-ukr: off)"},
+      {"multidelete.retain_reference", "edited",
+       "θ₀'s forward the retention losses compare with: edited (on the D_r graph, zero at step 0) or original (on D's)"},
+      // ---- ScaleGUN, adapted to recommenders (docs/BASELINES.md) ----
+      {"scalegun.r_max", "1e-7", "push threshold of the lazy propagation, × the mean column L1 norm of H⁰"},
+      {"scalegun.damping", "1e-4", "damping added to the Hessian in the Newton step (H + damping·I)"},
+      {"scalegun.cg_iters", "100", "conjugate-gradient iterations at most (one Hessian-vector product each)"},
+      {"scalegun.cg_tol", "1e-6", "CG stops when the residual norm falls below this fraction of the right-hand side's"},
+      {"scalegun.cert.epsilon", "1", "certified head: privacy parameter ε"},
+      {"scalegun.cert.delta", "1e-4", "certified head: privacy parameter δ"},
+      {"scalegun.cert.sigma", "0.1", "certified head: standard deviation σ of the objective-perturbation noise"},
+      {"scalegun.cert.lambda", "1e-2", "certified head: L2 weight λ of the logistic head"},
+      {"scalegun.cert.lbfgs_iters", "100", "certified head: L-BFGS iterations at most when (re)training the head"},
+      {"scalegun.cert.batch_size", "auto", "certified head: forget rows removed per Newton step (auto: unlearn.batch_size)"},
   };
   return keys;
 }
@@ -231,6 +248,16 @@ const Range kRanges[] = {
     {"tru.isolation.kappa", false, 0, 1, true, false},
     {"tru.isolation.kmax", true, 1, kInf, false, false},
     {"tru.isolation.batches", true, 1, kInf, false, false},
+    {"scalegun.r_max", false, 0, kInf, true, false},
+    {"scalegun.damping", false, 0, kInf, false, false},
+    {"scalegun.cg_iters", true, 1, kInf, false, false},
+    {"scalegun.cg_tol", false, 0, kInf, true, false},
+    {"scalegun.cert.epsilon", false, 0, kInf, true, false},
+    {"scalegun.cert.delta", false, 0, 1.5, true, true},
+    {"scalegun.cert.sigma", false, 0, kInf, true, false},
+    {"scalegun.cert.lambda", false, 0, kInf, true, false},
+    {"scalegun.cert.lbfgs_iters", true, 1, kInf, false, false},
+    {"scalegun.cert.batch_size", true, 1, kInf, false, false},
 };
 
 std::string bound_text(double v) {

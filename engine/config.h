@@ -16,7 +16,8 @@ struct ConfigKey {
   const char* help;
 };
 
-// The table, grouped: training protocol, evaluation, LightGCN, MGCN, MIG-GT, unlearning, TRU.
+// The table, grouped: training protocol, evaluation, LightGCN, MGCN, MIG-GT, unlearning, TRU,
+// MultiDelete, ScaleGUN.
 const std::vector<ConfigKey>& config_keys();
 
 class Config {

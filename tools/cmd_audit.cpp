@@ -184,6 +184,9 @@ int cmd_audit(int argc, char** argv) {
     }
     const double ep = meta_number(m.info, "unlearn.epochs");
     r.epochs = std::isnan(ep) ? -1 : static_cast<int64_t>(ep);
+    const std::string stats = "unlearn.stats.";  // what the method reported (lethe unlearn)
+    for (const auto& [k, v] : m.info.meta)
+      if (k.rfind(stats, 0) == 0) r.method_stats[k.substr(stats.size())] = std::strtod(v.c_str(), nullptr);
     rows.push_back(r);
   }
 

@@ -6,8 +6,10 @@
 //                     `lethe audit` can rebuild D_r and check it is auditing the right request;
 //   RUN/log.jsonl     one JSON object per unlearning epoch (losses, TRU's gate and scales);
 //   RUN/summary.json  method, wall time, peak memory, TRU's selected layers and their scores,
-//                     and the core audit of the unlearned model (retain and forget metrics,
-//                     Exposure@20 and its reduction against θ₀); what --force accepted, if anything;
+//                     what the method reports about its run (method_stats: e.g. the certified
+//                     head's ε, δ, retrains, bound and budget; notes), the core audit of the
+//                     unlearned model (retain and forget metrics, Exposure@20 and its reduction
+//                     against θ₀), and what --force accepted, if anything;
 //   RUN/run.json, RUN/manifest.json  the run folder's record (io/run_folder.h).
 // Everything — settings, θ₀, the data, the request — is checked before the folder is touched.
 #include <cmath>
@@ -166,7 +168,10 @@ int cmd_unlearn(int argc, char** argv) {
   if (!forced.empty()) meta["unlearn.forced"] = forced;
   put_metrics(meta, "audit.retain", au.retain);
   put_metrics(meta, "audit.forget", au.forget);
-  save_model_checkpoint(rf.path("checkpoint"), info.model, cfg, ds, res.session->params(), nullptr, nullptr, meta);
+  for (const auto& [k, v] : res.stats) meta["unlearn.stats." + k] = io::format_double(v);
+  // The result's own model name: scalegun-certified returns "<backbone>+head".
+  save_model_checkpoint(rf.path("checkpoint"), res.session->model_name(), cfg, ds, res.session->params(), nullptr,
+                        nullptr, meta);
 
   std::string log;
   for (const auto& e : res.log) log += audit::epoch_json(e).dump(-1) + "\n";
@@ -201,6 +206,12 @@ int cmd_unlearn(int argc, char** argv) {
   io::Json fj = io::Json::array();
   for (const auto& f : req.forced) fj.push_back(f);
   s["forced"] = fj;  // what --force accepted (empty: nothing)
+  io::Json stats = io::Json::object();
+  for (const auto& [k, v] : res.stats) stats[k] = v;
+  s["method_stats"] = stats;
+  io::Json notes = io::Json::array();
+  for (const auto& n : res.notes) notes.push_back(n);
+  s["notes"] = notes;
   io::write_json(rf.path("summary.json"), s);
   rf.finish();
 
@@ -211,6 +222,7 @@ int cmd_unlearn(int argc, char** argv) {
   std::printf("  retain R@20 %.4f N@20 %.4f (θ₀ %.4f) | forget R@20 %.4f (θ₀ %.4f) | Exposure@20 %.4f (θ₀ %.4f)\n",
               au.retain.get("recall@20"), au.retain.get("ndcg@20"), a0.retain.get("recall@20"), au.forget.get("recall@20"),
               a0.forget.get("recall@20"), au.exposure, a0.exposure);
+  for (const auto& n : res.notes) std::printf("  %s\n", io::printable(n).c_str());
   if (!forced.empty()) std::printf("  accepted with --force: %s\n", io::printable(forced).c_str());
   std::printf("wrote %s/{checkpoint,log.jsonl,summary.json,run.json,manifest.json}\n", io::printable(out).c_str());
   return 0;

@@ -82,7 +82,8 @@ std::map<std::string, MethodSettings> parse_method_configs(const std::string& li
       if (!base.known(key)) throw Error(f.where(key) + ": unknown setting '" + key + "' (lethe experiment --help lists them)");
       if (is_training_key(key))
         throw Error(f.where(key) + ": " + key + " is a training setting; a method's own settings may only be "
-                    "unlearning settings (unlearn.*, finetune.*, neggrad.*, neggrad_plus.*, mmrecun.*, tru.*), so that "
+                    "unlearning settings (unlearn.*, finetune.*, neggrad.*, neggrad_plus.*, mmrecun.*, tru.*, "
+                    "multidelete.*, scalegun.*), so that "
                     "θ₀ and Retrain stay shared by every method");
       ms.overrides.emplace_back(key, f.str(key));
       ms.cfg.set(key, f.str(key), f.where(key));
@@ -129,6 +130,9 @@ void validate_settings(const Config& cfg) {
   // Every setting is parsed and range-checked now, so that a typo fails before hours of
   // training rather than when the method that reads it starts.
   validate_config(cfg);
+  if (const std::string a = cfg.str("multidelete.retain_reference"); a != "edited" && a != "original")
+    throw Error("setting multidelete.retain_reference (from " + cfg.origin("multidelete.retain_reference") +
+                ") must be edited or original, got '" + a + "'");
 }
 
 AuditRow row_from_audit(const std::string& method, const CoreAudit& a) {
@@ -162,11 +166,13 @@ io::Json epoch_json(const UnlearnEpoch& e) {
     for (const auto& [k, v] : e.branch_scale) b[k] = v;
     j["branch_scale"] = b;
   }
+  for (const auto& [k, v] : e.terms) j[k] = v;
   return j;
 }
 
 bool is_training_key(const std::string& key) {
-  for (const char* p : {"unlearn.", "finetune.", "neggrad.", "neggrad_plus.", "mmrecun.", "tru."})
+  for (const char* p : {"unlearn.", "finetune.", "neggrad.", "neggrad_plus.", "mmrecun.", "tru.", "multidelete.",
+                        "scalegun."})
     if (key.rfind(p, 0) == 0) return false;
   return key != "eval.tile_users";
 }
@@ -559,6 +565,8 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
         row.peak_bytes = res.peak_bytes;
         row.epochs = m == "retrain" ? res.retrain_epochs : static_cast<int64_t>(res.log.size());
         row.selected_layers = res.selected_layers;
+        row.method_stats = res.stats;
+        row.notes = res.notes;
         row.exposure_reduction = exposure_reduction(a0.exposure, a.exposure);
         for (const auto& ep : res.log) log.push_back(epoch_json(ep));
         auto meta = ckpt_meta;
@@ -569,8 +577,8 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
           save_model_checkpoint(retrain_ckpt, o.model, o.cfg, ds, res.session->params(), nullptr, nullptr, meta);
           set_retrain(std::move(a.top), res.seconds);
         } else if (o.keep_checkpoints) {
-          save_model_checkpoint(io::path_join(run_dir, m + ".ckpt"), o.model, inm.cfg, ds, res.session->params(), nullptr,
-                                nullptr, meta);
+          save_model_checkpoint(io::path_join(run_dir, m + ".ckpt"), res.session->model_name(), inm.cfg, ds,
+                                res.session->params(), nullptr, nullptr, meta);
         }
         if (retrain_lists) {
           row.overlap20 = m == "retrain" ? 1.0 : mean_overlap(a.top, *retrain_lists);

@@ -36,7 +36,7 @@ const std::vector<std::string>& extra_result_keys() {
       "status",          "error",          "retain_recall@10",   "retain_recall@50",        "retain_ndcg@10",
       "retain_ndcg@50",  "retain_precision@20", "forget_ndcg@20", "exposure_reduction", "noise_floor_overlap@20",
       "peak_bytes",      "epochs",         "selected_layers",    "device",                  "forget_rows",
-      "retain_users"};
+      "retain_users",    "method_stats",   "notes"};
   return k;
 }
 
@@ -71,6 +71,12 @@ io::Json AuditRow::to_json() const {
   j["device"] = device;
   j["forget_rows"] = count_or_null(forget_rows);
   j["retain_users"] = count_or_null(retain_users);
+  io::Json st = io::Json::object();
+  for (const auto& [k, v] : method_stats) st[k] = v;
+  j["method_stats"] = st;
+  io::Json nt = io::Json::array();
+  for (const auto& n : notes) nt.push_back(n);
+  j["notes"] = nt;
   return j;
 }
 
@@ -107,6 +113,10 @@ AuditRow AuditRow::from_json(const io::Json& j) {
   r.device = str_from(j.find("device"));
   r.forget_rows = count_from(j.find("forget_rows"));
   r.retain_users = count_from(j.find("retain_users"));
+  if (const io::Json* m = j.find("method_stats"); m && m->is_object())
+    for (const auto& [k, v] : m->members()) r.method_stats[k] = num_from(&v);
+  if (const io::Json* n = j.find("notes"); n && n->is_array())
+    for (const auto& e : n->elements()) r.notes.push_back(e.as_string());
   return r;
 }
 
@@ -135,6 +145,11 @@ io::Table results_table(const std::vector<AuditRow>& rows) {
       if (v.is_array()) {
         std::string s;
         for (const auto& e : v.elements()) s += (s.empty() ? "" : ";") + e.as_string();
+        cells.emplace_back(s);
+      } else if (v.is_object()) {  // key=value;key=value
+        std::string s;
+        for (const auto& [mk, mv] : v.members())
+          s += (s.empty() ? "" : ";") + mk + "=" + (mv.is_number() ? io::format_double(mv.as_double()) : std::string());
         cells.emplace_back(s);
       } else if (v.is_string()) {
         cells.emplace_back(v.as_string());
@@ -282,6 +297,8 @@ std::string results_markdown(const std::vector<AuditRow>& rows, const ReportInfo
         "users. Speed-up: Retrain's wall time / the method's, same device.\n\n";
   for (const auto& r : rows)
     if (!r.ok()) md += "- failed: " + r.method + " seed " + std::to_string(r.seed) + ": " + r.error + "\n";
+  for (const auto& r : rows)
+    for (const auto& n : r.notes) md += "- " + r.method + " seed " + std::to_string(r.seed) + ": " + n + "\n";
   for (const auto& n : info.notes) md += "- " + n + "\n";
   if (!info.command.empty()) md += "\nCommand: `" + info.command + "`\n";
   if (!info.device.empty()) md += "\nDevice: " + info.device + "\n";

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,10 @@ struct AuditRow {
   std::vector<std::string> selected_layers;
   std::string device;
   int64_t forget_rows = -1, retain_users = -1;  // |D_f|; users in the retain test
+  // What the method reports about its own run (UnlearnResult::stats: ScaleGUN's CG iterations,
+  // the certified head's ε, δ, retrains, bound and budget, ...) and statements results.md repeats.
+  std::map<std::string, double> method_stats;
+  std::vector<std::string> notes;
 
   bool ok() const { return status == "ok"; }
   io::Json to_json() const;  // keys: required_result_keys() then extra_result_keys(), in order

@@ -6,16 +6,32 @@ namespace lethe {
 std::unique_ptr<Model> make_lightgcn(ModelData& data, const Config& cfg);
 std::unique_ptr<Model> make_mgcn(ModelData& data, const Config& cfg);
 std::unique_ptr<Model> make_miggt(ModelData& data, const Config& cfg);
+std::unique_ptr<Model> make_pair_head(const std::string& backbone, ModelData& data, const Config& cfg);
 
-std::unique_ptr<Model> make_model(const std::string& name, ModelData& data, const Config& cfg) {
+std::unique_ptr<Model> make_backbone(const std::string& name, ModelData& data, const Config& cfg) {
   if (name == "lightgcn") return make_lightgcn(data, cfg);
   if (name == "mgcn") return make_mgcn(data, cfg);
   if (name == "miggt") return make_miggt(data, cfg);
   LETHE_FAIL("unknown model '" + name + "' (expected lightgcn, mgcn or miggt)");
 }
 
-ProtocolDefaults protocol_defaults(const std::string& name) {
+std::unique_ptr<Model> make_model(const std::string& name, ModelData& data, const Config& cfg) {
+  if (has_pair_head(name)) return make_pair_head(backbone_of(name), data, cfg);
+  return make_backbone(name, data, cfg);
+}
+
+bool has_pair_head(const std::string& name) {
+  const std::string sfx = kPairHeadSuffix;
+  return name.size() > sfx.size() && name.compare(name.size() - sfx.size(), sfx.size(), sfx) == 0;
+}
+
+std::string backbone_of(const std::string& name) {
+  return has_pair_head(name) ? name.substr(0, name.size() - std::string(kPairHeadSuffix).size()) : name;
+}
+
+ProtocolDefaults protocol_defaults(const std::string& model) {
   ProtocolDefaults d;
+  const std::string name = backbone_of(model);  // a pair head trains like its backbone
   if (name == "lightgcn" || name == "mgcn") return d;
   if (name == "miggt") {  // SPEC §3.3: MIG-GT's own schedule
     d.lr = 1e-2;
@@ -33,7 +49,7 @@ double Model::default_lr_decay() const { return protocol_defaults(name()).lr_dec
 double Model::default_lr_decay_epochs() const { return protocol_defaults(name()).lr_decay_epochs; }
 
 int knn_k_for(const std::string& name, const Config& cfg) {
-  return name == "mgcn" ? static_cast<int>(cfg.i64("mgcn.knn_k")) : 0;
+  return backbone_of(name) == "mgcn" ? static_cast<int>(cfg.i64("mgcn.knn_k")) : 0;
 }
 
 }  // namespace lethe

@@ -148,6 +148,45 @@ TEST(Experiment, MethodSettingsReachOnlyTheirMethod) {
   EXPECT_NE(md.find("settings of tru (" + f + "): unlearn.epochs = 1"), std::string::npos) << md;
 }
 
+// The baselines in an experiment: their settings files take multidelete.* and scalegun.* keys,
+// the certified head's ε, δ and retrains reach results.json (and back), results.csv and, with the
+// statement that only the head is certified, results.md; bad values fail before any work.
+TEST(Experiment, BaselinesReportTheirRunsInTheResults) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  o.methods = {"multidelete", "scalegun-certified"};
+  const std::string f = dir.file("md.cfg"), g = dir.file("sc.cfg");
+  test::write_bytes(f, "multidelete.ukr = false\nunlearn.epochs = 1\n");
+  test::write_bytes(g, "scalegun.cert.lambda = 0.1\n");
+  o.method_cfg = parse_method_configs("multidelete=" + f + ",scalegun-certified=" + g, o.cfg, o.methods);
+  const std::vector<AuditRow> rows = run_experiment(o);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1].method, "multidelete");
+  EXPECT_EQ(rows[1].status, "ok") << rows[1].error;
+  EXPECT_EQ(rows[1].epochs, 1);
+  const AuditRow& c = rows[2];
+  EXPECT_EQ(c.method, "scalegun-certified");
+  ASSERT_EQ(c.status, "ok") << c.error;
+  EXPECT_EQ(c.method_stats.at("epsilon"), 1.0);
+  EXPECT_EQ(c.method_stats.at("lambda"), 0.1);
+  EXPECT_TRUE(c.method_stats.count("retrains"));
+  const std::vector<AuditRow> back = rows_from_json(io::read_json(io::path_join(o.out_dir, "results.json")));
+  EXPECT_EQ(back[2].method_stats, c.method_stats);
+  EXPECT_EQ(back[2].notes, c.notes);
+  const std::string md = io::read_file(io::path_join(o.out_dir, "results.md"));
+  EXPECT_NE(md.find("scalegun-certified seed 1: (ε, δ) = (1, 0.0001) certified removal"), std::string::npos) << md;
+  EXPECT_NE(md.find("only the logistic head is certified"), std::string::npos);
+  const std::string csv = io::read_file(io::path_join(o.out_dir, "results.csv"));
+  EXPECT_NE(csv.find("epsilon=1;"), std::string::npos) << csv;
+
+  ExperimentOptions bad = tiny_options(dir);
+  bad.cfg.set("multidelete.retain_reference", "raw");
+  EXPECT_NE(test::error_of([&] { validate(bad); }).find("edited or original"), std::string::npos);
+  bad = tiny_options(dir);
+  bad.cfg.set("scalegun.cert.delta", "2");
+  EXPECT_NE(test::error_of([&] { validate(bad); }).find("scalegun.cert"), std::string::npos);
+}
+
 TEST(Experiment, WithoutRetrainTheComparisonsStayEmpty) {
   test::TempDir dir;
   ExperimentOptions o = tiny_options(dir);
