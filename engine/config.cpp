@@ -78,6 +78,10 @@ const std::vector<ConfigKey>& config_keys() {
       {"tru.isolation.alpha", "0.5", "capacity exponent α in S_l = (F_f/(F_r+ε)) / n_l^α"},
       {"tru.isolation.batches", "4", "forget and retain batches for the Fisher estimate"},
       {"tru.isolation.retain", "false", "also restrict the retain gradient to the selected layers"},
+      // ---- security audits (docs/AUDITS.md) ----
+      {"audit.seed", "1", "seed of the audits' own draws: reserved user groups, shadow half, attack initialisation"},
+      {"backdoor.attack_size", "0.01", "fake users as a fraction a of the genuine users (raised to 0.02, 0.05 when too weak)"},
+      {"backdoor.variant", "multimodal", "target choice: multimodal (features nearest the triggers'; plain without features) or plain"},
   };
   return keys;
 }

@@ -5,6 +5,7 @@
 // Everything that can be wrong with the options is reported before any work starts.
 #include <cstdio>
 
+#include "engine/audit/backdoor.h"
 #include "engine/audit/experiment.h"
 #include "io/fs.h"
 #include "io/request.h"
@@ -23,7 +24,8 @@ int cmd_experiment(int argc, char** argv) {
          "deletion request with seed s (OUT/requests/), runs every method on it (Retrain first; the noise floor is\n"
          "Retrain with seed s + 1000), audits them (retain/forget Recall@20, Exposure@20, overlap@20 with Retrain,\n"
          "time, speed-up, peak memory) and rewrites OUT/results.json, results.csv, results.md and tradeoff.svg after\n"
-         "every method. A method that fails is recorded with its error and the run goes on.");
+         "every method. A method that fails is recorded with its error and the run goes on. --audits adds the\n"
+         "membership-inference columns (mia, umia) and the backdoor experiment (OUT/backdoor/); docs/AUDITS.md.");
   a.opt("data", "", "dataset folder", true)
       .opt("model", "mgcn", "backbone: lightgcn, mgcn or miggt")
       .opt("regime", "user", "user | item | interaction, or a comma-separated list (each into OUT/<regime>/, one shared OUT/original/)")
@@ -37,6 +39,10 @@ int cmd_experiment(int argc, char** argv) {
       .opt("first-seed", "1", "seed of the first request (use seeds disjoint from the reported ones for tuning)")
       .opt("retain-split", "test", "split of the retain-utility audit: test (reporting) or valid (tuning)")
       .opt("noise-floor", "first", "Retrain with seed s+1000 for: all seeds | first seed | off")
+      .opt("audits", "core,mia",
+           "comma-separated: core (retain/forget/exposure/overlap; always on when any of core, mia, umia is listed), "
+           "mia (membership inference, families A/B/C), umia (user-level attack, user regime; holds two 10 % user groups "
+           "out of all training), backdoor (the backdoor experiment into OUT/backdoor/; alone, it is all that runs)")
       .opt("out", "", "experiment folder", true)
       .opt("original", "", "folder of θ₀ (a `lethe train` run folder: reused when it holds a finished run with the same "
                            "training settings and data, else trained there) [default: OUT/original]")
@@ -77,6 +83,7 @@ int cmd_experiment(int argc, char** argv) {
   o.first_seed = a.i64("first-seed");
   o.retain_split = a.str("retain-split");
   o.noise_floor = audit::parse_noise_floor(a.str("noise-floor"));
+  o.audits = audit::parse_audits(a.str("audits"));
   o.cfg = config_from(a);
   if (a.has("method-config")) o.method_cfg = audit::parse_method_configs(a.str("method-config"), o.cfg, o.methods);
   o.device = device_from(a);
@@ -92,6 +99,7 @@ int cmd_experiment(int argc, char** argv) {
     audit::validate(o);
   }
   for (io::Regime r : regimes) {
+    if (!o.audits.requests()) break;
     o.regime = r;
     if (regimes.size() > 1) o.out_dir = io::path_join(out, io::regime_name(r));
     const std::vector<audit::AuditRow> rows = audit::run_experiment(o);
@@ -99,6 +107,15 @@ int cmd_experiment(int argc, char** argv) {
     for (const auto& row : rows) failed += !row.ok();
     std::printf("%s regime: %zu row(s) in %s/results.json (%d failed); table: %s/results.md; plot: %s/tradeoff.svg\n",
                 io::regime_name(r), rows.size(), o.out_dir.c_str(), failed, o.out_dir.c_str(), o.out_dir.c_str());
+  }
+  if (o.audits.backdoor) {
+    o.regime = io::Regime::kUser;  // the request names the fake users
+    o.out_dir = io::path_join(out, "backdoor");
+    const std::vector<audit::AuditRow> rows = audit::run_backdoor_experiment(o);
+    int failed = 0;
+    for (const auto& row : rows) failed += !row.ok();
+    std::printf("backdoor: %zu row(s) in %s/results.json (%d failed); table: %s/results.md\n", rows.size(),
+                o.out_dir.c_str(), failed, o.out_dir.c_str());
   }
   return 0;
 }

@@ -28,7 +28,6 @@ namespace lethe::audit {
 
 namespace {
 constexpr double kNaN = AuditRow::kNaN;
-const std::vector<int64_t> kAuditKs = {10, 20, 50};
 }  // namespace
 
 NoiseFloor parse_noise_floor(const std::string& s) {
@@ -78,6 +77,8 @@ std::map<std::string, MethodSettings> parse_method_configs(const std::string& li
     ms.cfg = base;
     for (const std::string& key : f.keys()) {
       if (!base.known(key)) throw Error(f.where(key) + ": unknown setting '" + key + "' (lethe experiment --help lists them)");
+      if (key.rfind("audit.", 0) == 0 || key.rfind("backdoor.", 0) == 0)
+        throw Error(f.where(key) + ": " + key + " is an audit setting: it applies to every method alike");
       if (is_training_key(key))
         throw Error(f.where(key) + ": " + key + " is a training setting; a method's own settings may only be "
                     "unlearning settings (unlearn.*, finetune.*, neggrad.*, neggrad_plus.*, mmrecun.*, tru.*), so that "
@@ -122,6 +123,10 @@ void validate(const ExperimentOptions& o) {
 void validate_settings(const Config& cfg) {
   if (const std::string a = cfg.str("unlearn.adam_state"); a != "fresh" && a != "original")
     throw Error("setting unlearn.adam_state must be fresh or original, got '" + a + "'");
+  if (const std::string v = cfg.str("backdoor.variant"); v != "multimodal" && v != "plain")
+    throw Error("setting backdoor.variant must be multimodal or plain, got '" + v + "'");
+  if (const double a = cfg.f64("backdoor.attack_size"); !(a > 0 && a <= 0.5))
+    throw Error("setting backdoor.attack_size must be in (0, 0.5], got " + cfg.str("backdoor.attack_size"));
   // Every setting whose default says what it holds is parsed now, so that a typo fails before
   // hours of training rather than when the method that reads it starts. An "auto" setting given
   // a value must be a number (all of them are, but MIG-GT's per-modality hop list).
@@ -179,7 +184,7 @@ io::Json epoch_json(const UnlearnEpoch& e) {
 }
 
 bool is_training_key(const std::string& key) {
-  for (const char* p : {"unlearn.", "finetune.", "neggrad.", "neggrad_plus.", "mmrecun.", "tru."})
+  for (const char* p : {"unlearn.", "finetune.", "neggrad.", "neggrad_plus.", "mmrecun.", "tru.", "audit.", "backdoor."})
     if (key.rfind(p, 0) == 0) return false;
   return key != "eval.tile_users";
 }
@@ -204,12 +209,7 @@ std::string jsonl(const std::vector<io::Json>& lines) {
   return t;
 }
 
-struct OriginalRun {
-  std::string path;
-  io::Checkpoint ckpt;
-  double train_seconds = kNaN;
-  int64_t epochs = -1;
-};
+}  // namespace
 
 // Trains θ₀ into dir (the layout of `lethe train`'s run folder: checkpoint, metrics.json,
 // log.jsonl, config.txt) unless dir already holds a finished run (metrics.json written at the
@@ -280,6 +280,8 @@ OriginalRun ensure_original(const ExperimentOptions& o, const io::Dataset& ds, C
   return r;
 }
 
+namespace {
+
 // The rows of the experiment, kept in the order results.json shows them: θ₀'s rows first (by
 // seed), then the methods' rows in the order they were first written.
 class RowBook {
@@ -321,7 +323,13 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   for (const auto& m : o.methods)
     if (m != "retrain") order.push_back(m);
 
-  const io::Dataset ds = io::load_dataset(o.data_dir);  // a bad folder fails before OUT is made
+  io::Dataset loaded = io::load_dataset(o.data_dir);  // a bad folder fails before OUT is made
+  // The user-level attack holds two user groups out of everything that trains (umia.h): the
+  // models and the requests see the rest.
+  UserGroups groups;
+  io::Dataset all_rows;
+  if (o.audits.umia) all_rows = hold_out_user_groups(loaded, static_cast<uint64_t>(o.cfg.i64("audit.seed")), &groups);
+  const io::Dataset& ds = loaded;
   io::make_dirs(o.out_dir);
   const std::string results_path = io::path_join(o.out_dir, "results.json");
   RowBook book;
@@ -370,6 +378,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   }
 
   auto flush = [&] {
+    attach_retrain_references(book.rows);
     io::write_json(results_path, rows_to_json(book.rows));
     results_table(book.rows).write_csv(io::path_join(o.out_dir, "results.csv"));
     info.date = utc_now();
@@ -387,6 +396,14 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     return embed(ctx, s0.model(), s0.params());
   }();
   const int64_t tile = o.cfg.i64("eval.tile_users");
+  std::unique_ptr<UmiaSetup> umia;
+  if (o.audits.umia && o.regime == io::Regime::kUser) {
+    umia = prepare_umia(o, ds, std::move(groups), std::move(all_rows), ctx, cache, say);
+    info.notes.push_back(umia->note);
+  } else if (o.audits.umia) {
+    info.notes.push_back("the user-level attack runs in the user regime only; its two reserved user groups were still held "
+                         "out of training, so θ₀ is the same in every regime of this experiment.");
+  }
 
   io::make_dirs(io::path_join(o.out_dir, "requests"));
   io::make_dirs(io::path_join(o.out_dir, "logs"));
@@ -405,7 +422,10 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     const io::ForgetSplit split = io::resolve(ds, req);
     SplitPatterns sp = split_patterns(ds, split);
     if (o.retain_split == "valid") sp.test = sp.valid;  // tuning: retain utility on the valid split
-    const Auditor aud(ctx, sp, kAuditKs, tile);
+    RequestAudits ra(ctx, ds, split, sp, o.regime, static_cast<uint64_t>(s), o.audits, tile, umia.get());
+    const Auditor& aud = ra.auditor();
+    if (ra.plan() && s == o.first_seed)
+      info.notes.push_back("membership inference A: non-members are " + ra.plan()->a_population + ".");
     say("seed " + std::to_string(s) + "/" + std::to_string(o.seeds) + ": request " + req_path + ", |D_f| = " +
         std::to_string(split.forget.size()) + ", |D_r| = " + std::to_string(split.retain.size()));
 
@@ -417,8 +437,10 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
       r.forget_rows = split.forget.size();
       return r;
     };
-    const CoreAudit a0 = aud.audit(e0.users, e0.items, true);
+    const ModelAudit m0 = ra.audit_original(e0.users, e0.items);
+    const CoreAudit& a0 = m0.core;
     AuditRow r0 = base_row(row_from_audit("original", a0));
+    put_audits(m0, r0);
     r0.seconds = orig.train_seconds;
     r0.epochs = orig.epochs;
     r0.exposure_reduction = 0.0;
@@ -468,7 +490,9 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
         UnlearnResult res2 = run_unlearning("retrain", in2);
         const Embeddings e2 = embed(ctx, res2.session->model(), res2.session->params());
         AuditRow r = *rr;
-        r.noise_floor20 = mean_overlap(aud.top_lists(e2.users, e2.items), *retrain_lists);
+        const ModelAudit m2 = ra.audit(e2.users, e2.items);
+        r.noise_floor20 = mean_overlap(m2.core.top, *retrain_lists);
+        put_spread(m2, r);
         book.upsert(r);
         say("seed " + std::to_string(s) + ": noise floor overlap@20 " +
             io::format_double(std::round(r.noise_floor20 * 1e3) / 1e3));
@@ -516,8 +540,10 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
         if (own != o.method_cfg.end()) inm.cfg = own->second.cfg;
         UnlearnResult res = run_unlearning(m, inm);
         const Embeddings e = embed(ctx, res.session->model(), res.session->params());
-        CoreAudit a = aud.audit(e.users, e.items, true);
+        ModelAudit ma = ra.audit(e.users, e.items);
+        CoreAudit& a = ma.core;
         row = base_row(row_from_audit(m, a));
+        put_audits(ma, row);
         row.seconds = res.seconds;
         row.peak_bytes = res.peak_bytes;
         row.epochs = m == "retrain" ? res.retrain_epochs : static_cast<int64_t>(res.log.size());
