@@ -79,7 +79,8 @@ int cmd_audit(int argc, char** argv) {
   const std::string req_hash = file_hash(req_path);
   Ctx ctx(device_from(a));
   std::fprintf(stderr, "device: %s\n", ctx.describe().c_str());
-  audit::RequestAudits ra(ctx, ds, split, sp, req.spec.regime, req.spec.seed, audits, 2048);
+  audit::RequestAudits ra(ctx, ds, split, sp, req.spec.regime, req.spec.seed, audits, 2048, nullptr,
+                          retain_split == "valid");
 
   const std::string regime = io::regime_name(req.spec.regime);
   auto base = [&](audit::AuditRow r, const ModelCheckpointInfo& info) {

@@ -422,7 +422,8 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     const io::ForgetSplit split = io::resolve(ds, req);
     SplitPatterns sp = split_patterns(ds, split);
     if (o.retain_split == "valid") sp.test = sp.valid;  // tuning: retain utility on the valid split
-    RequestAudits ra(ctx, ds, split, sp, o.regime, static_cast<uint64_t>(s), o.audits, tile, umia.get());
+    RequestAudits ra(ctx, ds, split, sp, o.regime, static_cast<uint64_t>(s), o.audits, tile, umia.get(),
+                     o.retain_split == "valid");
     const Auditor& aud = ra.auditor();
     if (ra.plan() && s == o.first_seed)
       info.notes.push_back("membership inference A: non-members are " + ra.plan()->a_population + ".");

@@ -348,9 +348,11 @@ MiaPlan make_mia_plan(const io::Dataset& ds, const io::ForgetSplit& split, io::R
           out.push(s.user[static_cast<size_t>(e)], s.item[static_cast<size_t>(e)]);
       return out;
     };
-    std::vector<PairQuery> nm = sample_rows(rows_of(ds.test), n, seed, AuditStage::kNonmembersA, 0);
-    p.a_population = by_user ? "test rows of the deleted users" : "test rows of the deleted items";
-    if (!by_user && static_cast<int64_t>(nm.size()) < n) {  // item regime: padded with valid rows
+    const io::Interactions& unseen = opt.unseen_from_valid ? ds.valid : ds.test;
+    const std::string split_name = opt.unseen_from_valid ? "valid" : "test";
+    std::vector<PairQuery> nm = sample_rows(rows_of(unseen), n, seed, AuditStage::kNonmembersA, 0);
+    p.a_population = split_name + (by_user ? " rows of the deleted users" : " rows of the deleted items");
+    if (!by_user && !opt.unseen_from_valid && static_cast<int64_t>(nm.size()) < n) {  // item regime: padded with valid rows
       const std::vector<PairQuery> pad =
           sample_rows(rows_of(ds.valid), n - static_cast<int64_t>(nm.size()), seed, AuditStage::kNonmembersA, 1);
       nm.insert(nm.end(), pad.begin(), pad.end());
@@ -365,14 +367,15 @@ MiaPlan make_mia_plan(const io::Dataset& ds, const io::ForgetSplit& split, io::R
     // proportions.
     std::map<int32_t, int64_t> want;
     for (const auto& q : p.members) ++want[q.user];
-    const std::vector<int64_t> ord = random_order(ds.test.size(), seed, AuditStage::kNonmembersA, 0);
+    const io::Interactions& unseen = opt.unseen_from_valid ? ds.valid : ds.test;
+    const std::vector<int64_t> ord = random_order(unseen.size(), seed, AuditStage::kNonmembersA, 0);
     std::map<int32_t, int64_t> got;
     for (int64_t k : ord) {
-      const int32_t u = ds.test.user[static_cast<size_t>(k)];
+      const int32_t u = unseen.user[static_cast<size_t>(k)];
       auto w = want.find(u);
       if (w == want.end() || got[u] >= w->second) continue;
       ++got[u];
-      p.a_nonmembers.push_back(pq(u, ds.test.item[static_cast<size_t>(k)]));
+      p.a_nonmembers.push_back(pq(u, unseen.item[static_cast<size_t>(k)]));
     }
     std::map<int32_t, int64_t> used;
     for (const auto& q : p.members)
@@ -380,7 +383,8 @@ MiaPlan make_mia_plan(const io::Dataset& ds, const io::ForgetSplit& split, io::R
         ++used[q.user];
         p.a_members.push_back(q);
       }
-    p.a_population = "test rows of the users with forget pairs, per user as many as its pairs in the member sample";
+    p.a_population = std::string(opt.unseen_from_valid ? "valid" : "test") +
+                     " rows of the users with forget pairs, per user as many as its pairs in the member sample";
   }
 
   // Family B: random unobserved pairs (not in train), up to 5n draws.

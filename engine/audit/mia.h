@@ -83,6 +83,9 @@ struct MiaOptions {
   int64_t max_members = 10000;  // n = min(|D_f|, this)
   int splits = 5;               // split seeds (A, B) and resamples (C)
   double l2 = 1e-4;
+  // Where family A's unseen positives come from: the test split (reporting), or the valid split
+  // for a tuning run that must not look at test (then the item regime is not padded).
+  bool unseen_from_valid = false;
 };
 
 // The pairs of one request's membership audits, drawn once (seeded) so that every model is

@@ -61,9 +61,11 @@ void put_spread(const ModelAudit& retrain2, AuditRow& r) {
 
 RequestAudits::RequestAudits(Ctx& ctx, const io::Dataset& ds, const io::ForgetSplit& split, const SplitPatterns& sp,
                              io::Regime regime, uint64_t seed, const AuditSet& audits, int64_t tile_users,
-                             const UmiaSetup* umia)
+                             const UmiaSetup* umia, bool tuning)
     : aud_(ctx, sp, {10, 20, 50}, tile_users), umia_(umia) {
-  if (audits.mia) plan_ = make_mia_plan(ds, split, regime, seed);
+  MiaOptions mo;
+  mo.unseen_from_valid = tuning;
+  if (audits.mia) plan_ = make_mia_plan(ds, split, regime, seed, mo);
   if (umia_) {
     LETHE_CHECK(umia_->history_mask != nullptr, "RequestAudits: the user-level attack has no history mask");
     deleted_ = split.deleted_users;

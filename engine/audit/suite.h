@@ -58,8 +58,11 @@ class RequestAudits {
  public:
   // ds: the data the models train on; split/sp: the request's. umia: null unless the
   // user-level attack runs (user regime only).
+  // tuning: family A takes its unseen positives from the valid split (a run that reports on
+  // the valid split must not read test).
   RequestAudits(Ctx& ctx, const io::Dataset& ds, const io::ForgetSplit& split, const SplitPatterns& sp, io::Regime regime,
-                uint64_t seed, const AuditSet& audits, int64_t tile_users, const UmiaSetup* umia = nullptr);
+                uint64_t seed, const AuditSet& audits, int64_t tile_users, const UmiaSetup* umia = nullptr,
+                bool tuning = false);
   // θ₀ (the model on the original graph): must be audited before any model when mia is on.
   ModelAudit audit_original(const Tensor& users, const Tensor& items);
   ModelAudit audit(const Tensor& users, const Tensor& items) const;

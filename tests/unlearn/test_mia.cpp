@@ -270,6 +270,22 @@ TEST(MiaPlan, UserRegimePairs) {
   EXPECT_TRUE(differs);
 }
 
+TEST(MiaPlan, TuningRunsDrawUnseenPositivesFromValid) {
+  const io::Dataset ds = plan_data();
+  io::RequestSpec spec;
+  spec.regime = io::Regime::kInteraction;
+  spec.ratio = 0.1;
+  spec.seed = 2;
+  const io::ForgetSplit split = io::resolve(ds, io::make_request(ds, spec));
+  MiaOptions opt;
+  opt.unseen_from_valid = true;
+  const MiaPlan p = make_mia_plan(ds, split, io::Regime::kInteraction, 2, opt);
+  const graph::HostCsr va = graph::interaction_pattern(ds.n_users, ds.n_items, ds.valid);
+  ASSERT_GT(p.a_nonmembers.size(), 0u);
+  for (const auto& q : p.a_nonmembers) EXPECT_TRUE(graph::contains(va, q.user, q.item));
+  EXPECT_EQ(p.a_population.rfind("valid rows", 0), 0u) << p.a_population;
+}
+
 TEST(MiaPlan, InteractionRegimeMatchesUsers) {
   const io::Dataset ds = plan_data();
   io::RequestSpec spec;
