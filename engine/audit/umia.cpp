@@ -260,11 +260,15 @@ double UmiaMlp::train(const std::vector<double>& X, const std::vector<uint8_t>& 
 
 // ---- the attack -----------------------------------------------------------------------------
 
+void UmiaAttack::input(int32_t user, const int32_t* list, int K, double* out) const {
+  umia_feature(history[static_cast<size_t>(user)], list, K, vectors, kUmiaRank, out);
+  if (mean.empty()) return;
+  for (int c = 0; c < kUmiaRank; ++c) out[c] = (out[c] - mean[static_cast<size_t>(c)]) / sd[static_cast<size_t>(c)];
+}
+
 std::vector<double> UmiaAttack::features(const TopLists& lists) const {
   std::vector<double> X(lists.size() * static_cast<size_t>(kUmiaRank));
-  for (size_t r = 0; r < lists.size(); ++r)
-    umia_feature(history[static_cast<size_t>(lists.users[r])], lists.row(r), lists.K, vectors, kUmiaRank,
-                 &X[r * static_cast<size_t>(kUmiaRank)]);
+  for (size_t r = 0; r < lists.size(); ++r) input(lists.users[r], lists.row(r), lists.K, &X[r * static_cast<size_t>(kUmiaRank)]);
   return X;
 }
 
@@ -275,7 +279,27 @@ UmiaAttack build_umia_attack(const io::Dataset& full, const UserGroups& groups, 
   a.history.assign(static_cast<size_t>(full.n_users), {});
   for (int64_t e = 0; e < full.train.size(); ++e)
     a.history[static_cast<size_t>(full.train.user[static_cast<size_t>(e)])].push_back(full.train.item[static_cast<size_t>(e)]);
-  const std::vector<double> X = a.features(shadow_lists);
+  // The network's inputs are standardised with the shadow users' feature means and standard
+  // deviations (one scaler, kept with the attack and applied to every model's users): x_u is a
+  // difference of two centroids, small and unevenly spread over its 64 coordinates, and plain
+  // SGD at lr 0.01 does not learn from such inputs in 20 epochs.
+  std::vector<double> X = a.features(shadow_lists);
+  const size_t n = shadow_lists.size();
+  a.mean.assign(kUmiaRank, 0.0);
+  a.sd.assign(kUmiaRank, 0.0);
+  for (size_t r = 0; r < n; ++r)
+    for (int c = 0; c < kUmiaRank; ++c) a.mean[static_cast<size_t>(c)] += X[r * kUmiaRank + static_cast<size_t>(c)] / static_cast<double>(n);
+  for (size_t r = 0; r < n; ++r)
+    for (int c = 0; c < kUmiaRank; ++c) {
+      const double d = X[r * kUmiaRank + static_cast<size_t>(c)] - a.mean[static_cast<size_t>(c)];
+      a.sd[static_cast<size_t>(c)] += d * d / static_cast<double>(n);
+    }
+  for (double& v : a.sd) v = v > 1e-300 ? std::sqrt(v) : 1.0;  // a constant coordinate is only centred
+  for (size_t r = 0; r < n; ++r)
+    for (int c = 0; c < kUmiaRank; ++c) {
+      double& v = X[r * kUmiaRank + static_cast<size_t>(c)];
+      v = (v - a.mean[static_cast<size_t>(c)]) / a.sd[static_cast<size_t>(c)];
+    }
   std::vector<uint8_t> y(shadow_lists.size());
   for (size_t r = 0; r < y.size(); ++r) {
     y[r] = member[static_cast<size_t>(shadow_lists.users[r])] ? 1 : 0;
@@ -300,7 +324,7 @@ UmiaResult evaluate_umia(const UmiaAttack& attack, const TopLists& lists, const 
       const auto it = std::lower_bound(lists.users.begin(), lists.users.end(), u);
       LETHE_CHECK(it != lists.users.end() && *it == u, "evaluate_umia: no list for user " + std::to_string(u));
       const size_t r = static_cast<size_t>(it - lists.users.begin());
-      umia_feature(attack.history[static_cast<size_t>(u)], lists.row(r), lists.K, attack.vectors, kUmiaRank, x.data());
+      attack.input(u, lists.row(r), lists.K, x.data());
       members += attack.mlp->member_probability(x.data()) >= 0.5;
       ++n;
     }

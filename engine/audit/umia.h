@@ -18,8 +18,9 @@
 //                   members (that half) and non-members (the other half) with its lists train
 //                   the attack.
 //   Attack          an MLP 64→32→8→2 (ReLU, softmax cross-entropy), SGD lr 0.01, momentum 0.9,
-//                   20 epochs over mini-batches of kUmiaBatch rows, in double on the CPU; a user
-//                   is called a member when P(member) ≥ 0.5.
+//                   20 epochs over mini-batches of kUmiaBatch users, in double on the CPU, on x_u
+//                   standardised with the shadow users' per-coordinate mean and sd; a user is
+//                   called a member when P(member) ≥ 0.5.
 //   Reported        the member rates of the deleted users and of O (the false-positive
 //                   reference), and the balanced accuracy of retained users against O.
 #pragma once
@@ -37,7 +38,7 @@ namespace lethe::audit {
 
 constexpr int kUmiaRank = 64;     // item-vector width (the attack's input)
 constexpr int kUmiaListK = 100;   // recommendation list length
-constexpr int kUmiaBatch = 32;    // attack mini-batch rows
+constexpr int kUmiaBatch = 32;    // attack mini-batch rows (one user per step diverges at lr 0.01, momentum 0.9)
 
 struct UserGroups {
   std::vector<int32_t> vectorisation, outsiders;  // ascending
@@ -91,14 +92,17 @@ class UmiaMlp {
   uint64_t seed_;
 };
 
-// The trained attack: the item vectors, the users' histories and the network.
+// The trained attack: the item vectors, the users' histories, the input scaler and the network.
 struct UmiaAttack {
   std::vector<double> vectors;            // I × kUmiaRank
   std::vector<std::vector<int32_t>> history;  // per user: its own train items (all data)
+  std::vector<double> mean, sd;           // per coordinate of x_u, from the shadow's users (empty: none)
   std::unique_ptr<UmiaMlp> mlp;
   int64_t shadow_members = 0, shadow_nonmembers = 0;
   double shadow_train_accuracy = AuditRow::kNaN;  // on its own training rows (a sanity check)
-  std::vector<double> features(const TopLists& lists) const;  // users × kUmiaRank
+  // The network's input for a user: x_u standardised by mean and sd.
+  void input(int32_t user, const int32_t* list, int K, double* out) const;
+  std::vector<double> features(const TopLists& lists) const;  // users × kUmiaRank inputs
 };
 
 // Builds the attack from a shadow model's top-100 lists (own train items masked) of its members
