@@ -138,7 +138,7 @@ const std::vector<std::string>& audit_result_keys() {
         "umia_outsider_rate", "umia_retained_rate", "umia_bacc", "umia_deleted_users", "umia_outsiders",
         "umia_retained_users", "backdoor_asr@20", "backdoor_er@20", "backdoor_target_rank", "backdoor_asr_gap",
         "backdoor_tolerance", "backdoor_pass", "backdoor_attack_size", "backdoor_fake_users",
-        "backdoor_trigger_holders", "backdoor_retain_ratio"};
+        "backdoor_trigger_holders", "backdoor_retain_ratio", "audit_seconds"};
     for (const auto& r : reference_keys())
       for (const char* suffix : {"_retrain", "_gap", "_spread"}) v.push_back(r + suffix);
     return v;
@@ -373,6 +373,21 @@ std::string mia_section(const std::vector<AuditRow>& rows) {
     if (r.method == "retrain") break;
   }
   if (!se.empty()) md += se + "; first request.\n\n";
+  const Stat cost = [&] {
+    std::vector<double> v;
+    for (const auto& r : rows)
+      if (r.ok()) v.push_back(r.metric("audit_seconds"));
+    return stat_of(v);
+  }();
+  if (cost.n > 0) {
+    std::vector<double> rt;
+    for (const auto& r : rows)
+      if (r.ok() && r.method == "retrain") rt.push_back(r.seconds);
+    const Stat rs = stat_of(rt);
+    md += "Cost: every audit of one model (one scoring pass, the attacks) took " + pm(cost, 2) + " s";
+    if (rs.n > 0) md += ", against " + pm(rs, 1) + " s for one Retrain";
+    md += ".\n\n";
+  }
   md += "A: one model; forget pairs against unseen positives (test rows) of the same users or items; features from "
         "the model's scores; logistic-regression attack (target: Retrain's value, near 0.5). B: θ₀'s and the model's "
         "scores of forget pairs against random unobserved pairs (target: Retrain's value, well above 0.5, since Retrain "

@@ -2,6 +2,7 @@
 #include "engine/audit/suite.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <sstream>
 
@@ -48,6 +49,7 @@ std::string audits_name(const AuditSet& a) {
 void put_audits(const ModelAudit& a, AuditRow& row) {
   if (a.mia) put_mia(*a.mia, row);
   if (a.umia) put_umia(*a.umia, row);
+  row.audit["audit_seconds"] = a.seconds;
 }
 
 void put_spread(const ModelAudit& retrain2, AuditRow& r) {
@@ -63,9 +65,11 @@ RequestAudits::RequestAudits(Ctx& ctx, const io::Dataset& ds, const io::ForgetSp
                              io::Regime regime, uint64_t seed, const AuditSet& audits, int64_t tile_users,
                              const UmiaSetup* umia, bool tuning)
     : aud_(ctx, sp, {10, 20, 50}, tile_users), umia_(umia) {
+  const auto t0 = std::chrono::steady_clock::now();
   MiaOptions mo;
   mo.unseen_from_valid = tuning;
   if (audits.mia) plan_ = make_mia_plan(ds, split, regime, seed, mo);
+  plan_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (umia_) {
     LETHE_CHECK(umia_->history_mask != nullptr, "RequestAudits: the user-level attack has no history mask");
     deleted_ = split.deleted_users;
@@ -82,6 +86,7 @@ RequestAudits::RequestAudits(Ctx& ctx, const io::Dataset& ds, const io::ForgetSp
 }
 
 ModelAudit RequestAudits::run(const Tensor& users, const Tensor& items, std::vector<PairStats>* keep_pairs) const {
+  const auto start = std::chrono::steady_clock::now();
   ScoreRequest req;
   req.lists = true;
   req.pairs = plan_ ? &plan_->queries : nullptr;
@@ -95,6 +100,7 @@ ModelAudit RequestAudits::run(const Tensor& users, const Tensor& items, std::vec
   }
   if (umia_) a.umia = evaluate_umia(umia_->attack, s.extra, deleted_, umia_->groups.outsiders, retained_);
   if (keep_pairs) *keep_pairs = std::move(s.pairs);
+  a.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return a;
 }
 
@@ -102,6 +108,7 @@ ModelAudit RequestAudits::audit_original(const Tensor& users, const Tensor& item
   have_theta0_ = false;
   ModelAudit a = run(users, items, &theta0_);
   have_theta0_ = true;
+  a.seconds += plan_seconds_;
   return a;
 }
 
@@ -137,6 +144,7 @@ std::unique_ptr<UmiaSetup> prepare_umia(const ExperimentOptions& o, const io::Da
   ExperimentOptions so = o;
   so.original_dir = (o.original_dir.empty() ? io::path_join(o.out_dir, "original") : o.original_dir) + "-shadow";
   OriginalRun shadow;
+  double attack_seconds = 0;
   {
     const io::Dataset sds = keep_users(remaining, member);
     say("user-level attack: shadow model on " + std::to_string(cand.size() / 2) + " of the " + std::to_string(cand.size()) +
@@ -155,13 +163,17 @@ std::unique_ptr<UmiaSetup> prepare_umia(const ExperimentOptions& o, const io::Da
                  std::copy(it, it + std::min(k, kUmiaListK), lists.items.begin() + static_cast<std::ptrdiff_t>(r * kUmiaListK));
                  ++r;
                });
+    const auto t0 = std::chrono::steady_clock::now();
     u->attack = build_umia_attack(u->all_rows, u->groups, lists, member, seed);
+    attack_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   u->note = "user-level attack: V = " + std::to_string(u->groups.vectorisation.size()) + " users (item vectors), O = " +
             std::to_string(u->groups.outsiders.size()) + " outsiders, reserved before training (audit.seed " +
             std::to_string(seed) + "); shadow model on " + std::to_string(u->attack.shadow_members) + " members / " +
-            std::to_string(u->attack.shadow_nonmembers) + " non-members, the attack's accuracy on them " +
-            io::format_double(std::round(u->attack.shadow_train_accuracy * 1000) / 1000) + ".";
+            std::to_string(u->attack.shadow_nonmembers) + " non-members (trained in " +
+            io::format_double(std::round(shadow.train_seconds * 10) / 10) + " s), the attack's accuracy on them " +
+            io::format_double(std::round(u->attack.shadow_train_accuracy * 1000) / 1000) + " (item vectors and attack fitted in " +
+            io::format_double(std::round(attack_seconds * 100) / 100) + " s).";
   say(u->note);
   return u;
 }

@@ -48,6 +48,7 @@ struct ModelAudit {
   CoreAudit core;
   std::optional<MiaResult> mia;
   std::optional<UmiaResult> umia;
+  double seconds = 0;  // wall time of this model's audits (θ₀'s includes drawing the pairs)
 };
 // The audit fields of a row (the core ones come from row_from_audit).
 void put_audits(const ModelAudit& a, AuditRow& row);
@@ -73,6 +74,7 @@ class RequestAudits {
   ModelAudit run(const Tensor& users, const Tensor& items, std::vector<PairStats>* keep_pairs) const;
   Auditor aud_;
   std::optional<MiaPlan> plan_;
+  double plan_seconds_ = 0;
   std::vector<PairStats> theta0_;
   bool have_theta0_ = false;
   const UmiaSetup* umia_;
