@@ -339,15 +339,16 @@ std::vector<AuditRow> run_backdoor_experiment(const ExperimentOptions& o) {
       at->m0 = backdoor_metrics(at->probe, at->s0);
       at->mc = backdoor_metrics(at->probe, at->sc);
       const bool works = backdoor_attack_works(at->m0.asr, at->mc.asr);
-      check = "a = " + pct(sizes[k]) + ": ASR@20 θ₀ " + io::format_double(std::round(at->m0.asr * 1e4) / 1e4) +
-              ", θ_clean " + io::format_double(std::round(at->mc.asr * 1e4) / 1e4) +
-              (works ? " (the attack works)" : " (too weak: needs ≥ 0.20 and ≥ 10 × θ_clean's)");
-      say(tag + ": " + check);
+      const std::string step = "a = " + pct(sizes[k]) + ": ASR@20 θ₀ " + io::format_double(std::round(at->m0.asr * 1e4) / 1e4) +
+                               ", θ_clean " + io::format_double(std::round(at->mc.asr * 1e4) / 1e4) +
+                               (works ? " (the attack works)" : " (too weak: needs ≥ 0.20 and ≥ 10 × θ_clean's)");
+      check += (check.empty() ? "" : "; ") + step;
+      say(tag + ": " + step);
       if (works) break;
-      if (k + 1 == sizes.size()) check += "; the largest size was kept, the table reports a weak attack";
+      if (k + 1 == sizes.size()) check += "; the largest size was kept: the table reports a weak attack";
     }
-    info.notes.push_back(tag + ": " + at->inj.describe() + "; " + std::to_string(at->probe.holders.size()) +
-                         " trigger holders; " + check + ".");
+    info.notes.push_back(tag + ": " + std::to_string(at->probe.holders.size()) + " trigger holders; " + check +
+                         ". Used: " + at->inj.describe() + ".");
     const std::string req_path = io::path_join(io::path_join(o.out_dir, "requests"), "backdoor-" + tag + ".tsv");
     io::write_request(req_path, at->request, at->data);
 

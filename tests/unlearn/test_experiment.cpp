@@ -197,7 +197,8 @@ TEST(Experiment, BackdoorEndToEnd) {
   EXPECT_NE(req.find("\nuser 60\n"), std::string::npos);
   const std::string md = io::read_file(io::path_join(o.out_dir, "results.md"));
   EXPECT_NE(md.find("ASR@20"), std::string::npos);
-  EXPECT_NE(md.find("seed1: target item"), std::string::npos);
+  EXPECT_NE(md.find("seed1: "), std::string::npos);
+  EXPECT_NE(md.find("Used: target item"), std::string::npos) << md;
   // A rerun reuses θ₀ and θ_clean and reproduces every value.
   const std::vector<AuditRow> again = run_backdoor_experiment(o);
   ASSERT_EQ(again.size(), 3u);
