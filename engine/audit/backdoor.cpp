@@ -320,6 +320,7 @@ std::vector<AuditRow> run_backdoor_experiment(const ExperimentOptions& o) {
       for (int32_t j = 0; j < at->inj.fakes; ++j) at->request.users.push_back(at->inj.first_fake + j);
       at->split = io::resolve(at->data, at->request);
       at->sp = split_patterns(at->data, at->split);
+      if (o.retain_split == "valid") at->sp.test = at->sp.valid;  // tuning: retain utility on valid
       at->probe = make_probe(clean, at->inj);
       at->aud = std::make_unique<Auditor>(ctx, at->sp, std::vector<int64_t>{10, 20, 50}, tile);
       say(tag + ": " + at->inj.describe() + "; " + std::to_string(at->probe.holders.size()) + " trigger holders");

@@ -18,7 +18,7 @@
 //   Metrics     over the genuine users, own train items masked, full ranking: ASR@K = the
 //               fraction of trigger holders U_T (a trigger item in train, t not in train) with t
 //               in their top-K; ER@K the same over every genuine user with train rows; the mean
-//               rank of t over U_T; retain Recall@20 (test split).
+//               rank of t over U_T; retain Recall@20 (test split; valid with --retain-split valid).
 //   The attack  must work first: ASR@20(θ₀) ≥ 0.20 and ≥ 10 × ASR@20(θ_clean); otherwise a is
 //               raised (2 %, then 5 %) and the size used is logged.
 //   Pass        a method passes when |ASR@20 − θ_clean's| ≤ max(0.01, 2·√(p(1−p)/|U_T|)), p =
