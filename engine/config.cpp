@@ -97,6 +97,10 @@ const std::vector<ConfigKey>& config_keys() {
       {"scalegun.cert.lambda", "1e-2", "certified head: L2 weight λ of the logistic head"},
       {"scalegun.cert.lbfgs_iters", "100", "certified head: L-BFGS iterations at most when (re)training the head"},
       {"scalegun.cert.batch_size", "auto", "certified head: forget rows removed per Newton step (auto: unlearn.batch_size)"},
+      // ---- security audits (docs/AUDITS.md) ----
+      {"audit.seed", "1", "seed of the audits' own draws: reserved user groups, shadow half, attack initialisation"},
+      {"backdoor.attack_size", "0.01", "fake users as a fraction a of the genuine users (raised to 0.02, 0.05 when too weak)"},
+      {"backdoor.variant", "multimodal", "target choice: multimodal (features nearest the triggers'; plain without features) or plain"},
   };
   return keys;
 }
@@ -258,6 +262,8 @@ const Range kRanges[] = {
     {"scalegun.cert.lambda", false, 0, kInf, true, false},
     {"scalegun.cert.lbfgs_iters", true, 1, kInf, false, false},
     {"scalegun.cert.batch_size", true, 1, kInf, false, false},
+    {"audit.seed", true, 0, kInf, false, false},
+    {"backdoor.attack_size", false, 0, 0.5, true, false},
 };
 
 std::string bound_text(double v) {

@@ -1,7 +1,8 @@
 // tools/cmd_audit.cpp — `lethe audit`: the core audits of SPEC §4.4 for models that already
 // exist as checkpoints: θ₀ (--original, on the full train graph D), an unlearned model
 // (--unlearned, on the retain graph D_r) and optionally Retrain (--retrained) and a second
-// Retrain with another seed (--retrained2, for the noise floor). Prints a Markdown table and
+// Retrain with another seed (--retrained2, for the noise floor), and the interaction-level
+// membership inference of engine/audit/mia.h (--audits core,mia). Prints a Markdown table and
 // writes the rows as JSON (the schema of `lethe experiment`'s results.json) with --out.
 // Times and peak memory come from the checkpoints' metadata (written by `lethe unlearn`);
 // the speed-up needs both the unlearned model's and Retrain's.
@@ -53,7 +54,8 @@ int cmd_audit(int argc, char** argv) {
          "Audits an unlearned model against the original θ₀ and (optionally) Retrain on one deletion request:\n"
          "retain Recall/NDCG@{10,20,50} (retain test, D_r masked, deleted users excluded), forget Recall/NDCG@20\n"
          "(D_f as truth, D_r masked), Exposure@20 and its reduction against θ₀, per-user overlap@20 with Retrain's\n"
-         "top-20 lists, the noise floor (two Retrain runs), time, speed-up and peak memory.");
+         "top-20 lists, the noise floor (two Retrain runs), time, speed-up and peak memory; with mia (the default) the\n"
+         "membership-inference families A (one model), B (against θ₀) and C (scores only), docs/AUDITS.md.");
   a.opt("data", "", "dataset folder", true)
       .opt("request", "", "the deletion request file the models were unlearned with", true)
       .opt("original", "", "θ₀: the trained model before unlearning", true)
@@ -62,11 +64,17 @@ int cmd_audit(int argc, char** argv) {
       .opt("retrained2", "", "a second Retrain with another seed (the noise floor)")
       .opt("out", "", "write the rows as JSON to this file")
       .opt("retain-split", "test", "split of the retain-utility audit: test (reporting) or valid (tuning)")
+      .opt("audits", "core,mia", "core and/or mia (the user-level attack and the backdoor audit need their own "
+                                 "training: lethe experiment --audits umia,backdoor)")
       .opt("device", "auto", "auto, cpu or cuda")
       .flag("force", "accept the mismatches above (recorded in the output)");
   if (!a.parse(argc, argv)) return 0;
   if (a.has("retrained2") && !a.has("retrained"))
     throw Error("lethe audit: --retrained2 (the noise floor) needs --retrained");
+  const audit::AuditSet audits = audit::parse_audits(a.str("audits"));
+  if (audits.umia || audits.backdoor)
+    throw Error("lethe audit: umia and backdoor need models trained for them (reserved users, injected data): run "
+                "them with lethe experiment --audits");
   const std::string retain_split = a.str("retain-split");
   if (retain_split != "test" && retain_split != "valid")
     throw Error("lethe audit: --retain-split must be test or valid, got '" + retain_split + "'");
@@ -118,7 +126,8 @@ int cmd_audit(int argc, char** argv) {
   if (a.has("retrained2")) role("retrained2", true, "retrain");
   Ctx ctx(dev);
   std::fprintf(stderr, "device: %s\n", ctx.describe().c_str());
-  const audit::Auditor aud(ctx, sp, {10, 20, 50}, 2048);
+  audit::RequestAudits ra(ctx, ds, split, sp, req.spec.regime, req.spec.seed, audits, 2048, nullptr,
+                          retain_split == "valid");
 
   const std::string regime = io::regime_name(req.spec.regime);
   auto base = [&](audit::AuditRow r, const ModelCheckpointInfo& info) {
@@ -139,8 +148,10 @@ int cmd_audit(int argc, char** argv) {
   audit::CoreAudit a0;
   {
     const LoadedModel m = load_model(ctx, ds, a.str("original"), nullptr, cache);
-    a0 = aud.audit(m.emb.users, m.emb.items, true);
+    const audit::ModelAudit ma = ra.audit_original(m.emb.users, m.emb.items);
+    a0 = ma.core;
     audit::AuditRow r = base(audit::row_from_audit("original", a0), m.info);
+    audit::put_audits(ma, r);
     r.seconds = audit::AuditRow::kNaN;
     r.exposure_reduction = 0;
     rows.push_back(r);
@@ -149,8 +160,10 @@ int cmd_audit(int argc, char** argv) {
   double retrain_seconds = audit::AuditRow::kNaN;
   if (a.has("retrained")) {
     const LoadedModel m = load_model(ctx, ds, a.str("retrained"), &split.retain, cache);
-    audit::CoreAudit ar = aud.audit(m.emb.users, m.emb.items, true);
+    audit::ModelAudit mr = ra.audit(m.emb.users, m.emb.items);
+    audit::CoreAudit& ar = mr.core;
     audit::AuditRow r = base(audit::row_from_audit("retrain", ar), m.info);
+    audit::put_audits(mr, r);
     r.exposure_reduction = audit::exposure_reduction(a0.exposure, ar.exposure);
     r.overlap20 = 1.0;
     r.speedup = 1.0;
@@ -159,7 +172,9 @@ int cmd_audit(int argc, char** argv) {
     rows[0].overlap20 = audit::mean_overlap(a0.top, *rl);
     if (a.has("retrained2")) {
       const LoadedModel m2 = load_model(ctx, ds, a.str("retrained2"), &split.retain, cache);
-      r.noise_floor20 = audit::mean_overlap(aud.top_lists(m2.emb.users, m2.emb.items), *rl);
+      const audit::ModelAudit mr2 = ra.audit(m2.emb.users, m2.emb.items);
+      r.noise_floor20 = audit::mean_overlap(mr2.core.top, *rl);
+      audit::put_spread(mr2, r);
     }
     if (std::isnan(r.seconds)) r.speedup = audit::AuditRow::kNaN;
     rows.push_back(r);
@@ -168,8 +183,10 @@ int cmd_audit(int argc, char** argv) {
     const LoadedModel m = load_model(ctx, ds, a.str("unlearned"), &split.retain, cache);
     std::string method = meta_string(m.info, "unlearn.method");
     if (method.empty()) method = "unlearned";
-    const audit::CoreAudit au = aud.audit(m.emb.users, m.emb.items, rl.has_value());
+    const audit::ModelAudit mu = ra.audit(m.emb.users, m.emb.items);
+    const audit::CoreAudit& au = mu.core;
     audit::AuditRow r = base(audit::row_from_audit(method, au), m.info);
+    audit::put_audits(mu, r);
     r.exposure_reduction = audit::exposure_reduction(a0.exposure, au.exposure);
     if (rl) {
       r.overlap20 = audit::mean_overlap(au.top, *rl);
@@ -190,6 +207,7 @@ int cmd_audit(int argc, char** argv) {
     rows.push_back(r);
   }
 
+  audit::attach_retrain_references(rows);
   audit::ReportInfo info;
   info.title = "Unlearning audit: " + rows.back().method + " on " + ds.name;
   info.command = command_line(argc, argv);

@@ -30,7 +30,6 @@ namespace lethe::audit {
 
 namespace {
 constexpr double kNaN = AuditRow::kNaN;
-const std::vector<int64_t> kAuditKs = {10, 20, 50};
 }  // namespace
 
 NoiseFloor parse_noise_floor(const std::string& s) {
@@ -80,6 +79,8 @@ std::map<std::string, MethodSettings> parse_method_configs(const std::string& li
     ms.cfg = base;
     for (const std::string& key : f.keys()) {
       if (!base.known(key)) throw Error(f.where(key) + ": unknown setting '" + key + "' (lethe experiment --help lists them)");
+      if (key.rfind("audit.", 0) == 0 || key.rfind("backdoor.", 0) == 0)
+        throw Error(f.where(key) + ": " + key + " is an audit setting: it applies to every method alike");
       if (is_training_key(key))
         throw Error(f.where(key) + ": " + key + " is a training setting; a method's own settings may only be "
                     "unlearning settings (unlearn.*, finetune.*, neggrad.*, neggrad_plus.*, mmrecun.*, tru.*, "
@@ -133,6 +134,9 @@ void validate_settings(const Config& cfg) {
   if (const std::string a = cfg.str("multidelete.retain_reference"); a != "edited" && a != "original")
     throw Error("setting multidelete.retain_reference (from " + cfg.origin("multidelete.retain_reference") +
                 ") must be edited or original, got '" + a + "'");
+  if (const std::string v = cfg.str("backdoor.variant"); v != "multimodal" && v != "plain")
+    throw Error("setting backdoor.variant (from " + cfg.origin("backdoor.variant") + ") must be multimodal or plain, got '" +
+                v + "'");
 }
 
 AuditRow row_from_audit(const std::string& method, const CoreAudit& a) {
@@ -172,7 +176,7 @@ io::Json epoch_json(const UnlearnEpoch& e) {
 
 bool is_training_key(const std::string& key) {
   for (const char* p : {"unlearn.", "finetune.", "neggrad.", "neggrad_plus.", "mmrecun.", "tru.", "multidelete.",
-                        "scalegun."})
+                        "scalegun.", "audit.", "backdoor."})
     if (key.rfind(p, 0) == 0) return false;
   return key != "eval.tile_users";
 }
@@ -197,13 +201,7 @@ std::string jsonl(const std::vector<io::Json>& lines) {
   return t;
 }
 
-struct OriginalRun {
-  std::string path;
-  io::Checkpoint ckpt;
-  double train_seconds = kNaN;
-  int64_t epochs = -1;
-  std::unique_ptr<io::RunLock> lock;  // shared: nobody replaces θ₀ while the experiment uses it
-};
+}  // namespace
 
 // θ₀ lives in a `lethe train` run folder (engine/run_files.h): reused when it holds a finished
 // run of the same model, data and training settings; continued when it holds an interrupted one
@@ -262,6 +260,8 @@ OriginalRun ensure_original(const ExperimentOptions& o, const io::Dataset& ds, C
   return r;
 }
 
+namespace {
+
 // The rows of the experiment, kept in the order results.json shows them: θ₀'s rows first (by
 // seed), then the methods' rows in the order they were first written.
 class RowBook {
@@ -295,6 +295,9 @@ io::RunSettings experiment_settings(const ExperimentOptions& o, const io::Datase
   s["ratio"] = io::format_double(o.ratio > 0 ? o.ratio : io::default_ratio(o.regime));
   s["selection"] = io::selection_name(o.selection);
   s["retain_split"] = o.retain_split;
+  AuditSet audits = o.audits;  // the audits of these rows (the backdoor experiment has its own folder)
+  audits.backdoor = false;
+  s["audits"] = audits_name(audits);
   const Config resolved = resolve_training_settings(o.cfg, o.model);
   for (const auto& [k, v] : resolved.values())
     if (k != "eval.tile_users") s["config." + k] = v;
@@ -345,9 +348,17 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   for (const auto& m : o.methods)
     if (m != "retrain") order.push_back(m);
 
+  // The user-level attack holds two user groups out of everything that trains (umia.h): the
+  // models and the requests see the rest, so that data set is a copy with those users' rows gone.
   std::optional<io::Dataset> loaded;
   if (!o.dataset) loaded = io::load_dataset(o.data_dir);  // a bad folder fails before OUT is made
-  const io::Dataset& ds = o.dataset ? *o.dataset : *loaded;
+  UserGroups groups;
+  io::Dataset all_rows;
+  if (o.audits.umia) {
+    if (!loaded) loaded = *o.dataset;
+    all_rows = hold_out_user_groups(*loaded, static_cast<uint64_t>(o.cfg.i64("audit.seed")), &groups);
+  }
+  const io::Dataset& ds = loaded ? *loaded : *o.dataset;
   const std::string cache = o.cache_dir.empty() ? graph::default_cache_dir(o.data_dir) : o.cache_dir;
   Ctx ctx(o.device);
   const std::string device = ctx.describe();
@@ -365,7 +376,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   ro.resume_hint = "--resume";
   ro.inputs = {o.data_dir};
   if (!o.original_dir.empty()) ro.inputs.push_back(o.original_dir);
-  if (o.original_dir.empty()) ro.allowed = {"original"};  // a θ₀ run folder it reuses
+  if (o.original_dir.empty()) ro.allowed = {"original", "original-shadow"};  // θ₀'s (and the shadow's) run folders
   ro.compare = [&](const io::RunFolderInfo& f) { return resume_difference(f, settings, o.methods); };
   io::RunFolder rf(o.out_dir, ro);
   io::RunSettings merged = settings;  // the own settings of methods whose rows stay, though not run now
@@ -412,6 +423,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   }
 
   auto flush = [&] {
+    attach_retrain_references(book.rows);
     io::write_json(results_path, rows_to_json(book.rows));
     results_table(book.rows).write_csv(io::path_join(o.out_dir, "results.csv"));
     info.date = utc_now();
@@ -430,6 +442,14 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     return embed(ctx, s0.model(), s0.params());
   }();
   const int64_t tile = o.cfg.i64("eval.tile_users");
+  std::unique_ptr<UmiaSetup> umia;
+  if (o.audits.umia && o.regime == io::Regime::kUser) {
+    umia = prepare_umia(o, ds, std::move(groups), std::move(all_rows), ctx, cache, say);
+    info.notes.push_back(umia->note);
+  } else if (o.audits.umia) {
+    info.notes.push_back("the user-level attack runs in the user regime only; its two reserved user groups were still held "
+                         "out of training, so θ₀ is the same in every regime of this experiment.");
+  }
 
   io::make_dirs(io::path_join(o.out_dir, "requests"));
   io::make_dirs(io::path_join(o.out_dir, "logs"));
@@ -448,7 +468,11 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     const io::ForgetSplit split = io::resolve(ds, req);
     SplitPatterns sp = split_patterns(ds, split);
     if (o.retain_split == "valid") sp.test = sp.valid;  // tuning: retain utility on the valid split
-    const Auditor aud(ctx, sp, kAuditKs, tile);
+    RequestAudits ra(ctx, ds, split, sp, o.regime, static_cast<uint64_t>(s), o.audits, tile, umia.get(),
+                     o.retain_split == "valid");
+    const Auditor& aud = ra.auditor();
+    if (ra.plan() && s == o.first_seed)
+      info.notes.push_back("membership inference A: non-members are " + ra.plan()->a_population + ".");
     say("seed " + std::to_string(s) + "/" + std::to_string(o.seeds) + ": request " + req_path + ", |D_f| = " +
         std::to_string(split.forget.size()) + ", |D_r| = " + std::to_string(split.retain.size()));
 
@@ -460,8 +484,10 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
       r.forget_rows = split.forget.size();
       return r;
     };
-    const CoreAudit a0 = aud.audit(e0.users, e0.items, true);
+    const ModelAudit m0 = ra.audit_original(e0.users, e0.items);
+    const CoreAudit& a0 = m0.core;
     AuditRow r0 = base_row(row_from_audit("original", a0));
+    put_audits(m0, r0);
     r0.seconds = orig.train_seconds;
     r0.epochs = orig.epochs;
     r0.exposure_reduction = 0.0;
@@ -511,7 +537,9 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
         UnlearnResult res2 = run_unlearning("retrain", in2);
         const Embeddings e2 = embed(ctx, res2.session->model(), res2.session->params());
         AuditRow r = *rr;
-        r.noise_floor20 = mean_overlap(aud.top_lists(e2.users, e2.items), *retrain_lists);
+        const ModelAudit m2 = ra.audit(e2.users, e2.items);
+        r.noise_floor20 = mean_overlap(m2.core.top, *retrain_lists);
+        put_spread(m2, r);
         book.upsert(r);
         say("seed " + std::to_string(s) + ": noise floor overlap@20 " +
             io::format_double(std::round(r.noise_floor20 * 1e3) / 1e3));
@@ -559,8 +587,10 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
         if (own != o.method_cfg.end()) inm.cfg = own->second.cfg;
         UnlearnResult res = run_unlearning(m, inm);
         const Embeddings e = embed(ctx, res.session->model(), res.session->params());
-        CoreAudit a = aud.audit(e.users, e.items, true);
+        ModelAudit ma = ra.audit(e.users, e.items);
+        CoreAudit& a = ma.core;
         row = base_row(row_from_audit(m, a));
+        put_audits(ma, row);
         row.seconds = res.seconds;
         row.peak_bytes = res.peak_bytes;
         row.epochs = m == "retrain" ? res.retrain_epochs : static_cast<int64_t>(res.log.size());

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/audit/backdoor.h"
 #include "engine/audit/experiment.h"
+#include "engine/checkpointing.h"
 #include "io/dataset.h"
 #include "io/fs.h"
 #include "io/json.h"
@@ -96,10 +98,25 @@ TEST(Experiment, TinyEndToEndThenResume) {
     EXPECT_TRUE(std::isfinite(rows[r].exposure_reduction) || orig.exposure20 == 0);
     EXPECT_EQ(rows[r].epochs, 2);
   }
+  // The membership audit (on by default): every row has family A, B and C values; each row
+  // carries Retrain's value and its gap; Retrain's row the spread of the second Retrain.
+  for (const auto& r : rows) {
+    for (const char* k : {"mia_a_auc", "mia_a_bacc", "mia_b_auc", "mia_c_auc", "mia_a_auc_retrain", "mia_a_auc_gap"})
+      EXPECT_FALSE(std::isnan(r.metric(k))) << r.method << " lacks " << k;
+    EXPECT_DOUBLE_EQ(r.metric("mia_a_auc_gap"), std::fabs(r.metric("mia_a_auc") - re.metric("mia_a_auc")));
+  }
+  EXPECT_DOUBLE_EQ(re.metric("mia_a_auc_gap"), 0.0);
+  EXPECT_FALSE(std::isnan(re.metric("mia_a_auc_spread")));
+  EXPECT_TRUE(std::isnan(orig.metric("mia_a_auc_spread")));
+  EXPECT_TRUE(j.at(0).contains("mia_b_auc"));
   const std::string svg = io::read_file(io::path_join(o.out_dir, "tradeoff.svg"));
-  EXPECT_EQ(count_of(svg, "class=\"point\""), 4u);
+  EXPECT_EQ(count_of(svg, "class=\"point\""), 8u);  // 4 methods × 2 panels
+  EXPECT_EQ(count_of(svg, "data-panel=\"mia\""), 1u);
   const std::string md = io::read_file(io::path_join(o.out_dir, "results.md"));
   EXPECT_NE(md.find("Noise floor"), std::string::npos);
+  EXPECT_NE(md.find("## Membership inference, interaction level"), std::string::npos);
+  EXPECT_NE(md.find("Retrain-vs-Retrain spread"), std::string::npos);
+  EXPECT_EQ(md.find("user level"), std::string::npos);  // umia was not asked for
   EXPECT_NE(md.find("lethe experiment (test)"), std::string::npos);
   const std::string req = io::read_file(io::path_join(o.out_dir, "requests/user-seed1.tsv"));
   EXPECT_NE(req.find("# regime: user"), std::string::npos);
@@ -128,7 +145,72 @@ TEST(Experiment, TinyEndToEndThenResume) {
   EXPECT_TRUE(std::isnan(rows2[4].retain_recall20));
   const std::string md2 = io::read_file(io::path_join(o.out_dir, "results.md"));
   EXPECT_NE(md2.find("failed: neggrad seed 1"), std::string::npos);
-  EXPECT_EQ(count_of(io::read_file(io::path_join(o.out_dir, "tradeoff.svg")), "class=\"point\""), 4u);
+  EXPECT_EQ(count_of(io::read_file(io::path_join(o.out_dir, "tradeoff.svg")), "class=\"point\""), 8u);
+  for (size_t r = 0; r < 4; ++r) EXPECT_EQ(rows2[r].metric("mia_a_auc"), rows[r].metric("mia_a_auc"));  // bit-identical
+}
+
+TEST(Experiment, UserLevelAttackHoldsTwoGroupsOut) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  o.audits = parse_audits("core,mia,umia");
+  o.methods = {"retrain", "mmrecun"};
+  const std::vector<AuditRow> rows = run_experiment(o);
+  ASSERT_EQ(rows.size(), 3u);
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.status, "ok") << r.error;
+    for (const char* k : {"umia_deleted_rate", "umia_outsider_rate", "umia_bacc", "umia_deleted_rate_gap"})
+      EXPECT_FALSE(std::isnan(r.metric(k))) << r.method << " lacks " << k;
+    EXPECT_EQ(r.metric("umia_outsiders"), 6.0);  // 10 % of the 60 users
+  }
+  EXPECT_TRUE(io::is_regular_file(io::path_join(o.out_dir, "original-shadow/checkpoint")));
+  // The reserved users (the same draw as the runner's) train nothing and are never deleted.
+  io::Dataset ds = io::load_dataset(o.data_dir);
+  UserGroups g;
+  hold_out_user_groups(ds, 1, &g);
+  const std::string req = io::read_file(io::path_join(o.out_dir, "requests/user-seed1.tsv"));
+  for (const auto* grp : {&g.vectorisation, &g.outsiders})
+    for (int32_t u : *grp) EXPECT_EQ(req.find("\nuser " + std::to_string(u) + "\n"), std::string::npos) << u;
+  const io::Checkpoint c = io::read_checkpoint(io::path_join(o.out_dir, "original/checkpoint"));
+  EXPECT_EQ(read_model_checkpoint_info(c, "θ₀").data_fingerprint, ds.fingerprint());
+  const std::string md = io::read_file(io::path_join(o.out_dir, "results.md"));
+  EXPECT_NE(md.find("## Membership inference, user level"), std::string::npos);
+}
+
+TEST(Experiment, BackdoorEndToEnd) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  o.methods = {"retrain", "mmrecun"};
+  o.out_dir = dir.file("backdoor");
+  o.cfg.set("backdoor.attack_size", "0.05");
+  const std::vector<AuditRow> rows = run_backdoor_experiment(o);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].method, "original");
+  EXPECT_EQ(rows[1].method, "retrain");
+  EXPECT_EQ(rows[2].method, "mmrecun");
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.status, "ok") << r.error;
+    for (const char* k : {"backdoor_asr@20", "backdoor_er@20", "backdoor_target_rank", "backdoor_tolerance"})
+      EXPECT_FALSE(std::isnan(r.metric(k))) << r.method << " lacks " << k;
+    EXPECT_DOUBLE_EQ(r.metric("backdoor_attack_size"), 0.05);
+  }
+  EXPECT_FALSE(std::isnan(rows[2].metric("backdoor_pass")));
+  EXPECT_DOUBLE_EQ(rows[1].metric("backdoor_asr_gap"), 0.0);  // θ_clean against itself
+  // The request names exactly the fake users: IDs 60.. (after the 60 genuine ones).
+  const std::string req = io::read_file(io::path_join(o.out_dir, "requests/backdoor-seed1.tsv"));
+  EXPECT_EQ(count_of(req, "\nuser "), static_cast<size_t>(rows[0].metric("backdoor_fake_users")));
+  EXPECT_NE(req.find("\nuser 60\n"), std::string::npos);
+  const std::string md = io::read_file(io::path_join(o.out_dir, "results.md"));
+  EXPECT_NE(md.find("ASR@20"), std::string::npos);
+  EXPECT_NE(md.find("seed1: "), std::string::npos);
+  EXPECT_NE(md.find("Used: target item"), std::string::npos) << md;
+  // The finished folder is a run folder: a plain rerun into it is refused; --resume reuses θ₀ and
+  // θ_clean and keeps every value.
+  EXPECT_THROW(run_backdoor_experiment(o), Error);
+  o.resume = true;
+  const std::vector<AuditRow> again = run_backdoor_experiment(o);
+  ASSERT_EQ(again.size(), 3u);
+  for (size_t r = 0; r < 3; ++r) EXPECT_EQ(again[r].metric("backdoor_target_rank"), rows[r].metric("backdoor_target_rank"));
+  EXPECT_EQ(again[0].seconds, rows[0].seconds);  // θ₀ was reused, not trained again
 }
 
 TEST(Experiment, MethodSettingsReachOnlyTheirMethod) {
