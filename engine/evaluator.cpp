@@ -62,9 +62,9 @@ Metrics evaluate(Ctx& ctx, const Tensor& users, const Tensor& items, const EvalS
   std::vector<double> rec(nk, 0), ndcg(nk, 0), prec(nk, 0), hits_tot(nk, 0), pairs_tot(nk, 0);
   int64_t n_users = 0;
 
-  Buffer sbuf(ctx.device(), static_cast<size_t>(tile * I) * dtype_size(users.dtype));
-  Buffer vbuf(ctx.device(), static_cast<size_t>(tile * K) * dtype_size(users.dtype));
-  Buffer ibuf(ctx.device(), static_cast<size_t>(tile * K) * sizeof(int32_t));
+  Buffer sbuf(ctx, static_cast<size_t>(tile * I) * dtype_size(users.dtype));
+  Buffer vbuf(ctx, static_cast<size_t>(tile * K) * dtype_size(users.dtype));
+  Buffer ibuf(ctx, static_cast<size_t>(tile * K) * sizeof(int32_t));
   Tensor scores(sbuf.data(), users.dtype, ctx.device(), tile, I), vals(vbuf.data(), users.dtype, ctx.device(), tile, K);
 
   std::vector<char> hit(static_cast<size_t>(K));
@@ -123,9 +123,9 @@ void topk_lists(Ctx& ctx, const Tensor& users, const Tensor& items, const DevCsr
     LETHE_CHECK(u >= 0 && u < U, "topk_lists: user " + std::to_string(u) + " out of range");
     want[u] = 1;
   }
-  Buffer sbuf(ctx.device(), static_cast<size_t>(tile * I) * dtype_size(users.dtype));
-  Buffer vbuf(ctx.device(), static_cast<size_t>(tile * Ke) * dtype_size(users.dtype));
-  Buffer ibuf(ctx.device(), static_cast<size_t>(tile * Ke) * sizeof(int32_t));
+  Buffer sbuf(ctx, static_cast<size_t>(tile * I) * dtype_size(users.dtype));
+  Buffer vbuf(ctx, static_cast<size_t>(tile * Ke) * dtype_size(users.dtype));
+  Buffer ibuf(ctx, static_cast<size_t>(tile * Ke) * sizeof(int32_t));
   Tensor scores(sbuf.data(), users.dtype, ctx.device(), tile, I), vals(vbuf.data(), users.dtype, ctx.device(), tile, Ke);
   for (int64_t u0 = 0; u0 < U; u0 += tile) {
     const int64_t n = std::min(tile, U - u0);

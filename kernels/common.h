@@ -119,7 +119,7 @@ class Scratch {
 };
 
 struct GpuExec {
-  CUstream_st* stream = nullptr;      // null = the legacy default stream
+  CUstream_st* stream = nullptr;      // a cuda::Context's stream (a launch on null fails)
   cublasContext* blas = nullptr;      // required by ops that call cuBLAS
   cusparseContext* sparse = nullptr;  // required by ops that call cuSPARSE
   Scratch* scratch = nullptr;         // required by ops that need temporaries

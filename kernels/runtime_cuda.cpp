@@ -52,6 +52,10 @@ bool sync_after_launch() {
 }
 
 void launch_check(const char* op, const char* file, int line, cudaStream_t stream) {
+  if (stream == nullptr)  // a GpuExec not made by a Context: its work would race with the context's
+    fail_at(file, line, std::string("op '") + op +
+                            "' was launched on the legacy default stream; a GpuExec must come from a "
+                            "cuda::Context (Context::exec())");
   cudaError_t e = cudaGetLastError();
   if (e == cudaSuccess && sync_after_launch()) e = cudaStreamSynchronize(stream);
   if (e != cudaSuccess)
@@ -93,22 +97,21 @@ void* host_malloc_pinned(size_t bytes) {
 }
 void host_free_pinned(void* p) noexcept { if (p) cudaFreeHost(p); }
 
-void memcpy_h2d(void* dst, const void* src, size_t bytes, CUstream_st* s) {
-  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
-  LETHE_CUDA_CHECK(cudaStreamSynchronize(s));
+void memcpy_h2d(void* dst, const void* src, size_t bytes, const Context& on) {
+  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, on.stream()));
+  LETHE_CUDA_CHECK(cudaStreamSynchronize(on.stream()));  // `src` may be gone once we return
 }
-void memcpy_d2h(void* dst, const void* src, size_t bytes, CUstream_st* s) {
-  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s));
-  LETHE_CUDA_CHECK(cudaStreamSynchronize(s));
+void memcpy_d2h(void* dst, const void* src, size_t bytes, const Context& on) {
+  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, on.stream()));
+  LETHE_CUDA_CHECK(cudaStreamSynchronize(on.stream()));
 }
-void memcpy_d2d(void* dst, const void* src, size_t bytes, CUstream_st* s) {
-  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, s));
+void memcpy_d2d(void* dst, const void* src, size_t bytes, const Context& on) {
+  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, on.stream()));
 }
-void memset_device(void* dst, int value, size_t bytes, CUstream_st* s) {
-  if (bytes) LETHE_CUDA_CHECK(cudaMemsetAsync(dst, value, bytes, s));
+void memset_device(void* dst, int value, size_t bytes, const Context& on) {
+  if (bytes) LETHE_CUDA_CHECK(cudaMemsetAsync(dst, value, bytes, on.stream()));
 }
-void synchronize(CUstream_st* s) { LETHE_CUDA_CHECK(cudaStreamSynchronize(s)); }
-void device_synchronize() { LETHE_CUDA_CHECK(cudaDeviceSynchronize()); }
+void synchronize(const Context& on) { LETHE_CUDA_CHECK(cudaStreamSynchronize(on.stream())); }
 size_t device_memory_used() {
   size_t free_b = 0, total_b = 0;
   LETHE_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
@@ -154,8 +157,8 @@ void events_destroy(EventPair* e) noexcept {
   cudaEventDestroy(e->stop);
   delete e;
 }
-void events_record_start(EventPair* e, CUstream_st* s) { LETHE_CUDA_CHECK(cudaEventRecord(e->start, s)); }
-void events_record_stop(EventPair* e, CUstream_st* s) { LETHE_CUDA_CHECK(cudaEventRecord(e->stop, s)); }
+void events_record_start(EventPair* e, const Context& on) { LETHE_CUDA_CHECK(cudaEventRecord(e->start, on.stream())); }
+void events_record_stop(EventPair* e, const Context& on) { LETHE_CUDA_CHECK(cudaEventRecord(e->stop, on.stream())); }
 float events_elapsed_ms(EventPair* e) {
   LETHE_CUDA_CHECK(cudaEventSynchronize(e->stop));
   float ms = 0;

@@ -151,17 +151,21 @@ class Guarded {
   std::vector<T> buf_;
 };
 
-// A device buffer of n elements between two guard regions (GPU tests only).
+// A device buffer of n elements between two guard regions (GPU tests only), owned by the test's
+// context: every fill and read goes through that context's stream, so a read after an op sees
+// the op's result without any device-wide synchronisation.
 template <class T>
 class DeviceGuarded {
  public:
-  explicit DeviceGuarded(int64_t n) : n_(n) {
+  DeviceGuarded(cuda::Context& ctx, int64_t n) : ctx_(ctx), n_(n) {
     total_ = static_cast<size_t>(n + 2 * kGuard) * sizeof(T);
     base_ = static_cast<char*>(cuda::device_malloc(total_));
-    cuda::memset_device(base_, kGuardByte, total_);
+    cuda::memset_device(base_, kGuardByte, total_, ctx_);
     poison();
   }
-  DeviceGuarded(const std::vector<T>& v) : DeviceGuarded(static_cast<int64_t>(v.size())) { upload(v); }
+  DeviceGuarded(cuda::Context& ctx, const std::vector<T>& v) : DeviceGuarded(ctx, static_cast<int64_t>(v.size())) {
+    upload(v);
+  }
   ~DeviceGuarded() { cuda::device_free(base_); }
   DeviceGuarded(const DeviceGuarded&) = delete;
   DeviceGuarded& operator=(const DeviceGuarded&) = delete;
@@ -172,21 +176,19 @@ class DeviceGuarded {
     EXPECT_EQ(r * c, n_);
     return Mat<T>(data(), r, c);
   }
-  void poison() { cuda::memset_device(data(), kPoisonByte, static_cast<size_t>(n_) * sizeof(T)); cuda::device_synchronize(); }
+  void poison() { cuda::memset_device(data(), kPoisonByte, static_cast<size_t>(n_) * sizeof(T), ctx_); }
   void upload(const std::vector<T>& v) {
     EXPECT_EQ(static_cast<int64_t>(v.size()), n_);
-    cuda::memcpy_h2d(data(), v.data(), static_cast<size_t>(n_) * sizeof(T));
+    cuda::memcpy_h2d(data(), v.data(), static_cast<size_t>(n_) * sizeof(T), ctx_);
   }
   std::vector<T> download() {
-    cuda::device_synchronize();
     std::vector<T> v(static_cast<size_t>(n_));
-    cuda::memcpy_d2h(v.data(), data(), static_cast<size_t>(n_) * sizeof(T));
+    cuda::memcpy_d2h(v.data(), data(), static_cast<size_t>(n_) * sizeof(T), ctx_);
     return v;
   }
   bool guards_intact() {
-    cuda::device_synchronize();
     std::vector<unsigned char> h(total_);
-    cuda::memcpy_d2h(h.data(), base_, total_);
+    cuda::memcpy_d2h(h.data(), base_, total_, ctx_);
     const size_t g = kGuard * sizeof(T), body = static_cast<size_t>(n_) * sizeof(T);
     for (size_t i = 0; i < g; ++i)
       if (h[i] != kGuardByte || h[g + body + i] != kGuardByte) return false;
@@ -194,6 +196,7 @@ class DeviceGuarded {
   }
 
  private:
+  cuda::Context& ctx_;
   int64_t n_;
   size_t total_ = 0;
   char* base_ = nullptr;

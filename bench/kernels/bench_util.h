@@ -51,14 +51,14 @@ inline void set_counters(benchmark::State& st, double bytes, double flops) {
                                               benchmark::Counter::kIs1000);
 }
 
-// Device memory owned for the length of one benchmark.
+// Device memory owned for the length of one benchmark; filled through the benchmark's context.
 class DevMem {
  public:
   DevMem() = default;
   explicit DevMem(size_t bytes) : p_(cuda::device_malloc(bytes)), bytes_(bytes) {}
   template <class T>
-  explicit DevMem(const std::vector<T>& v) : DevMem(v.size() * sizeof(T)) {
-    cuda::memcpy_h2d(p_, v.data(), bytes_);
+  DevMem(const std::vector<T>& v, const cuda::Context& ctx) : DevMem(v.size() * sizeof(T)) {
+    cuda::memcpy_h2d(p_, v.data(), bytes_, ctx);
   }
   ~DevMem() { cuda::device_free(p_); }
   DevMem(DevMem&& o) noexcept : p_(o.p_), bytes_(o.bytes_) { o.p_ = nullptr; }
@@ -77,11 +77,11 @@ inline void run_cuda(benchmark::State& st, cuda::Context& ctx, const std::functi
   static DevMem flush(size_t(128) << 20);  // larger than the H100/H200 L2 (50–60 MB)
   auto* ev = cuda::events_create();
   for (auto _ : st) {
-    cuda::memset_device(flush.as<void>(), 0, size_t(128) << 20, ctx.stream());
+    cuda::memset_device(flush.as<void>(), 0, size_t(128) << 20, ctx);
     ctx.arena().reset();
-    cuda::events_record_start(ev, ctx.stream());
+    cuda::events_record_start(ev, ctx);
     body(ctx.exec());
-    cuda::events_record_stop(ev, ctx.stream());
+    cuda::events_record_stop(ev, ctx);
     st.SetIterationTime(cuda::events_elapsed_ms(ev) / 1e3);
   }
   cuda::events_destroy(ev);

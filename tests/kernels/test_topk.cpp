@@ -245,13 +245,13 @@ TEST(CudaVsRef_topk_rows, Cases) {
     std::vector<float> want_val(c.R * c.K);
     ref::topk_rows<float>(Mat<const float>(S.data(), c.R, c.N), use_ex ? &exv : nullptr, c.row0, c.K,
                           Mat<int32_t>(want_idx.data(), c.R, c.K), Mat<float>(want_val.data(), c.R, c.K));
-    test::DeviceGuarded<float> Sd(S);
-    test::DeviceGuarded<int32_t> rp(ex.rowptr), cl(ex.col.empty() ? std::vector<int32_t>{0} : ex.col);
+    test::DeviceGuarded<float> Sd(ctx, S);
+    test::DeviceGuarded<int32_t> rp(ctx, ex.rowptr), cl(ctx, ex.col.empty() ? std::vector<int32_t>{0} : ex.col);
     Csr dex = exv;
     dex.rowptr = rp.data();
     dex.col = cl.data();
-    test::DeviceGuarded<int32_t> idx(c.R * c.K);
-    test::DeviceGuarded<float> val(c.R * c.K);
+    test::DeviceGuarded<int32_t> idx(ctx, c.R * c.K);
+    test::DeviceGuarded<float> val(ctx, c.R * c.K);
     cuda::topk_rows(Mat<const float>(Sd.data(), c.R, c.N), use_ex ? &dex : nullptr, c.row0, c.K, idx.mat(c.R, c.K),
                     val.mat(c.R, c.K), ctx.exec());
     EXPECT_EQ(idx.download(), want_idx);
