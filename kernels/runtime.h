@@ -13,8 +13,13 @@ namespace lethe::cuda {
 
 // True when this binary was compiled with the CUDA backend.
 bool built_with_cuda();
-// Number of usable CUDA devices; a failing device query (no driver, no device) means 0.
+// Number of usable CUDA devices; 0 when the device query fails (no driver, no device) — the
+// failure itself is kept: device_query_error() names it.
 int device_count() noexcept;
+// Why device_count() is 0: "" when a device is usable, else the CUDA error of the query
+// (cudaGetErrorName and its text, e.g. "cudaErrorNoDevice: no CUDA-capable device is detected"),
+// "the device query found no device", or "built without CUDA".
+std::string device_query_error();
 // One line describing device 0 ("NVIDIA H100 80GB HBM3, sm_90, 79.1 GiB") or why there is none.
 std::string device_description();
 

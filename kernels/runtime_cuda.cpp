@@ -20,17 +20,41 @@ std::atomic<int> g_sync{-1};  // -1: not yet read from the environment
 
 bool built_with_cuda() { return true; }
 
+namespace {
+// The device query, made once per process: the count, or the error that made it 0.
+struct DeviceQuery {
+  int count = 0;
+  std::string error;
+};
+const DeviceQuery& device_query() {
+  static const DeviceQuery q = [] {
+    DeviceQuery r;
+    const cudaError_t e = cudaGetDeviceCount(&r.count);
+    if (e != cudaSuccess) {
+      cudaGetLastError();  // clear the sticky error of a failed query
+      r.count = 0;
+      r.error = std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
+    } else if (r.count == 0) {
+      r.error = "the device query succeeded but found no device";
+    }
+    return r;
+  }();
+  return q;
+}
+}  // namespace
+
 int device_count() noexcept {
-  int n = 0;
-  if (cudaGetDeviceCount(&n) != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky error of a failed query
+  try {
+    return device_query().count;
+  } catch (...) {
     return 0;
   }
-  return n;
 }
 
+std::string device_query_error() { return device_query().error; }
+
 std::string device_description() {
-  if (device_count() == 0) return "no CUDA device (the device query failed or found none)";
+  if (device_count() == 0) return "no CUDA device (" + device_query_error() + ")";
   cudaDeviceProp p{};
   LETHE_CUDA_CHECK(cudaGetDeviceProperties(&p, 0));
   char mem[32];

@@ -7,6 +7,7 @@ namespace lethe::cuda {
 
 bool built_with_cuda() { return false; }
 int device_count() noexcept { return 0; }
+std::string device_query_error() { return "built without CUDA"; }
 std::string device_description() { return "no CUDA device (built without CUDA)"; }
 void set_sync_after_launch(bool) {}
 void* device_malloc(size_t bytes) { if (bytes == 0) return nullptr; no_cuda("device_malloc"); }

@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -33,10 +34,29 @@ namespace lethe::test {
 
 inline bool have_gpu() { return cuda::device_count() > 0; }
 
+// LETHE_EXPECT_GPU=1 (any value but "" and "0") says "this machine has a GPU": a test that
+// would skip for lack of one fails instead, naming the CUDA error of the device query.
+inline bool gpu_expected() {
+  const char* e = std::getenv("LETHE_EXPECT_GPU");
+  return e && *e && std::string(e) != "0";
+}
+
+// Why there is no usable GPU, for a skip or a failure message.
+inline std::string no_gpu_reason() {
+  const std::string why = cuda::device_query_error();
+  return "no usable CUDA device: " + (why.empty() ? cuda::device_description() : why);
+}
+
+// The one way a test asks for a GPU: skips (saying why) when none is usable, or fails when
+// LETHE_EXPECT_GPU=1. Use at the top of a TEST body.
 #define LETHE_REQUIRE_GPU()                                                                  \
   do {                                                                                       \
-    if (!::lethe::test::have_gpu())                                                          \
-      GTEST_SKIP() << "CUDA test skipped: " << ::lethe::cuda::device_description();          \
+    if (!::lethe::test::have_gpu()) {                                                        \
+      if (::lethe::test::gpu_expected())                                                     \
+        FAIL() << "LETHE_EXPECT_GPU is set but this CUDA test cannot run: "                  \
+               << ::lethe::test::no_gpu_reason();                                            \
+      GTEST_SKIP() << "CUDA test skipped: " << ::lethe::test::no_gpu_reason();               \
+    }                                                                                        \
   } while (0)
 
 struct Tol {

@@ -1,6 +1,6 @@
-// tools/cmd_info.cpp — `lethe info`: what this build can do and which devices it sees; with
-// --data DIR, the statistics of a data set folder (users, items, splits, feature tables, the
-// notes made while loading, the fingerprint).
+// tools/cmd_info.cpp — `lethe info`: what this build can do and which devices it sees (when it
+// sees none, the CUDA error of the device query); with --data DIR, the statistics of a data set
+// folder (users, items, splits, feature tables, the notes made while loading, the fingerprint).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -79,7 +79,9 @@ int cmd_info(int argc, char** argv) {
   if (a.has("data")) return data_info(a);
   std::printf("lethe %s\n", "0.1.0");
   std::printf("CUDA backend compiled: %s\n", cuda::built_with_cuda() ? "yes" : "no");
-  std::printf("CUDA devices: %d (%s)\n", cuda::device_count(), cuda::device_description().c_str());
+  const int n = cuda::device_count();
+  if (n > 0) std::printf("CUDA devices: %d (%s)\n", n, cuda::device_description().c_str());
+  else std::printf("CUDA devices: 0\nCUDA device query: %s\n", cuda::device_query_error().c_str());
   return 0;
 }
 

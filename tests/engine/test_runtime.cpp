@@ -1,6 +1,10 @@
-// tests/engine/test_runtime.cpp — device selection, buffers, tensors (and that no transfer can
-// be written without the owning context), the arena, the parameter store's layout and the
-// optimizer's mask semantics at the engine level.
+// tests/engine/test_runtime.cpp — device selection and the device query's error, the
+// LETHE_EXPECT_GPU switch, buffers, tensors (and that no transfer can be written without the
+// owning context), the arena, the parameter store's layout and the optimizer's mask semantics at
+// the engine level.
+#include <gtest/gtest-spi.h>
+
+#include <cstdlib>
 #include <type_traits>
 
 #include "engine/context.h"
@@ -30,6 +34,60 @@ TEST(Runtime, DeviceSelection) {
     EXPECT_EQ(parse_device("auto"), Device::CUDA);
   }
   EXPECT_THROW(parse_device("tpu"), Error);
+}
+
+TEST(Runtime, AFailedDeviceQueryKeepsItsError) {
+  if (cuda::device_count() > 0) {
+    EXPECT_EQ(cuda::device_query_error(), "");
+    return;
+  }
+  const std::string why = cuda::device_query_error();
+  ASSERT_FALSE(why.empty()) << "device_count() is 0 but no reason was kept";
+  if (cuda::built_with_cuda()) {
+    // Either the CUDA error's name (cudaGetErrorName: "cudaError...") or an empty device list.
+    EXPECT_TRUE(why.rfind("cudaError", 0) == 0 || why.find("found no device") != std::string::npos) << why;
+  } else {
+    EXPECT_EQ(why, "built without CUDA");
+  }
+  EXPECT_NE(cuda::device_description().find(why), std::string::npos) << cuda::device_description();
+}
+
+// Restores an environment variable at scope exit.
+class EnvGuard {
+ public:
+  EnvGuard(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
+    ::setenv(name, value, 1);
+  }
+  ~EnvGuard() {
+    if (had_) ::setenv(name_, old_.c_str(), 1);
+    else ::unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::string old_;
+  bool had_ = false;
+};
+
+void require_gpu_here() { LETHE_REQUIRE_GPU(); }
+
+TEST(Runtime, ExpectGpuTurnsAGpuSkipIntoAFailure) {
+  if (test::have_gpu()) {
+    EnvGuard g("LETHE_EXPECT_GPU", "1");
+    require_gpu_here();  // a device is usable: neither a skip nor a failure
+    EXPECT_FALSE(::testing::Test::HasFailure());
+    EXPECT_FALSE(::testing::Test::IsSkipped());
+    return;
+  }
+  {
+    EnvGuard g("LETHE_EXPECT_GPU", "1");
+    EXPECT_TRUE(test::gpu_expected());
+    EXPECT_FATAL_FAILURE(require_gpu_here(), "LETHE_EXPECT_GPU is set but this CUDA test cannot run");
+    EXPECT_FATAL_FAILURE(require_gpu_here(), cuda::device_query_error().c_str());  // names the CUDA error
+  }
+  EnvGuard g("LETHE_EXPECT_GPU", "0");
+  EXPECT_FALSE(test::gpu_expected());
 }
 
 TEST(Runtime, NoTransferWithoutTheOwningContext) {
