@@ -72,19 +72,28 @@ class DevMem {
   size_t bytes_ = 0;
 };
 
-// Runs `body(exec)` under CUDA-event manual timing; L2 is flushed before each iteration.
+// Runs `body(exec)` under CUDA-event manual timing; L2 is flushed before each iteration. An
+// exception from the op (a failed launch, an unsupported library call) ends this entry with
+// SkipWithError naming it, so the rest of the table still runs.
 inline void run_cuda(benchmark::State& st, cuda::Context& ctx, const std::function<void(const GpuExec&)>& body) {
-  static DevMem flush(size_t(128) << 20);  // larger than the H100/H200 L2 (50–60 MB)
-  auto* ev = cuda::events_create();
-  for (auto _ : st) {
-    cuda::memset_device(flush.as<void>(), 0, size_t(128) << 20, ctx);
-    ctx.arena().reset();
-    cuda::events_record_start(ev, ctx);
-    body(ctx.exec());
-    cuda::events_record_stop(ev, ctx);
-    st.SetIterationTime(cuda::events_elapsed_ms(ev) / 1e3);
+  try {
+    static DevMem flush(size_t(128) << 20);  // larger than the H100/H200 L2 (50–60 MB)
+    auto* ev = cuda::events_create();
+    struct Release {
+      cuda::EventPair* e;
+      ~Release() { cuda::events_destroy(e); }
+    } release{ev};
+    for (auto _ : st) {
+      cuda::memset_device(flush.as<void>(), 0, size_t(128) << 20, ctx);
+      ctx.arena().reset();
+      cuda::events_record_start(ev, ctx);
+      body(ctx.exec());
+      cuda::events_record_stop(ev, ctx);
+      st.SetIterationTime(cuda::events_elapsed_ms(ev) / 1e3);
+    }
+  } catch (const std::exception& e) {
+    st.SkipWithError(e.what());
   }
-  cuda::events_destroy(ev);
 }
 
 // Registers a CUDA benchmark only when a device is present (checked once at start-up).
