@@ -109,7 +109,8 @@ struct Csr {
 // ---- GPU execution context ------------------------------------------------------------------
 // Device scratch memory for temporaries inside one op (sort buffers, B×B matrices, cuSPARSE
 // buffers). The engine owns the implementation: a bump arena that is reset by the caller and
-// does not call cudaMalloc once warmed up. Returned pointers are 256-byte aligned.
+// stops allocating once warmed up (kernels/runtime.h Arena). Returned pointers are 256-byte
+// aligned.
 class Scratch {
  public:
   virtual ~Scratch() = default;

@@ -18,7 +18,8 @@
 //  5. The ≤ K candidates, packed as (key << 32 | ~column) so that one uint64 comparison orders
 //     by value descending then column ascending, are bitonic-sorted in shared memory
 //     (padded to a power of two with 0, which sorts last). The reported value is re-read from S
-//     (NaN reported as −∞), so it is bit-identical to the reference's.
+//     (NaN reported as −∞), so it should be bit-identical to the reference's (CudaVsRef_topk_rows
+//     compares indices and value bits exactly; not yet confirmed on a GPU).
 // Shared memory: 8 KB candidates + 1 KB histogram + scan storage (static, about 10 KB) + the
 // bitmap (dynamic, N/8 bytes: 12.5 KB at N = 100k). When static + dynamic exceeds the 48 KB a
 // block gets by default, the launcher opts in to the device's maximum.
