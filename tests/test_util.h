@@ -48,9 +48,11 @@ inline std::string no_gpu_reason() {
 }
 
 // The one way a test asks for a GPU: skips (saying why) when none is usable, or fails when
-// LETHE_EXPECT_GPU=1. Use at the top of a TEST body.
+// LETHE_EXPECT_GPU=1. Use at the top of a TEST body (or a fixture's SetUp). It also marks the test
+// with the property needs_gpu=yes, which --gtest_output=json reports (the GPU check counts them).
 #define LETHE_REQUIRE_GPU()                                                                  \
   do {                                                                                       \
+    ::testing::Test::RecordProperty("needs_gpu", "yes");                                     \
     if (!::lethe::test::have_gpu()) {                                                        \
       if (::lethe::test::gpu_expected())                                                     \
         FAIL() << "LETHE_EXPECT_GPU is set but this CUDA test cannot run: "                  \
