@@ -9,6 +9,7 @@
 #include "engine/session.h"
 #include "engine/trainer.h"
 #include "graph/bipartite.h"
+#include "tests/io/io_test_util.h"
 #include "tests/models/tiny_data.h"
 #include "tests/test_util.h"
 
@@ -65,7 +66,8 @@ class Resume : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Resume, ContinuesBitForBit) {
   const std::string model = GetParam();
-  const std::string ckpt = ::testing::TempDir() + "/lethe_resume_" + model + ".ckpt";
+  const test::TempDir tmp;  // per process: other test processes may resume the same model at once
+  const std::string ckpt = tmp.file("resume_" + model + ".ckpt");
   const TrainRun straight = train_epochs(model, 4, "", "");
   const TrainRun first = train_epochs(model, 2, "", ckpt);  // state after epoch 2 saved
   const TrainRun rest = train_epochs(model, 4, ckpt, "");  // epochs 3 and 4

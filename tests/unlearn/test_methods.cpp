@@ -53,7 +53,8 @@ Original train_original(const std::string& model) {
   Adam adam(s.params(), ac);
   const auto v = graph::interaction_pattern(o.ds.n_users, o.ds.n_items, o.ds.valid);
   train(ctx, s.model(), s.params(), adam, s.data(), o.ds.train, v, v, opt);
-  const std::string path = ::testing::TempDir() + "/lethe_orig_" + model + ".ckpt";
+  const test::TempDir tmp;  // per process: ctest runs tests that train the same model side by side
+  const std::string path = tmp.file("orig_" + model + ".ckpt");
   save_model_checkpoint(path, model, o.cfg, o.ds, s.params(), nullptr, nullptr);
   o.ckpt = io::read_checkpoint(path);
   return o;
@@ -192,7 +193,8 @@ TEST(Unlearn, AdamStateOriginalContinuesTheCheckpointsOptimizer) {
   const auto v = graph::interaction_pattern(o.ds.n_users, o.ds.n_items, o.ds.valid);
   train(ctx, s.model(), s.params(), adam, s.data(), o.ds.train, v, v, opt);
   ASSERT_GT(adam.steps(), 0);
-  const std::string path = ::testing::TempDir() + "/lethe_orig_adam.ckpt";
+  const test::TempDir tmp;
+  const std::string path = tmp.file("orig_adam.ckpt");
   save_model_checkpoint(path, o.model, o.cfg, o.ds, s.params(), &adam, nullptr);
   const io::Checkpoint with_adam = io::read_checkpoint(path);
   in.original = &with_adam;
