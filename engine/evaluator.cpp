@@ -82,9 +82,9 @@ TileScorer::TileScorer(Ctx& ctx, DType dtype, int64_t tile_users, int64_t n_item
     : ctx_(ctx), dtype_(dtype), tile_(std::max<int64_t>(1, tile_users)), items_(n_items),
       kmax_(static_cast<int>(std::min<int64_t>(max_k, std::max<int64_t>(n_items, 1)))) {
   LETHE_CHECK(max_k >= 1 && max_k <= 1024, "TileScorer: K must be in [1, 1024]");
-  sbuf_ = Buffer(ctx.device(), static_cast<size_t>(tile_ * items_) * dtype_size(dtype));
-  vbuf_ = Buffer(ctx.device(), static_cast<size_t>(tile_ * kmax_) * dtype_size(dtype));
-  ibuf_ = Buffer(ctx.device(), static_cast<size_t>(tile_ * kmax_) * sizeof(int32_t));
+  sbuf_ = Buffer(ctx, static_cast<size_t>(tile_ * items_) * dtype_size(dtype));
+  vbuf_ = Buffer(ctx, static_cast<size_t>(tile_ * kmax_) * dtype_size(dtype));
+  ibuf_ = Buffer(ctx, static_cast<size_t>(tile_ * kmax_) * sizeof(int32_t));
 }
 
 void TileScorer::score(const Tensor& users, const Tensor& items, int64_t u0, int64_t n) {

@@ -90,7 +90,7 @@ Embeddings embed(Ctx& ctx, Model& model, const ParamStore& ps) {
   model.forward(tape, false, 0, 0);
   const Tensor& u = tape.value(model.users());
   const Tensor& i = tape.value(model.items());
-  Embeddings e{OwnedTensor(ctx.device(), u.dtype, u.rows, u.cols), OwnedTensor(ctx.device(), i.dtype, i.rows, i.cols)};
+  Embeddings e{OwnedTensor(ctx, u.dtype, u.rows, u.cols), OwnedTensor(ctx, i.dtype, i.rows, i.cols)};
   ops::copy(ctx, u, e.users);
   ops::copy(ctx, i, e.items);
   ctx.sync();

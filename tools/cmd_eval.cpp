@@ -63,10 +63,10 @@ int eval_popularity(const Args& a, const std::string& split, int K) {
   const graph::HostCsr train = graph::interaction_pattern(ds.n_users, ds.n_items, ds.train);
   std::vector<double> count(static_cast<size_t>(ds.n_items), 0.0);
   for (int32_t i : train.col) count[i] += 1;
-  OwnedTensor users(ctx.device(), DType::F32, ds.n_users, 1), items(ctx.device(), DType::F32, ds.n_items, 1);
-  users.t().from_host(std::vector<double>(static_cast<size_t>(ds.n_users), 1.0));
-  items.t().from_host(count);
-  const DevCsr mask(ctx.device(), train);
+  OwnedTensor users(ctx, DType::F32, ds.n_users, 1), items(ctx, DType::F32, ds.n_items, 1);
+  users.t().from_host(ctx, std::vector<double>(static_cast<size_t>(ds.n_users), 1.0));
+  items.t().from_host(ctx, count);
+  const DevCsr mask(ctx, train);
   const graph::HostCsr truth = graph::interaction_pattern(ds.n_users, ds.n_items, split == "test" ? ds.test : ds.valid);
   EvalSpec spec;
   spec.truth = &truth;

@@ -1,9 +1,9 @@
-// tools/cmd_info.cpp — `lethe info`: what this build can do and which devices it sees; with
-// --data DIR, the statistics of a data set folder (users, items, splits, feature tables, the
-// notes made while loading, the fingerprint); with --run DIR, the state of a run folder
-// (io/run_folder.h: finished and matching its manifest, interrupted, damaged, ...), its files
-// verified — exit code 0 when finished, 3 when interrupted (or running), 5 when missing or
-// empty, 4 otherwise (damaged, not a run folder).
+// tools/cmd_info.cpp — `lethe info`: what this build can do and which devices it sees (when it
+// sees none, the CUDA error of the device query); with --data DIR, the statistics of a data set
+// folder (users, items, splits, feature tables, the notes made while loading, the fingerprint);
+// with --run DIR, the state of a run folder (io/run_folder.h: finished and matching its manifest,
+// interrupted, damaged, ...), its files verified — exit code 0 when finished, 3 when interrupted
+// (or running), 5 when missing or empty, 4 otherwise (damaged, not a run folder).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -104,7 +104,9 @@ int cmd_info(int argc, char** argv) {
   if (a.has("data")) return data_info(a);
   std::printf("lethe %s\n", "0.1.0");
   std::printf("CUDA backend compiled: %s\n", cuda::built_with_cuda() ? "yes" : "no");
-  std::printf("CUDA devices: %d (%s)\n", cuda::device_count(), cuda::device_description().c_str());
+  const int n = cuda::device_count();
+  if (n > 0) std::printf("CUDA devices: %d (%s)\n", n, cuda::device_description().c_str());
+  else std::printf("CUDA devices: 0\nCUDA device query: %s\n", cuda::device_query_error().c_str());
   return 0;
 }
 

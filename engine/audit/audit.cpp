@@ -57,7 +57,7 @@ double speedup(double retrain_seconds, double seconds) {
 }
 
 Auditor::Auditor(Ctx& ctx, const SplitPatterns& sp, std::vector<int64_t> ks, int64_t tile_users)
-    : ctx_(ctx), sp_(sp), ks_(std::move(ks)), tile_(tile_users), mask_(ctx.device(), sp.retain_train),
+    : ctx_(ctx), sp_(sp), ks_(std::move(ks)), tile_(tile_users), mask_(ctx, sp.retain_train),
       retained_(retained_users(sp)) {
   LETHE_CHECK(std::find(ks_.begin(), ks_.end(), int64_t{kAuditK}) != ks_.end(),
               "Auditor: the retain cut-offs must include K = " + std::to_string(kAuditK));

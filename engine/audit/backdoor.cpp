@@ -214,7 +214,7 @@ namespace {
 // injected ID space) audits every model; the padding rows belong to deleted users and are
 // never read.
 OwnedTensor pad_rows(Ctx& ctx, const Tensor& t, int64_t rows) {
-  OwnedTensor out(ctx.device(), t.dtype, rows, t.cols);
+  OwnedTensor out(ctx, t.dtype, rows, t.cols);
   ops::fill(ctx, out.t(), 0.0);
   ops::copy(ctx, t, out.t().slice_rows(0, t.rows));
   return out;

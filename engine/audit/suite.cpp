@@ -126,7 +126,7 @@ std::unique_ptr<UmiaSetup> prepare_umia(const ExperimentOptions& o, const io::Da
   u->all_rows = std::move(all_rows);
   u->all_rows.features.clear();
   const int32_t U = remaining.n_users;
-  u->history_mask = std::make_unique<DevCsr>(ctx.device(), graph::interaction_pattern(U, remaining.n_items, u->all_rows.train));
+  u->history_mask = std::make_unique<DevCsr>(ctx, graph::interaction_pattern(U, remaining.n_items, u->all_rows.train));
 
   // The shadow: a random half of the remaining users (those with train rows) trains it.
   std::vector<char> has(static_cast<size_t>(U), 0), member(static_cast<size_t>(U), 0);

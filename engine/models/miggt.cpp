@@ -109,7 +109,7 @@ class MIGGT final : public Model {
     std::vector<int32_t> first(static_cast<size_t>(N));
     for (int64_t n = 0; n < N; ++n) first[n] = static_cast<int32_t>(n * L);
     LETHE_CHECK(N * L < (int64_t(1) << 31), "miggt: (users + items) × (samples + 1) exceeds the int32 index range");
-    first_rows_ = OwnedIdx(data.ctx().device(), first);
+    first_rows_ = OwnedIdx(data.ctx(), first);
   }
   std::string name() const override { return "miggt"; }
 
@@ -314,16 +314,16 @@ class MIGGT final : public Model {
       const ModalityData& md = data_.mods[m];
       const Tensor& raw = md.raw;
       if (md.dim <= proj_dim_) {
-        feats_.emplace_back(ctx.device(), data_.dtype(), raw.rows, raw.cols);
+        feats_.emplace_back(ctx, data_.dtype(), raw.rows, raw.cols);
         ops::copy(ctx, raw, feats_.back());
         continue;
       }
-      OwnedTensor R(ctx.device(), data_.dtype(), md.dim, proj_dim_);
-      R.t().from_host(io::philox_normals(md.dim * proj_dim_, seed_, rng_stream(RngPurpose::kProjection, 0, static_cast<uint32_t>(m)),
+      OwnedTensor R(ctx, data_.dtype(), md.dim, proj_dim_);
+      R.t().from_host(ctx, io::philox_normals(md.dim * proj_dim_, seed_, rng_stream(RngPurpose::kProjection, 0, static_cast<uint32_t>(m)),
                                1.0 / std::sqrt(static_cast<double>(proj_dim_))));
-      OwnedTensor xr(ctx.device(), data_.dtype(), raw.rows, proj_dim_), norm(ctx.device(), data_.dtype(), raw.rows, 1);
+      OwnedTensor xr(ctx, data_.dtype(), raw.rows, proj_dim_), norm(ctx, data_.dtype(), raw.rows, 1);
       ops::gemm(ctx, false, false, 1.0, raw, R, 0.0, xr);
-      feats_.emplace_back(ctx.device(), data_.dtype(), raw.rows, proj_dim_);
+      feats_.emplace_back(ctx, data_.dtype(), raw.rows, proj_dim_);
       ops::l2norm_rows(ctx, xr, 1e-12, feats_.back(), norm);
       ctx.sync();  // R, xr and norm are released at the end of this iteration
     }

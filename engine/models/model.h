@@ -1,6 +1,7 @@
 // engine/models/model.h — what a backbone is to the rest of the engine.
 // A model declares its parameter tensors (with branch and layer tags), initialises them
-// deterministically from a seed (on the host, so CPU and CUDA start bit-identical), records its
+// deterministically from a seed (on the host, so CPU and CUDA start bit-identical: CpuVsCuda in
+// tests/models/test_trainer.cpp compares the initial slabs' bytes on a GPU), records its
 // full-graph forward on a tape, and builds its training loss for a batch from that forward.
 // Models are written against tape ops only — never against kernels.
 // ModelData is the dataset on a device: the user–item graph (rebuildable from a retain set for

@@ -20,7 +20,7 @@ class PairHead final : public Model {
  public:
   PairHead(const std::string& backbone, ModelData& data, const Config& cfg)
       : inner_(make_backbone(backbone, data, cfg)), d_(cfg.i64("dim")) {
-    zeros_u_ = OwnedIdx(data.ctx().device(), std::vector<int32_t>(static_cast<size_t>(data.n_users), 0));
+    zeros_u_ = OwnedIdx(data.ctx(), std::vector<int32_t>(static_cast<size_t>(data.n_users), 0));
   }
   std::string name() const override { return inner_->name() + kPairHeadSuffix; }
 

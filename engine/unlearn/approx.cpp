@@ -171,7 +171,7 @@ struct Loop {
                                      static_cast<int>(in.cfg.i64("tru.isolation.kmax")),
                                      in.cfg.f64("tru.isolation.alpha"));
     const std::vector<uint8_t> m = tru::layer_mask(s.params(), out_choice->layers);
-    mask_dev = Buffer(ctx().device(), m.size());
+    mask_dev = Buffer(ctx(), m.size());
     mask_dev.upload(m.data(), m.size());
     forget_mask = static_cast<const uint8_t*>(mask_dev.data());
     if (in.cfg.flag("tru.isolation.retain")) step_mask = forget_mask;
@@ -203,7 +203,7 @@ struct Loop {
       if (rc.sw.scaling) {
         scaler->update(ctx(), s.params(), Gf.all());
         const std::vector<float> sc = scaler->segment_scales(s.params());
-        if (seg_scale_dev.bytes() != sc.size() * sizeof(float)) seg_scale_dev = Buffer(ctx().device(), sc.size() * sizeof(float));
+        if (seg_scale_dev.bytes() != sc.size() * sizeof(float)) seg_scale_dev = Buffer(ctx(), sc.size() * sizeof(float));
         seg_scale_dev.upload(sc.data(), sc.size() * sizeof(float));
         seg.offsets = s.params().offsets_device();
         seg.scale = static_cast<const float*>(seg_scale_dev.data());

@@ -85,7 +85,7 @@ struct Reference {
 };
 
 OwnedTensor keep(Ctx& ctx, const Tensor& t) {
-  OwnedTensor o(ctx.device(), t.dtype, t.rows, t.cols);
+  OwnedTensor o(ctx, t.dtype, t.rows, t.cols);
   ops::copy(ctx, t, o);
   return o;
 }

@@ -10,16 +10,15 @@ namespace lethe::unlearn {
 
 double dot(Ctx& ctx, const Tensor& a, const Tensor& b) {
   LETHE_CHECK(a.numel() == b.numel(), "dot: " + a.shape() + " and " + b.shape());
-  OwnedTensor out(ctx.device(), a.dtype, 1, 1);
+  OwnedTensor out(ctx, a.dtype, 1, 1);
   ops::gemm(ctx, true, false, 1.0, a.reshaped(a.numel(), 1), b.reshaped(b.numel(), 1), 0.0, out);
-  return out.t().to_host()[0];
+  return out.t().to_host(ctx)[0];
 }
 
 CgResult conjugate_gradient(Ctx& ctx, const LinearOp& A, double damping, const Tensor& b, const Tensor& x,
                             int max_iters, double tol) {
   LETHE_CHECK(b.numel() == x.numel() && max_iters >= 0 && tol >= 0, "conjugate_gradient: bad arguments");
-  const Device dev = ctx.device();
-  OwnedTensor r(dev, b.dtype, b.rows, b.cols), p(dev, b.dtype, b.rows, b.cols), Ap(dev, b.dtype, b.rows, b.cols);
+  OwnedTensor r(ctx, b.dtype, b.rows, b.cols), p(ctx, b.dtype, b.rows, b.cols), Ap(ctx, b.dtype, b.rows, b.cols);
   ops::fill(ctx, x, 0.0);
   ops::copy(ctx, b, r);
   ops::copy(ctx, b, p);
@@ -58,8 +57,8 @@ FdHvp::FdHvp(Ctx& ctx, const ParamStore& ps, std::function<void(const GradSlab&)
     : ctx_(ctx),
       ps_(ps),
       grad_(std::move(grad)),
-      theta_(ctx.device(), ps.dtype(), ps.numel(), 1),
-      tmp_(ctx.device(), ps.dtype(), ps.numel(), 1),
+      theta_(ctx, ps.dtype(), ps.numel(), 1),
+      tmp_(ctx, ps.dtype(), ps.numel(), 1),
       gp_(ps),
       gm_(ps) {
   ops::copy(ctx, ps.slab(), theta_);

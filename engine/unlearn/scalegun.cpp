@@ -39,9 +39,9 @@ struct Triples {
   Triples() = default;
   Triples(Ctx& ctx, const std::vector<int32_t>& users, const std::vector<int32_t>& pos, const std::vector<int32_t>& neg)
       : n(static_cast<int64_t>(users.size())),
-        u(ctx.device(), users),
-        p(ctx.device(), pos),
-        q(ctx.device(), neg) {}
+        u(ctx, users),
+        p(ctx, pos),
+        q(ctx, neg) {}
 };
 
 // (1/n)·Σ BPR of the triples after an evaluation-mode forward on the session's current graph.
@@ -154,7 +154,7 @@ UnlearnResult run_scalegun(const UnlearnInput& in) {
   s.data().set_train(in.split->retain);  // ... and everything else on D_r's
   grad_of(T_new)(g_new);
   const Tensor slab = s.params().slab();
-  OwnedTensor v(ctx.device(), slab.dtype, slab.rows, 1), x(ctx.device(), slab.dtype, slab.rows, 1);
+  OwnedTensor v(ctx, slab.dtype, slab.rows, 1), x(ctx, slab.dtype, slab.rows, 1);
   ops::sub(ctx, g_old.all(), g_new.all(), v);
   unlearn::FdHvp hvp(ctx, s.params(), grad_of(T_new));
   const unlearn::CgResult cg = unlearn::conjugate_gradient(

@@ -62,12 +62,12 @@ UnlearnResult run_scalegun_certified(const UnlearnInput& in) {
   {
     const Embeddings e = embed(ctx, s0->model(), s0->params());
     d = e.users.t().cols;
-    const OwnedIdx iu(ctx.device(), users), ii(ctx.device(), items);
-    OwnedTensor zu(ctx.device(), e.users.t().dtype, n, d), zi(ctx.device(), e.users.t().dtype, n, d);
+    const OwnedIdx iu(ctx, users), ii(ctx, items);
+    OwnedTensor zu(ctx, e.users.t().dtype, n, d), zi(ctx, e.users.t().dtype, n, d);
     ops::gather_rows(ctx, e.users, iu, zu);
     ops::gather_rows(ctx, e.items, ii, zi);
     ops::mul(ctx, zu, zi, zu);
-    Z = zu.t().to_host();
+    Z = zu.t().to_host(ctx);
   }
   const double feature_seconds = meter.seconds();
 

@@ -1,7 +1,8 @@
 // tests/models/test_trainer.cpp — the training protocol: a run resumed from the state saved at
-// the end of an epoch continues bit for bit; the loss trajectory over the first steps agrees
-// between CPU and CUDA within the written tolerance (skipped without a GPU); shuffles are
-// deterministic permutations; bad settings are refused.
+// the end of an epoch continues bit for bit; CPU and CUDA start from bit-identical parameters and
+// their loss trajectories over the first steps agree within the written tolerance (skipped
+// without a GPU); a warmed-up training step allocates nothing (CPU here, and CUDA on a GPU);
+// shuffles are deterministic permutations; bad settings are refused.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include "engine/session.h"
 #include "engine/trainer.h"
 #include "graph/bipartite.h"
+#include "tests/io/io_test_util.h"
 #include "tests/models/tiny_data.h"
 #include "tests/test_util.h"
 
@@ -74,7 +76,8 @@ class Resume : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Resume, ContinuesBitForBit) {
   const std::string model = GetParam();
-  const std::string ckpt = ::testing::TempDir() + "/lethe_resume_" + model + ".ckpt";
+  const test::TempDir tmp;  // per process: other test processes may resume the same model at once
+  const std::string ckpt = tmp.file("resume_" + model + ".ckpt");
   const TrainRun straight = train_epochs(model, 4, "", "");
   const TrainRun first = train_epochs(model, 2, "", ckpt);  // state after epoch 2 saved
   const TrainRun rest = train_epochs(model, 4, ckpt, "");  // epochs 3 and 4
@@ -99,10 +102,12 @@ TEST_P(CpuVsCuda, LossTrajectoryOverTheFirstSteps) {
   const std::string model = GetParam();
   const io::Dataset ds = test::tiny_dataset(40, 30, 8, {6, 4}, 7);
   const Config cfg = tiny_config();
+  std::vector<char> init_bytes[2];
   auto run = [&](Device dev) {
     Ctx ctx(dev);
     ModelSession s(ctx, ds, model, cfg, "");
     s.init(11);
+    init_bytes[dev == Device::CUDA] = s.params().slab_bytes();
     Adam adam(s.params(), AdamConfig{});
     Tape tape(ctx, s.params());
     GradSlab g(s.params());
@@ -119,10 +124,57 @@ TEST_P(CpuVsCuda, LossTrajectoryOverTheFirstSteps) {
     return losses;
   };
   const auto cpu = run(Device::CPU), gpu = run(Device::CUDA);
+  // Initialisation runs on the host (engine/models/model.h), so both start from the same bits.
+  EXPECT_TRUE(init_bytes[0] == init_bytes[1]) << model << ": initial parameters differ between CPU and CUDA";
   EXPECT_TRUE(test::allclose(gpu, cpu, test::Tol{1e-5, 1e-3}, model + " losses, CUDA vs CPU"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backbones, CpuVsCuda, ::testing::Values("lightgcn", "mgcn"));
+
+// engine/tape.h: a step's memory comes from arenas that stop allocating once warmed up. Two
+// warm-up steps, then three more with no owning allocation (Buffer or arena block; on a GPU also
+// no change in the device memory in use, which would show an allocation outside them).
+void expect_no_allocation_after_warm_up(Device dev, const std::string& model) {
+  const io::Dataset ds = test::tiny_dataset(40, 30, 8, {6, 4}, 7);
+  const Config cfg = tiny_config();
+  Ctx ctx(dev);
+  ModelSession s(ctx, ds, model, cfg, "");
+  s.init(11);
+  Adam adam(s.params(), AdamConfig{});
+  Tape tape(ctx, s.params());
+  GradSlab g(s.params());
+  auto step = [&](uint32_t k) {
+    Batch b;
+    for (int64_t j = 0; j < 64; ++j) {
+      const int64_t r = (k * 64 + j) % ds.train.size();
+      b.users.push_back(ds.train.user[r]);
+      b.pos.push_back(ds.train.item[r]);
+    }
+    train_step(tape, s.model(), s.params(), adam, g, s.data(), b, 3, 0, k);
+  };
+  const int64_t fresh = memstat::allocations();
+  step(0);
+  ASSERT_GT(memstat::allocations(), fresh) << "the first step allocates its arenas: the counter sees them";
+  step(1);
+  const int64_t allocs = memstat::allocations();
+  const size_t device_used = dev == Device::CUDA ? cuda::device_memory_used() : 0;
+  for (uint32_t k = 2; k < 5; ++k) step(k);
+  EXPECT_EQ(memstat::allocations(), allocs) << model << " on " << device_name(dev) << ": a warmed-up step allocated";
+  if (dev == Device::CUDA) {
+    EXPECT_EQ(cuda::device_memory_used(), device_used) << model << ": device memory in use changed after warm-up";
+  }
+}
+
+class StepAllocation : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(StepAllocation, NoneOnceWarmedUpOnCpu) { expect_no_allocation_after_warm_up(Device::CPU, GetParam()); }
+
+TEST_P(StepAllocation, NoneOnceWarmedUpOnCuda) {
+  LETHE_REQUIRE_GPU();
+  expect_no_allocation_after_warm_up(Device::CUDA, GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backbones, StepAllocation, ::testing::Values("lightgcn", "mgcn", "miggt"));
 
 TEST(Trainer, EpochPermutationIsADeterministicPermutation) {
   const auto a = epoch_permutation(1000, 5, 3), b = epoch_permutation(1000, 5, 3), c = epoch_permutation(1000, 5, 4);

@@ -243,8 +243,8 @@ TEST(ScaleGunPush, UiPropagationIsTheBackbonesOwnView) {
     const graph::HostCsr& P = up.mig ? s.data().mig_graph.P : s.data().graph.adj;
     const std::vector<double> view = unlearn::propagate_full(P, up.weights, H0, d);
     const Embeddings e = embed(ctx, s.model(), s.params());
-    std::vector<double> got = e.users.t().to_host();
-    const std::vector<double> gi = e.items.t().to_host();
+    std::vector<double> got = e.users.t().to_host(ctx);
+    const std::vector<double> gi = e.items.t().to_host(ctx);
     got.insert(got.end(), gi.begin(), gi.end());
     // The graph weights are float: the forward and the host polynomial agree to float rounding.
     EXPECT_TRUE(test::allclose(got, view, {1e-6, 1e-5}, "forward vs Σ w_l P^l H⁰"));
@@ -267,9 +267,9 @@ TEST(ScaleGunCg, SolvesAKnownSpdSystem) {
   std::vector<double> bv(static_cast<size_t>(n), 0.0);
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < n; ++j) bv[i] += A[i * n + j] * xs[j];
-  OwnedTensor Am(Device::CPU, DType::F64, n, n), b(Device::CPU, DType::F64, n, 1), x(Device::CPU, DType::F64, n, 1);
-  Am.t().from_host(A);
-  b.t().from_host(bv);
+  OwnedTensor Am(ctx, DType::F64, n, n), b(ctx, DType::F64, n, 1), x(ctx, DType::F64, n, 1);
+  Am.t().from_host(ctx, A);
+  b.t().from_host(ctx, bv);
   int products = 0;
   const unlearn::LinearOp op = [&](const Tensor& p, const Tensor& out) {
     ++products;
@@ -280,7 +280,7 @@ TEST(ScaleGunCg, SolvesAKnownSpdSystem) {
   EXPECT_FALSE(r.negative_curvature);
   EXPECT_LE(r.iterations, 3 * n);
   EXPECT_EQ(products, r.iterations);
-  EXPECT_TRUE(test::allclose(x.t().to_host(), xs, {1e-8, 1e-8}, "CG solution"));
+  EXPECT_TRUE(test::allclose(x.t().to_host(ctx), xs, {1e-8, 1e-8}, "CG solution"));
   // The damping term: solving (A − 0.25 I + 0.25 I) x = b gives the same x.
   const unlearn::LinearOp shifted = [&](const Tensor& p, const Tensor& out) {
     ops::gemm(ctx, false, false, 1.0, Am, p, 0.0, out);
@@ -288,7 +288,7 @@ TEST(ScaleGunCg, SolvesAKnownSpdSystem) {
   };
   r = unlearn::conjugate_gradient(ctx, shifted, 0.25, b, x, 100, 1e-12);
   EXPECT_TRUE(r.converged);
-  EXPECT_TRUE(test::allclose(x.t().to_host(), xs, {1e-8, 1e-8}, "damped CG solution"));
+  EXPECT_TRUE(test::allclose(x.t().to_host(ctx), xs, {1e-8, 1e-8}, "damped CG solution"));
   // The iteration cap is respected and reported.
   r = unlearn::conjugate_gradient(ctx, op, 0.0, b, x, 3, 1e-12);
   EXPECT_EQ(r.iterations, 3);
@@ -354,10 +354,10 @@ TEST(ScaleGunHvp, MatchesASecondDifferenceHessian) {
     for (int64_t i = 0; i < n; ++i) pv[idx[i]] = r[i];
     for (int64_t i = 0; i < n; ++i)
       for (int64_t j = 0; j < n; ++j) ref[i] += H[i * n + j] * r[j];
-    OwnedTensor p(Device::CPU, DType::F64, total, 1), out(Device::CPU, DType::F64, total, 1);
-    p.t().from_host(pv);
+    OwnedTensor p(ctx, DType::F64, total, 1), out(ctx, DType::F64, total, 1);
+    p.t().from_host(ctx, pv);
     hvp.apply(p, out);
-    const std::vector<double> o = out.t().to_host();
+    const std::vector<double> o = out.t().to_host(ctx);
     for (int64_t i = 0; i < n; ++i) got[i] = o[idx[i]];
     EXPECT_TRUE(test::allclose(got, ref, {1e-6, 1e-5}, "Hp"));
     EXPECT_EQ(s.params().slab_to_host(), theta) << "θ must be restored bit for bit";
@@ -455,20 +455,20 @@ TEST(PairHeadModel, ScoresZTransposeWAndRoundTripsThroughACheckpoint) {
   EXPECT_EQ(s.model().name(), "lightgcn+head");
   s.init(3);
   const Embeddings e0 = embed(ctx, base.model(), base.params()), e1 = embed(ctx, s.model(), s.params());
-  EXPECT_EQ(e1.users.t().to_host(), e0.users.t().to_host()) << "w = 1 scores like the backbone";
+  EXPECT_EQ(e1.users.t().to_host(ctx), e0.users.t().to_host(ctx)) << "w = 1 scores like the backbone";
   const std::vector<double> w = {0.5, -1.0, 2.0, 0.25};
   s.params().set(s.params().id("head.w"), w);
   const Embeddings e2 = embed(ctx, s.model(), s.params());
-  const std::vector<double> u0 = e0.users.t().to_host(), u2 = e2.users.t().to_host();
+  const std::vector<double> u0 = e0.users.t().to_host(ctx), u2 = e2.users.t().to_host(ctx);
   for (size_t k = 0; k < u0.size(); ++k) EXPECT_FLOAT_EQ(static_cast<float>(u2[k]), static_cast<float>(u0[k] * w[k % 4]));
-  EXPECT_EQ(e2.items.t().to_host(), e0.items.t().to_host());
+  EXPECT_EQ(e2.items.t().to_host(ctx), e0.items.t().to_host(ctx));
   const std::string path = ::testing::TempDir() + "/lethe_pair_head_" + std::to_string(::getpid()) + ".ckpt";
   save_model_checkpoint(path, "lightgcn+head", cfg, ds, s.params(), nullptr, nullptr);
   const io::Checkpoint c = io::read_checkpoint(path);
   const ModelCheckpointInfo info = read_model_checkpoint_info(c, path);
   ModelSession r(ctx, ds, info.model, info.config, "");
   restore_model_checkpoint(c, path, r.params(), nullptr, nullptr);
-  EXPECT_EQ(embed(ctx, r.model(), r.params()).users.t().to_host(), u2);
+  EXPECT_EQ(embed(ctx, r.model(), r.params()).users.t().to_host(ctx), u2);
   // It has no training loss, and unlearning refuses it as θ₀.
   Tape tape(ctx, r.params());
   r.model().forward(tape, true, 0, 0);

@@ -56,8 +56,8 @@ Original train_original(const std::string& model) {
   Adam adam(s.params(), ac);
   const auto v = graph::interaction_pattern(o.ds.n_users, o.ds.n_items, o.ds.valid);
   train(ctx, s.model(), s.params(), adam, s.data(), o.ds.train, v, v, opt);
-  // ctest runs every test in a process of its own, several at once: the path is per process.
-  const std::string path = ::testing::TempDir() + "/lethe_orig_" + model + "_" + std::to_string(::getpid()) + ".ckpt";
+  const test::TempDir tmp;  // per process: ctest runs tests that train the same model side by side
+  const std::string path = tmp.file("orig_" + model + ".ckpt");
   save_model_checkpoint(path, model, o.cfg, o.ds, s.params(), nullptr, nullptr);
   o.ckpt = io::read_checkpoint(path);
   std::remove(path.c_str());
@@ -256,7 +256,8 @@ TEST(Unlearn, AdamStateOriginalContinuesTheCheckpointsOptimizer) {
   const auto v = graph::interaction_pattern(o.ds.n_users, o.ds.n_items, o.ds.valid);
   train(ctx, s.model(), s.params(), adam, s.data(), o.ds.train, v, v, opt);
   ASSERT_GT(adam.steps(), 0);
-  const std::string path = ::testing::TempDir() + "/lethe_orig_adam.ckpt";
+  const test::TempDir tmp;
+  const std::string path = tmp.file("orig_adam.ckpt");
   save_model_checkpoint(path, o.model, o.cfg, o.ds, s.params(), &adam, nullptr);
   const io::Checkpoint with_adam = io::read_checkpoint(path);
   in.original = &with_adam;
@@ -314,7 +315,8 @@ TEST(TruIsolation, MaskedLayersStayBitIdenticalWhenRetainIsIsolatedToo) {
 }
 
 TEST(TruIsolation, ChoosesByScoreWithinBudgetAndKmax) {
-  ParamStore ps(Device::CPU, DType::F32);
+  Ctx ctx(Device::CPU);
+  ParamStore ps(ctx, DType::F32);
   ps.add("big", 100, 100, "image", 0);  // 10,000 elements
   ps.add("a", 10, 10, "id", 1);         // 100
   ps.add("a.state", 1, 5000, "id", 1, /*trainable=*/false);  // BN-like state: no capacity, no budget
@@ -343,14 +345,14 @@ TEST(TruIsolation, ChoosesByScoreWithinBudgetAndKmax) {
 
 TEST(TruScaling, StrongBranchesAreDampedWeakOnesAmplified) {
   Ctx ctx(Device::CPU);
-  ParamStore ps(Device::CPU, DType::F32);
+  ParamStore ps(ctx, DType::F32);
   ps.add("e", 4, 4, "id", 0);
   ps.add("img", 4, 4, "image", 1);
   ps.add("txt", 4, 4, "text", 2);
   ps.finalize();
   GradSlab g(ps);
   // Branch norms 8, 2, 0.25 (uniform entries): mean 3.4167.
-  auto fill = [&](int id, double v) { g.view(id).from_host(std::vector<double>(16, v / 4.0)); };
+  auto fill = [&](int id, double v) { g.view(id).from_host(ctx, std::vector<double>(16, v / 4.0)); };
   fill(0, 8.0);
   fill(1, 2.0);
   fill(2, 0.25);
@@ -374,14 +376,14 @@ TEST(TruScaling, StrongBranchesAreDampedWeakOnesAmplified) {
 
 TEST(TruGate, ThresholdIsTheKthScoreOutsideTrainAndGatesFollowIt) {
   Ctx ctx(Device::CPU);
-  ParamStore ps(Device::CPU, DType::F32);
+  ParamStore ps(ctx, DType::F32);
   ps.add("unused", 1, 1, "id", 0);
   ps.finalize();
   Tape tape(ctx, ps);
   // 2 users, 6 items, d = 1: score(u, i) = user_u · item_i.
-  OwnedTensor U(Device::CPU, DType::F32, 2, 1), I(Device::CPU, DType::F32, 6, 1);
-  U.t().from_host({1.0, -1.0});
-  I.t().from_host({5, 4, 3, 2, 1, 0});
+  OwnedTensor U(ctx, DType::F32, 2, 1), I(ctx, DType::F32, 6, 1);
+  U.t().from_host(ctx, {1.0, -1.0});
+  I.t().from_host(ctx, {5, 4, 3, 2, 1, 0});
   // User 0 trained on items 0 and 3; user 1 on item 5.
   graph::HostCsr train = graph::csr_from_coo(2, 6, {0, 0, 1}, {0, 3, 5}, nullptr, false);
   tru::GateSettings gs;

@@ -171,7 +171,8 @@ TEST(MiaPairs, StatisticsFromTheScoringPass) {
   sp.test = sp.forget;
   sp.valid = sp.forget;
   sp.deleted_user = {0, 0, 0};
-  OwnedTensor users(Device::CPU, DType::F32, 3, I), items(Device::CPU, DType::F32, I, I);
+  Ctx ctx(Device::CPU);
+  OwnedTensor users(ctx, DType::F32, 3, I), items(ctx, DType::F32, I, I);
   std::vector<double> s(3 * I, 0.0), id(I * I, 0.0);
   for (int j = 0; j < I; ++j) {
     s[j] = 25 - j;
@@ -179,9 +180,8 @@ TEST(MiaPairs, StatisticsFromTheScoringPass) {
     s[2 * I + j] = j % 2;
     id[j * I + j] = 1.0;
   }
-  users.t().from_host(s);
-  items.t().from_host(id);
-  Ctx ctx(Device::CPU);
+  users.t().from_host(ctx, s);
+  items.t().from_host(ctx, id);
   const Auditor aud(ctx, sp, {10, 20, 50}, 1);  // one user per tile
   const std::vector<PairQuery> q = {{0, 10}, {1, 5}, {0, 0}, {1, 3}};
   ScoreRequest req;
