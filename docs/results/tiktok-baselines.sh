@@ -34,8 +34,9 @@ read -r -a EXTRA_ARGS <<< "${EXTRA:-}"
 METHODS=${METHODS:-retrain,mmrecun,tru,multidelete,multidelete-no-md,multidelete-no-mkr,multidelete-no-ukr,scalegun,scalegun-certified}
 case $STAGE in tune | report | all) ;; *) echo "STAGE must be tune, report or all, got '$STAGE'" >&2; exit 2 ;; esac
 mkdir -p "$OUT"
-[ -f "$OUT/original/metrics.json" ] ||
-  "$L" train --data "$DATA" --model mgcn --out "$OUT/original" --quiet ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}
+# New: trains; interrupted: continues; finished: says so and leaves it.
+"$L" train --data "$DATA" --model mgcn --out "$OUT/original" --resume "$OUT/original/last.ckpt" --quiet \
+  ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}
 
 if [ "$STAGE" != report ]; then
   CANDIDATES="$HERE/tiktok-baselines-grid.txt" "$HERE/tune.sh" "$L" "$DATA" "$OUT/original/checkpoint" "$OUT/tuning" $REGIMES
