@@ -2,6 +2,7 @@
 #   make demo    build, then run the unlearning experiment on the embedded synthetic dataset
 #   make test    build everything (CUDA included when nvcc exists) and run the test suite
 #   make bench   run the kernel benchmarks (JSON in $(BUILD)/bench-kernels.json)
+#   make gpu-pack  the one-run GPU check: $(BUILD)/gpu-pack/, to run there as run.sh (README)
 BUILD ?= build
 # libgomp's default spin-waiting burns the cores other processes need: with ctest -j2 or any
 # other load on a 2-core machine it made CPU training steps up to 8x slower (MIG-GT step 18.8 s
@@ -10,7 +11,7 @@ export OMP_WAIT_POLICY ?= passive
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all build demo test bench clean
+.PHONY: all build demo test bench gpu-pack clean
 
 all: build
 
@@ -26,6 +27,9 @@ demo: build
 
 bench: build
 	$(BUILD)/bench/lethe_bench_kernels --benchmark_out=$(BUILD)/bench-kernels.json --benchmark_out_format=json
+
+gpu-pack:
+	PACK_BUILD=$(BUILD)/gpu-pack-build JOBS=$(JOBS) ./tools/gpu_pack.sh $(BUILD)/gpu-pack
 
 clean:
 	rm -rf $(BUILD)

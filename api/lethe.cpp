@@ -128,11 +128,11 @@ std::string cache_for(const RunOptions& o, const io::Dataset& ds) {
   return o.cache_dir.empty() ? graph::default_cache_dir(ds.dir) : o.cache_dir;
 }
 
-Matrix to_matrix(const Tensor& t) {
+Matrix to_matrix(Ctx& ctx, const Tensor& t) {
   Matrix m;
   m.rows = t.rows;
   m.cols = t.cols;
-  const std::vector<double> h = t.to_host();
+  const std::vector<double> h = t.to_host(ctx);
   m.data.assign(h.begin(), h.end());
   return m;
 }
@@ -314,8 +314,14 @@ std::string Recommender::settings_hash() const { return Access::rec(*this).sessi
 const Dataset& Recommender::dataset() const { return Access::rec(*this).data; }
 MetricMap Recommender::training_summary() const { return Access::rec(*this).summary; }
 
-Matrix Recommender::user_embeddings() const { return to_matrix(Access::rec(*this).embeddings().users.t()); }
-Matrix Recommender::item_embeddings() const { return to_matrix(Access::rec(*this).embeddings().items.t()); }
+Matrix Recommender::user_embeddings() const {
+  Impl& r = Access::rec(*this);
+  return to_matrix(*r.ctx, r.embeddings().users.t());
+}
+Matrix Recommender::item_embeddings() const {
+  Impl& r = Access::rec(*this);
+  return to_matrix(*r.ctx, r.embeddings().items.t());
+}
 
 TopK Recommender::top_k(int k, const std::vector<int32_t>& users) const {
   Impl& r = Access::rec(*this);

@@ -1,8 +1,10 @@
 // engine/checkpointing.cpp — see checkpointing.h.
 #include "engine/checkpointing.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "io/json.h"
 
@@ -38,6 +40,24 @@ std::vector<char> get_bytes(const io::Checkpoint& c, const std::string& name, co
   const io::CkptTensor* t = c.find(name);
   if (!t) LETHE_FAIL(path + ": checkpoint has no tensor '" + name + "'");
   return std::vector<char>(t->bytes.begin(), t->bytes.end());
+}
+
+// A model whose parameters hold NaN or Inf ranks nothing meaningfully: every metric computed from
+// it would be noise. Refused on load, naming the tensor.
+template <class T>
+void check_finite(const std::vector<char>& bytes, const ParamStore& ps, const std::string& path) {
+  const size_t n = bytes.size() / sizeof(T);
+  for (size_t k = 0; k < n; ++k) {
+    T v;
+    std::memcpy(&v, bytes.data() + k * sizeof(T), sizeof(T));
+    if (std::isfinite(v)) continue;
+    std::string where = "element " + std::to_string(k);
+    for (const auto& p : ps.infos())
+      if (static_cast<int64_t>(k) >= p.offset && static_cast<int64_t>(k) < p.offset + p.numel())
+        where = "parameter " + p.name + " (element " + std::to_string(static_cast<int64_t>(k) - p.offset) + ")";
+    throw Error(path + ": the checkpoint's " + where + " is " + (std::isnan(v) ? "NaN" : "infinite") +
+                ": the model is broken (a diverged or damaged run) and cannot be used");
+  }
 }
 
 }  // namespace
@@ -132,7 +152,12 @@ void restore_model_checkpoint(const io::Checkpoint& c, const std::string& path, 
                       "(different model settings or data?)");
   if (c.meta_at("dtype") != dtype_name(ps.dtype()))
     LETHE_FAIL(path + ": checkpoint holds " + c.meta_at("dtype") + " parameters, the model uses " + dtype_name(ps.dtype()));
-  ps.set_slab_bytes(get_bytes(c, "params", path));
+  const std::vector<char> params = get_bytes(c, "params", path);
+  if (ps.dtype() == DType::F32)
+    check_finite<float>(params, ps, path);
+  else
+    check_finite<double>(params, ps, path);
+  ps.set_slab_bytes(params);
   if (adam && c.find("adam.m"))
     adam->restore(get_bytes(c, "adam.m", path), get_bytes(c, "adam.v", path), std::atoll(c.meta_at("adam.steps").c_str()),
                   std::strtod(c.meta_at("adam.lr").c_str(), nullptr));

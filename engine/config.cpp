@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <sstream>
 
+#include "engine/models/model.h"
 #include "io/config.h"
 #include "io/fs.h"
 #include "io/hash.h"
@@ -85,6 +88,27 @@ const std::vector<ConfigKey>& config_keys() {
       {"tru.isolation.alpha", "0.5", "capacity exponent α in S_l = (F_f/(F_r+ε)) / n_l^α"},
       {"tru.isolation.batches", "4", "forget and retain batches for the Fisher estimate"},
       {"tru.isolation.retain", "false", "also restrict the retain gradient to the selected layers"},
+      // ---- MultiDelete, adapted to recommenders (docs/BASELINES.md) ----
+      {"multidelete.md", "true", "modality-decoupling loss L_MD on the forget batch (method multidelete-no-md: off)"},
+      {"multidelete.mkr", "true", "multimodal knowledge retention L_MKR on the retain batch (multidelete-no-mkr: off)"},
+      {"multidelete.ukr", "true", "unimodal knowledge retention L_UKR on the forget batch's items (multidelete-no-ukr: off)"},
+      {"multidelete.retain_reference", "edited",
+       "θ₀'s forward the retention losses compare with: edited (on the D_r graph, zero at step 0) or original (on D's)"},
+      // ---- ScaleGUN, adapted to recommenders (docs/BASELINES.md) ----
+      {"scalegun.r_max", "1e-7", "push threshold of the lazy propagation, × the mean column L1 norm of H⁰"},
+      {"scalegun.damping", "1e-4", "damping added to the Hessian in the Newton step (H + damping·I)"},
+      {"scalegun.cg_iters", "100", "conjugate-gradient iterations at most (one Hessian-vector product each)"},
+      {"scalegun.cg_tol", "1e-6", "CG stops when the residual norm falls below this fraction of the right-hand side's"},
+      {"scalegun.cert.epsilon", "1", "certified head: privacy parameter ε"},
+      {"scalegun.cert.delta", "1e-4", "certified head: privacy parameter δ"},
+      {"scalegun.cert.sigma", "0.1", "certified head: standard deviation σ of the objective-perturbation noise"},
+      {"scalegun.cert.lambda", "1e-2", "certified head: L2 weight λ of the logistic head"},
+      {"scalegun.cert.lbfgs_iters", "100", "certified head: L-BFGS iterations at most when (re)training the head"},
+      {"scalegun.cert.batch_size", "auto", "certified head: forget rows removed per Newton step (auto: unlearn.batch_size)"},
+      // ---- security audits (docs/AUDITS.md) ----
+      {"audit.seed", "1", "seed of the audits' own draws: reserved user groups, shadow half, attack initialisation"},
+      {"backdoor.attack_size", "0.01", "fake users as a fraction a of the genuine users (raised to 0.02, 0.05 when too weak)"},
+      {"backdoor.variant", "multimodal", "target choice: multimodal (features nearest the triggers'; plain without features) or plain"},
   };
   return keys;
 }
@@ -103,9 +127,9 @@ void Config::set(const std::string& key, const std::string& value, const std::st
     std::string hint;
     for (const auto& k : config_keys())
       if (std::string(k.key).find(key) != std::string::npos || key.find(k.key) != std::string::npos) hint = k.key;
-    LETHE_FAIL((origin.empty() ? "" : origin + ": ") + "unknown setting '" + key + "'" +
-               (hint.empty() ? " (neither a Lethe setting nor an MMRec one Lethe knows; docs/CONFIG.md lists both)"
-                             : " (did you mean '" + hint + "'?)"));
+    throw Error((origin.empty() ? "" : origin + ": ") + "unknown setting '" + key + "'" +
+                (hint.empty() ? " (neither a Lethe setting nor an MMRec one Lethe knows; docs/CONFIG.md lists both)"
+                              : " (did you mean '" + hint + "'?)"));
   }
   // Booleans are stored in one spelling (MMRec writes True/False), so that the settings hash of
   // two runs with the same meaning is the same.
@@ -128,19 +152,31 @@ std::string Config::str(const std::string& key) const {
   return it->second;
 }
 
+std::string Config::origin(const std::string& key) const {
+  auto it = origin_.find(key);
+  return it == origin_.end() ? std::string("?") : it->second;
+}
+
 double Config::f64(const std::string& key) const {
   const std::string s = str(key);
   char* end = nullptr;
+  errno = 0;
   const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end) LETHE_FAIL("setting " + key + " (from " + origin_.at(key) + ") expects a number, got '" + s + "'");
+  if (s.empty() || *end || !std::isfinite(v) || (errno == ERANGE && v != 0))
+    throw Error("setting " + key + " (from " + origin_.at(key) + ") expects a finite number, got '" + s + "'");
   return v;
 }
 
 int64_t Config::i64(const std::string& key) const {
   const std::string s = str(key);
   char* end = nullptr;
+  errno = 0;
   const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || *end) LETHE_FAIL("setting " + key + " (from " + origin_.at(key) + ") expects an integer, got '" + s + "'");
+  if (s.empty() || *end)
+    throw Error("setting " + key + " (from " + origin_.at(key) + ") expects an integer, got '" + s + "'");
+  if (errno == ERANGE)
+    throw Error("setting " + key + " (from " + origin_.at(key) + ") is out of range: '" + s +
+                "' does not fit a 64-bit integer");
   return v;
 }
 
@@ -149,7 +185,7 @@ bool Config::flag(const std::string& key) const {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
   if (s == "false" || s == "0" || s == "no" || s == "off") return false;
-  LETHE_FAIL("setting " + key + " (from " + origin_.at(key) + ") expects true or false, got '" + s + "'");
+  throw Error("setting " + key + " (from " + origin_.at(key) + ") expects true or false, got '" + s + "'");
 }
 
 std::vector<int64_t> Config::i64_list(const std::string& key) const {
@@ -158,8 +194,11 @@ std::vector<int64_t> Config::i64_list(const std::string& key) const {
   std::string item;
   while (std::getline(ss, item, ',')) {
     char* end = nullptr;
+    errno = 0;
     const long long v = std::strtoll(item.c_str(), &end, 10);
-    if (item.empty() || *end) LETHE_FAIL("setting " + key + " expects a comma-separated list of integers, got '" + str(key) + "'");
+    if (item.empty() || *end || errno == ERANGE)
+      throw Error("setting " + key + " (from " + origin_.at(key) +
+                  ") expects a comma-separated list of integers, got '" + str(key) + "'");
     out.push_back(v);
   }
   return out;
@@ -243,6 +282,95 @@ bool mmrec_ignored(const std::string& name) {
   for (const char* n : names)
     if (name == n) return true;
   return false;
+}
+
+}  // namespace
+
+namespace {
+
+// The ranges a value must lie in, and which keys are integers. Other numeric keys (their default
+// is a number) must be finite numbers. These are the limits the engine needs, said up front in the
+// user's words instead of failing half way.
+struct Range {
+  const char* key;
+  bool integer;
+  double lo, hi;
+  bool lo_open, hi_open;  // exclusive bounds
+};
+constexpr double kInf = HUGE_VAL;
+const Range kRanges[] = {
+    {"seed", true, 0, kInf, false, false},  // and fits 64 bits (Config::i64)
+    {"dim", true, 1, kInf, false, false},
+    {"epochs", true, 1, kInf, false, false},
+    {"batch_size", true, 1, kInf, false, false},
+    {"lr", false, 0, kInf, true, false},
+    {"lr_decay", false, 0, kInf, true, false},
+    {"lr_decay_epochs", false, 0, kInf, true, false},
+    {"patience", true, 1, kInf, false, false},
+    {"eval_every", true, 1, kInf, false, false},
+    {"min_epochs", true, 0, kInf, false, false},
+    {"eval.tile_users", true, 1, kInf, false, false},
+    {"lightgcn.layers", true, 0, 7, false, false},
+    {"lightgcn.reg", false, 0, kInf, false, false},
+    {"mgcn.ui_layers", true, 0, 7, false, false},
+    {"mgcn.ii_layers", true, 0, 7, false, false},
+    {"mgcn.knn_k", true, 1, 1024, false, false},
+    {"mgcn.reg", false, 0, kInf, false, false},
+    {"mgcn.cl", false, 0, kInf, false, false},
+    {"mgcn.tau", false, 0, kInf, true, false},
+    {"miggt.hidden", true, 1, kInf, false, false},
+    {"miggt.proj_dim", true, 1, kInf, false, false},
+    {"miggt.k_id", true, 0, kInf, false, false},
+    {"miggt.edge_dropout", false, 0, 1, false, true},
+    {"miggt.feat_dropout", false, 0, 1, false, true},
+    {"miggt.samples", true, 0, kInf, false, false},
+    {"miggt.attn_dim", true, 1, kInf, false, false},
+    {"miggt.l2", false, 0, kInf, false, false},
+    {"miggt.tur", false, 0, kInf, false, false},
+    {"unlearn.epochs", true, 1, kInf, false, false},
+    {"unlearn.lr", false, 0, kInf, true, false},
+    {"unlearn.batch_size", true, 1, kInf, false, false},
+    {"finetune.epochs", true, 1, kInf, false, false},
+    {"neggrad_plus.beta", false, 0, 1, false, false},
+    {"tru.gate.k", true, 1, kInf, false, false},
+    {"tru.gate.temp", false, 0, kInf, true, false},
+    {"tru.scaling.cmin", false, 0, kInf, true, false},
+    {"tru.scaling.cmax", false, 0, kInf, true, false},
+    {"tru.scaling.ema", false, 0, 1, false, true},
+    {"tru.isolation.kappa", false, 0, 1, true, false},
+    {"tru.isolation.kmax", true, 1, kInf, false, false},
+    {"tru.isolation.batches", true, 1, kInf, false, false},
+    {"scalegun.r_max", false, 0, kInf, true, false},
+    {"scalegun.damping", false, 0, kInf, false, false},
+    {"scalegun.cg_iters", true, 1, kInf, false, false},
+    {"scalegun.cg_tol", false, 0, kInf, true, false},
+    {"scalegun.cert.epsilon", false, 0, kInf, true, false},
+    {"scalegun.cert.delta", false, 0, 1.5, true, true},
+    {"scalegun.cert.sigma", false, 0, kInf, true, false},
+    {"scalegun.cert.lambda", false, 0, kInf, true, false},
+    {"scalegun.cert.lbfgs_iters", true, 1, kInf, false, false},
+    {"scalegun.cert.batch_size", true, 1, kInf, false, false},
+    {"audit.seed", true, 0, kInf, false, false},
+    {"backdoor.attack_size", false, 0, 0.5, true, false},
+};
+
+std::string bound_text(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+std::string range_text(const Range& r) {
+  const std::string s = r.integer ? "an integer" : "a number";
+  if (r.hi == kInf) return s + (r.lo_open ? " > " : " >= ") + bound_text(r.lo);
+  return s + " in " + (r.lo_open ? "(" : "[") + bound_text(r.lo) + ", " + bound_text(r.hi) + (r.hi_open ? ")" : "]");
+}
+
+bool is_number(const std::string& s) {
+  char* end = nullptr;
+  std::strtod(s.c_str(), &end);
+  return !s.empty() && *end == '\0';
 }
 
 }  // namespace
@@ -372,9 +500,13 @@ const std::vector<std::string>& model_names() {
 }
 
 std::string canonical_model_name(const std::string& name) {
-  const std::string k = key_model(name);
+  // "<backbone>+head" (the certified pair head on a backbone: engine/models/model.h) keeps its
+  // suffix; the backbone part is matched like any other name.
+  const std::string sfx = kPairHeadSuffix;
+  const bool head = name.size() > sfx.size() && lower(name.substr(name.size() - sfx.size())) == sfx;
+  const std::string k = key_model(head ? name.substr(0, name.size() - sfx.size()) : name);
   for (const auto& m : model_names())
-    if (k == m) return m;
+    if (k == m) return head ? m + sfx : m;
   throw Error("unknown model '" + name + "' (expected lightgcn, mgcn or miggt; any case, e.g. MGCN, LightGCN, MIG-GT)");
 }
 
@@ -419,6 +551,46 @@ std::vector<std::string> dataset_names_of(const std::string& data_dir) {
     for (const auto& f : io::list_dir(d))
       if (io::ends_with(f, ".inter") && f.find('.') == f.size() - 6) add(f.substr(0, f.size() - 6));
   return out;
+}
+
+void validate_config(const Config& cfg) {
+  for (const auto& k : config_keys()) {
+    const std::string key = k.key, def = k.def, v = cfg.str(key);
+    const std::string from = " (from " + cfg.origin(key) + ")";
+    if (key == "miggt.k_modality") continue;  // a name:K list, checked against the data's modalities
+    if (def == "auto" && v == "auto") continue;
+    if (def == "true" || def == "false") {
+      (void)cfg.flag(key);
+      continue;
+    }
+    if (def.find(',') != std::string::npos) {  // an integer list: eval.ks
+      const std::vector<int64_t> ks = cfg.i64_list(key);
+      bool has20 = false;
+      for (int64_t q : ks) {
+        if (q < 1) throw Error("setting " + key + from + " lists cut-offs K, each an integer >= 1; got '" + v + "'");
+        has20 = has20 || q == 20;
+      }
+      if (key == "eval.ks" && !has20)
+        throw Error("setting eval.ks" + from + " must include 20 (early stopping and the audits use Recall@20); got '" +
+                    v + "'");
+      continue;
+    }
+    const Range* range = nullptr;
+    for (const auto& r : kRanges)
+      if (key == r.key) range = &r;
+    if (!range && def != "auto" && !is_number(def)) continue;  // free text (unlearn.adam_state, ...)
+    const double x = range && range->integer ? static_cast<double>(cfg.i64(key)) : cfg.f64(key);
+    if (!range) continue;
+    const bool ok =
+        (range->lo_open ? x > range->lo : x >= range->lo) && (range->hi_open ? x < range->hi : x <= range->hi);
+    if (!ok)
+      throw Error("setting " + key + from + " must be " + range_text(*range) + (def == "auto" ? " (or auto)" : "") +
+                  ", got '" + v + "'");
+  }
+  if (cfg.f64("tru.scaling.cmin") > cfg.f64("tru.scaling.cmax"))
+    throw Error("settings tru.scaling.cmin (" + cfg.str("tru.scaling.cmin") + ", from " +
+                cfg.origin("tru.scaling.cmin") + ") and tru.scaling.cmax (" + cfg.str("tru.scaling.cmax") + ", from " +
+                cfg.origin("tru.scaling.cmax") + ") must satisfy cmin <= cmax");
 }
 
 }  // namespace lethe

@@ -24,7 +24,8 @@ struct ConfigKey {
   const char* help;
 };
 
-// The table, grouped: training protocol, evaluation, LightGCN, MGCN, MIG-GT, unlearning, TRU.
+// The table, grouped: training protocol, evaluation, LightGCN, MGCN, MIG-GT, unlearning, TRU,
+// MultiDelete, ScaleGUN.
 const std::vector<ConfigKey>& config_keys();
 
 class Config {
@@ -55,6 +56,9 @@ class Config {
   // f64/i64 of a key whose default is "auto": `fallback` when it is still "auto".
   double f64_or(const std::string& key, double fallback) const;
   int64_t i64_or(const std::string& key, int64_t fallback) const;
+
+  // Where a key's value came from: "default", "--epochs", "run.cfg:3", ...
+  std::string origin(const std::string& key) const;
 
   const std::map<std::string, std::string>& values() const { return values_; }
   std::string dump() const;  // `key = value` lines, sorted (reproducible; written beside results)
@@ -89,5 +93,11 @@ void load_config(Config& c, const ConfigLayers& layers);
 // The names a dataset folder may go by in dataset/<name>.yaml: its own name and the stem of its
 // .inter file(s), without reading the data.
 std::vector<std::string> dataset_names_of(const std::string& data_dir);
+// Checks every setting before any work starts: each value parses as what its key holds
+// (integer, number, true/false, integer list; an "auto" key either "auto" or a number), integers
+// fit 64 bits, numbers are finite, and the keys with a range are inside it (epochs ≥ 1, lr > 0,
+// dropouts in [0, 1), eval.ks positive and including 20, ...). Throws one message in the user's
+// words naming the key, where its value came from, what is accepted and what was given.
+void validate_config(const Config& cfg);
 
 }  // namespace lethe

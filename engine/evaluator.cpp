@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 #include "engine/ops.h"
 
@@ -19,30 +20,6 @@ double Metrics::exposure(int K) const {
   const double pairs = get("pairs@" + std::to_string(K));
   return pairs > 0 ? get("hits@" + std::to_string(K)) / pairs : 0.0;
 }
-
-namespace {
-
-// Scores a contiguous block of users [u0, u0+n) against all items, masks, and takes the top-K;
-// returns the K ids per user on the host (−1 padded), and their scores in `top_scores` when given.
-std::vector<int32_t> tile_topk(Ctx& ctx, const Tensor& users, const Tensor& items, const DevCsr* mask, int64_t u0,
-                               int64_t n, int K, Tensor& scores, Tensor& vals, Buffer& idx,
-                               std::vector<double>* top_scores = nullptr) {
-  const int64_t I = items.rows;
-  Tensor ut = users.slice_rows(u0, n);
-  Tensor s = scores.slice_rows(0, n);
-  ops::gemm(ctx, false, true, 1.0, ut, items, 0.0, s);
-  const Csr m = mask ? mask->view() : Csr();
-  Tensor v = vals.slice_rows(0, n);
-  ops::topk_rows(ctx, s, mask ? &m : nullptr, u0, K, Mat<int32_t>(static_cast<int32_t*>(idx.data()), n, K), v);
-  std::vector<int32_t> host(static_cast<size_t>(n * K));
-  ctx.sync();
-  idx.download(host.data(), host.size() * sizeof(int32_t));
-  if (top_scores) *top_scores = v.to_host();
-  (void)I;
-  return host;
-}
-
-}  // namespace
 
 const std::vector<std::string>& metric_names() {
   static const std::vector<std::string> n = {"recall", "ndcg", "precision", "map", "hit", "mrr"};
@@ -81,6 +58,139 @@ std::vector<int64_t> parse_ks(const std::string& list, const std::string& what) 
   return ks;
 }
 
+// ---- RankingMetrics -------------------------------------------------------------------------
+
+RankingMetrics::RankingMetrics(const graph::HostCsr& truth, std::vector<int64_t> ks, const std::vector<char>* exclude)
+    : gt_(truth), ks_(std::move(ks)), exclude_(exclude) {
+  LETHE_CHECK(!ks_.empty(), "evaluate: no cut-offs");
+  const int64_t kmax = *std::max_element(ks_.begin(), ks_.end());
+  LETHE_CHECK(*std::min_element(ks_.begin(), ks_.end()) >= 1 && kmax <= 1024, "evaluate: K must be in [1, 1024]");
+  kmax_ = static_cast<int>(kmax);
+  LETHE_CHECK(!exclude_ || static_cast<int64_t>(exclude_->size()) >= gt_.rows, "evaluate: exclusion flags shorter than the user count");
+  idcg_.assign(static_cast<size_t>(kmax_) + 1, 0.0);
+  for (int k = 1; k <= kmax_; ++k) idcg_[k] = idcg_[k - 1] + 1.0 / std::log2(k + 1.0);
+  const size_t nk = ks_.size();
+  rec_.assign(nk, 0);
+  ndcg_.assign(nk, 0);
+  prec_.assign(nk, 0);
+  map_.assign(nk, 0);
+  hitr_.assign(nk, 0);
+  mrr_.assign(nk, 0);
+  hits_.assign(nk, 0);
+  pairs_.assign(nk, 0);
+  hit_.assign(static_cast<size_t>(kmax_), 0);
+}
+
+bool RankingMetrics::wants(int64_t u) const { return gt_.row_len(u) > 0 && !(exclude_ && (*exclude_)[u]); }
+
+void RankingMetrics::add(int64_t u, const int32_t* top, int K) {
+  if (!wants(u)) return;
+  const int64_t ng = gt_.row_len(u);
+  const int Kc = std::min(K, kmax_);
+  ++users_;
+  for (int k = 0; k < Kc; ++k) hit_[k] = top[k] >= 0 && graph::contains(gt_, u, top[k]);
+  for (size_t j = 0; j < ks_.size(); ++j) {
+    const int64_t Kj = ks_[j];
+    double h = 0, dcg = 0, ap = 0, rr = 0;
+    for (int k = 0; k < std::min<int64_t>(Kj, Kc); ++k)
+      if (hit_[k]) {
+        h += 1;
+        dcg += 1.0 / std::log2(k + 2.0);
+        ap += h / (k + 1.0);  // Precision@(k+1) at a relevant rank
+        if (rr == 0) rr = 1.0 / (k + 1.0);
+      }
+    rec_[j] += h / static_cast<double>(ng);
+    ndcg_[j] += dcg / idcg_[static_cast<size_t>(std::min<int64_t>(ng, Kj))];
+    prec_[j] += h / static_cast<double>(Kj);
+    map_[j] += ap / static_cast<double>(std::min<int64_t>(ng, Kj));
+    hitr_[j] += h > 0 ? 1.0 : 0.0;
+    mrr_[j] += rr;
+    hits_[j] += h;
+    pairs_[j] += static_cast<double>(ng);
+  }
+}
+
+Metrics RankingMetrics::result() const {
+  Metrics out;
+  out.users = users_;
+  const double inv = users_ > 0 ? 1.0 / static_cast<double>(users_) : 0.0;
+  for (size_t j = 0; j < ks_.size(); ++j) {
+    const std::string k = std::to_string(ks_[j]);
+    out.v["recall@" + k] = rec_[j] * inv;
+    out.v["ndcg@" + k] = ndcg_[j] * inv;
+    out.v["precision@" + k] = prec_[j] * inv;
+    out.v["map@" + k] = map_[j] * inv;
+    out.v["hit@" + k] = hitr_[j] * inv;
+    out.v["mrr@" + k] = mrr_[j] * inv;
+    out.v["hits@" + k] = hits_[j];
+    out.v["pairs@" + k] = pairs_[j];
+  }
+  return out;
+}
+
+// ---- TileScorer -----------------------------------------------------------------------------
+
+TileScorer::TileScorer(Ctx& ctx, DType dtype, int64_t tile_users, int64_t n_items, int max_k)
+    : ctx_(ctx), dtype_(dtype), tile_(std::max<int64_t>(1, tile_users)), items_(n_items),
+      kmax_(static_cast<int>(std::min<int64_t>(max_k, std::max<int64_t>(n_items, 1)))) {
+  LETHE_CHECK(max_k >= 1 && max_k <= 1024, "TileScorer: K must be in [1, 1024]");
+  sbuf_ = Buffer(ctx, static_cast<size_t>(tile_ * items_) * dtype_size(dtype));
+  vbuf_ = Buffer(ctx, static_cast<size_t>(tile_ * kmax_) * dtype_size(dtype));
+  ibuf_ = Buffer(ctx, static_cast<size_t>(tile_ * kmax_) * sizeof(int32_t));
+}
+
+void TileScorer::score(const Tensor& users, const Tensor& items, int64_t u0, int64_t n) {
+  LETHE_CHECK(users.dtype == dtype_ && items.dtype == dtype_, "TileScorer: embeddings of another dtype");
+  LETHE_CHECK(items.rows == items_ && users.cols == items.cols, "TileScorer: embeddings of another shape");
+  LETHE_CHECK(n >= 1 && n <= tile_ && u0 >= 0 && u0 + n <= users.rows, "TileScorer: tile out of range");
+  u0_ = u0;
+  n_ = n;
+  Tensor s(sbuf_.data(), dtype_, ctx_.device(), n, items_);
+  ops::gemm(ctx_, false, true, 1.0, users.slice_rows(u0, n), items, 0.0, s);
+}
+
+const std::vector<int32_t>& TileScorer::topk(const DevCsr* mask, int K, std::vector<double>* values) {
+  LETHE_CHECK(n_ > 0, "TileScorer::topk before score");
+  LETHE_CHECK(K >= 1 && K <= 1024, "TileScorer: K must be in [1, 1024]");
+  const int Ke = std::min(K, kmax_);
+  LETHE_CHECK(Ke <= kmax_, "TileScorer: K above the scorer's maximum");
+  last_k_ = Ke;
+  const Tensor s(sbuf_.data(), dtype_, ctx_.device(), n_, items_);
+  const Tensor v(vbuf_.data(), dtype_, ctx_.device(), n_, Ke);
+  const Csr m = mask ? mask->view() : Csr();
+  ops::topk_rows(ctx_, s, mask ? &m : nullptr, u0_, Ke, Mat<int32_t>(static_cast<int32_t*>(ibuf_.data()), n_, Ke), v);
+  ctx_.sync();
+  ids_.resize(static_cast<size_t>(n_ * Ke));
+  ibuf_.download(ids_.data(), ids_.size() * sizeof(int32_t));
+  if (values) {
+    values->resize(ids_.size());
+    if (dtype_ == DType::F64) {
+      vbuf_.download(values->data(), values->size() * sizeof(double));
+    } else {
+      tmp_f32_.resize(ids_.size());
+      vbuf_.download(tmp_f32_.data(), tmp_f32_.size() * sizeof(float));
+      std::copy(tmp_f32_.begin(), tmp_f32_.end(), values->begin());
+    }
+  }
+  return ids_;
+}
+
+void TileScorer::row(int64_t r, std::vector<double>& out) {
+  LETHE_CHECK(r >= 0 && r < n_, "TileScorer::row out of the tile");
+  ctx_.sync();
+  out.resize(static_cast<size_t>(items_));
+  const size_t esz = dtype_size(dtype_);
+  if (dtype_ == DType::F64) {
+    sbuf_.download(out.data(), out.size() * esz, static_cast<size_t>(r * items_) * esz);
+  } else {
+    tmp_f32_.resize(out.size());
+    sbuf_.download(tmp_f32_.data(), out.size() * esz, static_cast<size_t>(r * items_) * esz);
+    std::copy(tmp_f32_.begin(), tmp_f32_.end(), out.begin());
+  }
+}
+
+// ---- evaluate / topk_lists ------------------------------------------------------------------
+
 Metrics evaluate(Ctx& ctx, const Tensor& users, const Tensor& items, const EvalSpec& spec) {
   LETHE_CHECK(spec.truth != nullptr, "evaluate: no ground truth");
   LETHE_CHECK(users.cols == items.cols, "evaluate: user and item embeddings differ in width");
@@ -88,117 +198,69 @@ Metrics evaluate(Ctx& ctx, const Tensor& users, const Tensor& items, const EvalS
   LETHE_CHECK(gt.rows == users.rows && gt.cols == items.rows, "evaluate: ground truth is " +
                                                                   shape_str(gt.rows, gt.cols) + " for " +
                                                                   shape_str(users.rows, items.rows) + " scores");
-  LETHE_CHECK(!spec.ks.empty(), "evaluate: no cut-offs");
-  const int Kmax = static_cast<int>(*std::max_element(spec.ks.begin(), spec.ks.end()));
-  LETHE_CHECK(Kmax >= 1 && Kmax <= 1024, "evaluate: K must be in [1, 1024]");
-  const int64_t U = users.rows, I = items.rows;
-  const int K = static_cast<int>(std::min<int64_t>(Kmax, std::max<int64_t>(I, 1)));
-  const int64_t tile = std::max<int64_t>(1, std::min(spec.tile_users, U));
-
-  std::vector<double> idcg(static_cast<size_t>(Kmax) + 1, 0.0);
-  for (int k = 1; k <= Kmax; ++k) idcg[k] = idcg[k - 1] + 1.0 / std::log2(k + 1.0);
-
-  const size_t nk = spec.ks.size();
-  std::vector<double> rec(nk, 0), ndcg(nk, 0), prec(nk, 0), map(nk, 0), hitr(nk, 0), mrr(nk, 0), hits_tot(nk, 0),
-      pairs_tot(nk, 0);
-  int64_t n_users = 0;
-
-  Buffer sbuf(ctx.device(), static_cast<size_t>(tile * I) * dtype_size(users.dtype));
-  Buffer vbuf(ctx.device(), static_cast<size_t>(tile * K) * dtype_size(users.dtype));
-  Buffer ibuf(ctx.device(), static_cast<size_t>(tile * K) * sizeof(int32_t));
-  Tensor scores(sbuf.data(), users.dtype, ctx.device(), tile, I), vals(vbuf.data(), users.dtype, ctx.device(), tile, K);
-
-  std::vector<char> hit(static_cast<size_t>(K));
-  for (int64_t u0 = 0; u0 < U; u0 += tile) {
-    const int64_t n = std::min(tile, U - u0);
+  RankingMetrics acc(gt, spec.ks, spec.exclude_users);
+  const int64_t U = users.rows;
+  TileScorer ts(ctx, users.dtype, std::min(spec.tile_users, std::max<int64_t>(U, 1)), items.rows, acc.max_k());
+  for (int64_t u0 = 0; u0 < U; u0 += ts.tile()) {
+    const int64_t n = std::min(ts.tile(), U - u0);
     bool any = false;
-    for (int64_t u = u0; u < u0 + n && !any; ++u)
-      any = gt.row_len(u) > 0 && !(spec.exclude_users && (*spec.exclude_users)[u]);
+    for (int64_t u = u0; u < u0 + n && !any; ++u) any = acc.wants(u);
     if (!any) continue;
-    const std::vector<int32_t> top = tile_topk(ctx, users, items, spec.mask, u0, n, K, scores, vals, ibuf);
-    for (int64_t r = 0; r < n; ++r) {
-      const int64_t u = u0 + r;
-      const int64_t ng = gt.row_len(u);
-      if (ng == 0 || (spec.exclude_users && (*spec.exclude_users)[u])) continue;
-      ++n_users;
-      for (int k = 0; k < K; ++k) {
-        const int32_t it = top[static_cast<size_t>(r * K + k)];
-        hit[k] = it >= 0 && graph::contains(gt, u, it);
-      }
-      for (size_t j = 0; j < nk; ++j) {
-        const int64_t Kj = spec.ks[j];
-        double h = 0, dcg = 0, ap = 0, rr = 0;
-        for (int k = 0; k < std::min<int64_t>(Kj, K); ++k)
-          if (hit[k]) {
-            h += 1;
-            dcg += 1.0 / std::log2(k + 2.0);
-            ap += h / (k + 1.0);  // Precision@(k+1) at a relevant rank
-            if (rr == 0) rr = 1.0 / (k + 1.0);
-          }
-        rec[j] += h / static_cast<double>(ng);
-        ndcg[j] += dcg / idcg[static_cast<size_t>(std::min<int64_t>(ng, Kj))];
-        prec[j] += h / static_cast<double>(Kj);
-        map[j] += ap / static_cast<double>(std::min<int64_t>(ng, Kj));
-        hitr[j] += h > 0 ? 1.0 : 0.0;
-        mrr[j] += rr;
-        hits_tot[j] += h;
-        pairs_tot[j] += static_cast<double>(ng);
-      }
-    }
+    ts.score(users, items, u0, n);
+    const std::vector<int32_t>& top = ts.topk(spec.mask, acc.max_k());
+    const int K = ts.last_k();
+    for (int64_t r = 0; r < n; ++r) acc.add(u0 + r, top.data() + r * K, K);
   }
-  Metrics out;
-  out.users = n_users;
-  const double inv = n_users > 0 ? 1.0 / static_cast<double>(n_users) : 0.0;
-  for (size_t j = 0; j < nk; ++j) {
-    const std::string k = std::to_string(spec.ks[j]);
-    out.v["recall@" + k] = rec[j] * inv;
-    out.v["ndcg@" + k] = ndcg[j] * inv;
-    out.v["precision@" + k] = prec[j] * inv;
-    out.v["map@" + k] = map[j] * inv;
-    out.v["hit@" + k] = hitr[j] * inv;
-    out.v["mrr@" + k] = mrr[j] * inv;
-    out.v["hits@" + k] = hits_tot[j];
-    out.v["pairs@" + k] = pairs_tot[j];
-  }
-  return out;
+  return acc.result();
 }
 
-void topk_lists_scored(Ctx& ctx, const Tensor& users, const Tensor& items, const DevCsr* mask, int K,
-                       const std::vector<int32_t>& which, int64_t tile_users,
-                       const std::function<void(int32_t, const int32_t*, const double*, int)>& sink) {
+namespace {
+
+// The lists of topk_lists / topk_lists_scored: one TileScorer pass over the wanted users' tiles;
+// the scores are copied to the host only when `scored`.
+void each_topk(Ctx& ctx, const Tensor& users, const Tensor& items, const DevCsr* mask, int K,
+               const std::vector<int32_t>& which, int64_t tile_users, bool scored,
+               const std::function<void(int32_t, const int32_t*, const double*, int)>& sink) {
   LETHE_CHECK(K >= 1 && K <= 1024, "topk_lists: K must be in [1, 1024]");
-  const int64_t U = users.rows, I = items.rows;
-  const int Ke = static_cast<int>(std::min<int64_t>(K, std::max<int64_t>(I, 1)));
-  const int64_t tile = std::max<int64_t>(1, std::min(tile_users, U));
+  const int64_t U = users.rows;
   std::vector<char> want(static_cast<size_t>(U), which.empty() ? 1 : 0);
   for (int32_t u : which) {
     LETHE_CHECK(u >= 0 && u < U, "topk_lists: user " + std::to_string(u) + " out of range");
     want[u] = 1;
   }
-  Buffer sbuf(ctx.device(), static_cast<size_t>(tile * I) * dtype_size(users.dtype));
-  Buffer vbuf(ctx.device(), static_cast<size_t>(tile * Ke) * dtype_size(users.dtype));
-  Buffer ibuf(ctx.device(), static_cast<size_t>(tile * Ke) * sizeof(int32_t));
-  Tensor scores(sbuf.data(), users.dtype, ctx.device(), tile, I), vals(vbuf.data(), users.dtype, ctx.device(), tile, Ke);
-  std::vector<double> top_scores;
-  for (int64_t u0 = 0; u0 < U; u0 += tile) {
-    const int64_t n = std::min(tile, U - u0);
+  TileScorer ts(ctx, users.dtype, std::min(tile_users, std::max<int64_t>(U, 1)), items.rows, K);
+  std::vector<double> values;
+  for (int64_t u0 = 0; u0 < U; u0 += ts.tile()) {
+    const int64_t n = std::min(ts.tile(), U - u0);
     if (std::none_of(want.begin() + u0, want.begin() + u0 + n, [](char c) { return c != 0; })) continue;
-    const std::vector<int32_t> top = tile_topk(ctx, users, items, mask, u0, n, Ke, scores, vals, ibuf, &top_scores);
+    ts.score(users, items, u0, n);
+    const std::vector<int32_t>& top = ts.topk(mask, K, scored ? &values : nullptr);
+    const int Ke = ts.last_k();
     for (int64_t r = 0; r < n; ++r) {
       if (!want[u0 + r]) continue;
-      double* sc = top_scores.data() + r * Ke;
-      for (int k = 0; k < Ke; ++k)
-        if (top[static_cast<size_t>(r * Ke + k)] < 0) sc[k] = -INFINITY;
-      sink(static_cast<int32_t>(u0 + r), top.data() + r * Ke, sc, Ke);
+      const int32_t* ids = top.data() + r * Ke;
+      double* sc = scored ? values.data() + r * Ke : nullptr;
+      if (sc)
+        for (int k = 0; k < Ke; ++k)
+          if (ids[k] < 0) sc[k] = -std::numeric_limits<double>::infinity();
+      sink(static_cast<int32_t>(u0 + r), ids, sc, Ke);
     }
   }
+}
+
+}  // namespace
+
+void topk_lists_scored(Ctx& ctx, const Tensor& users, const Tensor& items, const DevCsr* mask, int K,
+                       const std::vector<int32_t>& which, int64_t tile_users,
+                       const std::function<void(int32_t, const int32_t*, const double*, int)>& sink) {
+  each_topk(ctx, users, items, mask, K, which, tile_users, true, sink);
 }
 
 void topk_lists(Ctx& ctx, const Tensor& users, const Tensor& items, const DevCsr* mask, int K,
                 const std::vector<int32_t>& which, int64_t tile_users,
                 const std::function<void(int32_t, const int32_t*, int)>& sink) {
-  topk_lists_scored(ctx, users, items, mask, K, which, tile_users,
-                    [&](int32_t u, const int32_t* it, const double*, int k) { sink(u, it, k); });
+  each_topk(ctx, users, items, mask, K, which, tile_users, false,
+            [&](int32_t u, const int32_t* ids, const double*, int k) { sink(u, ids, k); });
 }
 
 }  // namespace lethe

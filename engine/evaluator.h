@@ -62,6 +62,58 @@ std::vector<int64_t> parse_ks(const std::string& list, const std::string& what);
 // users: U×d, items: I×d (f32 or f64 tensors on ctx's device).
 Metrics evaluate(Ctx& ctx, const Tensor& users, const Tensor& items, const EvalSpec& spec);
 
+// Recall/NDCG/Precision/MAP/Hit/MRR@K accumulated user by user from top-K lists (the metrics
+// above), so that one ranked list can feed several ground truths (the audits score a model once).
+class RankingMetrics {
+ public:
+  // truth: U×I pattern; exclude: users never counted (null: none). Every K in ks ≥ 1.
+  RankingMetrics(const graph::HostCsr& truth, std::vector<int64_t> ks, const std::vector<char>* exclude = nullptr);
+  int max_k() const { return kmax_; }
+  bool wants(int64_t u) const;  // u has ground truth and is not excluded
+  // Counts user u (when wanted) from its list: top[0..K) best first, −1 padding; K ≥ 1.
+  void add(int64_t u, const int32_t* top, int K);
+  Metrics result() const;
+
+ private:
+  const graph::HostCsr& gt_;
+  std::vector<int64_t> ks_;
+  const std::vector<char>* exclude_;
+  int kmax_ = 0;
+  std::vector<double> idcg_, rec_, ndcg_, prec_, map_, hitr_, mrr_, hits_, pairs_;
+  std::vector<char> hit_;
+  int64_t users_ = 0;
+};
+
+// Scores one tile of users at a time against all items (one GEMM) and takes masked top-K lists
+// of that tile. The buffers (tile × I scores, tile × max_k lists) are allocated once and serve
+// every tile — and every model, when the scorer is kept. Every host copy of scores goes
+// through here.
+class TileScorer {
+ public:
+  TileScorer(Ctx& ctx, DType dtype, int64_t tile_users, int64_t n_items, int max_k);
+  int64_t tile() const { return tile_; }
+  int max_k() const { return kmax_; }
+  DType dtype() const { return dtype_; }
+  // The scores of users [u0, u0 + n) (n ≤ tile) against all items; kept until the next call.
+  void score(const Tensor& users, const Tensor& items, int64_t u0, int64_t n);
+  // The K best items (K ≤ max_k, clamped to I) of each row of the current tile, `mask` rows
+  // u0.. excluded (null: nothing): n × K ids on the host, best first, −1 padded; ties by item id.
+  // values (optional): the matching n × K scores (−∞ for padding).
+  const std::vector<int32_t>& topk(const DevCsr* mask, int K, std::vector<double>* values = nullptr);
+  int last_k() const { return last_k_; }  // K of the last topk (after the clamp to I)
+  // Row r of the current tile's scores, converted to double.
+  void row(int64_t r, std::vector<double>& out);
+
+ private:
+  Ctx& ctx_;
+  DType dtype_;
+  int64_t tile_, items_, u0_ = 0, n_ = 0;
+  int kmax_, last_k_ = 0;
+  Buffer sbuf_, vbuf_, ibuf_;
+  std::vector<int32_t> ids_;
+  std::vector<float> tmp_f32_;
+};
+
 // The top-K list (best first, masked items excluded) of each user in `which` (all users when
 // empty), K ≤ 1024. Calls sink(user, items) in increasing user order.
 void topk_lists(Ctx& ctx, const Tensor& users, const Tensor& items, const DevCsr* mask, int K,

@@ -317,7 +317,7 @@ std::vector<double> segmented_sqnorm(Ctx& c, const Tensor& x, const int64_t* off
   LETHE_OPS_GPU
   double* d = c.scratch().alloc_n<double>(nseg);
   cuda::segmented_sqnorm(x.ptr<float>(), offsets, nseg, d, c.exec());
-  cuda::memcpy_d2h(out.data(), d, static_cast<size_t>(nseg) * sizeof(double), c.gpu().stream());
+  cuda::memcpy_d2h(out.data(), d, static_cast<size_t>(nseg) * sizeof(double), c.gpu());
   LETHE_OPS_END
   return out;
 }
@@ -327,7 +327,7 @@ double clip_global_norm(Ctx& c, const Tensor& x, double max_norm) {
   LETHE_OPS_GPU
   double* d = c.scratch().alloc_n<double>(1);
   cuda::clip_global_norm(x.ptr<float>(), x.numel(), max_norm, d, c.exec());
-  cuda::memcpy_d2h(&norm, d, sizeof(double), c.gpu().stream());
+  cuda::memcpy_d2h(&norm, d, sizeof(double), c.gpu());
   LETHE_OPS_END
   return norm;
 }

@@ -8,8 +8,8 @@ namespace lethe {
 Adam::Adam(const ParamStore& ps, AdamConfig cfg)
     : cfg_(cfg),
       lr_(cfg.lr),
-      mbuf_(ps.device(), static_cast<size_t>(ps.numel()) * dtype_size(ps.dtype())),
-      vbuf_(ps.device(), static_cast<size_t>(ps.numel()) * dtype_size(ps.dtype())) {
+      mbuf_(ps.ctx(), static_cast<size_t>(ps.numel()) * dtype_size(ps.dtype())),
+      vbuf_(ps.ctx(), static_cast<size_t>(ps.numel()) * dtype_size(ps.dtype())) {
   mbuf_.zero();
   vbuf_.zero();
   m_ = Tensor(mbuf_.data(), ps.dtype(), ps.device(), ps.numel(), 1);

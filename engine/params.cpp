@@ -37,12 +37,12 @@ int ParamStore::add(const std::string& name, int64_t rows, int64_t cols, const s
 
 void ParamStore::finalize() {
   LETHE_CHECK(!finalized_, "ParamStore::finalize called twice");
-  slab_ = Buffer(dev_, static_cast<size_t>(total_) * dtype_size(dtype_));
+  slab_ = Buffer(*owner_, static_cast<size_t>(total_) * dtype_size(dtype_));
   slab_.zero();
   offsets_.clear();
   for (const auto& p : infos_) offsets_.push_back(p.offset);
   offsets_.push_back(total_);
-  dev_offsets_ = Buffer(dev_, offsets_.size() * sizeof(int64_t));
+  dev_offsets_ = Buffer(*owner_, offsets_.size() * sizeof(int64_t));
   dev_offsets_.upload(offsets_.data(), dev_offsets_.bytes());
   finalized_ = true;
 }
@@ -78,8 +78,8 @@ Tensor ParamStore::slab() const {
   return Tensor(slab_.data(), dtype_, dev_, total_, 1);
 }
 
-void ParamStore::set(int id, const std::vector<double>& v) const { value(id).from_host(v); }
-std::vector<double> ParamStore::get(int id) const { return value(id).to_host(); }
+void ParamStore::set(int id, const std::vector<double>& v) const { value(id).from_host(*owner_, v); }
+std::vector<double> ParamStore::get(int id) const { return value(id).to_host(*owner_); }
 
 std::vector<char> ParamStore::slab_bytes() const {
   std::vector<char> b(slab_.bytes());
@@ -94,7 +94,7 @@ void ParamStore::set_slab_bytes(const std::vector<char>& b) const {
 }
 
 ParamStore ParamStore::clone() const {
-  ParamStore o(dev_, dtype_);
+  ParamStore o(*owner_, dtype_);
   o.infos_ = infos_;
   o.branches_ = branches_;
   o.total_ = total_;
@@ -116,7 +116,7 @@ bool ParamStore::same_layout(const ParamStore& o) const {
   return true;
 }
 
-GradSlab::GradSlab(const ParamStore& ps) : infos_(ps.infos()), buf_(ps.device(), static_cast<size_t>(ps.numel()) * dtype_size(ps.dtype())) {
+GradSlab::GradSlab(const ParamStore& ps) : infos_(ps.infos()), buf_(ps.ctx(), static_cast<size_t>(ps.numel()) * dtype_size(ps.dtype())) {
   buf_.zero();
   all_ = Tensor(buf_.data(), ps.dtype(), ps.device(), ps.numel(), 1);
 }

@@ -29,7 +29,8 @@ struct ParamInfo {
 
 class ParamStore {
  public:
-  ParamStore(Device dev, DType dtype) : dev_(dev), dtype_(dtype) {}
+  // The store lives on `owner`'s device and every host round trip goes through its stream.
+  ParamStore(Ctx& owner, DType dtype) : owner_(&owner), dev_(owner.device()), dtype_(dtype) {}
   ParamStore(ParamStore&&) = default;
   ParamStore& operator=(ParamStore&&) = default;
 
@@ -41,6 +42,7 @@ class ParamStore {
   bool finalized() const { return finalized_; }
 
   Device device() const { return dev_; }
+  Ctx& ctx() const { return *owner_; }
   DType dtype() const { return dtype_; }
   int count() const { return static_cast<int>(infos_.size()); }
   int64_t numel() const { return total_; }  // slab length, padding included
@@ -63,18 +65,19 @@ class ParamStore {
   // Host round trips of one tensor or of the whole slab (values as double).
   void set(int id, const std::vector<double>& v) const;
   std::vector<double> get(int id) const;
-  std::vector<double> slab_to_host() const { return slab().to_host(); }
-  void slab_from_host(const std::vector<double>& v) const { slab().from_host(v); }
+  std::vector<double> slab_to_host() const { return slab().to_host(*owner_); }
+  void slab_from_host(const std::vector<double>& v) const { slab().from_host(*owner_, v); }
   // Raw bytes of the slab (checkpoints: bit-exact).
   std::vector<char> slab_bytes() const;
   void set_slab_bytes(const std::vector<char>& b) const;
 
-  // A deep copy (same layout, same values) on the same device.
+  // A deep copy (same layout, same values) with the same owner.
   ParamStore clone() const;
   // Same layout (names, shapes, tags) as another store.
   bool same_layout(const ParamStore& o) const;
 
  private:
+  Ctx* owner_;
   Device dev_;
   DType dtype_;
   bool finalized_ = false;
@@ -89,7 +92,7 @@ class ParamStore {
 class GradSlab {
  public:
   GradSlab() = default;
-  explicit GradSlab(const ParamStore& ps);
+  explicit GradSlab(const ParamStore& ps);  // zero-filled, on the store's context
   Tensor all() const { return all_; }
   Tensor view(int id) const;
   void zero(Ctx& ctx) const;  // stream-ordered on a GPU context

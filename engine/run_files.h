@@ -1,15 +1,25 @@
-// engine/run_files.h — what a finished training run writes into its run folder, shared by
-// `lethe train` (tools/cmd_train.cpp) and the experiment runner's original-model training
-// (engine/audit/experiment.cpp), so that both produce the same metrics.json.
+// engine/run_files.h — what a training run writes into its run folder, shared by `lethe train`
+// (tools/cmd_train.cpp) and the experiment runner's θ₀ (engine/audit/experiment.cpp), so that
+// both write the same folder (io/run_folder.h's discipline: lock, run.json, manifest) and either
+// can continue or reuse the other's:
+//   config.txt    every setting, with the protocol's "auto" values resolved to those used
+//   log.jsonl     one JSON object per epoch
+//   last.ckpt     the state at the end of the latest epoch (what --resume continues from)
+//   checkpoint    the parameters of the best-valid epoch
+//   metrics.json  the result (written last, before the manifest)
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "engine/context.h"
 #include "engine/evaluator.h"
 #include "engine/result_meta.h"
+#include "engine/session.h"
 #include "engine/trainer.h"
+#include "io/dataset.h"
 #include "io/json.h"
+#include "io/run_folder.h"
 
 namespace lethe {
 
@@ -23,5 +33,32 @@ io::Json metrics_json(const Metrics& m);
 void write_train_metrics(const std::string& path, const std::string& model, const std::string& dataset,
                          const TrainResult& res, const std::string& device, int64_t parameters,
                          const RunMeta* meta = nullptr);
+
+// The settings that decide what a training run produces — the backbone, the data's fingerprint
+// and every training setting (engine/audit/experiment.h's is_training_key) with "auto" resolved —
+// as run.json records them and --resume compares them (with a checkpoint's stored settings too).
+// `cfg` need not be resolved.
+io::RunSettings train_settings(const std::string& model, uint64_t data_fingerprint, const Config& cfg);
+
+struct TrainRunOptions {
+  std::string resume_from;  // "" = a fresh start; else a checkpoint to continue (its state)
+  bool progress = true, epoch_lines = true;
+};
+
+struct TrainRunResult {
+  TrainResult res;
+  int64_t parameters = 0;
+  int64_t resumed_at = 0;  // first epoch trained by this call (0-based)
+};
+
+// Trains the model of `s` (built by the caller before the folder was opened, so that a model
+// that cannot be built on this data fails before anything is written) into `rf` (opened and
+// begun by the caller): config.txt (s's configuration, "auto" resolved), then every epoch
+// log.jsonl and last.ckpt (after the first, rf.keep()), checkpoint at every new best, and
+// metrics.json at the end. The caller calls rf.finish(). Resuming keeps the log lines of the
+// epochs before the resume point; `resume_from`'s model, data and training settings must equal
+// the run's (checked by the caller through train_settings).
+TrainRunResult train_into(Ctx& ctx, const io::Dataset& ds, ModelSession& s, io::RunFolder& rf,
+                          const TrainRunOptions& o);
 
 }  // namespace lethe

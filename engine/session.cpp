@@ -9,7 +9,7 @@ ModelSession::ModelSession(Ctx& ctx, const io::Dataset& ds, const std::string& m
   data_ = std::make_unique<ModelData>(ctx, ds, dtype, knn_k_for(model, cfg), cache_dir);
   if (train) data_->set_train(*train);
   model_ = make_model(name_, *data_, cfg_);
-  ps_ = std::make_unique<ParamStore>(ctx.device(), dtype);
+  ps_ = std::make_unique<ParamStore>(ctx, dtype);
   model_->declare(*ps_);
   ps_->finalize();
 }

@@ -3,10 +3,10 @@
 
 namespace lethe {
 
-DevCsr::DevCsr(Device d, const graph::HostCsr& h)
-    : rowptr_(d, h.rowptr.size() * sizeof(int32_t)),
-      col_(d, h.col.size() * sizeof(int32_t)),
-      val_(d, h.val.size() * sizeof(float)),
+DevCsr::DevCsr(Ctx& owner, const graph::HostCsr& h)
+    : rowptr_(owner, h.rowptr.size() * sizeof(int32_t)),
+      col_(owner, h.col.size() * sizeof(int32_t)),
+      val_(owner, h.val.size() * sizeof(float)),
       rows_(h.rows),
       cols_(h.cols),
       nnz_(h.nnz()) {

@@ -10,8 +10,8 @@ namespace lethe {
 class DevCsr {
  public:
   DevCsr() = default;
-  DevCsr(Device d, const graph::HostCsr& h);
-  Csr view() const;  // pointers on the device given at construction
+  DevCsr(Ctx& owner, const graph::HostCsr& h);
+  Csr view() const;  // pointers on the owner's device
   int64_t rows() const { return rows_; }
   int64_t cols() const { return cols_; }
   int64_t nnz() const { return nnz_; }

@@ -34,7 +34,7 @@ Tensor Tape::zeros(int64_t rows, int64_t cols) {
 
 Tensor Tape::upload(const std::vector<double>& host, int64_t rows, int64_t cols) {
   Tensor t = alloc(rows, cols);
-  t.from_host(host);
+  t.from_host(ctx_, host);
   return t;
 }
 
@@ -42,7 +42,7 @@ IdxTensor Tape::upload_idx(const std::vector<int32_t>& host) {
   const size_t bytes = host.size() * sizeof(int32_t);
   auto* p = static_cast<int32_t*>(arena_.alloc(bytes));
   if (bytes) {
-    if (ctx_.is_cuda()) cuda::memcpy_h2d(p, host.data(), bytes, ctx_.gpu().stream());
+    if (ctx_.is_cuda()) cuda::memcpy_h2d(p, host.data(), bytes, ctx_.gpu());
     else std::memcpy(p, host.data(), bytes);
   }
   return IdxTensor{p, static_cast<int64_t>(host.size()), ctx_.device()};
@@ -101,7 +101,7 @@ Tensor Tape::grad(Var v) const { return node(v).grad; }
 double Tape::item(Var v) {
   const Tensor& t = value(v);
   LETHE_CHECK(t.numel() == 1, "Tape::item of a non-scalar " + t.shape());
-  return t.to_host()[0];
+  return t.to_host(ctx_)[0];
 }
 
 Tensor Tape::g(Var v) {

@@ -8,7 +8,10 @@
 // backpropagated more than once from different losses into different gradient slabs — TRU's
 // separate forget and retain gradients (SPEC §4.3b) — because backward never modifies saved
 // values. Values and intermediate gradients live in the tape's arena on the context's device,
-// released together by clear() at the start of the next step (no allocation once warmed up).
+// released together by clear() at the start of the next step, so a warmed-up training step
+// allocates nothing (tests/models/test_trainer.cpp StepAllocation checks it on the CPU; on a GPU
+// it is a claim until that test's CUDA case has run there). Evaluation is not a step: evaluate()
+// allocates its score tiles per call, and embed() builds a fresh tape each time.
 #pragma once
 
 #include <functional>

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "engine/context.h"
 #include "kernels/runtime.h"
 
 namespace lethe {
@@ -19,9 +20,9 @@ Device parse_device(const std::string& s) {
   LETHE_FAIL("unknown device '" + s + "' (expected auto, cpu or cuda)");
 }
 
-Buffer::Buffer(Device d, size_t bytes) : bytes_(bytes), dev_(d) {
+Buffer::Buffer(Ctx& owner, size_t bytes) : owner_(&owner), bytes_(bytes), dev_(owner.device()) {
   if (bytes == 0) return;
-  if (d == Device::CUDA) {
+  if (dev_ == Device::CUDA) {
     p_ = cuda::device_malloc(bytes);
   } else {
     p_ = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
@@ -42,7 +43,7 @@ void Buffer::release() noexcept {
 
 Buffer::~Buffer() { release(); }
 
-Buffer::Buffer(Buffer&& o) noexcept : p_(o.p_), bytes_(o.bytes_), dev_(o.dev_) {
+Buffer::Buffer(Buffer&& o) noexcept : owner_(o.owner_), p_(o.p_), bytes_(o.bytes_), dev_(o.dev_) {
   o.p_ = nullptr;
   o.bytes_ = 0;
 }
@@ -50,6 +51,7 @@ Buffer::Buffer(Buffer&& o) noexcept : p_(o.p_), bytes_(o.bytes_), dev_(o.dev_) {
 Buffer& Buffer::operator=(Buffer&& o) noexcept {
   if (this != &o) {
     release();
+    owner_ = o.owner_;
     p_ = o.p_;
     bytes_ = o.bytes_;
     dev_ = o.dev_;
@@ -61,34 +63,32 @@ Buffer& Buffer::operator=(Buffer&& o) noexcept {
 
 void Buffer::zero() {
   if (!bytes_) return;
-  if (dev_ == Device::CUDA) {
-    cuda::memset_device(p_, 0, bytes_);
-    cuda::device_synchronize();
-  } else {
-    std::memset(p_, 0, bytes_);
-  }
+  if (dev_ == Device::CUDA) cuda::memset_device(p_, 0, bytes_, owner_->gpu());
+  else std::memset(p_, 0, bytes_);
 }
 
 void Buffer::upload(const void* host, size_t bytes, size_t offset) {
   LETHE_CHECK(offset + bytes <= bytes_, "Buffer::upload past the end");
   if (!bytes) return;
-  if (dev_ == Device::CUDA) cuda::memcpy_h2d(static_cast<char*>(p_) + offset, host, bytes);
+  if (dev_ == Device::CUDA) cuda::memcpy_h2d(static_cast<char*>(p_) + offset, host, bytes, owner_->gpu());
   else std::memcpy(static_cast<char*>(p_) + offset, host, bytes);
 }
 
 void Buffer::download(void* host, size_t bytes, size_t offset) const {
   LETHE_CHECK(offset + bytes <= bytes_, "Buffer::download past the end");
   if (!bytes) return;
-  if (dev_ == Device::CUDA) cuda::memcpy_d2h(host, static_cast<const char*>(p_) + offset, bytes);
+  if (dev_ == Device::CUDA) cuda::memcpy_d2h(host, static_cast<const char*>(p_) + offset, bytes, owner_->gpu());
   else std::memcpy(host, static_cast<const char*>(p_) + offset, bytes);
 }
 
 Buffer Buffer::clone() const {
-  Buffer b(dev_, bytes_);
+  LETHE_CHECK(owner_ != nullptr || bytes_ == 0, "Buffer::clone of a buffer without an owner");
+  if (!owner_) return Buffer();
+  Buffer b(*owner_, bytes_);
   if (!bytes_) return b;
   if (dev_ == Device::CUDA) {
-    cuda::memcpy_d2d(b.p_, p_, bytes_);
-    cuda::device_synchronize();
+    cuda::memcpy_d2d(b.p_, p_, bytes_, owner_->gpu());
+    owner_->sync();
   } else {
     std::memcpy(b.p_, p_, bytes_);
   }
@@ -112,11 +112,20 @@ Tensor Tensor::reshaped(int64_t r, int64_t c) const {
   return t;
 }
 
-std::vector<double> Tensor::to_host() const {
+namespace {
+void check_owner(const Ctx& owner, Device d, const char* what) {
+  if (owner.device() != d)
+    LETHE_FAIL(std::string(what) + ": the tensor is on " + device_name(d) + " but the context given is " +
+               device_name(owner.device()) + " (pass the context that owns the tensor)");
+}
+}  // namespace
+
+std::vector<double> Tensor::to_host(Ctx& owner) const {
+  check_owner(owner, device, "Tensor::to_host");
   std::vector<double> out(static_cast<size_t>(numel()));
   if (!numel()) return out;
   std::vector<char> raw(bytes());
-  if (device == Device::CUDA) cuda::memcpy_d2h(raw.data(), data, bytes());
+  if (device == Device::CUDA) cuda::memcpy_d2h(raw.data(), data, bytes(), owner.gpu());
   else std::memcpy(raw.data(), data, bytes());
   if (dtype == DType::F32) {
     const float* f = reinterpret_cast<const float*>(raw.data());
@@ -127,7 +136,8 @@ std::vector<double> Tensor::to_host() const {
   return out;
 }
 
-void Tensor::from_host(const std::vector<double>& v) const {
+void Tensor::from_host(Ctx& owner, const std::vector<double>& v) const {
+  check_owner(owner, device, "Tensor::from_host");
   LETHE_CHECK(static_cast<int64_t>(v.size()) == numel(), "from_host: size mismatch for " + shape());
   std::vector<char> raw(bytes());
   if (dtype == DType::F32) {
@@ -136,16 +146,16 @@ void Tensor::from_host(const std::vector<double>& v) const {
   } else {
     std::memcpy(raw.data(), v.data(), bytes());
   }
-  if (device == Device::CUDA) cuda::memcpy_h2d(data, raw.data(), bytes());
+  if (device == Device::CUDA) cuda::memcpy_h2d(data, raw.data(), bytes(), owner.gpu());
   else std::memcpy(data, raw.data(), bytes());
 }
 
-OwnedTensor::OwnedTensor(Device d, DType t, int64_t rows, int64_t cols)
-    : buf_(d, static_cast<size_t>(rows * cols) * dtype_size(t)), view_(buf_.data(), t, d, rows, cols) {}
+OwnedTensor::OwnedTensor(Ctx& owner, DType t, int64_t rows, int64_t cols)
+    : buf_(owner, static_cast<size_t>(rows * cols) * dtype_size(t)), view_(buf_.data(), t, owner.device(), rows, cols) {}
 
-OwnedIdx::OwnedIdx(Device d, const std::vector<int32_t>& host) : buf_(d, host.size() * sizeof(int32_t)) {
+OwnedIdx::OwnedIdx(Ctx& owner, const std::vector<int32_t>& host) : buf_(owner, host.size() * sizeof(int32_t)) {
   buf_.upload(host.data(), host.size() * sizeof(int32_t));
-  view_ = IdxTensor{static_cast<int32_t*>(buf_.data()), static_cast<int64_t>(host.size()), d};
+  view_ = IdxTensor{static_cast<int32_t*>(buf_.data()), static_cast<int64_t>(host.size()), owner.device()};
 }
 
 }  // namespace lethe

@@ -1,8 +1,12 @@
 // engine/tensor.h — device tags, owning buffers and shaped tensor views.
-//  * Buffer: owning, move-only bytes on the host (64-byte aligned) or a CUDA device.
+//  * Buffer: owning, move-only bytes on the host (64-byte aligned) or a CUDA device, made for
+//    one execution context (engine/context.h) and bound to it: its transfers are ordered on that
+//    context's stream, so a host read cannot overtake the kernels queued before it.
 //  * Tensor: a non-owning 2-D row-major view (rows × cols) with a dtype and a device; converts
-//    to the kernels' Mat/Vec views with a dtype check. A vector is a (n × 1) tensor.
+//    to the kernels' Mat/Vec views with a dtype check. A vector is a (n × 1) tensor. A view does
+//    not know its owner, so its host copies name the context (to_host(ctx), from_host(ctx, v)).
 //  * IdxTensor: a non-owning view of int32 indices on a device.
+// No transfer can be written without the owning context: there is no stream-less form.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +16,8 @@
 #include "kernels/common.h"
 
 namespace lethe {
+
+class Ctx;  // engine/context.h
 
 enum class Device : uint8_t { CPU = 0, CUDA = 1 };
 inline const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
@@ -23,7 +29,7 @@ Device parse_device(const std::string& s);
 class Buffer {
  public:
   Buffer() = default;
-  Buffer(Device d, size_t bytes);  // contents uninitialised
+  Buffer(Ctx& owner, size_t bytes);  // on the owner's device; contents uninitialised
   ~Buffer();
   Buffer(Buffer&& o) noexcept;
   Buffer& operator=(Buffer&& o) noexcept;
@@ -35,13 +41,15 @@ class Buffer {
   Device device() const { return dev_; }
   bool empty() const { return bytes_ == 0; }
 
-  void zero();                                                  // synchronous
-  void upload(const void* host, size_t bytes, size_t offset = 0);   // host → this
-  void download(void* host, size_t bytes, size_t offset = 0) const; // this → host
-  Buffer clone() const;                                         // a deep copy on the same device
+  // All on the owner's stream (on the CPU: plain memory operations).
+  void zero();                                                      // ordered; the host does not wait
+  void upload(const void* host, size_t bytes, size_t offset = 0);   // host → this; done on return
+  void download(void* host, size_t bytes, size_t offset = 0) const; // waits for queued work, then this → host
+  Buffer clone() const;  // a deep copy, same owner; complete on return
 
  private:
   void release() noexcept;
+  Ctx* owner_ = nullptr;
   void* p_ = nullptr;
   size_t bytes_ = 0;
   Device dev_ = Device::CPU;
@@ -70,9 +78,11 @@ struct Tensor {
   template <class T> Vec<const T> cvec() const { check<T>(); return Vec<const T>(static_cast<const T*>(data), numel()); }
   template <class T> T* ptr() const { check<T>(); return static_cast<T*>(data); }
 
-  // Host copies (synchronous): element values converted to/from double.
-  std::vector<double> to_host() const;
-  void from_host(const std::vector<double>& v) const;
+  // Host copies through the context that owns the memory (its device must be this tensor's):
+  // to_host waits for the work queued on it; from_host is ordered after that work and done on
+  // return. Element values converted to/from double.
+  std::vector<double> to_host(Ctx& owner) const;
+  void from_host(Ctx& owner, const std::vector<double>& v) const;
 
  private:
   template <class T> void check() const {
@@ -92,7 +102,7 @@ struct IdxTensor {
 class OwnedTensor {
  public:
   OwnedTensor() = default;
-  OwnedTensor(Device d, DType t, int64_t rows, int64_t cols);
+  OwnedTensor(Ctx& owner, DType t, int64_t rows, int64_t cols);
   const Tensor& t() const { return view_; }
   operator const Tensor&() const { return view_; }
 
@@ -105,7 +115,7 @@ class OwnedTensor {
 class OwnedIdx {
  public:
   OwnedIdx() = default;
-  OwnedIdx(Device d, const std::vector<int32_t>& host);
+  OwnedIdx(Ctx& owner, const std::vector<int32_t>& host);
   const IdxTensor& t() const { return view_; }
   operator const IdxTensor&() const { return view_; }
 

@@ -8,31 +8,39 @@
 #include <cstdio>
 
 #include "engine/ops.h"
+#include "io/json.h"
 #include "kernels/philox.h"
 
 namespace lethe {
 
-TrainOptions TrainOptions::from(const Config& cfg, const Model& m) {
+TrainOptions TrainOptions::from(const Config& cfg, const std::string& model) {
+  validate_config(cfg);  // ranges, in the user's words (epochs >= 1, lr > 0, eval.ks with 20, ...)
+  const ProtocolDefaults d = protocol_defaults(model);
   TrainOptions o;
   o.epochs = cfg.i64("epochs");
-  o.batch_size = cfg.i64_or("batch_size", m.default_batch_size());
+  o.batch_size = cfg.i64_or("batch_size", d.batch_size);
   o.patience = cfg.i64("patience");
   o.eval_every = cfg.i64("eval_every");
   o.min_epochs = cfg.i64("min_epochs");
-  o.lr = cfg.f64_or("lr", m.default_lr());
-  o.lr_decay = cfg.f64_or("lr_decay", m.default_lr_decay());
-  o.lr_decay_epochs = cfg.f64_or("lr_decay_epochs", m.default_lr_decay_epochs());
+  o.lr = cfg.f64_or("lr", d.lr);
+  o.lr_decay = cfg.f64_or("lr_decay", d.lr_decay);
+  o.lr_decay_epochs = cfg.f64_or("lr_decay_epochs", d.lr_decay_epochs);
   o.seed = static_cast<uint64_t>(cfg.i64("seed"));
   o.ks = cfg.i64_list("eval.ks");
   o.tile_users = cfg.i64("eval.tile_users");
   o.filter_cold_users = cfg.flag("eval.filter_cold_users");
-  LETHE_CHECK(o.epochs >= 1 && o.batch_size >= 1 && o.eval_every >= 1 && o.patience >= 1 && o.lr > 0 &&
-                  o.lr_decay_epochs > 0,
-              "training settings must be positive (epochs, batch_size, eval_every, patience, lr, lr_decay_epochs)");
-  bool has20 = false;
-  for (auto k : o.ks) has20 = has20 || k == 20;
-  LETHE_CHECK(has20, "eval.ks must include 20 (early stopping watches valid Recall@20)");
   return o;
+}
+
+Config resolve_training_settings(const Config& cfg, const std::string& model) {
+  const TrainOptions o = TrainOptions::from(cfg, model);
+  Config c = cfg;
+  const std::string why = model + "'s default for auto";
+  if (cfg.is_auto("batch_size")) c.set("batch_size", std::to_string(o.batch_size), why);
+  if (cfg.is_auto("lr")) c.set("lr", io::format_double(o.lr), why);
+  if (cfg.is_auto("lr_decay")) c.set("lr_decay", io::format_double(o.lr_decay), why);
+  if (cfg.is_auto("lr_decay_epochs")) c.set("lr_decay_epochs", io::format_double(o.lr_decay_epochs), why);
+  return c;
 }
 
 std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, uint32_t epoch) {
@@ -83,7 +91,7 @@ Embeddings embed(Ctx& ctx, Model& model, const ParamStore& ps) {
   model.forward(tape, false, 0, 0);
   const Tensor& u = tape.value(model.users());
   const Tensor& i = tape.value(model.items());
-  Embeddings e{OwnedTensor(ctx.device(), u.dtype, u.rows, u.cols), OwnedTensor(ctx.device(), i.dtype, i.rows, i.cols)};
+  Embeddings e{OwnedTensor(ctx, u.dtype, u.rows, u.cols), OwnedTensor(ctx, i.dtype, i.rows, i.cols)};
   ops::copy(ctx, u, e.users);
   ops::copy(ctx, i, e.items);
   ctx.sync();
@@ -141,7 +149,13 @@ TrainResult train(Ctx& ctx, Model& model, ParamStore& ps, Adam& adam, ModelData&
   const std::vector<char> cold = opt.filter_cold_users ? cold_users(data.n_users, train_rows.user) : std::vector<char>();
   if (opt.filter_cold_users) vspec.exclude_users = tspec.exclude_users = &cold;
 
-  for (int64_t epoch = state.next_epoch; epoch < opt.epochs; ++epoch) {
+  // A state saved right after the evaluation that stopped the run early (a run killed before it
+  // wrote its results, then resumed) has nothing left to train: it stopped there.
+  const int64_t last = state.next_epoch - 1;
+  const bool stopped = last >= 0 && ((last + 1) % opt.eval_every == 0 || last + 1 == opt.epochs) &&
+                       state.bad_evals >= opt.patience && last + 1 >= opt.min_epochs && state.best_epoch < last;
+  if (stopped) res.early_stopped = true;
+  for (int64_t epoch = stopped ? opt.epochs : state.next_epoch; epoch < opt.epochs; ++epoch) {
     const auto t0 = clock::now();
     adam.set_lr(opt.lr * std::pow(opt.lr_decay, static_cast<double>(epoch) / opt.lr_decay_epochs));
     const std::vector<int64_t> perm = epoch_permutation(n, opt.seed, static_cast<uint32_t>(epoch));
@@ -161,8 +175,8 @@ TrainResult train(Ctx& ctx, Model& model, ParamStore& ps, Adam& adam, ModelData&
       const StepLoss s = train_step(tape, model, ps, adam, grads, data, batch, opt.seed, static_cast<uint32_t>(epoch),
                                     static_cast<uint32_t>(b));
       if (!std::isfinite(s.total))
-        LETHE_FAIL("training diverged: loss is " + std::to_string(s.total) + " at epoch " + std::to_string(epoch + 1) +
-                   ", batch " + std::to_string(b + 1) + " (try a smaller lr)");
+        throw Error("training diverged: loss is " + std::to_string(s.total) + " at epoch " + std::to_string(epoch + 1) +
+                    ", batch " + std::to_string(b + 1) + " (try a smaller lr)");
       rec.loss += s.total / nb;
       rec.rank += s.rank / nb;
       rec.reg += s.reg / nb;

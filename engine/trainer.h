@@ -29,9 +29,17 @@ struct TrainOptions {
   bool progress = true;   // a progress bar on a terminal (when stderr is one)
   bool epoch_lines = true;  // one summary line per epoch on stderr
   bool eval_test = true;  // also evaluate test at every evaluation (for the log)
-  // The config's values, with "auto" resolved by the model's defaults.
-  static TrainOptions from(const Config& cfg, const Model& m);
+  // The config's values, with "auto" resolved by the backbone's defaults (protocol_defaults).
+  // Throws, in the user's words, for a value out of range (validate_config) — before any work
+  // when called with the backbone's name.
+  static TrainOptions from(const Config& cfg, const std::string& model);
+  static TrainOptions from(const Config& cfg, const Model& m) { return from(cfg, m.name()); }
 };
+
+// `cfg` with the training protocol's "auto" settings (batch_size, lr, lr_decay,
+// lr_decay_epochs) replaced by the values `model` uses: what config.txt, run.json and checkpoints
+// record, so that two runs compare by what they did, not by how it was written.
+Config resolve_training_settings(const Config& cfg, const std::string& model);
 
 struct EpochRecord {
   int64_t epoch = 0;  // 0-based

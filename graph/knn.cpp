@@ -68,13 +68,13 @@ HostCsr build_knn(const io::FeatureTable& feat, int k, bool use_gpu) {
     int32_t* di = static_cast<int32_t*>(cuda::device_malloc(static_cast<size_t>(tile * kk) * sizeof(int32_t)));
     float* dv = static_cast<float*>(cuda::device_malloc(static_cast<size_t>(tile * kk) * sizeof(float)));
     try {
-      cuda::memcpy_h2d(dx, x.data(), x.size() * sizeof(float), ctx.stream());
+      cuda::memcpy_h2d(dx, x.data(), x.size() * sizeof(float), ctx);
       for (int64_t r0 = 0; r0 < I; r0 += tile) {
         const int64_t n = std::min(tile, I - r0);
         cuda::gemm(false, true, n, I, d, 1.0f, dx + r0 * d, d, dx, d, 0.0f, ds, I, g);
         cuda::topk_rows(Mat<const float>(ds, n, I), nullptr, 0, kk, Mat<int32_t>(di, n, kk), Mat<float>(dv, n, kk), g);
-        cuda::memcpy_d2h(idx.data() + r0 * kk, di, static_cast<size_t>(n * kk) * sizeof(int32_t), ctx.stream());
-        cuda::memcpy_d2h(sim.data() + r0 * kk, dv, static_cast<size_t>(n * kk) * sizeof(float), ctx.stream());
+        cuda::memcpy_d2h(idx.data() + r0 * kk, di, static_cast<size_t>(n * kk) * sizeof(int32_t), ctx);
+        cuda::memcpy_d2h(sim.data() + r0 * kk, dv, static_cast<size_t>(n * kk) * sizeof(float), ctx);
         ctx.arena().reset();
       }
     } catch (...) {

@@ -72,13 +72,26 @@ Dataset load_dataset(const std::string& path, const LoadOptions& opt) {
   }
   const std::vector<std::string> names = list_dir(dir);
   std::vector<std::string> inters, primaries, feats;
+  const bool inter_chosen = !inter.empty() || !opt.inter_file.empty();
   for (const auto& n : names) {
     const std::string full = path_join(dir, n);
-    if (ends_with(n, ".inter") && n.size() > 6 && is_regular_file(full)) {
+    const bool is_inter = ends_with(n, ".inter") && n.size() > 6, is_feat = ends_with(n, "_feat.npy") && n.size() > 9;
+    // A file the folder convention makes part of the data set (every feature table; the plain
+    // <name>.inter unless a split file was chosen) that cannot be read is an error: skipping it
+    // would train on what is left — one modality instead of two — in silence.
+    const bool part = (is_feat && opt.load_features) || (is_inter && !inter_chosen && is_primary_inter(n));
+    if (part) {
+      const std::string why = why_not_regular_file(full);
+      if (!why.empty())
+        throw Error(full + ": cannot be read as " + (is_feat ? "a feature table" : "an interaction file") + ": " + why +
+                    " (every " + (is_feat ? "<modality>_feat.npy" : "<name>.inter") +
+                    " in a dataset folder is part of the data set: fix or remove it)");
+    }
+    if (is_inter && is_regular_file(full)) {
       inters.push_back(n);
       if (is_primary_inter(n)) primaries.push_back(n);
     }
-    if (ends_with(n, "_feat.npy") && n.size() > 9 && is_regular_file(full)) feats.push_back(n);
+    if (is_feat && is_regular_file(full)) feats.push_back(n);
   }
   std::vector<std::string> notes;
   if (inter.empty() && !opt.inter_file.empty()) {

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "io/utf8.h"
 #include "kernels/common.h"
 
 namespace lethe::io {
@@ -58,6 +59,27 @@ bool is_regular_file(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+bool entry_exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string why_not_regular_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    struct stat lst {};
+    if (err == ENOENT && ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode))
+      return "it is a symbolic link to a file that does not exist";
+    if (err == ELOOP) return "its symbolic links loop";
+    return std::strerror(err);
+  }
+  if (S_ISDIR(st.st_mode)) return "it is a folder, not a file";
+  if (!S_ISREG(st.st_mode)) return "it is not a regular file (a device, pipe or socket)";
+  if (::access(path.c_str(), R_OK) != 0) return std::strerror(errno);
+  return "";
+}
+
 std::vector<std::string> list_dir(const std::string& dir) {
   DIR* d = ::opendir(dir.c_str());
   if (!d) throw Error("cannot list folder " + dir + ": " + std::strerror(errno));
@@ -94,6 +116,32 @@ bool dir_writable(const std::string& dir) {
   return true;
 }
 
+void move_path(const std::string& from, const std::string& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0)
+    throw Error("cannot move " + from + " to " + to + ": " + std::strerror(errno));
+}
+
+void remove_tree(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    throw Error("cannot remove " + path + ": " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    for (const auto& n : list_dir(path)) remove_tree(path_join(path, n));
+    if (::rmdir(path.c_str()) != 0 && errno != ENOENT)
+      throw Error("cannot remove folder " + path + ": " + std::strerror(errno));
+  } else if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    throw Error("cannot remove " + path + ": " + std::strerror(errno));
+  }
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "unknown host";
+  return buf;
+}
+
 std::string path_join(const std::string& a, const std::string& b) {
   if (a.empty()) return b;
   if (a.back() == '/') return a + b;
@@ -118,6 +166,41 @@ std::string dir_name(const std::string& path) {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string printable(const std::string& s) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = p[i];
+    const size_t len = utf8_sequence_length(p + i, s.size() - i);
+    // C1 controls (U+0080..U+009F) are two bytes, 0xC2 0x80..0x9F.
+    const bool c1 = len == 2 && c == 0xC2 && p[i + 1] < 0xA0;
+    if (len == 0 || c1 || c < 0x20 || c == 0x7F) {
+      const size_t n = len == 0 ? 1 : len;
+      for (size_t k = 0; k < n; ++k) {
+        const unsigned char b = p[i + k];
+        if (b == '\n')
+          out += "\\n";
+        else if (b == '\t')
+          out += "\\t";
+        else if (b == '\r')
+          out += "\\r";
+        else {
+          out += "\\x";
+          out += hex[b >> 4];
+          out += hex[b & 15];
+        }
+      }
+      i += n;
+      continue;
+    }
+    out.append(s, i, len);
+    i += len;
+  }
+  return out;
 }
 
 }  // namespace lethe::io

@@ -9,6 +9,7 @@
 
 #include "io/atomic_file.h"
 #include "io/fs.h"
+#include "io/utf8.h"
 #include "kernels/common.h"
 
 namespace lethe::io {
@@ -40,9 +41,26 @@ const char* type_name(Json::Type t) {
 [[noreturn]] void wrong_type(Json::Type have, const char* want) {
   throw Error(std::string("JSON value is ") + type_name(have) + ", expected " + want);
 }
+// Escapes a string for JSON. Bytes that are not well-formed UTF-8 (a Latin-1 file name, a
+// truncated sequence) cannot be written as they are: the result would not be JSON any reader
+// accepts. Each such byte becomes U+FFFD, the replacement character.
 void escape_to(std::string& out, const std::string& s) {
   out += '"';
-  for (unsigned char c : s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = p[i];
+    if (c >= 0x80) {
+      const size_t len = utf8_sequence_length(p + i, s.size() - i);
+      if (len == 0) {
+        out += "\xEF\xBF\xBD";  // U+FFFD
+        ++i;
+      } else {
+        out.append(s, i, len);
+        i += len;
+      }
+      continue;
+    }
+    ++i;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;

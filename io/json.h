@@ -2,7 +2,8 @@
 // Writer: objects keep insertion order; integers are written exactly; doubles in the shortest
 // form that reads back to the same double (at most 17 significant digits, "%.17g"-exact);
 // NaN and ±inf, which JSON cannot hold, are written as null; strings are escaped (control
-// characters as \uXXXX, UTF-8 passed through). Parser: RFC 8259 (objects, arrays, strings with
+// characters as \uXXXX, UTF-8 passed through, each byte that is not well-formed UTF-8 written as
+// U+FFFD so that the output is always valid JSON). Parser: RFC 8259 (objects, arrays, strings with
 // every escape incl. surrogate pairs, numbers, true/false/null), nesting depth ≤ 512, errors
 // "FILE:LINE:COL: what was expected". Numbers without '.', 'e' or 'E' that fit int64 parse as
 // integers, the rest as doubles.

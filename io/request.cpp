@@ -147,7 +147,8 @@ Request parse_request(const std::string& text, const std::string& path, const Da
   r.spec.ratio = 0;
   bool have_fp = false;
   uint64_t fp = 0;
-  int64_t fp_line = 0;
+  int64_t fp_line = 0, regime_line = 0;
+  int64_t first_line_of_kind[3] = {0, 0, 0};  // user, item, interaction
 
   // Train membership: sorted (u,i) keys of train, and the other splits for better messages.
   auto sorted_keys = [](const Interactions& s) {
@@ -217,6 +218,7 @@ Request parse_request(const std::string& text, const std::string& path, const Da
         fp_line = line;
       } else if (key == "regime") {
         try { r.spec.regime = parse_regime(val); } catch (const Error& e) { throw Error(at + e.what()); }
+        regime_line = line;
       } else if (key == "selection") {
         try { r.spec.selection = parse_selection(val); } catch (const Error& e) { throw Error(at + e.what()); }
       } else if (key == "ratio") {
@@ -298,6 +300,7 @@ Request parse_request(const std::string& text, const std::string& path, const Da
       r.interactions.push(static_cast<int32_t>(id[0]), static_cast<int32_t>(id[1]));
     }
     seen.push_back({(static_cast<uint64_t>(kind) << 62) | key, line});
+    if (!first_line_of_kind[kind]) first_line_of_kind[kind] = line;
   }
   if (r.entities() == 0)
     throw Error(path + ": empty request (no 'user U', 'item I' or 'interaction U I' lines): nothing to forget");
@@ -314,14 +317,43 @@ Request parse_request(const std::string& text, const std::string& path, const Da
                 std::to_string(first_line) + ")");
   std::sort(r.users.begin(), r.users.end());
   std::sort(r.items.begin(), r.items.end());
+  // The header's regime says what kind of lines the request holds; a line of another kind would
+  // be forgotten under the wrong label (and audited as the wrong regime).
+  if (r.spec.regime != Regime::kExplicit) {
+    const int own = static_cast<int>(r.spec.regime);
+    static const char* kKinds[3] = {"user", "item", "interaction"};
+    int64_t bad = 0;
+    int bad_kind = 0;
+    for (int k = 0; k < 3; ++k)
+      if (k != own && first_line_of_kind[k] && (!bad || first_line_of_kind[k] < bad)) {
+        bad = first_line_of_kind[k];
+        bad_kind = k;
+      }
+    if (bad) {
+      const std::string msg = path + ":" + std::to_string(bad) + ": '" + kKinds[bad_kind] +
+                              "' line in a request whose header (line " + std::to_string(regime_line) +
+                              ") says regime: " + regime_name(r.spec.regime) + ", so every line must be a '" +
+                              kKinds[own] + "' line";
+      if (!opt.force)
+        throw Error(msg +
+                    " (write '# regime: explicit' for a request that mixes kinds, or pass --force to read it as one)");
+      std::fprintf(stderr, "warning: %s; read as an explicit request (--force)\n", msg.c_str());
+      r.forced.push_back(msg + "; read as an explicit request");
+      r.spec.regime = Regime::kExplicit;
+    }
+  }
   if (have_fp) {
     r.fingerprint = fp;
     const uint64_t mine = d.fingerprint();
     if (fp != mine) {
       const std::string msg = path + ":" + std::to_string(fp_line) + ": the request was made for data set fingerprint " +
                               hex64(fp) + ", this data set's is " + hex64(mine);
-      if (opt.strict) throw Error(msg + " (strict mode)");
-      std::fprintf(stderr, "warning: %s; the IDs were checked against this data set\n", msg.c_str());
+      if (!opt.force)
+        throw Error(msg +
+                    ": it belongs to other data (pass --force to use it anyway; its IDs are checked against "
+                    "this data set)");
+      std::fprintf(stderr, "warning: %s; the IDs were checked against this data set (--force)\n", msg.c_str());
+      r.forced.push_back(msg);
     }
   }
   return r;

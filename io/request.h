@@ -61,6 +61,9 @@ struct Request {
   std::vector<int32_t> users;  // deleted users, ascending
   std::vector<int32_t> items;  // deleted items, ascending
   Interactions interactions;   // deleted (u, i) pairs: train order (made) or file order (read)
+  // What read_request accepted only because it was forced (ReadRequestOptions::force), in words,
+  // for the outputs to record; empty otherwise.
+  std::vector<std::string> forced;
   int64_t entities() const {
     return static_cast<int64_t>(users.size() + items.size()) + interactions.size();
   }
@@ -74,13 +77,16 @@ Request make_request(const Dataset& d, const RequestSpec& spec);
 void write_request(const std::string& path, const Request& r, const Dataset& d);
 
 struct ReadRequestOptions {
-  // A fingerprint in the file that differs from the data set's is a warning on stderr, or an
-  // error when strict.
-  bool strict = false;
+  // A request made for other data (its header's fingerprint differs from the data set's), or
+  // whose header's regime contradicts its lines (a "user" request listing items), is refused.
+  // force accepts it: a warning on stderr, the regime becomes "explicit" when it contradicted the
+  // lines, and Request::forced says what was accepted.
+  bool force = false;
 };
 // Reads and validates a request file against d: unknown keyword, wrong field count, non-integer
 // or out-of-range IDs, an interaction that is not a train row, a user or item without train
-// rows, a duplicate line, an empty request — each an error naming FILE:LINE.
+// rows, a duplicate line, an empty request, a line of another kind than the header's regime,
+// another data set's fingerprint (unless forced) — each an error naming FILE:LINE.
 Request read_request(const std::string& path, const Dataset& d, const ReadRequestOptions& opt = {});
 Request parse_request(const std::string& text, const std::string& path, const Dataset& d,
                       const ReadRequestOptions& opt = {});

@@ -163,10 +163,14 @@ void jacobi_eigen(std::vector<double>& a, int k, std::vector<double>& evals, std
 }
 
 // Modified Gram–Schmidt on the k columns of X (n×k row-major), twice for stability. A column
-// that vanishes (rank deficiency) is set to zero.
+// that vanishes (rank deficiency) is set to zero: one whose length falls below 1e-10 of what
+// it was before the pass's projections are removed is what rounding left of a vector already in
+// the span of the earlier columns, and normalising it would make a spurious, non-orthogonal one.
 void orthonormalise(std::vector<double>& X, int64_t n, int k) {
   for (int pass = 0; pass < 2; ++pass)
     for (int c = 0; c < k; ++c) {
+      double before = 0.0;
+      for (int64_t i = 0; i < n; ++i) before += X[static_cast<size_t>(i * k + c)] * X[static_cast<size_t>(i * k + c)];
       for (int c2 = 0; c2 < c; ++c2) {
         double dot = 0.0;
         for (int64_t i = 0; i < n; ++i) dot += X[static_cast<size_t>(i * k + c2)] * X[static_cast<size_t>(i * k + c)];
@@ -175,7 +179,7 @@ void orthonormalise(std::vector<double>& X, int64_t n, int k) {
       double nrm = 0.0;
       for (int64_t i = 0; i < n; ++i) nrm += X[static_cast<size_t>(i * k + c)] * X[static_cast<size_t>(i * k + c)];
       nrm = std::sqrt(nrm);
-      const double inv = nrm > 1e-150 ? 1.0 / nrm : 0.0;
+      const double inv = nrm > 1e-150 && nrm > 1e-10 * std::sqrt(before) ? 1.0 / nrm : 0.0;
       for (int64_t i = 0; i < n; ++i) X[static_cast<size_t>(i * k + c)] *= inv;
     }
 }
@@ -525,29 +529,21 @@ Dataset generate_synth(const SynthSpec& s) {
   return d;
 }
 
-std::vector<double> fit_item_factors(const Dataset& d, int rank, uint64_t seed, int iters) {
-  const int32_t U = d.n_users, I = d.n_items;
-  LETHE_CHECK(rank >= 1, "fit_item_factors: rank must be positive");
+std::vector<double> truncated_svd_items(int32_t U, int32_t I, const Interactions& rows, const std::vector<double>& wt,
+                                        int rank, int skip, uint64_t seed, int iters) {
+  LETHE_CHECK(rank >= 1 && skip >= 0, "truncated_svd_items: rank must be positive and skip non-negative");
+  LETHE_CHECK(wt.size() == static_cast<size_t>(rows.size()), "truncated_svd_items: one weight per row");
   std::vector<double> q(static_cast<size_t>(I) * rank, 0.0);
-  const int k = static_cast<int>(std::min<int64_t>(rank + 9, std::min<int64_t>(I, U)));
-  if (k < 2 || d.train.size() == 0) return q;
-  std::vector<double> du(static_cast<size_t>(U), 0.0), di(static_cast<size_t>(I), 0.0);
-  const int64_t nnz = d.train.size();
-  for (int64_t e = 0; e < nnz; ++e) {
-    du[static_cast<size_t>(d.train.user[static_cast<size_t>(e)])] += 1.0;
-    di[static_cast<size_t>(d.train.item[static_cast<size_t>(e)])] += 1.0;
-  }
-  std::vector<double> wt(static_cast<size_t>(nnz));
-  for (int64_t e = 0; e < nnz; ++e)
-    wt[static_cast<size_t>(e)] = 1.0 / std::sqrt(du[static_cast<size_t>(d.train.user[static_cast<size_t>(e)])] *
-                                                 di[static_cast<size_t>(d.train.item[static_cast<size_t>(e)])]);
-  // Y = R̂ X (U×k), Z = R̂ᵀ Y (I×k), both by one pass over the train rows in file order.
+  const int k = static_cast<int>(std::min<int64_t>(rank + skip + 8, std::min<int64_t>(I, U)));
+  if (k < 2 || rows.size() == 0) return q;
+  const int64_t nnz = rows.size();
+  // Y = A X (U×k), Z = Aᵀ Y (I×k), both by one pass over the rows in order.
   auto mul = [&](const std::vector<double>& X, std::vector<double>& Y) {
     Y.assign(static_cast<size_t>(U) * k, 0.0);
     for (int64_t e = 0; e < nnz; ++e) {
       const double w = wt[static_cast<size_t>(e)];
-      double* y = &Y[static_cast<size_t>(d.train.user[static_cast<size_t>(e)]) * k];
-      const double* x = &X[static_cast<size_t>(d.train.item[static_cast<size_t>(e)]) * k];
+      double* y = &Y[static_cast<size_t>(rows.user[static_cast<size_t>(e)]) * k];
+      const double* x = &X[static_cast<size_t>(rows.item[static_cast<size_t>(e)]) * k];
       for (int c = 0; c < k; ++c) y[c] += w * x[c];
     }
   };
@@ -555,8 +551,8 @@ std::vector<double> fit_item_factors(const Dataset& d, int rank, uint64_t seed, 
     Z.assign(static_cast<size_t>(I) * k, 0.0);
     for (int64_t e = 0; e < nnz; ++e) {
       const double w = wt[static_cast<size_t>(e)];
-      double* z = &Z[static_cast<size_t>(d.train.item[static_cast<size_t>(e)]) * k];
-      const double* y = &Y[static_cast<size_t>(d.train.user[static_cast<size_t>(e)]) * k];
+      double* z = &Z[static_cast<size_t>(rows.item[static_cast<size_t>(e)]) * k];
+      const double* y = &Y[static_cast<size_t>(rows.user[static_cast<size_t>(e)]) * k];
       for (int c = 0; c < k; ++c) z[c] += w * y[c];
     }
   };
@@ -570,7 +566,7 @@ std::vector<double> fit_item_factors(const Dataset& d, int rank, uint64_t seed, 
     X.swap(Z);
     orthonormalise(X, I, k);
   }
-  // Rayleigh–Ritz: M = (R̂X)ᵀ(R̂X) = W Λ Wᵀ; the singular vectors are X W, σ = √λ.
+  // Rayleigh–Ritz: M = (AX)ᵀ(AX) = W Λ Wᵀ; the singular vectors are X W, σ = √λ.
   mul(X, Y);
   std::vector<double> M(static_cast<size_t>(k) * k, 0.0);
   for (int32_t u = 0; u < U; ++u)
@@ -581,9 +577,8 @@ std::vector<double> fit_item_factors(const Dataset& d, int rank, uint64_t seed, 
   std::vector<int> ord(static_cast<size_t>(k));
   std::iota(ord.begin(), ord.end(), 0);
   std::stable_sort(ord.begin(), ord.end(), [&](int a, int b) { return lam[static_cast<size_t>(a)] > lam[static_cast<size_t>(b)]; });
-  // Skip the leading pair (σ = 1, the degree vector), keep the next `rank`.
-  for (int j = 0; j < rank && j + 1 < k; ++j) {
-    const int col = ord[static_cast<size_t>(j) + 1];
+  for (int j = 0; j < rank && j + skip < k; ++j) {
+    const int col = ord[static_cast<size_t>(j + skip)];
     const double scale = std::sqrt(std::sqrt(std::max(lam[static_cast<size_t>(col)], 0.0)));
     for (int32_t i = 0; i < I; ++i) {
       double v = 0.0;
@@ -592,6 +587,23 @@ std::vector<double> fit_item_factors(const Dataset& d, int rank, uint64_t seed, 
     }
   }
   return q;
+}
+
+std::vector<double> fit_item_factors(const Dataset& d, int rank, uint64_t seed, int iters) {
+  LETHE_CHECK(rank >= 1, "fit_item_factors: rank must be positive");
+  const int32_t U = d.n_users, I = d.n_items;
+  const int64_t nnz = d.train.size();
+  std::vector<double> du(static_cast<size_t>(U), 0.0), di(static_cast<size_t>(I), 0.0);
+  for (int64_t e = 0; e < nnz; ++e) {
+    du[static_cast<size_t>(d.train.user[static_cast<size_t>(e)])] += 1.0;
+    di[static_cast<size_t>(d.train.item[static_cast<size_t>(e)])] += 1.0;
+  }
+  std::vector<double> wt(static_cast<size_t>(nnz));
+  for (int64_t e = 0; e < nnz; ++e)
+    wt[static_cast<size_t>(e)] = 1.0 / std::sqrt(du[static_cast<size_t>(d.train.user[static_cast<size_t>(e)])] *
+                                                 di[static_cast<size_t>(d.train.item[static_cast<size_t>(e)])]);
+  // Skip the leading pair (σ = 1, the degree vector), keep the next `rank`.
+  return truncated_svd_items(U, I, d.train, wt, rank, 1, seed, iters);
 }
 
 void write_dataset(const std::string& dir, const Dataset& d) {

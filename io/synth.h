@@ -85,6 +85,15 @@ Dataset generate_synth(const SynthSpec& spec);
 // pure noise: they are cold). Returns n_items × r, row-major.
 std::vector<double> fit_item_factors(const Dataset& d, int rank, uint64_t seed, int iters = 12);
 
+// The item half of a rank-r truncated SVD of the sparse U×I matrix A with A[u,i] = weight of
+// the row (u, i) (rows distinct): q_i = row i of V_r Σ_r^{1/2} for the singular pairs
+// skip .. skip + r − 1 (in decreasing σ), by the seeded subspace iteration above (block
+// r + skip + 8, capped by min(U, I); `iters` iterations of AᵀA; modified Gram–Schmidt in double;
+// Rayleigh–Ritz with the Jacobi eigen-solver) — deterministic for a seed. Items without rows get
+// zero factors. Returns I × r, row-major. fit_item_factors is this on R̂ with skip = 1.
+std::vector<double> truncated_svd_items(int32_t U, int32_t I, const Interactions& rows, const std::vector<double>& weights,
+                                        int rank, int skip, uint64_t seed, int iters = 12);
+
 // Feature tables from item factors q (items × rank, row-major), one per modality, as above.
 std::vector<FeatureTable> synth_features(const std::vector<double>& q, int32_t items, int rank,
                                          const std::vector<ModalitySpec>& modalities, uint64_t seed,

@@ -8,9 +8,10 @@
 
 namespace lethe::memstat {
 namespace {
-std::atomic<int64_t> g_live{0}, g_peak{0};
+std::atomic<int64_t> g_live{0}, g_peak{0}, g_allocs{0};
 }
 void on_alloc(size_t bytes) {
+  g_allocs.fetch_add(1);
   const int64_t now = g_live.fetch_add(static_cast<int64_t>(bytes)) + static_cast<int64_t>(bytes);
   int64_t p = g_peak.load();
   while (now > p && !g_peak.compare_exchange_weak(p, now)) {
@@ -18,6 +19,7 @@ void on_alloc(size_t bytes) {
 }
 void on_free(size_t bytes) { g_live.fetch_sub(static_cast<int64_t>(bytes)); }
 int64_t live() { return g_live.load(); }
+int64_t allocations() { return g_allocs.load(); }
 int64_t peak() { return g_peak.load(); }
 void reset_peak() { g_peak.store(g_live.load()); }
 }  // namespace lethe::memstat
@@ -96,7 +98,7 @@ Context::Context() {
 }
 
 Context::~Context() {
-  if (stream_) { try { synchronize(stream_); } catch (...) {} }
+  if (stream_) { try { synchronize(*this); } catch (...) {} }
   sparse_destroy(sparse_);
   blas_destroy(blas_);
   stream_destroy(stream_);

@@ -109,7 +109,8 @@ struct Csr {
 // ---- GPU execution context ------------------------------------------------------------------
 // Device scratch memory for temporaries inside one op (sort buffers, B×B matrices, cuSPARSE
 // buffers). The engine owns the implementation: a bump arena that is reset by the caller and
-// does not call cudaMalloc once warmed up. Returned pointers are 256-byte aligned.
+// stops allocating once warmed up (kernels/runtime.h Arena). Returned pointers are 256-byte
+// aligned.
 class Scratch {
  public:
   virtual ~Scratch() = default;
@@ -119,7 +120,7 @@ class Scratch {
 };
 
 struct GpuExec {
-  CUstream_st* stream = nullptr;      // null = the legacy default stream
+  CUstream_st* stream = nullptr;      // a cuda::Context's stream (a launch on null fails)
   cublasContext* blas = nullptr;      // required by ops that call cuBLAS
   cusparseContext* sparse = nullptr;  // required by ops that call cuSPARSE
   Scratch* scratch = nullptr;         // required by ops that need temporaries

@@ -9,7 +9,8 @@
 // Rescaling: kept weights are scaled by 1/(1 − p) and NOT renormalised — MIG-GT's reference code
 // applies torch.nn.Dropout to the precomputed edge weights deg_src^{-1/2} deg_dst^{-1/2}
 // (self-loops included), which is exactly this. The decision and the division are single IEEE
-// operations (the GPU uses __fdiv_rn), so CPU and GPU agree bit for bit.
+// operations (the GPU uses __fdiv_rn), so CPU and GPU should agree bit for bit (checked exactly by
+// CudaVsRef_edge_dropout; not yet confirmed on a GPU).
 #pragma once
 
 #include "kernels/common.h"

@@ -8,7 +8,8 @@
 //      of their segment in sorted (= increasing k) order from zero, lanes over columns, then add
 //      the sum into dtable[row, :]. One writer per row, so no atomics are needed.
 // That is exactly the CPU reference's arithmetic (kernels/gather_ref.cpp): float additions only,
-// in the same order, hence bit-identical results on CPU and GPU.
+// in the same order, hence bit-identical results on CPU and GPU — a claim CudaVsRef_scatter_add_rows
+// checks exactly, not yet confirmed on a GPU.
 // Indices live on the device here, so they are not checked on the host: out-of-range indices are
 // the caller's responsibility (the engine checks them). The kernels still never touch memory
 // outside the table: gather writes NaN for such a row, scatter-add skips it.

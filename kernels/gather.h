@@ -4,7 +4,8 @@
 // stable sort by row then a sequential sum per segment), so the result is bit-identical run to
 // run and equal to the CPU's order. Precisely, on both: s = 0; s += dout[k,:] for each k with
 // idx[k] = r in increasing k; dtable[r,:] += s — float additions only, in the same order, so CPU
-// and GPU results are bit-identical.
+// and GPU results are meant to be bit-identical: a claim that CudaVsRef_scatter_add_rows checks
+// exactly, not yet confirmed on a GPU.
 // Index range: the CPU reference checks every idx[k] and throws. On the GPU the indices live in
 // device memory and are NOT checked (the caller's responsibility); the kernels still never
 // access memory outside the table (gather writes NaN for such a row, scatter-add skips it).

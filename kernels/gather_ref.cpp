@@ -5,7 +5,8 @@
 // within a row), and each destination row r gets
 //     s_r = 0;  s_r += dout[k, :] for the k with idx[k] = r, in increasing k;  dtable[r, :] += s_r
 // Only float additions, in a fixed order — the same ones the CUDA version (sort, then one warp per
-// segment) performs — so CPU and GPU agree bit for bit and neither depends on the thread count.
+// segment) performs — so neither depends on the thread count and CPU and GPU should agree bit for
+// bit (checked exactly by CudaVsRef_scatter_add_rows; not yet confirmed on a GPU).
 // Rows are parallelised over segments, never within one.
 // Both ops check every index against the table's row count before touching memory.
 #include <algorithm>

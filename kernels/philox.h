@@ -1,6 +1,8 @@
 // kernels/philox.h — the counter-based RNG shared bit for bit by the CPU and CUDA paths.
 // Philox4x32-10 (Salmon et al., SC'11): a pure function of a 128-bit counter and a 64-bit key,
-// so any thread can draw its numbers independently and the CPU reproduces the GPU exactly.
+// so any thread can draw its numbers independently and the CPU can reproduce the GPU exactly
+// (integer arithmetic only; the CudaVsRef_ sampling tests compare the draws exactly — not yet
+// confirmed on a GPU).
 // Keying convention: key = seed; counter = (counter_lo, counter_hi, stream_lo, stream_hi), where
 // `stream` names the purpose and position (e.g. negative sampling at epoch e, step s; see
 // rng_stream()) and `counter` the element (row, attempt) within it.

@@ -13,8 +13,13 @@ namespace lethe::cuda {
 
 // True when this binary was compiled with the CUDA backend.
 bool built_with_cuda();
-// Number of usable CUDA devices; a failing device query (no driver, no device) means 0.
+// Number of usable CUDA devices; 0 when the device query fails (no driver, no device) — the
+// failure itself is kept: device_query_error() names it.
 int device_count() noexcept;
+// Why device_count() is 0: "" when a device is usable, else the CUDA error of the query
+// (cudaGetErrorName and its text, e.g. "cudaErrorNoDevice: no CUDA-capable device is detected"),
+// "the device query found no device", or "built without CUDA".
+std::string device_query_error();
 // One line describing device 0 ("NVIDIA H100 80GB HBM3, sm_90, 79.1 GiB") or why there is none.
 std::string device_description();
 
@@ -25,13 +30,20 @@ void* device_malloc(size_t bytes);   // throws on failure; 0 bytes gives nullptr
 void device_free(void* p) noexcept;
 void* host_malloc_pinned(size_t bytes);
 void host_free_pinned(void* p) noexcept;
-void memcpy_h2d(void* dst, const void* src, size_t bytes, CUstream_st* s = nullptr);
-void memcpy_d2h(void* dst, const void* src, size_t bytes, CUstream_st* s = nullptr);
-void memcpy_d2d(void* dst, const void* src, size_t bytes, CUstream_st* s = nullptr);
-void memset_device(void* dst, int value, size_t bytes, CUstream_st* s = nullptr);
-void synchronize(CUstream_st* s = nullptr);
-void device_synchronize();
-// Peak device memory in use as seen by cudaMemGetInfo since reset_peak_memory (sampled).
+
+// Transfers and memsets are queued on the stream of the Context that owns the device memory —
+// there is no default-stream form. Contexts' streams are non-blocking: they never synchronise
+// with the legacy stream 0, so a copy issued there would race with the context's kernels.
+//   memcpy_h2d: ordered after the work queued on `on`; returns when the copy is done.
+//   memcpy_d2h: waits for the work queued on `on` before it, then for the copy itself.
+//   memcpy_d2d, memset_device: stream-ordered on `on`; the host does not wait.
+class Context;
+void memcpy_h2d(void* dst, const void* src, size_t bytes, const Context& on);
+void memcpy_d2h(void* dst, const void* src, size_t bytes, const Context& on);
+void memcpy_d2d(void* dst, const void* src, size_t bytes, const Context& on);
+void memset_device(void* dst, int value, size_t bytes, const Context& on);
+void synchronize(const Context& on);  // waits for everything queued on the context's stream
+// Device memory in use now, all processes together (cudaMemGetInfo: total − free).
 size_t device_memory_used();
 
 CUstream_st* stream_create();
@@ -45,8 +57,8 @@ void sparse_destroy(cusparseContext* h) noexcept;
 struct EventPair;
 EventPair* events_create();
 void events_destroy(EventPair* e) noexcept;
-void events_record_start(EventPair* e, CUstream_st* s);
-void events_record_stop(EventPair* e, CUstream_st* s);
+void events_record_start(EventPair* e, const Context& on);
+void events_record_stop(EventPair* e, const Context& on);
 float events_elapsed_ms(EventPair* e);  // synchronises on the stop event
 
 }  // namespace lethe::cuda
@@ -82,8 +94,9 @@ class Arena final : public Scratch {
 };
 using DeviceArena = Arena;
 
-// Everything one GPU worker needs: a stream, cuBLAS and cuSPARSE handles bound to it, and a
-// scratch arena. Move-free RAII; construct only when device_count() > 0.
+// Everything one GPU worker needs: a stream (non-blocking), cuBLAS and cuSPARSE handles bound to
+// it, and a scratch arena. Move-free RAII; construct only when device_count() > 0. Every kernel,
+// library call and transfer on memory this worker uses goes through its stream.
 class Context {
  public:
   Context();
@@ -93,7 +106,7 @@ class Context {
   GpuExec exec() { return GpuExec{stream_, blas_, sparse_, &arena_}; }
   CUstream_st* stream() const { return stream_; }
   Arena& arena() { return arena_; }
-  void sync() { synchronize(stream_); }
+  void sync() { synchronize(*this); }
 
  private:
   CUstream_st* stream_ = nullptr;
@@ -107,10 +120,12 @@ class Context {
 namespace lethe::memstat {
 // Bytes held by the engine's owning allocations (Buffers and arena blocks), host and device
 // together, and the high-water mark since the last reset_peak(): the "peak memory" an
-// unlearning method or a training run reports. Thread-safe counters.
+// unlearning method or a training run reports; and how many such allocations were made (the
+// check that a warmed-up training step allocates nothing). Thread-safe counters.
 void on_alloc(size_t bytes);
 void on_free(size_t bytes);
 int64_t live();
 int64_t peak();
+int64_t allocations();
 void reset_peak();  // peak := live
 }  // namespace lethe::memstat

@@ -20,17 +20,41 @@ std::atomic<int> g_sync{-1};  // -1: not yet read from the environment
 
 bool built_with_cuda() { return true; }
 
+namespace {
+// The device query, made once per process: the count, or the error that made it 0.
+struct DeviceQuery {
+  int count = 0;
+  std::string error;
+};
+const DeviceQuery& device_query() {
+  static const DeviceQuery q = [] {
+    DeviceQuery r;
+    const cudaError_t e = cudaGetDeviceCount(&r.count);
+    if (e != cudaSuccess) {
+      cudaGetLastError();  // clear the sticky error of a failed query
+      r.count = 0;
+      r.error = std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
+    } else if (r.count == 0) {
+      r.error = "the device query succeeded but found no device";
+    }
+    return r;
+  }();
+  return q;
+}
+}  // namespace
+
 int device_count() noexcept {
-  int n = 0;
-  if (cudaGetDeviceCount(&n) != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky error of a failed query
+  try {
+    return device_query().count;
+  } catch (...) {
     return 0;
   }
-  return n;
 }
 
+std::string device_query_error() { return device_query().error; }
+
 std::string device_description() {
-  if (device_count() == 0) return "no CUDA device (the device query failed or found none)";
+  if (device_count() == 0) return "no CUDA device (" + device_query_error() + ")";
   cudaDeviceProp p{};
   LETHE_CUDA_CHECK(cudaGetDeviceProperties(&p, 0));
   char mem[32];
@@ -52,6 +76,10 @@ bool sync_after_launch() {
 }
 
 void launch_check(const char* op, const char* file, int line, cudaStream_t stream) {
+  if (stream == nullptr)  // a GpuExec not made by a Context: its work would race with the context's
+    fail_at(file, line, std::string("op '") + op +
+                            "' was launched on the legacy default stream; a GpuExec must come from a "
+                            "cuda::Context (Context::exec())");
   cudaError_t e = cudaGetLastError();
   if (e == cudaSuccess && sync_after_launch()) e = cudaStreamSynchronize(stream);
   if (e != cudaSuccess)
@@ -93,22 +121,21 @@ void* host_malloc_pinned(size_t bytes) {
 }
 void host_free_pinned(void* p) noexcept { if (p) cudaFreeHost(p); }
 
-void memcpy_h2d(void* dst, const void* src, size_t bytes, CUstream_st* s) {
-  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
-  LETHE_CUDA_CHECK(cudaStreamSynchronize(s));
+void memcpy_h2d(void* dst, const void* src, size_t bytes, const Context& on) {
+  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, on.stream()));
+  LETHE_CUDA_CHECK(cudaStreamSynchronize(on.stream()));  // `src` may be gone once we return
 }
-void memcpy_d2h(void* dst, const void* src, size_t bytes, CUstream_st* s) {
-  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s));
-  LETHE_CUDA_CHECK(cudaStreamSynchronize(s));
+void memcpy_d2h(void* dst, const void* src, size_t bytes, const Context& on) {
+  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, on.stream()));
+  LETHE_CUDA_CHECK(cudaStreamSynchronize(on.stream()));
 }
-void memcpy_d2d(void* dst, const void* src, size_t bytes, CUstream_st* s) {
-  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, s));
+void memcpy_d2d(void* dst, const void* src, size_t bytes, const Context& on) {
+  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, on.stream()));
 }
-void memset_device(void* dst, int value, size_t bytes, CUstream_st* s) {
-  if (bytes) LETHE_CUDA_CHECK(cudaMemsetAsync(dst, value, bytes, s));
+void memset_device(void* dst, int value, size_t bytes, const Context& on) {
+  if (bytes) LETHE_CUDA_CHECK(cudaMemsetAsync(dst, value, bytes, on.stream()));
 }
-void synchronize(CUstream_st* s) { LETHE_CUDA_CHECK(cudaStreamSynchronize(s)); }
-void device_synchronize() { LETHE_CUDA_CHECK(cudaDeviceSynchronize()); }
+void synchronize(const Context& on) { LETHE_CUDA_CHECK(cudaStreamSynchronize(on.stream())); }
 size_t device_memory_used() {
   size_t free_b = 0, total_b = 0;
   LETHE_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
@@ -154,8 +181,8 @@ void events_destroy(EventPair* e) noexcept {
   cudaEventDestroy(e->stop);
   delete e;
 }
-void events_record_start(EventPair* e, CUstream_st* s) { LETHE_CUDA_CHECK(cudaEventRecord(e->start, s)); }
-void events_record_stop(EventPair* e, CUstream_st* s) { LETHE_CUDA_CHECK(cudaEventRecord(e->stop, s)); }
+void events_record_start(EventPair* e, const Context& on) { LETHE_CUDA_CHECK(cudaEventRecord(e->start, on.stream())); }
+void events_record_stop(EventPair* e, const Context& on) { LETHE_CUDA_CHECK(cudaEventRecord(e->stop, on.stream())); }
 float events_elapsed_ms(EventPair* e) {
   LETHE_CUDA_CHECK(cudaEventSynchronize(e->stop));
   float ms = 0;

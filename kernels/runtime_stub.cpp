@@ -5,21 +5,20 @@
 
 namespace lethe::cuda {
 
-
 bool built_with_cuda() { return false; }
 int device_count() noexcept { return 0; }
+std::string device_query_error() { return "built without CUDA"; }
 std::string device_description() { return "no CUDA device (built without CUDA)"; }
 void set_sync_after_launch(bool) {}
 void* device_malloc(size_t bytes) { if (bytes == 0) return nullptr; no_cuda("device_malloc"); }
 void device_free(void*) noexcept {}
 void* host_malloc_pinned(size_t) { no_cuda("host_malloc_pinned"); }
 void host_free_pinned(void*) noexcept {}
-void memcpy_h2d(void*, const void*, size_t, CUstream_st*) { no_cuda("memcpy_h2d"); }
-void memcpy_d2h(void*, const void*, size_t, CUstream_st*) { no_cuda("memcpy_d2h"); }
-void memcpy_d2d(void*, const void*, size_t, CUstream_st*) { no_cuda("memcpy_d2d"); }
-void memset_device(void*, int, size_t, CUstream_st*) { no_cuda("memset_device"); }
-void synchronize(CUstream_st*) { no_cuda("synchronize"); }
-void device_synchronize() { no_cuda("device_synchronize"); }
+void memcpy_h2d(void*, const void*, size_t, const Context&) { no_cuda("memcpy_h2d"); }
+void memcpy_d2h(void*, const void*, size_t, const Context&) { no_cuda("memcpy_d2h"); }
+void memcpy_d2d(void*, const void*, size_t, const Context&) { no_cuda("memcpy_d2d"); }
+void memset_device(void*, int, size_t, const Context&) { no_cuda("memset_device"); }
+void synchronize(const Context&) { no_cuda("synchronize"); }
 size_t device_memory_used() { no_cuda("device_memory_used"); }
 CUstream_st* stream_create() { no_cuda("stream_create"); }
 void stream_destroy(CUstream_st*) noexcept {}
@@ -30,8 +29,8 @@ void sparse_destroy(cusparseContext*) noexcept {}
 struct EventPair {};
 EventPair* events_create() { no_cuda("events_create"); }
 void events_destroy(EventPair*) noexcept {}
-void events_record_start(EventPair*, CUstream_st*) { no_cuda("events_record_start"); }
-void events_record_stop(EventPair*, CUstream_st*) { no_cuda("events_record_stop"); }
+void events_record_start(EventPair*, const Context&) { no_cuda("events_record_start"); }
+void events_record_stop(EventPair*, const Context&) { no_cuda("events_record_stop"); }
 float events_elapsed_ms(EventPair*) { no_cuda("events_elapsed_ms"); }
 
 }  // namespace lethe::cuda

@@ -18,6 +18,10 @@
 // differences report exactly that for ALG1/ALG2 and stable results for ALG3, and NVIDIA's
 // cuSPARSE engineers recommend CSR_ALG3 (with COO_ALG2) when reproducibility is needed. Its
 // summation order is cuSPARSE's own, not ours, so it matches the reference only to rounding.
+// Claims still to be confirmed on a GPU (this path has not run on one yet): that ALG3 accepts
+// row-major X and Y (a refusal would surface as CUSPARSE_STATUS_NOT_SUPPORTED) and that a repeat
+// gives the same bits — tests/kernels/test_spmm.cpp CudaVsRef_spmm_cusparse checks both, and the
+// device check (tools/gpu_check) repeats it.
 // The workspace comes from g.scratch; descriptors are created per call (cheap host objects).
 #include <cstdint>
 

@@ -4,7 +4,8 @@
 // deterministic. Two GPU versions: a hand-written row-per-warp kernel (fixed summation order —
 // each row's sum in nnz order, the CPU reference's order — the default) and cuSPARSE SpMM
 // (CSR_ALG3, the CSR algorithm cuSPARSE documents as bit-wise deterministic; CSR_ALG1/ALG2 are
-// not) kept for comparison in the benchmark. Y must not alias X. Column indices are checked by
+// not — with our row-major operands a claim still to be confirmed on a GPU, see spmm.cu) kept
+// for comparison in the benchmark. Y must not alias X. Column indices are checked by
 // the CPU reference; on the GPU (device-resident CSR) valid indices are the caller's duty.
 #pragma once
 

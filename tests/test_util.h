@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -33,10 +34,31 @@ namespace lethe::test {
 
 inline bool have_gpu() { return cuda::device_count() > 0; }
 
+// LETHE_EXPECT_GPU=1 (any value but "" and "0") says "this machine has a GPU": a test that
+// would skip for lack of one fails instead, naming the CUDA error of the device query.
+inline bool gpu_expected() {
+  const char* e = std::getenv("LETHE_EXPECT_GPU");
+  return e && *e && std::string(e) != "0";
+}
+
+// Why there is no usable GPU, for a skip or a failure message.
+inline std::string no_gpu_reason() {
+  const std::string why = cuda::device_query_error();
+  return "no usable CUDA device: " + (why.empty() ? cuda::device_description() : why);
+}
+
+// The one way a test asks for a GPU: skips (saying why) when none is usable, or fails when
+// LETHE_EXPECT_GPU=1. Use at the top of a TEST body (or a fixture's SetUp). It also marks the test
+// with the property needs_gpu=yes, which --gtest_output=json reports (the GPU check counts them).
 #define LETHE_REQUIRE_GPU()                                                                  \
   do {                                                                                       \
-    if (!::lethe::test::have_gpu())                                                          \
-      GTEST_SKIP() << "CUDA test skipped: " << ::lethe::cuda::device_description();          \
+    ::testing::Test::RecordProperty("needs_gpu", "yes");                                     \
+    if (!::lethe::test::have_gpu()) {                                                        \
+      if (::lethe::test::gpu_expected())                                                     \
+        FAIL() << "LETHE_EXPECT_GPU is set but this CUDA test cannot run: "                  \
+               << ::lethe::test::no_gpu_reason();                                            \
+      GTEST_SKIP() << "CUDA test skipped: " << ::lethe::test::no_gpu_reason();               \
+    }                                                                                        \
   } while (0)
 
 struct Tol {
@@ -151,17 +173,21 @@ class Guarded {
   std::vector<T> buf_;
 };
 
-// A device buffer of n elements between two guard regions (GPU tests only).
+// A device buffer of n elements between two guard regions (GPU tests only), owned by the test's
+// context: every fill and read goes through that context's stream, so a read after an op sees
+// the op's result without any device-wide synchronisation.
 template <class T>
 class DeviceGuarded {
  public:
-  explicit DeviceGuarded(int64_t n) : n_(n) {
+  DeviceGuarded(cuda::Context& ctx, int64_t n) : ctx_(ctx), n_(n) {
     total_ = static_cast<size_t>(n + 2 * kGuard) * sizeof(T);
     base_ = static_cast<char*>(cuda::device_malloc(total_));
-    cuda::memset_device(base_, kGuardByte, total_);
+    cuda::memset_device(base_, kGuardByte, total_, ctx_);
     poison();
   }
-  DeviceGuarded(const std::vector<T>& v) : DeviceGuarded(static_cast<int64_t>(v.size())) { upload(v); }
+  DeviceGuarded(cuda::Context& ctx, const std::vector<T>& v) : DeviceGuarded(ctx, static_cast<int64_t>(v.size())) {
+    upload(v);
+  }
   ~DeviceGuarded() { cuda::device_free(base_); }
   DeviceGuarded(const DeviceGuarded&) = delete;
   DeviceGuarded& operator=(const DeviceGuarded&) = delete;
@@ -172,21 +198,19 @@ class DeviceGuarded {
     EXPECT_EQ(r * c, n_);
     return Mat<T>(data(), r, c);
   }
-  void poison() { cuda::memset_device(data(), kPoisonByte, static_cast<size_t>(n_) * sizeof(T)); cuda::device_synchronize(); }
+  void poison() { cuda::memset_device(data(), kPoisonByte, static_cast<size_t>(n_) * sizeof(T), ctx_); }
   void upload(const std::vector<T>& v) {
     EXPECT_EQ(static_cast<int64_t>(v.size()), n_);
-    cuda::memcpy_h2d(data(), v.data(), static_cast<size_t>(n_) * sizeof(T));
+    cuda::memcpy_h2d(data(), v.data(), static_cast<size_t>(n_) * sizeof(T), ctx_);
   }
   std::vector<T> download() {
-    cuda::device_synchronize();
     std::vector<T> v(static_cast<size_t>(n_));
-    cuda::memcpy_d2h(v.data(), data(), static_cast<size_t>(n_) * sizeof(T));
+    cuda::memcpy_d2h(v.data(), data(), static_cast<size_t>(n_) * sizeof(T), ctx_);
     return v;
   }
   bool guards_intact() {
-    cuda::device_synchronize();
     std::vector<unsigned char> h(total_);
-    cuda::memcpy_d2h(h.data(), base_, total_);
+    cuda::memcpy_d2h(h.data(), base_, total_, ctx_);
     const size_t g = kGuard * sizeof(T), body = static_cast<size_t>(n_) * sizeof(T);
     for (size_t i = 0; i < g; ++i)
       if (h[i] != kGuardByte || h[g + body + i] != kGuardByte) return false;
@@ -194,6 +218,7 @@ class DeviceGuarded {
   }
 
  private:
+  cuda::Context& ctx_;
   int64_t n_;
   size_t total_ = 0;
   char* base_ = nullptr;

@@ -1,6 +1,8 @@
 // tools/args.cpp — see args.h.
 #include "tools/args.h"
 
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -47,6 +49,9 @@ bool Args::parse(int argc, char** argv) {
     if (!has_eq) {
       if (i + 1 >= argc) throw Error("lethe " + cmd_ + ": --" + name + " needs a value");
       value = argv[++i];
+      if (value.rfind("--", 0) == 0 && value.size() > 2)
+        throw Error("lethe " + cmd_ + ": --" + name + " needs a value, but the next argument is the option " + value +
+                    " (to give a value that starts with --, write --" + name + "=" + value + ")");
     }
     given_[name] = value;
   }
@@ -68,9 +73,20 @@ std::string Args::str(const std::string& name) const {
 int64_t Args::i64(const std::string& name) const {
   const std::string s = str(name);
   char* end = nullptr;
+  errno = 0;
   const long long v = std::strtoll(s.c_str(), &end, 10);
   if (s.empty() || *end != '\0')
     throw Error("lethe " + cmd_ + ": --" + name + " expects an integer, got '" + s + "'");
+  if (errno == ERANGE)
+    throw Error("lethe " + cmd_ + ": --" + name + " is out of range: '" + s + "' does not fit a 64-bit integer");
+  return v;
+}
+
+int64_t Args::i64(const std::string& name, int64_t lo, int64_t hi) const {
+  const int64_t v = i64(name);
+  if (v < lo || v > hi)
+    throw Error("lethe " + cmd_ + ": --" + name + " must be an integer in " + std::to_string(lo) + ".." +
+                std::to_string(hi) + ", got " + str(name));
   return v;
 }
 
@@ -78,8 +94,8 @@ double Args::f64(const std::string& name) const {
   const std::string s = str(name);
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end != '\0')
-    throw Error("lethe " + cmd_ + ": --" + name + " expects a number, got '" + s + "'");
+  if (s.empty() || *end != '\0' || !std::isfinite(v))
+    throw Error("lethe " + cmd_ + ": --" + name + " expects a finite number, got '" + s + "'");
   return v;
 }
 

@@ -1,7 +1,8 @@
 // tools/args.h — the small argument parser every `lethe` subcommand uses.
 // Options are `--name value` or `--name=value`; flags are `--name`. Each subcommand declares its
 // options (with defaults and help text) before parsing, so `--help` always tells the truth and
-// an unknown option is an error naming it.
+// an unknown option is an error naming it. A value that starts with `--` after a space is taken
+// for a forgotten value (`--out --overwrite`) and refused; `--out=--odd-name` passes it on purpose.
 #pragma once
 
 #include <cstdint>
@@ -27,8 +28,11 @@ class Args {
   bool has(const std::string& name) const;  // given on the command line (or a flag set)
   bool declared(const std::string& name) const { return find(name) != nullptr; }
   std::string str(const std::string& name) const;
-  int64_t i64(const std::string& name) const;  // throws naming the option if not an integer
-  double f64(const std::string& name) const;   // throws naming the option if not a number
+  // Throw naming the option when the value is not an integer / a finite number, or does not fit
+  // (a value beyond 64 bits is refused, never clamped), or lies outside [lo, hi].
+  int64_t i64(const std::string& name) const;
+  int64_t i64(const std::string& name, int64_t lo, int64_t hi) const;
+  double f64(const std::string& name) const;
   bool on(const std::string& name) const;      // flag value
   // Options given on the command line, as name → value (for config overrides).
   const std::map<std::string, std::string>& given() const { return given_; }

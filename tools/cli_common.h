@@ -1,5 +1,7 @@
 // tools/cli_common.h — what several subcommands share: every configuration key as a flag,
-// building a Config from --config FILE plus flags, device selection, dataset loading.
+// building a Config from --config FILE plus flags, device selection, dataset loading, the run
+// folder's options (io/run_folder.h) from --resume / --overwrite, and output files that must not
+// land inside a run folder.
 #pragma once
 
 #include <string>
@@ -7,6 +9,7 @@
 #include "engine/config.h"
 #include "engine/tensor.h"
 #include "io/dataset.h"
+#include "io/run_folder.h"
 #include "tools/args.h"
 
 namespace lethe::cli {
@@ -16,7 +19,8 @@ namespace lethe::cli {
 // setting.
 void add_config_flags(Args& a);
 // The defaults, then the --config-dir layers and --config files (engine/config.h: load_config),
-// then every --<key> flag given. The notes made while loading go to stderr.
+// then every --<key> flag given; every value checked (validate_config) so that a bad one fails
+// before any work. The notes made while loading go to stderr.
 Config config_from(const Args& a);
 // The --config-dir layers and --config files onto `c` (used by config_from and config_over).
 void load_config_files(Config& c, const Args& a);
@@ -24,7 +28,15 @@ void load_config_files(Config& c, const Args& a);
 Device device_from(const Args& a);
 // Loads a dataset folder, printing a one-line summary to stderr.
 io::Dataset load_data(const std::string& dir);
-// The run folder: created if missing; refused if it holds a previous run unless `overwrite`.
-void prepare_out_dir(const std::string& dir, bool overwrite, const std::string& marker_file);
+// The run folder's options for `command` (see io/run_folder.h): --overwrite (a flag) and resume
+// as given; refuses --resume together with --overwrite before any work.
+io::RunFolderOptions run_options(const Args& a, const std::string& command, bool resume, int argc, char** argv);
+// A file output (--json, --topk-out, audit --out, forget --out) must not replace a file of a run
+// folder: its finished run would no longer match its manifest. Throws naming the folder.
+void check_output_file(const std::string& path, const std::string& option);
+// A data set written by `lethe synth` must not land in a run folder either.
+void check_not_run_folder(const std::string& dir, const std::string& option);
+// Whether two paths name the same file or folder (the same inode when both exist).
+bool same_path(const std::string& a, const std::string& b);
 
 }  // namespace lethe::cli

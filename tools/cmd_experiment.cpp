@@ -1,13 +1,19 @@
 // tools/cmd_experiment.cpp — `lethe experiment`: the whole unlearning comparison of issue 5 in
 // one command (the runner is engine/audit/experiment.h): train θ₀ once, then for every seed make
 // a request, run every method and the noise-floor Retrain, audit them all, and keep
-// OUT/results.{json,csv,md} and OUT/tradeoff.svg up to date after every method.
-// Everything that can be wrong with the options is reported before any work starts.
+// OUT/results.{json,csv,md} and OUT/tradeoff.svg up to date after every method. OUT is a run
+// folder (io/run_folder.h); with several regimes it holds OUT/original/ and one run folder per
+// regime, and is itself locked and finished by a manifest over theirs.
+// Everything that can be wrong with the options or the data is reported before any work starts.
+#include <cstdint>
 #include <cstdio>
+#include <memory>
 
+#include "engine/audit/backdoor.h"
 #include "engine/audit/experiment.h"
 #include "io/fs.h"
 #include "io/request.h"
+#include "io/run_folder.h"
 #include "tools/audit_cli.h"
 #include "tools/cli_common.h"
 #include "tools/commands.h"
@@ -23,10 +29,14 @@ int cmd_experiment(int argc, char** argv) {
          "deletion request with seed s (OUT/requests/), runs every method on it (Retrain first; the noise floor is\n"
          "Retrain with seed s + 1000), audits them (retain/forget Recall@20, Exposure@20, overlap@20 with Retrain,\n"
          "time, speed-up, peak memory) and rewrites OUT/results.json, results.csv, results.md and tradeoff.svg after\n"
-         "every method. A method that fails is recorded with its error and the run goes on.");
+         "every method. A method that fails is recorded with its error and the run goes on. --audits adds the\n"
+         "membership-inference columns (mia, umia) and the backdoor experiment (OUT/backdoor/); docs/AUDITS.md.\n"
+         "OUT must be new or empty (or hold only original/); a finished or interrupted experiment in it is refused\n"
+         "unless --resume (same settings only) or --overwrite.");
   a.opt("data", "", "dataset folder", true)
       .opt("model", "mgcn", "backbone: lightgcn, mgcn or miggt")
-      .opt("regime", "user", "user | item | interaction, or a comma-separated list (each into OUT/<regime>/, one shared OUT/original/)")
+      .opt("regime", "user",
+           "user | item | interaction, or a comma-separated list (each into OUT/<regime>/, one shared OUT/original/)")
       .opt("ratio", "", "fraction of the candidates to delete [default: user 0.05, item 0.01, interaction 0.05]")
       .opt("selection", "random", "random | most-active | least-active (user and item regimes)")
       .opt("methods", "retrain,finetune,neggrad,neggrad+,mmrecun,tru", "comma-separated, from: " + names)
@@ -37,15 +47,25 @@ int cmd_experiment(int argc, char** argv) {
       .opt("first-seed", "1", "seed of the first request (use seeds disjoint from the reported ones for tuning)")
       .opt("retain-split", "test", "split of the retain-utility audit: test (reporting) or valid (tuning)")
       .opt("noise-floor", "first", "Retrain with seed s+1000 for: all seeds | first seed | off")
+      .opt("audits", "core,mia",
+           "comma-separated: core (retain/forget/exposure/overlap; always on when any of core, mia, umia is listed), "
+           "mia (membership inference, families A/B/C), umia (user-level attack, user regime; holds two 10 % user groups "
+           "out of all training), backdoor (the backdoor experiment into OUT/backdoor/; alone, it is all that runs)")
       .opt("out", "", "experiment folder", true)
-      .opt("original", "", "folder of θ₀ (a `lethe train` run folder: reused when it holds a finished run with the same "
-                           "training settings and data, else trained there) [default: OUT/original]")
+      .opt("original", "",
+           "folder of θ₀ (a `lethe train` run folder: reused when it holds a finished run with the same "
+           "training settings and data, trained there when new, continued with --resume when interrupted, "
+           "refused otherwise) [default: OUT/original]")
       .opt("device", "auto", "auto, cpu or cuda")
-      .flag("resume", "keep the successful (seed, method) rows of OUT/results.json and run only the missing ones")
+      .flag("resume",
+            "continue the experiment in OUT: keep its successful (seed, method) rows and run only the missing "
+            "ones (methods and seeds may be added; any other setting must be the same, else it is refused)")
+      .flag("overwrite", "replace what OUT holds (kept in OUT/.lethe-previous until this run has finished)")
       .flag("keep-checkpoints", "save every unlearned model under OUT/runs/ (Retrain's is always saved)")
       .flag("quiet", "no progress lines");
   add_config_flags(a);
   if (!a.parse(argc, argv)) return 0;
+  io::RunFolderOptions ro = run_options(a, "experiment-regimes", a.on("resume"), argc, argv);
 
   audit::ExperimentOptions o;
   o.data_dir = a.str("data");
@@ -73,33 +93,71 @@ int cmd_experiment(int argc, char** argv) {
     o.ratio = a.f64("ratio");
     if (!(o.ratio > 0 && o.ratio <= 1)) throw Error("lethe experiment: --ratio must be in (0, 1], got " + a.str("ratio"));
   }
-  o.seeds = a.i64("seeds");
-  o.first_seed = a.i64("first-seed");
+  o.seeds = a.i64("seeds", 1, 1000000);
+  o.first_seed = a.i64("first-seed", 0, INT64_MAX - 1000000 - 1000);
   o.retain_split = a.str("retain-split");
   o.noise_floor = audit::parse_noise_floor(a.str("noise-floor"));
+  o.audits = audit::parse_audits(a.str("audits"));
   o.cfg = config_from(a);
   if (a.has("method-config")) o.method_cfg = audit::parse_method_configs(a.str("method-config"), o.cfg, o.methods);
   o.device = device_from(a);
   o.resume = a.on("resume");
+  o.overwrite = a.on("overwrite");
   o.keep_checkpoints = a.on("keep-checkpoints");
   o.progress = !a.on("quiet");
   o.command = command_line(argc, argv);
   const std::string out = o.out_dir;
   if (a.has("original")) o.original_dir = a.str("original");
-  else if (regimes.size() > 1) o.original_dir = io::path_join(out, "original");
+  else if (regimes.size() > 1 || o.audits.backdoor) o.original_dir = io::path_join(out, "original");
   for (io::Regime r : regimes) {  // validate every regime's options before any work
     o.regime = r;
     audit::validate(o);
   }
+  const io::Dataset ds = io::load_dataset(o.data_dir);  // a bad folder fails before OUT is made
+  o.dataset = &ds;
+  // Several regimes: OUT holds original/ and one experiment run folder per regime; OUT itself is
+  // locked for the whole command (and replaced as a whole by --overwrite), and finished by a
+  // manifest over theirs once every regime has finished.
+  std::unique_ptr<io::RunFolder> all;
+  if (regimes.size() > 1 || o.audits.backdoor) {
+    ro.title = "`lethe experiment` (several regimes, or a regime and the backdoor experiment)";
+    ro.reopen_finished = true;
+    ro.resume_hint = "--resume";
+    ro.allowed = {"original", "original-shadow", "user", "item", "interaction", "backdoor"};
+    ro.compare = [](const io::RunFolderInfo&) { return io::SettingDiff{}; };  // each regime compares its own
+    if (o.audits.requests())
+      for (io::Regime r : regimes) ro.settings[std::string("regime.") + io::regime_name(r)] = "included";
+    if (o.audits.backdoor) ro.settings["backdoor"] = "included";
+    all = std::make_unique<io::RunFolder>(out, ro);
+    io::RunSettings merged = ro.settings;
+    for (const auto& [k, v] : all->found().settings) merged.insert({k, v});
+    all->begin(merged);
+    o.overwrite = false;  // OUT's content was replaced as a whole
+  }
   for (io::Regime r : regimes) {
+    if (!o.audits.requests()) break;
     o.regime = r;
-    if (regimes.size() > 1) o.out_dir = io::path_join(out, io::regime_name(r));
+    if (all) o.out_dir = io::path_join(out, io::regime_name(r));
     const std::vector<audit::AuditRow> rows = audit::run_experiment(o);
+    if (all) all->keep();
     int failed = 0;
     for (const auto& row : rows) failed += !row.ok();
+    const std::string shown = io::printable(o.out_dir);
     std::printf("%s regime: %zu row(s) in %s/results.json (%d failed); table: %s/results.md; plot: %s/tradeoff.svg\n",
-                io::regime_name(r), rows.size(), o.out_dir.c_str(), failed, o.out_dir.c_str(), o.out_dir.c_str());
+                io::regime_name(r), rows.size(), shown.c_str(), failed, shown.c_str(), shown.c_str());
   }
+  if (o.audits.backdoor) {
+    o.regime = io::Regime::kUser;  // the request names the fake users
+    o.out_dir = io::path_join(out, "backdoor");
+    const std::vector<audit::AuditRow> rows = audit::run_backdoor_experiment(o);
+    if (all) all->keep();
+    int failed = 0;
+    for (const auto& row : rows) failed += !row.ok();
+    const std::string shown = io::printable(o.out_dir);
+    std::printf("backdoor: %zu row(s) in %s/results.json (%d failed); table: %s/results.md\n", rows.size(),
+                shown.c_str(), failed, shown.c_str());
+  }
+  if (all) all->finish();
   return 0;
 }
 

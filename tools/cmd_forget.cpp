@@ -2,15 +2,18 @@
 // train split and writes the request file, or (--request FILE) validates an existing one; both
 // print what the request resolves to (|D_f|, |D_r|, entities). The selection logic and the
 // file format live in io/request.h.
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
 #include "io/dataset.h"
+#include "io/fs.h"
 #include "io/hash.h"
 #include "io/json.h"
 #include "io/request.h"
 #include "kernels/common.h"
 #include "tools/args.h"
+#include "tools/cli_common.h"
 #include "tools/commands.h"
 
 namespace lethe::cli {
@@ -48,46 +51,54 @@ int cmd_forget(int argc, char** argv) {
   a.opt("data", "", "data set folder (or a .inter file)", true)
       .opt("inter", "", "which .inter file of the folder (for folders with alternative splits)")
       .opt("regime", "user", "user | item | interaction")
-      .opt("ratio", "", "fraction of the candidates (entities with train rows) [default: user 0.05, item 0.01, interaction 0.05]")
+      .opt("ratio", "",
+           "fraction of the candidates (entities with train rows) [default: user 0.05, item 0.01, interaction 0.05]")
       .opt("selection", "random", "random | most-active | least-active (user and item regimes)")
       .opt("seed", "1", "random seed of the selection")
       .opt("out", "", "request file to write")
       .opt("request", "", "an existing request file to validate and summarise instead")
-      .flag("strict", "with --request: a data set fingerprint mismatch is an error, not a warning");
+      .flag("force",
+            "with --request: accept a request made for other data, or whose header's regime contradicts its "
+            "lines (said on stderr)");
   if (!a.parse(argc, argv)) return 0;
-  io::LoadOptions lo;
-  lo.inter_file = a.str("inter");
-  const io::Dataset d = io::load_dataset(a.str("data"), lo);
-
-  if (a.has("request")) {
-    if (a.has("out")) throw Error("lethe forget: --request validates an existing file; it takes no --out");
-    io::ReadRequestOptions ro;
-    ro.strict = a.on("strict");
-    const io::Request r = io::read_request(a.str("request"), d, ro);
-    const io::ForgetSplit f = io::resolve(d, r);
-    std::printf("request %s: valid for %s (regime %s)\n", a.str("request").c_str(), d.inter_path.c_str(),
-                io::regime_name(r.spec.regime));
-    summary(d, r, f);
-    return 0;
-  }
-  if (!a.has("out")) throw Error("lethe forget: --out is required (the request file to write), or --request FILE to check one");
+  if (a.has("request") && a.has("out"))
+    throw Error("lethe forget: --request validates an existing file; it takes no --out");
+  if (!a.has("request") && !a.has("out"))
+    throw Error("lethe forget: --out is required (the request file to write), or --request FILE to check one");
+  // Every option is checked before the data is read.
   io::RequestSpec spec;
   spec.regime = io::parse_regime(a.str("regime"));
   spec.selection = io::parse_selection(a.str("selection"));
   spec.ratio = a.has("ratio") ? a.f64("ratio") : 0.0;
   if (a.has("ratio") && !(spec.ratio > 0 && spec.ratio <= 1))
     throw Error("lethe forget: --ratio must be in (0, 1], got " + a.str("ratio"));
-  const int64_t seed = a.i64("seed");
-  if (seed < 0) throw Error("lethe forget: --seed must be non-negative");
+  const int64_t seed = a.i64("seed", 0, INT64_MAX);
   spec.seed = static_cast<uint64_t>(seed);
+  if (a.has("out")) check_output_file(a.str("out"), "out");
+  io::LoadOptions lo;
+  lo.inter_file = a.str("inter");
+  const io::Dataset d = io::load_dataset(a.str("data"), lo);
+
+  if (a.has("request")) {
+    io::ReadRequestOptions ro;
+    ro.force = a.on("force");
+    const io::Request r = io::read_request(a.str("request"), d, ro);
+    const io::ForgetSplit f = io::resolve(d, r);
+    std::printf("request %s: %s for %s (regime %s)\n", io::printable(a.str("request")).c_str(),
+                r.forced.empty() ? "valid" : "accepted with --force", io::printable(d.inter_path).c_str(),
+                io::regime_name(r.spec.regime));
+    summary(d, r, f);
+    return 0;
+  }
   const io::Request r = io::make_request(d, spec);
   io::write_request(a.str("out"), r, d);
   const io::ForgetSplit f = io::resolve(d, r);
   std::printf("forget: %s regime, ratio %s, selection %s, seed %lld on %s\n", io::regime_name(r.spec.regime),
-              io::format_double(r.spec.ratio).c_str(), io::selection_name(r.spec.selection), static_cast<long long>(seed),
-              d.inter_path.c_str());
+              io::format_double(r.spec.ratio).c_str(), io::selection_name(r.spec.selection),
+              static_cast<long long>(seed), io::printable(d.inter_path).c_str());
   summary(d, r, f);
-  std::printf("  wrote %s (data set fingerprint %s)\n", a.str("out").c_str(), io::hex64(r.fingerprint).c_str());
+  std::printf("  wrote %s (data set fingerprint %s)\n", io::printable(a.str("out")).c_str(),
+              io::hex64(r.fingerprint).c_str());
   return 0;
 }
 

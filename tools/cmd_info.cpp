@@ -1,6 +1,9 @@
-// tools/cmd_info.cpp — `lethe info`: what this build can do and which devices it sees; with
-// --data DIR, the statistics of a data set folder (users, items, splits, feature tables, the
-// notes made while loading, the fingerprint).
+// tools/cmd_info.cpp — `lethe info`: what this build can do and which devices it sees (when it
+// sees none, the CUDA error of the device query); with --data DIR, the statistics of a data set
+// folder (users, items, splits, feature tables, the notes made while loading, the fingerprint);
+// with --run DIR, the state of a run folder (io/run_folder.h: finished and matching its manifest,
+// interrupted, damaged, ...), its files verified — exit code 0 when finished, 3 when interrupted
+// (or running), 5 when missing or empty, 4 otherwise (damaged, not a run folder).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -8,7 +11,9 @@
 #include <vector>
 
 #include "io/dataset.h"
+#include "io/fs.h"
 #include "io/hash.h"
+#include "io/run_folder.h"
 #include "kernels/runtime.h"
 #include "tools/args.h"
 #include "tools/commands.h"
@@ -44,7 +49,7 @@ int data_info(const Args& a) {
   const io::Dataset d = io::load_dataset(a.str("data"), lo);
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const int64_t rows = d.train.size() + d.valid.size() + d.test.size();
-  std::printf("data set: %s (%s)\n", d.name.c_str(), d.inter_path.c_str());
+  std::printf("data set: %s (%s)\n", io::printable(d.name).c_str(), io::printable(d.inter_path).c_str());
   std::printf("users: %s   items: %s\n", thousands(d.n_users).c_str(), thousands(d.n_items).c_str());
   std::printf("rows: %s = train %s + valid %s + test %s\n", thousands(rows).c_str(), thousands(d.train.size()).c_str(),
               thousands(d.valid.size()).c_str(), thousands(d.test.size()).c_str());
@@ -54,17 +59,33 @@ int data_info(const Args& a) {
   std::printf("train rows per item: %s\n", degree_stats(d.train.item, d.n_items).c_str());
   if (d.features.empty()) std::printf("features: none\n");
   for (const auto& f : d.features)
-    std::printf("features: %-8s %s × %s  (%s)\n", f.modality.c_str(), thousands(f.rows).c_str(), thousands(f.cols).c_str(),
-                f.path.c_str());
+    std::printf("features: %-8s %s × %s  (%s)\n", io::printable(f.modality).c_str(), thousands(f.rows).c_str(),
+                thousands(f.cols).c_str(), io::printable(f.path).c_str());
   std::printf("users without train rows: %s", thousands(static_cast<int64_t>(d.users_without_train.size())).c_str());
   for (size_t k = 0; k < d.users_without_train.size() && k < 20; ++k)
     std::printf("%s%d", k ? ", " : " (", d.users_without_train[k]);
   if (!d.users_without_train.empty()) std::printf("%s)", d.users_without_train.size() > 20 ? ", ..." : "");
   std::printf("\nduplicate rows dropped: %s\n", thousands(d.duplicates_dropped).c_str());
-  for (const auto& n : d.notes) std::printf("note: %s\n", n.c_str());
+  for (const auto& n : d.notes) std::printf("note: %s\n", io::printable(n).c_str());
   std::printf("fingerprint: %s\n", io::hex64(d.fingerprint()).c_str());
   std::printf("load time: %.3f s\n", load_s);
   return 0;
+}
+
+int run_info(const std::string& dir) {
+  const io::RunFolderInfo i = io::inspect_run_folder(dir);
+  std::fputs(io::describe_run_folder(i).c_str(), stdout);
+  switch (i.state) {
+    case io::RunState::kFinished:
+      return 0;
+    case io::RunState::kUnfinished:
+      return 3;
+    case io::RunState::kMissing:
+    case io::RunState::kEmpty:
+      return 5;
+    default:
+      return 4;
+  }
 }
 
 }  // namespace
@@ -74,12 +95,18 @@ int cmd_info(int argc, char** argv) {
          "Prints the build configuration and the CUDA devices this process can use; with --data, the\n"
          "statistics of a data set folder.");
   a.opt("data", "", "a data set folder (or a .inter file): print its statistics")
-      .opt("inter", "", "with --data: which .inter file of the folder (for folders with alternative splits)");
+      .opt("inter", "", "with --data: which .inter file of the folder (for folders with alternative splits)")
+      .opt("run", "",
+           "a run folder: is it finished (every file matching its manifest), interrupted, damaged? "
+           "exit code 0 finished, 3 interrupted (or running), 5 missing or empty, 4 anything else");
   if (!a.parse(argc, argv)) return 0;
+  if (a.has("run")) return run_info(a.str("run"));
   if (a.has("data")) return data_info(a);
   std::printf("lethe %s\n", "0.1.0");
   std::printf("CUDA backend compiled: %s\n", cuda::built_with_cuda() ? "yes" : "no");
-  std::printf("CUDA devices: %d (%s)\n", cuda::device_count(), cuda::device_description().c_str());
+  const int n = cuda::device_count();
+  if (n > 0) std::printf("CUDA devices: %d (%s)\n", n, cuda::device_description().c_str());
+  else std::printf("CUDA devices: 0\nCUDA device query: %s\n", cuda::device_query_error().c_str());
   return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "io/synth.h"
 #include "kernels/common.h"
 #include "tools/args.h"
+#include "tools/cli_common.h"
 #include "tools/commands.h"
 
 namespace lethe::cli {
@@ -88,6 +89,7 @@ int features_for(const Args& a, const std::vector<io::ModalitySpec>& mods, int r
     throw Error("lethe synth: " + src_dir + " is not writable (../shared/data is read-only): pass --out DIR2, a folder "
                 "that will receive the feature files and a link to " + io::base_name(d.inter_path));
   if (mods.empty()) throw Error("lethe synth: --modalities is empty: no feature table to write");
+  check_not_run_folder(out, "out");
   io::make_dirs(out);
   if (!in_place) {
     for (const auto& n : io::list_dir(out)) {
@@ -113,7 +115,7 @@ int features_for(const Args& a, const std::vector<io::ModalitySpec>& mods, int r
   lo2.inter_file = io::base_name(d.inter_path);
   const io::Dataset back = io::load_dataset(out, lo2);
   std::printf("synth: wrote features for %s into %s (item factors fitted to the train split only)\n",
-              d.inter_path.c_str(), out.c_str());
+              io::printable(d.inter_path).c_str(), io::printable(out).c_str());
   print_summary(back, mods);
   std::printf("  time %.2f s\n", seconds_since(t0));
   return 0;
@@ -152,6 +154,7 @@ int cmd_synth(int argc, char** argv) {
   if (a.has("features-for")) return features_for(a, mods, static_cast<int>(rank), static_cast<uint64_t>(seed), progress);
   if (a.has("inter")) throw Error("lethe synth: --inter applies to --features-for only");
   if (!a.has("out")) throw Error("lethe synth: --out is required (the folder to write the data set into)");
+  check_not_run_folder(a.str("out"), "out");
 
   const auto t0 = std::chrono::steady_clock::now();
   io::SynthSpec s;
@@ -173,10 +176,10 @@ int cmd_synth(int argc, char** argv) {
     throw Error("lethe synth: --name must be a plain file stem (no '/' or '.')");
   const io::Dataset d = io::generate_synth(s);
   const auto t1 = std::chrono::steady_clock::now();
-  if (progress) std::fprintf(stderr, "synth: writing %s ...\n", a.str("out").c_str());
+  if (progress) std::fprintf(stderr, "synth: writing %s ...\n", io::printable(a.str("out")).c_str());
   io::write_dataset(a.str("out"), d);
   const double gen = std::chrono::duration<double>(t1 - t0).count(), wr = seconds_since(t1);
-  std::printf("synth: wrote %s/%s.inter", a.str("out").c_str(), d.name.c_str());
+  std::printf("synth: wrote %s/%s.inter", io::printable(a.str("out")).c_str(), d.name.c_str());
   for (const auto& f : d.features) std::printf(" + %s_feat.npy", f.modality.c_str());
   std::printf(" (seed %lld)\n", static_cast<long long>(seed));
   print_summary(d, mods);

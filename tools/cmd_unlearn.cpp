@@ -6,20 +6,27 @@
 //                     `lethe audit` can rebuild D_r and check it is auditing the right request;
 //   RUN/log.jsonl     one JSON object per unlearning epoch (losses, TRU's gate and scales);
 //   RUN/summary.json  method, wall time, peak memory, TRU's selected layers and their scores,
-//                     and the core audit of the unlearned model (retain and forget metrics,
-//                     Exposure@20 and its reduction against θ₀).
+//                     what the method reports about its run (method_stats: e.g. the certified
+//                     head's ε, δ, retrains, bound and budget; notes), the core audit of the
+//                     unlearned model (retain and forget metrics, Exposure@20 and its reduction
+//                     against θ₀), and what --force accepted, if anything;
+//   RUN/run.json, RUN/manifest.json  the run folder's record (io/run_folder.h).
+// Everything — settings, θ₀, the data, the request — is checked before the folder is touched.
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 #include "engine/audit/audit.h"
 #include "engine/audit/experiment.h"
 #include "engine/checkpointing.h"
+#include "engine/trainer.h"
 #include "engine/unlearn/unlearn.h"
 #include "graph/knn.h"
 #include "io/atomic_file.h"
 #include "io/fs.h"
 #include "io/json.h"
 #include "io/request.h"
+#include "io/run_folder.h"
 #include "tools/audit_cli.h"
 #include "tools/cli_common.h"
 #include "tools/commands.h"
@@ -64,35 +71,54 @@ int cmd_unlearn(int argc, char** argv) {
       .opt("method", "", "one of: " + method_list(), true)
       .opt("out", "", "run folder for checkpoint, log.jsonl, summary.json", true)
       .opt("device", "auto", "auto, cpu or cuda")
-      .flag("overwrite", "reuse an --out folder that already holds a run")
+      .flag("overwrite", "replace what --out holds (kept in RUN/.lethe-previous until this run has finished)")
+      .flag("force",
+            "accept a request made for other data, or whose header's regime contradicts its lines "
+            "(recorded in summary.json and the checkpoint)")
       .flag("quiet", "no per-epoch progress lines");
   add_config_flags(a);
   if (!a.parse(argc, argv)) return 0;
+  io::RunFolderOptions ro = run_options(a, "unlearn", false, argc, argv);
   const std::string method = a.str("method");
   if (!is_method(method)) throw Error("lethe unlearn: unknown --method '" + method + "' (one of: " + method_list() + ")");
   const std::string ckpt_path = a.str("checkpoint"), req_path = a.str("request"), out = a.str("out");
-  int64_t seed = 1;
-  if (a.has("seed")) {
-    seed = a.i64("seed");
-    if (seed < 0) throw Error("lethe unlearn: --seed must be non-negative");
-  }
+  const int64_t seed = a.has("seed") ? a.i64("seed", 0, INT64_MAX) : 1;
+  const Device dev = device_from(a);
   const io::Checkpoint ckpt = io::read_checkpoint(ckpt_path);
   const ModelCheckpointInfo info = read_model_checkpoint_info(ckpt, ckpt_path);
   const Config cfg = config_over(info.config, a);
   audit::validate_settings(cfg);
+  (void)TrainOptions::from(cfg, info.model);  // the training settings Retrain and the auto values use
   const io::Dataset ds = load_data(a.str("data"));
   if (info.data_fingerprint != ds.fingerprint())
     throw Error("lethe unlearn: " + ckpt_path + " was trained on different data (fingerprint " +
                 hex64(info.data_fingerprint) + ", this folder " + hex64(ds.fingerprint()) + ")");
-  const io::Request req = io::read_request(req_path, ds);
+  io::ReadRequestOptions rq;
+  rq.force = a.on("force");
+  const io::Request req = io::read_request(req_path, ds, rq);
   const io::ForgetSplit split = io::resolve(ds, req);
   const SplitPatterns sp = split_patterns(ds, split);
-  prepare_out_dir(out, a.on("overwrite"), "summary.json");
   const std::string cache = graph::default_cache_dir(a.str("data"));
+  const std::string req_hash = file_hash(req_path);
 
-  Ctx ctx(device_from(a));
+  // The run's settings: everything its result depends on.
+  ro.settings = {{"model", info.model},
+                 {"data.fingerprint", hex64(ds.fingerprint())},
+                 {"original.hash", file_hash(ckpt_path)},
+                 {"request.hash", req_hash},
+                 {"method", method},
+                 {"seed", std::to_string(seed)}};
+  const Config resolved = resolve_training_settings(cfg, info.model);
+  for (const auto& [k, v] : resolved.values())
+    if (k != "eval.tile_users") ro.settings["config." + k] = v;
+  for (size_t k = 0; k < req.forced.size(); ++k) ro.settings["forced." + std::to_string(k + 1)] = req.forced[k];
+
+  ro.inputs = {ckpt_path, req_path, a.str("data")};
+  Ctx ctx(dev);
+  io::RunFolder rf(out, ro);
+  rf.begin();
   std::fprintf(stderr, "device: %s\nunlearn: %s on %s, request %s (%s regime): |D_f| = %lld, |D_r| = %lld\n",
-               ctx.describe().c_str(), method.c_str(), info.model.c_str(), req_path.c_str(),
+               ctx.describe().c_str(), method.c_str(), info.model.c_str(), io::printable(req_path).c_str(),
                io::regime_name(req.spec.regime), static_cast<long long>(split.forget.size()),
                static_cast<long long>(split.retain.size()));
   UnlearnInput in;
@@ -122,7 +148,6 @@ int cmd_unlearn(int argc, char** argv) {
     a0 = aud.audit(e0.users, e0.items, false);
   }
 
-  const std::string req_hash = file_hash(req_path);
   std::map<std::string, std::string> meta = {{"unlearn.method", method},
                                              {"unlearn.request", req_path},
                                              {"unlearn.request_hash", req_hash},
@@ -138,14 +163,19 @@ int cmd_unlearn(int argc, char** argv) {
   std::string layer_list;
   for (const auto& l : res.selected_layers) layer_list += (layer_list.empty() ? "" : ",") + l;
   meta["unlearn.selected_layers"] = layer_list;
+  std::string forced;
+  for (const auto& f : req.forced) forced += (forced.empty() ? "" : "; ") + f;
+  if (!forced.empty()) meta["unlearn.forced"] = forced;
   put_metrics(meta, "audit.retain", au.retain);
   put_metrics(meta, "audit.forget", au.forget);
-  save_model_checkpoint(io::path_join(out, "checkpoint"), info.model, cfg, ds, res.session->params(), nullptr, nullptr,
-                        meta);
+  for (const auto& [k, v] : res.stats) meta["unlearn.stats." + k] = io::format_double(v);
+  // The result's own model name: scalegun-certified returns "<backbone>+head".
+  save_model_checkpoint(rf.path("checkpoint"), res.session->model_name(), cfg, ds, res.session->params(), nullptr,
+                        nullptr, meta);
 
   std::string log;
   for (const auto& e : res.log) log += audit::epoch_json(e).dump(-1) + "\n";
-  io::write_file_atomic(io::path_join(out, "log.jsonl"), log);
+  io::write_file_atomic(rf.path("log.jsonl"), log);
 
   io::Json s = io::Json::object();
   s["method"] = method;
@@ -173,8 +203,18 @@ int cmd_unlearn(int argc, char** argv) {
   s["audit"] = audit_json(au);
   s["original_audit"] = audit_json(a0);
   s["exposure_reduction"] = audit::exposure_reduction(a0.exposure, au.exposure);
+  io::Json fj = io::Json::array();
+  for (const auto& f : req.forced) fj.push_back(f);
+  s["forced"] = fj;  // what --force accepted (empty: nothing)
+  io::Json stats = io::Json::object();
+  for (const auto& [k, v] : res.stats) stats[k] = v;
+  s["method_stats"] = stats;
+  io::Json notes = io::Json::array();
+  for (const auto& n : res.notes) notes.push_back(n);
+  s["notes"] = notes;
   run_meta(ds, info.model, method, cfg).put(s);
-  io::write_json(io::path_join(out, "summary.json"), s);
+  io::write_json(rf.path("summary.json"), s);
+  rf.finish();
 
   std::string chosen;
   for (const auto& x : res.selected_layers) chosen += (chosen.empty() ? ", layers: " : ", ") + x;
@@ -183,7 +223,9 @@ int cmd_unlearn(int argc, char** argv) {
   std::printf("  retain R@20 %.4f N@20 %.4f (θ₀ %.4f) | forget R@20 %.4f (θ₀ %.4f) | Exposure@20 %.4f (θ₀ %.4f)\n",
               au.retain.get("recall@20"), au.retain.get("ndcg@20"), a0.retain.get("recall@20"), au.forget.get("recall@20"),
               a0.forget.get("recall@20"), au.exposure, a0.exposure);
-  std::printf("wrote %s/{checkpoint,log.jsonl,summary.json}\n", out.c_str());
+  for (const auto& n : res.notes) std::printf("  %s\n", io::printable(n).c_str());
+  if (!forced.empty()) std::printf("  accepted with --force: %s\n", io::printable(forced).c_str());
+  std::printf("wrote %s/{checkpoint,log.jsonl,summary.json,run.json,manifest.json}\n", io::printable(out).c_str());
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <exception>
 #include <string>
 
+#include "io/fs.h"
 #include "kernels/common.h"
 #include "lethe/version.h"
 #include "tools/commands.h"
@@ -18,9 +19,11 @@ const Command kCommands[] = {
     {"forget", "make (or check) a deletion request: user / item / interaction", cmd_forget},
     {"train", "train a backbone (lightgcn, mgcn, miggt) with the MMRec protocol", cmd_train},
     {"eval", "full-ranking evaluation of a checkpoint; top-K export", cmd_eval},
-    {"unlearn", "unlearn a deletion request from a checkpoint (retrain, finetune, neggrad(+), mmrecun, tru)", cmd_unlearn},
-    {"audit", "audit an unlearned model against the original and Retrain (utility, forgetting, exposure, agreement)", cmd_audit},
-    {"experiment", "train once, unlearn with every method over seeds, audit, tables and trade-off plot", cmd_experiment},
+    {"unlearn", "unlearn a deletion request from a checkpoint (retrain, finetune, neggrad(+), mmrecun, tru)",
+     cmd_unlearn},
+    {"audit", "audit an unlearned model against the original and Retrain (the core metrics)", cmd_audit},
+    {"experiment", "train once, unlearn with every method over seeds, audit, tables and trade-off plot",
+     cmd_experiment},
 };
 
 void usage(FILE* out) {
@@ -47,13 +50,13 @@ int main(int argc, char** argv) {
     try {
       return c.run(argc - 1, argv + 1);
     } catch (const std::exception& e) {
-      const std::string msg = e.what();
+      const std::string msg = lethe::io::printable(e.what());  // no raw control characters from file names
       if (msg.rfind("lethe ", 0) == 0) std::fprintf(stderr, "error: %s\n", msg.c_str());
       else std::fprintf(stderr, "error: lethe %s: %s\n", c.name, msg.c_str());
       return 1;
     }
   }
-  std::fprintf(stderr, "lethe: unknown command '%s'\n", argv[1]);
+  std::fprintf(stderr, "lethe: unknown command '%s'\n", lethe::io::printable(argv[1]).c_str());
   usage(stderr);
   return 2;
 }

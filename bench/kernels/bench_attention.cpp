@@ -64,7 +64,7 @@ struct CudaRegistrar {
     if (!gpu_present()) return;
     benchmark::RegisterBenchmark("cuda/block_attention_forward/26495x11x4x64", [](benchmark::State& st) {
       cuda::Context ctx;
-      DevMem Q(random_vec<float>(kR * kA, 1)), K(random_vec<float>(kR * kA, 2)), V(random_vec<float>(kR * kD, 3)),
+      DevMem Q(random_vec<float>(kR * kA, 1), ctx), K(random_vec<float>(kR * kA, 2), ctx), V(random_vec<float>(kR * kD, 3), ctx),
           O(kR * kD * sizeof(float)), P(kR * kL * sizeof(float));
       run_cuda(st, ctx, [&](const GpuExec& g) {
         cuda::block_attention_forward(MF(Q.as<float>(), kR, kA), MF(K.as<float>(), kR, kA), MF(V.as<float>(), kR, kD),
@@ -75,9 +75,9 @@ struct CudaRegistrar {
     })->UseManualTime()->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("cuda/block_attention_backward/26495x11x4x64", [](benchmark::State& st) {
       cuda::Context ctx;
-      DevMem Q(random_vec<float>(kR * kA, 1)), K(random_vec<float>(kR * kA, 2)), V(random_vec<float>(kR * kD, 3)),
-          P(random_vec<float>(kR * kL, 4, 0, 0.2)), dO(random_vec<float>(kR * kD, 5)), dQ(random_vec<float>(kR * kA, 6)),
-          dK(random_vec<float>(kR * kA, 7)), dV(random_vec<float>(kR * kD, 8));
+      DevMem Q(random_vec<float>(kR * kA, 1), ctx), K(random_vec<float>(kR * kA, 2), ctx), V(random_vec<float>(kR * kD, 3), ctx),
+          P(random_vec<float>(kR * kL, 4, 0, 0.2), ctx), dO(random_vec<float>(kR * kD, 5), ctx), dQ(random_vec<float>(kR * kA, 6), ctx),
+          dK(random_vec<float>(kR * kA, 7), ctx), dV(random_vec<float>(kR * kD, 8), ctx);
       run_cuda(st, ctx, [&](const GpuExec& g) {
         cuda::block_attention_backward(MF(Q.as<float>(), kR, kA), MF(K.as<float>(), kR, kA), MF(V.as<float>(), kR, kD),
                                        MF(P.as<float>(), kR, kL), MF(dO.as<float>(), kR, kD), kL, 0.5f, 0.1f, 0.9f,

@@ -67,9 +67,9 @@ struct CudaRegistrar {
       const std::string s = "/7050/" + std::to_string(C);
       benchmark::RegisterBenchmark(("cuda/batchnorm_forward_train" + s).c_str(), [=](benchmark::State& st) {
         cuda::Context ctx;
-        DevMem X(random_vec<float>(N * C, 1)), g(random_vec<float>(C, 2)), b(random_vec<float>(C, 3)),
-            Y(N * C * sizeof(float)), m(C * sizeof(float)), iv(C * sizeof(float)), rm(std::vector<float>(C, 0.f)),
-            rv(std::vector<float>(C, 1.f));
+        DevMem X(random_vec<float>(N * C, 1), ctx), g(random_vec<float>(C, 2), ctx), b(random_vec<float>(C, 3), ctx),
+            Y(N * C * sizeof(float)), m(C * sizeof(float)), iv(C * sizeof(float)), rm(std::vector<float>(C, 0.f), ctx),
+            rv(std::vector<float>(C, 1.f), ctx);
         run_cuda(st, ctx, [&](const GpuExec& gx) {
           cuda::batchnorm_forward_train(MF(X.as<float>(), N, C), VF(g.as<float>(), C), VF(b.as<float>(), C), 1e-5f,
                                         0.1f, Mat<float>(Y.as<float>(), N, C), Vec<float>(m.as<float>(), C),
@@ -80,8 +80,8 @@ struct CudaRegistrar {
       })->UseManualTime()->Unit(benchmark::kMicrosecond);
       benchmark::RegisterBenchmark(("cuda/batchnorm_forward_eval" + s).c_str(), [=](benchmark::State& st) {
         cuda::Context ctx;
-        DevMem X(random_vec<float>(N * C, 1)), g(random_vec<float>(C, 2)), b(random_vec<float>(C, 3)),
-            rm(random_vec<float>(C, 4)), rv(random_vec<float>(C, 5, 0.5, 2)), Y(N * C * sizeof(float)),
+        DevMem X(random_vec<float>(N * C, 1), ctx), g(random_vec<float>(C, 2), ctx), b(random_vec<float>(C, 3), ctx),
+            rm(random_vec<float>(C, 4), ctx), rv(random_vec<float>(C, 5, 0.5, 2), ctx), Y(N * C * sizeof(float)),
             m(C * sizeof(float)), iv(C * sizeof(float));
         run_cuda(st, ctx, [&](const GpuExec& gx) {
           cuda::batchnorm_forward_eval(MF(X.as<float>(), N, C), VF(g.as<float>(), C), VF(b.as<float>(), C),
@@ -93,9 +93,9 @@ struct CudaRegistrar {
       })->UseManualTime()->Unit(benchmark::kMicrosecond);
       benchmark::RegisterBenchmark(("cuda/batchnorm_backward" + s).c_str(), [=](benchmark::State& st) {
         cuda::Context ctx;
-        DevMem X(random_vec<float>(N * C, 1)), g(random_vec<float>(C, 2)), m(random_vec<float>(C, 3)),
-            iv(random_vec<float>(C, 4, 0.5, 2)), dY(random_vec<float>(N * C, 5)), dX(random_vec<float>(N * C, 6)),
-            dg(random_vec<float>(C, 7)), db(random_vec<float>(C, 8));
+        DevMem X(random_vec<float>(N * C, 1), ctx), g(random_vec<float>(C, 2), ctx), m(random_vec<float>(C, 3), ctx),
+            iv(random_vec<float>(C, 4, 0.5, 2), ctx), dY(random_vec<float>(N * C, 5), ctx), dX(random_vec<float>(N * C, 6), ctx),
+            dg(random_vec<float>(C, 7), ctx), db(random_vec<float>(C, 8), ctx);
         run_cuda(st, ctx, [&](const GpuExec& gx) {
           cuda::batchnorm_backward(MF(X.as<float>(), N, C), VF(g.as<float>(), C), VF(m.as<float>(), C),
                                    VF(iv.as<float>(), C), MF(dY.as<float>(), N, C), true,

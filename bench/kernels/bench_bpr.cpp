@@ -42,9 +42,9 @@ struct CudaRegistrar {
     benchmark::RegisterBenchmark("cuda/bpr_forward_backward/2048x64", [](benchmark::State& st) {
       const int64_t B = kB, d = kD;
       cuda::Context ctx;
-      DevMem U(random_vec<float>(B * d, 1)), P(random_vec<float>(B * d, 2)), N(random_vec<float>(B * d, 3)),
-          x(B * sizeof(float)), loss(sizeof(float)), one(std::vector<float>{1.f}),
-          dU(std::vector<float>(B * d, 0.f)), dP(std::vector<float>(B * d, 0.f)), dN(std::vector<float>(B * d, 0.f));
+      DevMem U(random_vec<float>(B * d, 1), ctx), P(random_vec<float>(B * d, 2), ctx), N(random_vec<float>(B * d, 3), ctx),
+          x(B * sizeof(float)), loss(sizeof(float)), one(std::vector<float>{1.f}, ctx),
+          dU(std::vector<float>(B * d, 0.f), ctx), dP(std::vector<float>(B * d, 0.f), ctx), dN(std::vector<float>(B * d, 0.f), ctx);
       run_cuda(st, ctx, [&](const GpuExec& g) {
         cuda::bpr_forward(CM(U.as<float>(), B, d), CM(P.as<float>(), B, d), CM(N.as<float>(), B, d), nullptr, 1.f / B,
                           false, Vec<float>(x.as<float>(), B), loss.as<float>(), g);

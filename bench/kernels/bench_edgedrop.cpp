@@ -45,7 +45,7 @@ struct CudaRegistrar {
       benchmark::RegisterBenchmark(("cuda/edge_dropout/346495/" + std::to_string(with_ids)).c_str(),
                                    [=](benchmark::State& st) {
         cuda::Context ctx;
-        DevMem v(random_vec<float>(kNnz, 1, 0.01, 1)), ids(perm_ids()), out(kNnz * sizeof(float));
+        DevMem v(random_vec<float>(kNnz, 1, 0.01, 1), ctx), ids(perm_ids(), ctx), out(kNnz * sizeof(float));
         const uint64_t stream = rng_stream(RngPurpose::kEdgeDropout, 1, 2);
         run_cuda(st, ctx, [&](const GpuExec& g) {
           cuda::edge_dropout(Vec<const float>(v.as<float>(), kNnz),

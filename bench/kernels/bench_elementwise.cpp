@@ -50,7 +50,7 @@ struct CudaRegistrar {
     for (int64_t n : {int64_t(1) << 20, int64_t(1) << 24}) {
       benchmark::RegisterBenchmark(("cuda/add/" + std::to_string(n)).c_str(), [n](benchmark::State& st) {
         cuda::Context ctx;
-        DevMem a(random_vec<float>(n, 1)), b(random_vec<float>(n, 2)), y(n * sizeof(float));
+        DevMem a(random_vec<float>(n, 1), ctx), b(random_vec<float>(n, 2), ctx), y(n * sizeof(float));
         run_cuda(st, ctx, [&](const GpuExec& g) {
           cuda::add(Vec<const float>(a.as<float>(), n), Vec<const float>(b.as<float>(), n), Vec<float>(y.as<float>(), n), g);
         });
@@ -58,8 +58,8 @@ struct CudaRegistrar {
       })->UseManualTime()->Unit(benchmark::kMicrosecond);
       benchmark::RegisterBenchmark(("cuda/prelu_backward/" + std::to_string(n)).c_str(), [n](benchmark::State& st) {
         cuda::Context ctx;
-        DevMem x(random_vec<float>(n, 1)), dy(random_vec<float>(n, 2)), dx(random_vec<float>(n, 3)),
-            s(std::vector<float>{0.25f}), ds(std::vector<float>{0.f});
+        DevMem x(random_vec<float>(n, 1), ctx), dy(random_vec<float>(n, 2), ctx), dx(random_vec<float>(n, 3), ctx),
+            s(std::vector<float>{0.25f}, ctx), ds(std::vector<float>{0.f}, ctx);
         run_cuda(st, ctx, [&](const GpuExec& g) {
           cuda::prelu_backward(Vec<const float>(x.as<float>(), n), s.as<float>(), Vec<const float>(dy.as<float>(), n),
                                Vec<float>(dx.as<float>(), n), ds.as<float>(), g);

@@ -54,7 +54,7 @@ struct CudaRegistrar {
     if (!gpu_present()) return;
     benchmark::RegisterBenchmark("cuda/gather_rows/2048x64_from_19445", [](benchmark::State& st) {
       cuda::Context ctx;
-      DevMem table(random_vec<float>(kRows * kD, 1)), idx(batch_indices()), out(kN * kD * sizeof(float));
+      DevMem table(random_vec<float>(kRows * kD, 1), ctx), idx(batch_indices(), ctx), out(kN * kD * sizeof(float));
       run_cuda(st, ctx, [&](const GpuExec& g) {
         cuda::gather_rows(Mat<const float>(table.as<float>(), kRows, kD), Vec<const int32_t>(idx.as<int32_t>(), kN),
                           Mat<float>(out.as<float>(), kN, kD), g);
@@ -63,7 +63,7 @@ struct CudaRegistrar {
     })->UseManualTime()->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("cuda/scatter_add_rows/2048x64_into_19445", [](benchmark::State& st) {
       cuda::Context ctx;
-      DevMem dout(random_vec<float>(kN * kD, 1)), idx(batch_indices()), dt(random_vec<float>(kRows * kD, 2));
+      DevMem dout(random_vec<float>(kN * kD, 1), ctx), idx(batch_indices(), ctx), dt(random_vec<float>(kRows * kD, 2), ctx);
       run_cuda(st, ctx, [&](const GpuExec& g) {
         cuda::scatter_add_rows(Mat<const float>(dout.as<float>(), kN, kD), Vec<const int32_t>(idx.as<int32_t>(), kN),
                                Mat<float>(dt.as<float>(), kRows, kD), g);

@@ -66,7 +66,7 @@ struct Registrar {
     for (const Shape& s : kShapes) {
       benchmark::RegisterBenchmark((std::string("cuda/gemm/") + s.name).c_str(), [s](benchmark::State& st) {
         cuda::Context ctx;
-        DevMem A(random_vec<float>(s.m * s.k, 1)), B(random_vec<float>(s.k * s.n, 2)), C(s.m * s.n * sizeof(float));
+        DevMem A(random_vec<float>(s.m * s.k, 1), ctx), B(random_vec<float>(s.k * s.n, 2), ctx), C(s.m * s.n * sizeof(float));
         run_cuda(st, ctx, [&](const GpuExec& g) {
           cuda::gemm(s.ta, s.tb, s.m, s.n, s.k, 1.f, A.as<float>(), lda_of(s), B.as<float>(), ldb_of(s), 0.f,
                      C.as<float>(), s.n, g);
@@ -77,8 +77,8 @@ struct Registrar {
     benchmark::RegisterBenchmark("cuda/linear_backward/mgcn_7050x4096x64", [](benchmark::State& st) {
       const int64_t N = 7050, in = 4096, out = 64;
       cuda::Context ctx;
-      DevMem X(random_vec<float>(N * in, 1)), W(random_vec<float>(in * out, 2)), dY(random_vec<float>(N * out, 3)),
-          dX(random_vec<float>(N * in, 4)), dW(random_vec<float>(in * out, 5)), db(random_vec<float>(out, 6));
+      DevMem X(random_vec<float>(N * in, 1), ctx), W(random_vec<float>(in * out, 2), ctx), dY(random_vec<float>(N * out, 3), ctx),
+          dX(random_vec<float>(N * in, 4), ctx), dW(random_vec<float>(in * out, 5), ctx), db(random_vec<float>(out, 6), ctx);
       run_cuda(st, ctx, [&](const GpuExec& g) {
         cuda::linear_backward(Mat<const float>(X.as<float>(), N, in), Mat<const float>(W.as<float>(), in, out),
                               Mat<const float>(dY.as<float>(), N, out), Mat<float>(dX.as<float>(), N, in),

@@ -63,7 +63,7 @@ struct CudaRegistrar {
     if (!gpu_present()) return;
     benchmark::RegisterBenchmark("cuda/infonce_forward/2048x64", [](benchmark::State& st) {
       cuda::Context ctx;
-      DevMem X(random_vec<float>(kB * kD, 1)), Y(random_vec<float>(kB * kD, 2)), Xn(kB * kD * sizeof(float)),
+      DevMem X(random_vec<float>(kB * kD, 1), ctx), Y(random_vec<float>(kB * kD, 2), ctx), Xn(kB * kD * sizeof(float)),
           Yn(kB * kD * sizeof(float)), nx(kB * sizeof(float)), ny(kB * sizeof(float)), P(kB * kB * sizeof(float)),
           loss(sizeof(float));
       run_cuda(st, ctx, [&](const GpuExec& g) {
@@ -78,8 +78,8 @@ struct CudaRegistrar {
       HostCase h;
       h.forward();
       cuda::Context ctx;
-      DevMem Xn(h.Xn), Yn(h.Yn), nx(h.nx), ny(h.ny), P(h.P), one(std::vector<float>{1.f}),
-          dX(std::vector<float>(kB * kD, 0.f)), dY(std::vector<float>(kB * kD, 0.f));
+      DevMem Xn(h.Xn, ctx), Yn(h.Yn, ctx), nx(h.nx, ctx), ny(h.ny, ctx), P(h.P, ctx), one(std::vector<float>{1.f}, ctx),
+          dX(std::vector<float>(kB * kD, 0.f), ctx), dY(std::vector<float>(kB * kD, 0.f), ctx);
       run_cuda(st, ctx, [&](const GpuExec& g) {
         cuda::infonce_backward(CM(Xn.as<float>(), kB, kD), CM(Yn.as<float>(), kB, kD), Vec<const float>(nx.as<float>(), kB),
                                Vec<const float>(ny.as<float>(), kB), CM(P.as<float>(), kB, kB), 0.2f, one.as<float>(),

@@ -63,8 +63,8 @@ struct CudaRegistrar {
         const auto mask_h = block_mask(n, &selected);
         const auto off_h = mgcn_offsets(kSlab);
         const std::vector<float> scale_h(off_h.size() - 1, 1.25f);
-        DevMem p(random_vec<float>(n, 1)), g(random_vec<float>(n, 2)), m(random_vec<float>(n, 3, -0.1, 0.1)),
-            v(random_vec<float>(n, 4, 0, 0.1)), mask(mask_h), off(off_h), scale(scale_h);
+        DevMem p(random_vec<float>(n, 1), ctx), g(random_vec<float>(n, 2), ctx), m(random_vec<float>(n, 3, -0.1, 0.1), ctx),
+            v(random_vec<float>(n, 4, 0, 0.1), ctx), mask(mask_h, ctx), off(off_h, ctx), scale(scale_h, ctx);
         AdamHp hp;
         run_cuda(st, ctx, [&](const GpuExec& gx) {
           ++hp.step;

@@ -45,7 +45,7 @@ struct CudaRegistrar {
       const int64_t n = kSlab;
       cuda::Context ctx;
       const auto off_h = mgcn_offsets(kSlab);
-      DevMem x(random_vec<float>(n, 1)), off(off_h), out((off_h.size() - 1) * sizeof(double));
+      DevMem x(random_vec<float>(n, 1), ctx), off(off_h, ctx), out((off_h.size() - 1) * sizeof(double));
       run_cuda(st, ctx, [&](const GpuExec& gx) {
         cuda::segmented_sqnorm(x.as<float>(), off.as<int64_t>(), static_cast<int64_t>(off_h.size() - 1),
                                out.as<double>(), gx);
@@ -55,7 +55,7 @@ struct CudaRegistrar {
     benchmark::RegisterBenchmark("cuda/clip_global_norm_30M", [](benchmark::State& st) {
       const int64_t n = kSlab;
       cuda::Context ctx;
-      DevMem x(random_vec<float>(n, 1)), norm(sizeof(double));
+      DevMem x(random_vec<float>(n, 1), ctx), norm(sizeof(double));
       run_cuda(st, ctx, [&](const GpuExec& gx) { cuda::clip_global_norm(x.as<float>(), n, 1e30, norm.as<double>(), gx); });
       set_counters(st, 4.0 * n, 2.0 * n);
     })->UseManualTime()->Unit(benchmark::kMicrosecond);

@@ -114,7 +114,7 @@ struct CudaRegistrar {
     const int64_t R = kNodes, C = kD;
     benchmark::RegisterBenchmark("cuda/rowdot/26495x64", [=](benchmark::State& st) {
       cuda::Context ctx;
-      DevMem X(random_vec<float>(R * C, 1)), Y(random_vec<float>(R * C, 2)), out(R * sizeof(float));
+      DevMem X(random_vec<float>(R * C, 1), ctx), Y(random_vec<float>(R * C, 2), ctx), out(R * sizeof(float));
       run_cuda(st, ctx, [&](const GpuExec& g) {
         cuda::rowdot(CM(X.as<float>(), R, C), CM(Y.as<float>(), R, C), Vec<float>(out.as<float>(), R), g);
       });
@@ -122,8 +122,8 @@ struct CudaRegistrar {
     })->UseManualTime()->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("cuda/rowdot_backward/26495x64", [=](benchmark::State& st) {
       cuda::Context ctx;
-      DevMem X(random_vec<float>(R * C, 1)), Y(random_vec<float>(R * C, 2)), d(random_vec<float>(R, 3)),
-          dX(random_vec<float>(R * C, 4)), dY(random_vec<float>(R * C, 5));
+      DevMem X(random_vec<float>(R * C, 1), ctx), Y(random_vec<float>(R * C, 2), ctx), d(random_vec<float>(R, 3), ctx),
+          dX(random_vec<float>(R * C, 4), ctx), dY(random_vec<float>(R * C, 5), ctx);
       run_cuda(st, ctx, [&](const GpuExec& g) {
         cuda::rowdot_backward(CM(X.as<float>(), R, C), CM(Y.as<float>(), R, C), Vec<const float>(d.as<float>(), R),
                               Mat<float>(dX.as<float>(), R, C), Mat<float>(dY.as<float>(), R, C), g);
@@ -132,7 +132,7 @@ struct CudaRegistrar {
     })->UseManualTime()->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("cuda/l2norm_rows/26495x64", [=](benchmark::State& st) {
       cuda::Context ctx;
-      DevMem X(random_vec<float>(R * C, 1)), Y(R * C * sizeof(float)), n(R * sizeof(float));
+      DevMem X(random_vec<float>(R * C, 1), ctx), Y(R * C * sizeof(float)), n(R * sizeof(float));
       run_cuda(st, ctx, [&](const GpuExec& g) {
         cuda::l2norm_rows(CM(X.as<float>(), R, C), 1e-12f, Mat<float>(Y.as<float>(), R, C), Vec<float>(n.as<float>(), R), g);
       });
@@ -140,8 +140,8 @@ struct CudaRegistrar {
     })->UseManualTime()->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("cuda/l2norm_rows_backward/26495x64", [=](benchmark::State& st) {
       cuda::Context ctx;
-      DevMem Y(random_vec<float>(R * C, 1)), n(random_vec<float>(R, 2, 0.5, 2)), dY(random_vec<float>(R * C, 3)),
-          dX(random_vec<float>(R * C, 4));
+      DevMem Y(random_vec<float>(R * C, 1), ctx), n(random_vec<float>(R, 2, 0.5, 2), ctx), dY(random_vec<float>(R * C, 3), ctx),
+          dX(random_vec<float>(R * C, 4), ctx);
       run_cuda(st, ctx, [&](const GpuExec& g) {
         cuda::l2norm_rows_backward(CM(Y.as<float>(), R, C), Vec<const float>(n.as<float>(), R), 1e-12f,
                                    CM(dY.as<float>(), R, C), Mat<float>(dX.as<float>(), R, C), g);
@@ -151,7 +151,7 @@ struct CudaRegistrar {
     for (int64_t M : {2, 3}) {
       benchmark::RegisterBenchmark(("cuda/softmax_rows/26495/" + std::to_string(M)).c_str(), [=](benchmark::State& st) {
         cuda::Context ctx;
-        DevMem X(random_vec<float>(R * M, 1, -3, 3)), Y(R * M * sizeof(float));
+        DevMem X(random_vec<float>(R * M, 1, -3, 3), ctx), Y(R * M * sizeof(float));
         run_cuda(st, ctx, [&](const GpuExec& g) {
           cuda::softmax_rows(CM(X.as<float>(), R, M), Mat<float>(Y.as<float>(), R, M), g);
         });
@@ -160,7 +160,7 @@ struct CudaRegistrar {
       benchmark::RegisterBenchmark(("cuda/softmax_rows_backward/26495/" + std::to_string(M)).c_str(),
                                    [=](benchmark::State& st) {
         cuda::Context ctx;
-        DevMem Y(random_vec<float>(R * M, 1, 0, 1)), dY(random_vec<float>(R * M, 2)), dX(random_vec<float>(R * M, 3));
+        DevMem Y(random_vec<float>(R * M, 1, 0, 1), ctx), dY(random_vec<float>(R * M, 2), ctx), dX(random_vec<float>(R * M, 3), ctx);
         run_cuda(st, ctx, [&](const GpuExec& g) {
           cuda::softmax_rows_backward(CM(Y.as<float>(), R, M), CM(dY.as<float>(), R, M), Mat<float>(dX.as<float>(), R, M), g);
         });
@@ -169,7 +169,7 @@ struct CudaRegistrar {
     }
     benchmark::RegisterBenchmark("cuda/mean_of/3x26495x64", [=](benchmark::State& st) {
       cuda::Context ctx;
-      DevMem a(random_vec<float>(R * C, 10)), b(random_vec<float>(R * C, 11)), c(random_vec<float>(R * C, 12)),
+      DevMem a(random_vec<float>(R * C, 10), ctx), b(random_vec<float>(R * C, 11), ctx), c(random_vec<float>(R * C, 12), ctx),
           Y(R * C * sizeof(float));
       MatList<const float> in;
       in.m[in.n++] = CM(a.as<float>(), R, C);

@@ -94,7 +94,7 @@ struct CudaRegistrar {
       const int64_t B = 2048;
       cuda::Context ctx;
       const Train t = make_train();
-      DevMem users(batch_users(B)), pool(t.pool), rp(t.rowptr), cl(t.col), out(B * sizeof(int32_t));
+      DevMem users(batch_users(B), ctx), pool(t.pool, ctx), rp(t.rowptr, ctx), cl(t.col, ctx), out(B * sizeof(int32_t));
       const Csr csr = t.csr(rp.as<int32_t>(), cl.as<int32_t>());
       uint32_t step = 0;
       run_cuda(st, ctx, [&](const GpuExec& g) {
@@ -107,7 +107,7 @@ struct CudaRegistrar {
     benchmark::RegisterBenchmark("cuda/dropout_forward/4096000", [](benchmark::State& st) {
       const int64_t n = 8000 * 512;
       cuda::Context ctx;
-      DevMem x(random_vec<float>(n, 1)), y(n * sizeof(float)), mask(n);
+      DevMem x(random_vec<float>(n, 1), ctx), y(n * sizeof(float)), mask(n);
       run_cuda(st, ctx, [&](const GpuExec& g) {
         cuda::dropout_forward(Vec<const float>(x.as<float>(), n), 0.3f, 1, 2, Vec<float>(y.as<float>(), n),
                               Vec<uint8_t>(mask.as<uint8_t>(), n), g);

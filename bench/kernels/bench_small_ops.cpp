@@ -24,7 +24,7 @@ constexpr int64_t kR = 26495, kC = 64;         // row ops: Baby's node matrix
 constexpr int64_t kB = 2048;                   // BPR batch
 
 // Host or device storage for one benchmark's operands: `k` float vectors of n elements, plus a
-// byte mask and scalars, seeded, on the chosen side.
+// byte mask and scalars, seeded, on the host (ctx null) or on the device of `ctx`.
 struct Operands {
   bool gpu;
   int64_t n;
@@ -32,14 +32,14 @@ struct Operands {
   std::vector<std::unique_ptr<DevMem>> d;
   std::vector<uint8_t> hmask;
   std::unique_ptr<DevMem> dmask;
-  Operands(bool on_gpu, int k, int64_t len) : gpu(on_gpu), n(len) {
+  Operands(const cuda::Context* ctx, int k, int64_t len) : gpu(ctx != nullptr), n(len) {
     for (int i = 0; i < k; ++i) {
       h.push_back(random_vec<float>(len, 17 + i, 0.05, 1.0));
-      if (gpu) d.push_back(std::make_unique<DevMem>(h.back()));
+      if (gpu) d.push_back(std::make_unique<DevMem>(h.back(), *ctx));
     }
     hmask.resize(static_cast<size_t>(len));
     for (int64_t i = 0; i < len; ++i) hmask[i] = static_cast<uint8_t>((i * 2654435761u >> 7) & 1);
-    if (gpu) dmask = std::make_unique<DevMem>(hmask);
+    if (gpu) dmask = std::make_unique<DevMem>(hmask, *ctx);
   }
   float* p(int i) { return gpu ? d[i]->as<float>() : h[i].data(); }
   Vec<float> v(int i) { return Vec<float>(p(i), n); }
@@ -178,7 +178,7 @@ struct Registrar {
   Registrar() {
     for (const Entry& e : entries()) {
       benchmark::RegisterBenchmark((std::string("cpu/") + e.name).c_str(), [e](benchmark::State& st) {
-        Operands o(false, e.operands, e.len);
+        Operands o(nullptr, e.operands, e.len);
         for (auto _ : st) {
           e.cpu(o);
           benchmark::ClobberMemory();
@@ -188,7 +188,7 @@ struct Registrar {
       if (!gpu_present()) continue;
       benchmark::RegisterBenchmark((std::string("cuda/") + e.name).c_str(), [e](benchmark::State& st) {
         cuda::Context ctx;
-        Operands o(true, e.operands, e.len);
+        Operands o(&ctx, e.operands, e.len);
         run_cuda(st, ctx, [&](const GpuExec& g) { e.gpu(o, g); });
         set_counters(st, e.bytes, e.flops);
       })->UseManualTime()->Unit(benchmark::kMicrosecond);

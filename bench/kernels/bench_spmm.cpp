@@ -105,7 +105,7 @@ struct CudaRegistrar {
       benchmark::RegisterBenchmark(name.c_str(), [use_cusparse](benchmark::State& st) {
         const Graph& g = baby_like_graph();
         cuda::Context ctx;
-        DevMem rp(g.rowptr), ci(g.col), va(g.val), X(random_vec<float>(g.n * kD, 1)), Y(g.n * kD * sizeof(float));
+        DevMem rp(g.rowptr, ctx), ci(g.col, ctx), va(g.val, ctx), X(random_vec<float>(g.n * kD, 1), ctx), Y(g.n * kD * sizeof(float));
         const Csr A{rp.as<int32_t>(), ci.as<int32_t>(), va.as<float>(), g.n, g.n, static_cast<int64_t>(g.col.size())};
         run_cuda(st, ctx, [&](const GpuExec& ge) {
           if (use_cusparse)

@@ -73,7 +73,7 @@ struct CudaRegistrar {
       benchmark::RegisterBenchmark(name.c_str(), [sh](benchmark::State& st) {
         cuda::Context ctx;
         const Excl e = make_exclusions(sh.R, sh.N);
-        DevMem S(random_vec<float>(sh.R * sh.N, 1)), rp(e.rowptr), cl(e.col), idx(sh.R * sh.K * sizeof(int32_t)),
+        DevMem S(random_vec<float>(sh.R * sh.N, 1), ctx), rp(e.rowptr, ctx), cl(e.col, ctx), idx(sh.R * sh.K * sizeof(int32_t)),
             val(sh.R * sh.K * sizeof(float));
         const Csr ex = csr_of(e, sh.N, rp.as<int32_t>(), cl.as<int32_t>());
         run_cuda(st, ctx, [&](const GpuExec& g) {

@@ -43,7 +43,7 @@ struct CudaRegistrar {
     if (!gpu_present()) return;
     benchmark::RegisterBenchmark("cuda/tur_forward/8000x11x64", [](benchmark::State& st) {
       cuda::Context ctx;
-      DevMem U(random_vec<float>(kB * kD, 1)), Ob(random_vec<float>(kB * kL * kD, 2)), P(kB * kL * sizeof(float)),
+      DevMem U(random_vec<float>(kB * kD, 1), ctx), Ob(random_vec<float>(kB * kL * kD, 2), ctx), P(kB * kL * sizeof(float)),
           ce(kB * sizeof(float)), loss(sizeof(float));
       run_cuda(st, ctx, [&](const GpuExec& g) {
         cuda::tur_forward(MF(U.as<float>(), kB, kD), MF(Ob.as<float>(), kB * kL, kD), kL, 1.f,
@@ -53,9 +53,9 @@ struct CudaRegistrar {
     })->UseManualTime()->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("cuda/tur_backward/8000x11x64", [](benchmark::State& st) {
       cuda::Context ctx;
-      DevMem U(random_vec<float>(kB * kD, 1)), Ob(random_vec<float>(kB * kL * kD, 2)),
-          P(random_vec<float>(kB * kL, 3, 0, 0.2)), dl(std::vector<float>{1.f}), dU(random_vec<float>(kB * kD, 4)),
-          dO(random_vec<float>(kB * kL * kD, 5));
+      DevMem U(random_vec<float>(kB * kD, 1), ctx), Ob(random_vec<float>(kB * kL * kD, 2), ctx),
+          P(random_vec<float>(kB * kL, 3, 0, 0.2), ctx), dl(std::vector<float>{1.f}, ctx), dU(random_vec<float>(kB * kD, 4), ctx),
+          dO(random_vec<float>(kB * kL * kD, 5), ctx);
       run_cuda(st, ctx, [&](const GpuExec& g) {
         cuda::tur_backward(MF(U.as<float>(), kB, kD), MF(Ob.as<float>(), kB * kL, kD), kL, 1.f,
                            MF(P.as<float>(), kB, kL), dl.as<float>(), Mat<float>(dU.as<float>(), kB, kD),

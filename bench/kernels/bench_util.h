@@ -51,14 +51,14 @@ inline void set_counters(benchmark::State& st, double bytes, double flops) {
                                               benchmark::Counter::kIs1000);
 }
 
-// Device memory owned for the length of one benchmark.
+// Device memory owned for the length of one benchmark; filled through the benchmark's context.
 class DevMem {
  public:
   DevMem() = default;
   explicit DevMem(size_t bytes) : p_(cuda::device_malloc(bytes)), bytes_(bytes) {}
   template <class T>
-  explicit DevMem(const std::vector<T>& v) : DevMem(v.size() * sizeof(T)) {
-    cuda::memcpy_h2d(p_, v.data(), bytes_);
+  DevMem(const std::vector<T>& v, const cuda::Context& ctx) : DevMem(v.size() * sizeof(T)) {
+    cuda::memcpy_h2d(p_, v.data(), bytes_, ctx);
   }
   ~DevMem() { cuda::device_free(p_); }
   DevMem(DevMem&& o) noexcept : p_(o.p_), bytes_(o.bytes_) { o.p_ = nullptr; }
@@ -72,19 +72,28 @@ class DevMem {
   size_t bytes_ = 0;
 };
 
-// Runs `body(exec)` under CUDA-event manual timing; L2 is flushed before each iteration.
+// Runs `body(exec)` under CUDA-event manual timing; L2 is flushed before each iteration. An
+// exception from the op (a failed launch, an unsupported library call) ends this entry with
+// SkipWithError naming it, so the rest of the table still runs.
 inline void run_cuda(benchmark::State& st, cuda::Context& ctx, const std::function<void(const GpuExec&)>& body) {
-  static DevMem flush(size_t(128) << 20);  // larger than the H100/H200 L2 (50–60 MB)
-  auto* ev = cuda::events_create();
-  for (auto _ : st) {
-    cuda::memset_device(flush.as<void>(), 0, size_t(128) << 20, ctx.stream());
-    ctx.arena().reset();
-    cuda::events_record_start(ev, ctx.stream());
-    body(ctx.exec());
-    cuda::events_record_stop(ev, ctx.stream());
-    st.SetIterationTime(cuda::events_elapsed_ms(ev) / 1e3);
+  try {
+    static DevMem flush(size_t(128) << 20);  // larger than the H100/H200 L2 (50–60 MB)
+    auto* ev = cuda::events_create();
+    struct Release {
+      cuda::EventPair* e;
+      ~Release() { cuda::events_destroy(e); }
+    } release{ev};
+    for (auto _ : st) {
+      cuda::memset_device(flush.as<void>(), 0, size_t(128) << 20, ctx);
+      ctx.arena().reset();
+      cuda::events_record_start(ev, ctx);
+      body(ctx.exec());
+      cuda::events_record_stop(ev, ctx);
+      st.SetIterationTime(cuda::events_elapsed_ms(ev) / 1e3);
+    }
+  } catch (const std::exception& e) {
+    st.SkipWithError(e.what());
   }
-  cuda::events_destroy(ev);
 }
 
 // Registers a CUDA benchmark only when a device is present (checked once at start-up).

@@ -9,8 +9,10 @@ ratio is ≤ 0.1 and its speed-up ≥ 10 (the targets of the unlearning issue); 
 settings the highest VALID retain Recall@20 wins. If none qualifies, the fastest-enough (≥ 10×)
 setting with the smallest ratio; if none is fast enough, the smallest ratio.
 
-usage: select_tuning.py OUT_DIR [--grid FILE] [regime ...]
-  --grid FILE  consider only the settings named in FILE (tune.sh's CANDIDATES format)"""
+usage: select_tuning.py OUT_DIR [--grid FILE [--write-configs DIR]] [regime ...]
+  --grid FILE           consider only the settings named in FILE (tune.sh's CANDIDATES format)
+  --write-configs DIR   also write each selected setting's flags as DIR/<regime>-<family>.cfg
+                        (`key = value` lines, the format of lethe experiment --method-config)"""
 import json
 import os
 import sys
@@ -22,16 +24,38 @@ def rows(path):
     return d if isinstance(d, list) else d.get("rows", d)
 
 
+def write_config(path, name, flags, grid_file):
+    """The setting's --key value flags as `key = value` lines."""
+    if len(flags) % 2 or any(not f.startswith("--") for f in flags[::2]):
+        sys.exit(f"{grid_file}: the flags of {name} are not --key value pairs: {' '.join(flags)}")
+    lines = [f"# chosen by select_tuning.py on the validation request (seed 101): {name}"]
+    lines += [f"{k[2:]} = {v}" for k, v in zip(flags[::2], flags[1::2])]
+    with open(path + ".tmp", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(path + ".tmp", path)
+
+
 def main():
     args = sys.argv[1:]
     if not args:
         sys.exit(__doc__)
     out, args = args[0], args[1:]
     grid = None
+    flags = {}
+    write_dir = None
     if len(args) >= 2 and args[0] == "--grid":
         with open(args[1]) as f:
-            grid = {l.split()[0] for l in f if l.strip() and not l.startswith("#")}
+            for l in f:
+                if l.strip() and not l.startswith("#"):
+                    name, _method, *rest = l.split()
+                    flags[name] = rest
+        grid = set(flags)
+        grid_file = args[1]
         args = args[2:]
+        if len(args) >= 2 and args[0] == "--write-configs":
+            write_dir = args[1]
+            os.makedirs(write_dir, exist_ok=True)
+            args = args[2:]
     regimes = args or ["user", "item", "interaction"]
     for r in regimes:
         d = os.path.join(out, r)
@@ -73,6 +97,8 @@ def main():
         print()
         for fam, (_, name) in sorted(best.items()):
             print(f"selected {fam}: {name}")
+            if write_dir:
+                write_config(os.path.join(write_dir, f"{r}-{fam}.cfg"), name, flags[name], grid_file)
         print()
 
 

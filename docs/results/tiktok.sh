@@ -19,7 +19,8 @@ REGIMES=${*:-user item interaction}
 CFG=$(cd "$(dirname "$0")" && pwd)/tiktok
 METHODS=${METHODS:-retrain,finetune,neggrad,neggrad+,mmrecun,tru,tru-no-gate,tru-no-scaling,tru-no-isolation}
 mkdir -p "$OUT"
-[ -f "$OUT/original/metrics.json" ] || "$L" train --data "$DATA" --model mgcn --out "$OUT/original" --quiet
+# New: trains; interrupted: continues; finished: says so and leaves it.
+"$L" train --data "$DATA" --model mgcn --out "$OUT/original" --resume "$OUT/original/last.ckpt" --quiet
 for R in $REGIMES; do
   mc=""
   for m in ${METHODS//,/ }; do

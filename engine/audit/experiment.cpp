@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "engine/checkpointing.h"
@@ -23,12 +24,12 @@
 #include "io/fs.h"
 #include "io/config.h"
 #include "io/hash.h"
+#include "io/run_folder.h"
 
 namespace lethe::audit {
 
 namespace {
 constexpr double kNaN = AuditRow::kNaN;
-const std::vector<int64_t> kAuditKs = {10, 20, 50};
 }  // namespace
 
 NoiseFloor parse_noise_floor(const std::string& s) {
@@ -78,9 +79,12 @@ std::map<std::string, MethodSettings> parse_method_configs(const std::string& li
     ms.cfg = base;
     for (const std::string& key : f.keys()) {
       if (!base.known(key)) throw Error(f.where(key) + ": unknown setting '" + key + "' (lethe experiment --help lists them)");
+      if (key.rfind("audit.", 0) == 0 || key.rfind("backdoor.", 0) == 0)
+        throw Error(f.where(key) + ": " + key + " is an audit setting: it applies to every method alike");
       if (is_training_key(key))
         throw Error(f.where(key) + ": " + key + " is a training setting; a method's own settings may only be "
-                    "unlearning settings (unlearn.*, finetune.*, neggrad.*, neggrad_plus.*, mmrecun.*, tru.*), so that "
+                    "unlearning settings (unlearn.*, finetune.*, neggrad.*, neggrad_plus.*, mmrecun.*, tru.*, "
+                    "multidelete.*, scalegun.*), so that "
                     "θ₀ and Retrain stay shared by every method");
       ms.overrides.emplace_back(key, f.str(key));
       ms.cfg.set(key, f.str(key), f.where(key));
@@ -112,6 +116,7 @@ void validate(const ExperimentOptions& o) {
   if (canonical_model_name(o.model) != o.model)  // throws for an unknown name
     throw Error("--model '" + o.model + "': give the canonical name " + canonical_model_name(o.model));
   validate_settings(o.cfg);
+  (void)TrainOptions::from(o.cfg, o.model);
   for (const auto& [m, ms] : o.method_cfg) {
     if (std::find(o.methods.begin(), o.methods.end(), m) == o.methods.end() || m == "retrain")
       throw Error("method settings given for '" + m + "', which is not an approximate method in --methods");
@@ -121,27 +126,17 @@ void validate(const ExperimentOptions& o) {
 
 void validate_settings(const Config& cfg) {
   if (const std::string a = cfg.str("unlearn.adam_state"); a != "fresh" && a != "original")
-    throw Error("setting unlearn.adam_state must be fresh or original, got '" + a + "'");
-  // Every setting whose default says what it holds is parsed now, so that a typo fails before
-  // hours of training rather than when the method that reads it starts. An "auto" setting given
-  // a value must be a number (all of them are, but MIG-GT's per-modality hop list).
-  for (const auto& k : config_keys()) {
-    const std::string def = k.def, v = cfg.str(k.key);
-    if (v == def || v == "auto") continue;
-    if (def == "auto") {  // a number once resolved, except the per-modality hop list
-      if (std::string(k.key) != "miggt.k_modality") (void)cfg.f64(k.key);
-      continue;
-    }
-    if (def == "true" || def == "false") {
-      (void)cfg.flag(k.key);
-    } else if (def.find(',') != std::string::npos) {
-      (void)cfg.i64_list(k.key);
-    } else {
-      char* end = nullptr;
-      std::strtod(def.c_str(), &end);
-      if (!def.empty() && *end == '\0') (void)cfg.f64(k.key);
-    }
-  }
+    throw Error("setting unlearn.adam_state (from " + cfg.origin("unlearn.adam_state") +
+                ") must be fresh or original, got '" + a + "'");
+  // Every setting is parsed and range-checked now, so that a typo fails before hours of
+  // training rather than when the method that reads it starts.
+  validate_config(cfg);
+  if (const std::string a = cfg.str("multidelete.retain_reference"); a != "edited" && a != "original")
+    throw Error("setting multidelete.retain_reference (from " + cfg.origin("multidelete.retain_reference") +
+                ") must be edited or original, got '" + a + "'");
+  if (const std::string v = cfg.str("backdoor.variant"); v != "multimodal" && v != "plain")
+    throw Error("setting backdoor.variant (from " + cfg.origin("backdoor.variant") + ") must be multimodal or plain, got '" +
+                v + "'");
 }
 
 AuditRow row_from_audit(const std::string& method, const CoreAudit& a) {
@@ -175,11 +170,13 @@ io::Json epoch_json(const UnlearnEpoch& e) {
     for (const auto& [k, v] : e.branch_scale) b[k] = v;
     j["branch_scale"] = b;
   }
+  for (const auto& [k, v] : e.terms) j[k] = v;
   return j;
 }
 
 bool is_training_key(const std::string& key) {
-  for (const char* p : {"unlearn.", "finetune.", "neggrad.", "neggrad_plus.", "mmrecun.", "tru."})
+  for (const char* p : {"unlearn.", "finetune.", "neggrad.", "neggrad_plus.", "mmrecun.", "tru.", "multidelete.",
+                        "scalegun.", "audit.", "backdoor."})
     if (key.rfind(p, 0) == 0) return false;
   return key != "eval.tile_users";
 }
@@ -204,82 +201,66 @@ std::string jsonl(const std::vector<io::Json>& lines) {
   return t;
 }
 
-struct OriginalRun {
-  std::string path;
-  io::Checkpoint ckpt;
-  double train_seconds = kNaN;
-  int64_t epochs = -1;
-};
+}  // namespace
 
-// Trains θ₀ into dir (the layout of `lethe train`'s run folder: checkpoint, metrics.json,
-// log.jsonl, config.txt) unless dir already holds a finished run (metrics.json written at the
-// end) of the same model, data and training settings.
+// θ₀ lives in a `lethe train` run folder (engine/run_files.h): reused when it holds a finished
+// run of the same model, data and training settings; continued when it holds an interrupted one
+// and --resume is given; trained there when it is new. A finished θ₀ made with other settings is
+// refused (never replaced behind the user's back), and so is an interrupted one without --resume.
 OriginalRun ensure_original(const ExperimentOptions& o, const io::Dataset& ds, Ctx& ctx, const std::string& cache,
                             const std::function<void(const std::string&)>& say) {
   const std::string dir = o.original_dir.empty() ? io::path_join(o.out_dir, "original") : o.original_dir;
+  const io::RunSettings want = train_settings(o.model, ds.fingerprint(), o.cfg);
   OriginalRun r;
   r.path = io::path_join(dir, "checkpoint");
-  const std::string metrics_path = io::path_join(dir, "metrics.json");
-  if (io::is_regular_file(r.path) && io::is_regular_file(metrics_path)) {
-    io::Checkpoint c = io::read_checkpoint(r.path);
-    const ModelCheckpointInfo info = read_model_checkpoint_info(c, r.path);
-    std::string why;
-    if (info.model != o.model) why = "it holds a " + info.model + " model, not " + o.model;
-    else if (info.data_fingerprint != ds.fingerprint()) why = "it was trained on different data";
-    else why = training_config_difference(o.cfg, info.config);
-    if (why.empty()) {
-      const io::Json m = io::read_json(metrics_path);
-      if (const io::Json* t = m.find("train_seconds"); t && t->is_number()) r.train_seconds = t->as_double();
-      if (const io::Json* e = m.find("epochs_run"); e && e->is_number()) r.epochs = e->as_int();
-      r.ckpt = std::move(c);
+  auto reuse = [&](std::unique_ptr<io::RunLock> lock) {
+    const io::Json m = io::read_json(io::path_join(dir, "metrics.json"));
+    if (const io::Json* t = m.find("train_seconds"); t && t->is_number()) r.train_seconds = t->as_double();
+    if (const io::Json* e = m.find("epochs_run"); e && e->is_number()) r.epochs = e->as_int();
+    r.ckpt = io::read_checkpoint(r.path);
+    r.lock = std::move(lock);
+  };
+  if (io::is_regular_file(io::path_join(dir, io::kRunFile))) {
+    auto lock = std::make_unique<io::RunLock>(dir, io::RunLock::Mode::kShared, o.command);
+    const io::RunFolderInfo f = io::inspect_run_folder(dir);
+    if (f.state == io::RunState::kFinished && f.command == "train") {
+      const io::SettingDiff d = io::first_difference(f.settings, want);
+      if (!d.empty())
+        throw Error(dir + " holds a finished θ₀ trained with " + io::setting_name(d.key) + " = " + d.there +
+                    ", this experiment has " + io::setting_name(d.key) + " = " + d.here +
+                    ": results made with another θ₀ would not be comparable; choose another " +
+                    (o.original_dir.empty() ? "--out" : "--original") +
+                    " (or train θ₀ again there: lethe train --overwrite)");
+      reuse(std::move(lock));
       say("reusing the original model " + r.path);
       return r;
     }
-    if (o.resume)
-      throw Error(r.path + " cannot be reused (" + why + ") and --resume keeps results made with it; use another --out");
-    say(r.path + " cannot be reused (" + why + "): training the original model again");
   }
-  io::make_dirs(dir);
-  ModelSession s(ctx, ds, o.model, o.cfg, cache);
-  TrainOptions opt = TrainOptions::from(o.cfg, s.model());
-  opt.progress = o.progress;
-  opt.epoch_lines = o.progress;
-  AdamConfig ac;
-  ac.lr = opt.lr;
-  Adam adam(s.params(), ac);
-  s.init(opt.seed);
-  io::write_file_atomic(io::path_join(dir, "config.txt"), "model = " + o.model + "\n" + o.cfg.dump());
-  std::vector<io::Json> log;
-  TrainHooks hooks;
-  hooks.on_best = [&](const TrainState& st) {
-    save_model_checkpoint(r.path, o.model, o.cfg, ds, s.params(), &adam, &st);
-  };
-  hooks.on_epoch = [&](const EpochRecord& e, const TrainState&) {
-    io::Json j = io::Json::object();
-    j["epoch"] = e.epoch + 1;
-    j["loss"] = e.loss;
-    j["lr"] = e.lr;
-    if (e.evaluated) {
-      j["valid"] = metrics_json(e.valid);
-      j["best"] = e.best;
-    }
-    j["seconds"] = e.seconds;
-    log.push_back(j);
-    io::write_file_atomic(io::path_join(dir, "log.jsonl"), jsonl(log));
-  };
-  say("training the original model (" + o.model + ") into " + dir);
-  const graph::HostCsr valid = graph::interaction_pattern(ds.n_users, ds.n_items, ds.valid);
-  const graph::HostCsr test = graph::interaction_pattern(ds.n_users, ds.n_items, ds.test);
-  const TrainResult res = train(ctx, s.model(), s.params(), adam, s.data(), ds.train, valid, test, opt, {}, hooks);
-  if (!io::is_regular_file(r.path))
-    throw Error("training the original model wrote no checkpoint (no evaluated epoch?): check --epochs and --eval_every");
-  const RunMeta meta = run_meta(ds, o.model, "train", o.cfg);
-  write_train_metrics(metrics_path, o.model, ds.name, res, ctx.describe(), s.params().trainable_elements(), &meta);
-  r.train_seconds = res.train_seconds;
-  r.epochs = res.epochs_run;
-  r.ckpt = io::read_checkpoint(r.path);
+  {
+    io::RunFolderOptions ro;
+    ro.command = "train";
+    ro.settings = want;
+    ro.command_line = o.command;
+    ro.resume = o.resume;
+    ro.resume_hint = "lethe experiment --resume";
+    ModelSession s(ctx, ds, o.model, resolve_training_settings(o.cfg, o.model), cache);
+    io::RunFolder rf(dir, ro);
+    rf.begin();
+    TrainRunOptions to;
+    to.progress = o.progress;
+    to.epoch_lines = o.progress;
+    if (rf.start() == io::RunFolder::Start::kResume && io::is_regular_file(rf.path("last.ckpt")))
+      to.resume_from = rf.path("last.ckpt");
+    say(std::string(to.resume_from.empty() ? "training" : "continuing") + " the original model (" + o.model + ") in " +
+        dir);
+    (void)train_into(ctx, ds, s, rf, to);
+    rf.finish();
+  }
+  reuse(std::make_unique<io::RunLock>(dir, io::RunLock::Mode::kShared, o.command));
   return r;
 }
+
+namespace {
 
 // The rows of the experiment, kept in the order results.json shows them: θ₀'s rows first (by
 // seed), then the methods' rows in the order they were first written.
@@ -304,6 +285,51 @@ class RowBook {
   }
 };
 
+// What the experiment's results depend on (run.json's settings): the data, the backbone, the
+// request recipe, the retain split, every setting (training ones resolved) and each method's own.
+io::RunSettings experiment_settings(const ExperimentOptions& o, const io::Dataset& ds) {
+  io::RunSettings s;
+  s["data.fingerprint"] = hex64(ds.fingerprint());
+  s["model"] = o.model;
+  s["regime"] = io::regime_name(o.regime);
+  s["ratio"] = io::format_double(o.ratio > 0 ? o.ratio : io::default_ratio(o.regime));
+  s["selection"] = io::selection_name(o.selection);
+  s["retain_split"] = o.retain_split;
+  AuditSet audits = o.audits;  // the audits of these rows (the backdoor experiment has its own folder)
+  audits.backdoor = false;
+  s["audits"] = audits_name(audits);
+  const Config resolved = resolve_training_settings(o.cfg, o.model);
+  for (const auto& [k, v] : resolved.values())
+    if (k != "eval.tile_users") s["config." + k] = v;
+  for (const auto& [m, ms] : o.method_cfg)
+    for (const auto& [k, v] : ms.overrides) s["method." + m + "." + k] = v;
+  return s;
+}
+
+// --resume's comparison: every shared setting must be equal; a method's own settings
+// (method.<m>.<key>) only matter for the methods this run runs that already have finished rows —
+// a method added now may come with settings of its own.
+io::SettingDiff resume_difference(const io::RunFolderInfo& found, const io::RunSettings& now,
+                                  const std::vector<std::string>& methods) {
+  std::set<std::string> with_rows;
+  const std::string results = io::path_join(found.dir, "results.json");
+  if (io::is_regular_file(results))
+    for (const auto& r : rows_from_json(io::read_json(results)))
+      if (r.ok()) with_rows.insert(r.method);
+  auto compared = [&](const io::RunSettings& in) {
+    io::RunSettings out;
+    for (const auto& [k, v] : in) {
+      if (k.rfind("method.", 0) == 0) {
+        const std::string m = k.substr(7, k.find('.', 7) - 7);
+        if (!with_rows.count(m) || std::find(methods.begin(), methods.end(), m) == methods.end()) continue;
+      }
+      out[k] = v;
+    }
+    return out;
+  };
+  return io::first_difference(compared(found.settings), compared(now));
+}
+
 }  // namespace
 
 std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
@@ -311,7 +337,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   const auto t0 = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
   auto say = [&](const std::string& msg) {
-    if (o.progress) std::fprintf(stderr, "[experiment %7.1fs] %s\n", elapsed(), msg.c_str());
+    if (o.progress) std::fprintf(stderr, "[experiment %7.1fs] %s\n", elapsed(), io::printable(msg).c_str());
   };
 
   const std::string regime = io::regime_name(o.regime);
@@ -322,26 +348,52 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   for (const auto& m : o.methods)
     if (m != "retrain") order.push_back(m);
 
-  const io::Dataset ds = io::load_dataset(o.data_dir);  // a bad folder fails before OUT is made
-  io::make_dirs(o.out_dir);
-  const std::string results_path = io::path_join(o.out_dir, "results.json");
-  RowBook book;
-  if (io::is_regular_file(results_path)) {
-    if (o.resume) {
-      book.rows = rows_from_json(io::read_json(results_path));
-      for (const auto& r : book.rows)
-        if (r.regime != regime || r.ratio != ratio)
-          throw Error(results_path + " holds a " + r.regime + " ratio " + io::format_double(r.ratio) +
-                     " experiment, not " + regime + " ratio " + io::format_double(ratio) + ": use another --out");
-      say("resuming: " + std::to_string(book.rows.size()) + " row(s) in " + results_path);
-    } else {
-      say(results_path + " exists: starting a new table (pass --resume to keep its rows)");
-    }
+  // The user-level attack holds two user groups out of everything that trains (umia.h): the
+  // models and the requests see the rest, so that data set is a copy with those users' rows gone.
+  std::optional<io::Dataset> loaded;
+  if (!o.dataset) loaded = io::load_dataset(o.data_dir);  // a bad folder fails before OUT is made
+  UserGroups groups;
+  io::Dataset all_rows;
+  if (o.audits.umia) {
+    if (!loaded) loaded = *o.dataset;
+    all_rows = hold_out_user_groups(*loaded, static_cast<uint64_t>(o.cfg.i64("audit.seed")), &groups);
   }
-
+  const io::Dataset& ds = loaded ? *loaded : *o.dataset;
   const std::string cache = o.cache_dir.empty() ? graph::default_cache_dir(o.data_dir) : o.cache_dir;
   Ctx ctx(o.device);
   const std::string device = ctx.describe();
+
+  // OUT is a run folder (io/run_folder.h): locked for the run's life; --resume continues it only
+  // with the same settings (methods and seeds may be added); anything else there is refused.
+  const io::RunSettings settings = experiment_settings(o, ds);
+  io::RunFolderOptions ro;
+  ro.command = "experiment";
+  ro.settings = settings;
+  ro.command_line = o.command;
+  ro.resume = o.resume;
+  ro.overwrite = o.overwrite;
+  ro.reopen_finished = true;  // --resume of a finished experiment adds the methods and seeds it lacks
+  ro.resume_hint = "--resume";
+  ro.inputs = {o.data_dir};
+  if (!o.original_dir.empty()) ro.inputs.push_back(o.original_dir);
+  if (o.original_dir.empty()) ro.allowed = {"original", "original-shadow"};  // θ₀'s (and the shadow's) run folders
+  ro.compare = [&](const io::RunFolderInfo& f) { return resume_difference(f, settings, o.methods); };
+  io::RunFolder rf(o.out_dir, ro);
+  io::RunSettings merged = settings;  // the own settings of methods whose rows stay, though not run now
+  for (const auto& [k, v] : rf.found().settings)
+    if (rf.start() == io::RunFolder::Start::kResume && k.rfind("method.", 0) == 0 && !merged.count(k)) merged[k] = v;
+  rf.begin(merged);
+
+  const std::string results_path = io::path_join(o.out_dir, "results.json");
+  RowBook book;
+  if (rf.start() == io::RunFolder::Start::kResume && io::is_regular_file(results_path)) {
+    book.rows = rows_from_json(io::read_json(results_path));
+    for (const auto& r : book.rows)
+      if (r.regime != regime || r.ratio != ratio)
+        throw Error(results_path + " holds a " + r.regime + " ratio " + io::format_double(r.ratio) +
+                    " experiment, not " + regime + " ratio " + io::format_double(ratio) + ": use another --out");
+    say("resuming: " + std::to_string(book.rows.size()) + " row(s) in " + results_path);
+  }
   say("data " + ds.name + ": " + std::to_string(ds.n_users) + " users, " + std::to_string(ds.n_items) + " items, " +
       std::to_string(ds.train.size()) + " train rows; device " + device);
 
@@ -371,6 +423,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   }
 
   auto flush = [&] {
+    attach_retrain_references(book.rows);
     io::write_json(results_path, rows_to_json(book.rows));
     results_table(book.rows).write_csv(io::path_join(o.out_dir, "results.csv"));
     info.date = utc_now();
@@ -378,6 +431,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     io::write_file_atomic(io::path_join(o.out_dir, "tradeoff.svg"),
                           tradeoff_svg(book.rows, o.model + " on " + ds.name + ": " + regime + " " +
                                                       io::format_double(ratio) + ", retain vs forget Recall@20"));
+    rf.keep();  // rows worth keeping: a failure from here on leaves the folder for --resume
   };
 
   // θ₀: trained once, then its embeddings serve every seed.
@@ -393,6 +447,14 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     const auto own = o.method_cfg.find(method);
     return run_meta(ds.name, fingerprint, o.model, method, own == o.method_cfg.end() ? o.cfg : own->second.cfg);
   };
+  std::unique_ptr<UmiaSetup> umia;
+  if (o.audits.umia && o.regime == io::Regime::kUser) {
+    umia = prepare_umia(o, ds, std::move(groups), std::move(all_rows), ctx, cache, say);
+    info.notes.push_back(umia->note);
+  } else if (o.audits.umia) {
+    info.notes.push_back("the user-level attack runs in the user regime only; its two reserved user groups were still held "
+                         "out of training, so θ₀ is the same in every regime of this experiment.");
+  }
 
   io::make_dirs(io::path_join(o.out_dir, "requests"));
   io::make_dirs(io::path_join(o.out_dir, "logs"));
@@ -411,7 +473,11 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     const io::ForgetSplit split = io::resolve(ds, req);
     SplitPatterns sp = split_patterns(ds, split);
     if (o.retain_split == "valid") sp.test = sp.valid;  // tuning: retain utility on the valid split
-    const Auditor aud(ctx, sp, kAuditKs, tile);
+    RequestAudits ra(ctx, ds, split, sp, o.regime, static_cast<uint64_t>(s), o.audits, tile, umia.get(),
+                     o.retain_split == "valid");
+    const Auditor& aud = ra.auditor();
+    if (ra.plan() && s == o.first_seed)
+      info.notes.push_back("membership inference A: non-members are " + ra.plan()->a_population + ".");
     say("seed " + std::to_string(s) + "/" + std::to_string(o.seeds) + ": request " + req_path + ", |D_f| = " +
         std::to_string(split.forget.size()) + ", |D_r| = " + std::to_string(split.retain.size()));
 
@@ -424,8 +490,10 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
       r.forget_rows = split.forget.size();
       return r;
     };
-    const CoreAudit a0 = aud.audit(e0.users, e0.items, true);
+    const ModelAudit m0 = ra.audit_original(e0.users, e0.items);
+    const CoreAudit& a0 = m0.core;
     AuditRow r0 = base_row(row_from_audit("original", a0));
+    put_audits(m0, r0);
     r0.seconds = orig.train_seconds;
     r0.epochs = orig.epochs;
     r0.exposure_reduction = 0.0;
@@ -475,7 +543,9 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
         UnlearnResult res2 = run_unlearning("retrain", in2);
         const Embeddings e2 = embed(ctx, res2.session->model(), res2.session->params());
         AuditRow r = *rr;
-        r.noise_floor20 = mean_overlap(aud.top_lists(e2.users, e2.items), *retrain_lists);
+        const ModelAudit m2 = ra.audit(e2.users, e2.items);
+        r.noise_floor20 = mean_overlap(m2.core.top, *retrain_lists);
+        put_spread(m2, r);
         book.upsert(r);
         say("seed " + std::to_string(s) + ": noise floor overlap@20 " +
             io::format_double(std::round(r.noise_floor20 * 1e3) / 1e3));
@@ -523,12 +593,16 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
         if (own != o.method_cfg.end()) inm.cfg = own->second.cfg;
         UnlearnResult res = run_unlearning(m, inm);
         const Embeddings e = embed(ctx, res.session->model(), res.session->params());
-        CoreAudit a = aud.audit(e.users, e.items, true);
+        ModelAudit ma = ra.audit(e.users, e.items);
+        CoreAudit& a = ma.core;
         row = base_row(row_from_audit(m, a));
+        put_audits(ma, row);
         row.seconds = res.seconds;
         row.peak_bytes = res.peak_bytes;
         row.epochs = m == "retrain" ? res.retrain_epochs : static_cast<int64_t>(res.log.size());
         row.selected_layers = res.selected_layers;
+        row.method_stats = res.stats;
+        row.notes = res.notes;
         row.exposure_reduction = exposure_reduction(a0.exposure, a.exposure);
         for (const auto& ep : res.log) log.push_back(epoch_json(ep));
         auto meta = ckpt_meta;
@@ -539,8 +613,8 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
           save_model_checkpoint(retrain_ckpt, o.model, o.cfg, ds, res.session->params(), nullptr, nullptr, meta);
           set_retrain(std::move(a.top), res.seconds);
         } else if (o.keep_checkpoints) {
-          save_model_checkpoint(io::path_join(run_dir, m + ".ckpt"), o.model, inm.cfg, ds, res.session->params(), nullptr,
-                                nullptr, meta);
+          save_model_checkpoint(io::path_join(run_dir, m + ".ckpt"), res.session->model_name(), inm.cfg, ds,
+                                res.session->params(), nullptr, nullptr, meta);
         }
         if (retrain_lists) {
           row.overlap20 = m == "retrain" ? 1.0 : mean_overlap(a.top, *retrain_lists);
@@ -571,6 +645,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
       if (m == "retrain") noise_floor();
     }
   }
+  rf.finish();
   say("done: " + results_path);
   return book.rows;
 }

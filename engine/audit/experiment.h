@@ -5,23 +5,31 @@
 // every other method is compared with it — plus a noise-floor Retrain with seed s + 1000, audit
 // everything (engine/audit/audit.h) and rewrite OUT/results.{json,csv,md} and OUT/tradeoff.svg
 // after every method, so that a long run can be read while it runs and survives an interruption
-// (--resume skips the (seed, method) rows results.json already holds).
+// (--resume skips the (seed, method) rows results.json already holds). OUT and OUT/original are
+// run folders (io/run_folder.h): locked, resumed only with the same settings, finished by a
+// manifest; a folder holding anything else is refused unless overwrite.
 // A method that throws becomes a row with status "failed" and its error; the run goes on.
+// The audits (suite.h) decide the columns: the core ones always, the membership inference of
+// mia.h and umia.h when asked (umia also holds two user groups out of all training).
 // Lives in the engine (not tools/) so that the test suite can run it end to end.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/audit/audit.h"
 #include "engine/audit/report.h"
+#include "engine/audit/suite.h"
 #include "engine/config.h"
 #include "engine/tensor.h"
 #include "engine/unlearn/unlearn.h"
 #include "io/json.h"
 #include "io/request.h"
+#include "io/run_folder.h"
 
 namespace lethe::audit {
 
@@ -62,15 +70,18 @@ struct ExperimentOptions {
   // with requests of seeds disjoint from the reported ones).
   std::string retain_split = "test";
   NoiseFloor noise_floor = NoiseFloor::kFirst;
+  AuditSet audits;        // --audits (default core,mia)
   Config cfg;             // training + unlearning settings
   // Per-method settings (--method-config METHOD=FILE): cfg with the file's keys on top. Only
   // unlearning keys (is_training_key false), so θ₀ and Retrain stay shared by every method.
   std::map<std::string, MethodSettings> method_cfg;
   Device device = Device::CPU;
-  bool resume = false;           // keep the successful rows of an earlier results.json
+  bool resume = false;           // continue the run in out_dir (same settings): keep its successful rows
+  bool overwrite = false;        // replace what out_dir holds (kept aside until this run finishes)
   bool keep_checkpoints = false; // save every unlearned model (Retrain's is always saved)
   bool progress = true;          // lines on stderr (and the trainer's progress)
   std::string cache_dir;         // kNN cache; "" = graph::default_cache_dir(data_dir)
+  const io::Dataset* dataset = nullptr;  // data_dir already loaded (the CLI loads it once); nullptr: load it
   std::string command;           // the command line, for results.md
   // Test hook: this method throws "injected failure" instead of running, to exercise how a
   // failed method is recorded. Empty (the default) in every real run.
@@ -93,6 +104,29 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o);
 
 // The metric fields of a row from one audit (retain, forget, exposure); the rest stays NaN.
 AuditRow row_from_audit(const std::string& method, const CoreAudit& a);
+// A trained model in its run folder (the layout of `lethe train`).
+struct OriginalRun {
+  std::string path;
+  io::Checkpoint ckpt;
+  double train_seconds = AuditRow::kNaN;
+  int64_t epochs = -1;
+  std::unique_ptr<io::RunLock> lock;  // shared: nobody replaces θ₀ while the experiment uses it
+};
+// θ₀ lives in a `lethe train` run folder (o.original_dir, default OUT/original;
+// engine/run_files.h): reused when it holds a finished run of the same model, data and training
+// settings; continued when it holds an interrupted one and o.resume is set; trained there when it
+// is new; refused otherwise. θ₀ of the experiment; also the shadow model of the user-level attack
+// and the backdoor experiment's models.
+OriginalRun ensure_original(const ExperimentOptions& o, const io::Dataset& ds, Ctx& ctx, const std::string& cache,
+                            const std::function<void(const std::string&)>& say);
+
+// The user-level attack's preparation (suite.cpp): trains (or reuses) the shadow model in
+// <θ₀'s folder>-shadow on a random half of the remaining users and fits the attack.
+// remaining: the data without the reserved groups; all_rows: the loaded data (histories).
+std::unique_ptr<UmiaSetup> prepare_umia(const ExperimentOptions& o, const io::Dataset& remaining, UserGroups groups,
+                                        io::Dataset all_rows, Ctx& ctx, const std::string& cache,
+                                        const std::function<void(const std::string&)>& say);
+
 // One unlearning epoch as a JSON object (a log.jsonl line).
 io::Json epoch_json(const UnlearnEpoch& e);
 // The configuration keys that change what training produces (everything except the unlearning

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,9 +39,18 @@ struct AuditRow {
   std::string device;
   int64_t forget_rows = -1, retain_users = -1;  // |D_f|; users in the retain test
   RunMeta meta;  // dataset, model, build, settings hash, schema (engine/result_meta.h)
+  // What the method reports about its own run (UnlearnResult::stats: ScaleGUN's CG iterations,
+  // the certified head's ε, δ, retrains, bound and budget, ...) and statements results.md repeats.
+  std::map<std::string, double> method_stats;
+  std::vector<std::string> notes;
+  // The membership-inference, user-level and backdoor audits (the keys of
+  // audit_result_keys(); absent = not measured), written to JSON as top-level keys.
+  std::map<std::string, double> audit;
 
   bool ok() const { return status == "ok"; }
-  io::Json to_json() const;  // keys: required_result_keys(), extra_result_keys(), then run_meta_keys()
+  double metric(const std::string& key) const;  // an audit value; NaN when absent
+  // keys: required_result_keys(), extra_result_keys(), run_meta_keys(), then the audit keys measured
+  io::Json to_json() const;
   static AuditRow from_json(const io::Json& j);  // throws naming a missing required key
 };
 
@@ -48,14 +58,23 @@ struct AuditRow {
 const std::vector<std::string>& required_result_keys();
 const std::vector<std::string>& extra_result_keys();
 
+// The audit keys a row may carry, in the order results.csv shows them: each family's values and
+// sizes, then for every headline value of reference_keys() three more: <key>_retrain (Retrain's
+// value on the same request), <key>_gap (|value − Retrain's|) and, on Retrain's row only,
+// <key>_spread (|second Retrain's value − Retrain's|: the noise floor of the gap).
+const std::vector<std::string>& audit_result_keys();
+const std::vector<std::string>& reference_keys();
+// Fills <key>_retrain and <key>_gap of every row whose seed has a successful Retrain row.
+void attach_retrain_references(std::vector<AuditRow>& rows);
+
 io::Json rows_to_json(const std::vector<AuditRow>& rows);
 std::vector<AuditRow> rows_from_json(const io::Json& j);  // a JSON list of rows
 
-// All rows, all keys (selected_layers joined with ';').
+// All rows, all keys (selected_layers joined with ';'); of the audit keys, those some row has.
 io::Table results_table(const std::vector<AuditRow>& rows);
 
-// Mean and sample standard deviation (n − 1; NaN when fewer than 2 values) of one metric over
-// the successful rows of one method, NaN values skipped.
+// Mean and sample standard deviation (n − 1; NaN when fewer than 2 values) of a list of values,
+// NaN values skipped (e.g. one metric over the successful rows of one method).
 struct Stat {
   double mean = AuditRow::kNaN, std = AuditRow::kNaN;
   int64_t n = 0;
@@ -81,11 +100,18 @@ struct ReportInfo {
   std::string retain_split = "test";  // the split of the retain columns (valid when tuning)
   std::vector<std::string> notes;  // extra lines (e.g. "retrain not run: no speed-up/overlap")
 };
+// The core table, then (when the rows hold them) the membership-inference and user-level
+// tables: each audit's value, Retrain's, |value − Retrain's| and the Retrain-vs-Retrain spread.
 std::string results_markdown(const std::vector<AuditRow>& rows, const ReportInfo& info);
+// The backdoor experiment's table (backdoor.h): ASR@20, ER@20, the target's mean rank, retain
+// Recall@20, |ASR − θ_clean's| against its tolerance, and whether each method passes.
+std::string backdoor_markdown(const std::vector<AuditRow>& rows, const ReportInfo& info);
 
 // Scatter of retain Recall@20 (x) against forget Recall@20 (y): one point per method (mean over
 // seeds, ±std whiskers on both axes), Retrain highlighted, θ₀ marked with a cross, axis labels,
-// ticks and a legend.
+// ticks and a legend. When the rows hold the membership audit, a second panel beside it plots
+// retain Recall@20 against family A's AUC (Retrain's level dashed, chance dotted). Each panel is
+// a <g class="panel" data-panel="forget|mia"> element.
 std::string tradeoff_svg(const std::vector<AuditRow>& rows, const std::string& title);
 
 // "2026-04-30 12:34:56 UTC"

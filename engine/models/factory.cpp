@@ -6,16 +6,52 @@ namespace lethe {
 std::unique_ptr<Model> make_lightgcn(ModelData& data, const Config& cfg);
 std::unique_ptr<Model> make_mgcn(ModelData& data, const Config& cfg);
 std::unique_ptr<Model> make_miggt(ModelData& data, const Config& cfg);
+std::unique_ptr<Model> make_pair_head(const std::string& backbone, ModelData& data, const Config& cfg);
 
-std::unique_ptr<Model> make_model(const std::string& name, ModelData& data, const Config& cfg) {
+std::unique_ptr<Model> make_backbone(const std::string& name, ModelData& data, const Config& cfg) {
   const std::string m = canonical_model_name(name);  // MGCN, LightGCN, MIG-GT: any case
   if (m == "lightgcn") return make_lightgcn(data, cfg);
   if (m == "mgcn") return make_mgcn(data, cfg);
-  return make_miggt(data, cfg);
+  if (m == "miggt") return make_miggt(data, cfg);
+  LETHE_FAIL("unknown model '" + name + "' (expected lightgcn, mgcn or miggt)");
 }
 
+std::unique_ptr<Model> make_model(const std::string& name, ModelData& data, const Config& cfg) {
+  const std::string m = canonical_model_name(name);  // any case; "<backbone>+head" kept
+  if (has_pair_head(m)) return make_pair_head(backbone_of(m), data, cfg);
+  return make_backbone(m, data, cfg);
+}
+
+bool has_pair_head(const std::string& name) {
+  const std::string sfx = kPairHeadSuffix;
+  return name.size() > sfx.size() && name.compare(name.size() - sfx.size(), sfx.size(), sfx) == 0;
+}
+
+std::string backbone_of(const std::string& name) {
+  return has_pair_head(name) ? name.substr(0, name.size() - std::string(kPairHeadSuffix).size()) : name;
+}
+
+ProtocolDefaults protocol_defaults(const std::string& model) {
+  ProtocolDefaults d;
+  const std::string name = backbone_of(canonical_model_name(model));  // a pair head trains like its backbone
+  if (name == "lightgcn" || name == "mgcn") return d;
+  if (name == "miggt") {  // SPEC §3.3: MIG-GT's own schedule
+    d.lr = 1e-2;
+    d.batch_size = 8000;
+    d.lr_decay = 0.99;
+    d.lr_decay_epochs = 1;
+    return d;
+  }
+  throw Error("unknown model '" + name + "' (expected lightgcn, mgcn or miggt)");
+}
+
+double Model::default_lr() const { return protocol_defaults(name()).lr; }
+int64_t Model::default_batch_size() const { return protocol_defaults(name()).batch_size; }
+double Model::default_lr_decay() const { return protocol_defaults(name()).lr_decay; }
+double Model::default_lr_decay_epochs() const { return protocol_defaults(name()).lr_decay_epochs; }
+
 int knn_k_for(const std::string& name, const Config& cfg) {
-  return canonical_model_name(name) == "mgcn" ? static_cast<int>(cfg.i64("mgcn.knn_k")) : 0;
+  return backbone_of(canonical_model_name(name)) == "mgcn" ? static_cast<int>(cfg.i64("mgcn.knn_k")) : 0;
 }
 
 }  // namespace lethe

@@ -40,6 +40,13 @@ class LightGCN final : public Model {
   }
   Var users() const override { return users_; }
   Var items() const override { return items_; }
+  UiPropagation ui_propagation() const override {
+    UiPropagation up;
+    up.weights.assign(static_cast<size_t>(layers_ + 1), 1.0 / static_cast<double>(layers_ + 1));
+    up.user_param = pu_;
+    up.item_param = pi_;
+    return up;
+  }
 
   LossTerms loss(Tape& t, const Batch& b, const RankSpec& rs) override {
     const double B = static_cast<double>(b.size());

@@ -92,12 +92,15 @@ class MGCN final : public Model {
     // Purifier and item–item view per modality.
     Var W1 = t.param(q1_), b1 = t.param(qb_), w2 = t.param(q2_);
     std::vector<Var> hm(M), att(M);
+    mod_items_.clear();
     for (size_t m = 0; m < M; ++m) {
       const Mod& p = mp_[m];
       Var F = p.F >= 0 ? t.param(p.F) : t.constant(data_.mods[m].raw);
       Var f = t.linear(F, t.param(p.W), t.param(p.b));
       Var pur = t.mul(eid, t.sigmoid(t.linear(f, t.param(p.G), t.param(p.g))));
       for (int64_t l = 0; l < ii_layers_; ++l) pur = t.spmm(SpOp{&data_.mods[m].knn, &data_.mods[m].knn_t}, pur);
+      mod_items_.push_back(pur);
+      mod_items_.push_back(f);
       Var hu = t.spmm(data_.R_op(), pur);
       hm[m] = t.concat_rows(hu, pur);
       att[m] = t.linear(t.tanh(t.linear(hm[m], W1, b1)), w2, Var{});
@@ -119,6 +122,15 @@ class MGCN final : public Model {
   }
   Var users() const override { return users_; }
   Var items() const override { return items_; }
+  // Per modality: h_m^item (the item–item view) and f_m = F_m W_m + b_m (the projected features).
+  std::vector<Var> modality_items() const override { return mod_items_; }
+  UiPropagation ui_propagation() const override {
+    UiPropagation up;
+    up.weights.assign(static_cast<size_t>(ui_layers_ + 1), 1.0 / static_cast<double>(ui_layers_ + 1));
+    up.user_param = pu_;
+    up.item_param = pi_;
+    return up;
+  }
 
   LossTerms loss(Tape& t, const Batch& b, const RankSpec& rs) override {
     const int64_t U = data_.n_users, I = data_.n_items;
@@ -152,6 +164,7 @@ class MGCN final : public Model {
   int pu_ = -1, pi_ = -1, q1_ = -1, qb_ = -1, q2_ = -1;
   std::vector<Mod> mp_;
   Var eu_, content_, side_, users_, items_;
+  std::vector<Var> mod_items_;
 };
 
 }  // namespace

@@ -61,7 +61,7 @@
 
 #include "engine/models/model.h"
 #include "engine/ops.h"
-#include "io/detmath.h"
+#include "io/normal.h"
 #include "kernels/philox.h"
 
 namespace lethe {
@@ -72,34 +72,6 @@ constexpr double kAttnWeight = 0.1, kResidualWeight = 0.9;
 constexpr uint32_t kEvalEpoch = 0xFFFFFF;  // the attention-sampling stream of evaluation
 
 uint64_t site_key(uint64_t seed, uint64_t site) { return seed ^ (0x9E3779B97F4A7C15ULL * (site + 1)); }
-
-// Normal draws N(0, sd²) from Philox on the host, Marsaglia's polar method (pair j tries
-// counters j·32 + t, two candidate points each, as io/synth.cpp) with io/detmath.h's logarithm
-// and the correctly rounded sqrt, so the bits do not depend on the machine's libm.
-std::vector<double> gaussian(int64_t n, uint64_t seed, uint64_t stream, double sd) {
-  std::vector<double> v(static_cast<size_t>(n));
-  for (int64_t j = 0; 2 * j < n; ++j) {
-    double z0 = 0.0, z1 = 0.0;  // 64 rejections in a row (probability 0.215^64) leave (0, 0)
-    bool done = false;
-    for (uint64_t t = 0; t < 32 && !done; ++t) {
-      const U32x4 r = philox(seed, stream, (static_cast<uint64_t>(j) << 5) | t);
-      for (int h = 0; h < 2 && !done; ++h) {
-        const double a = (static_cast<double>(r.v[2 * h]) + 0.5) * (2.0 / 4294967296.0) - 1.0;
-        const double b = (static_cast<double>(r.v[2 * h + 1]) + 0.5) * (2.0 / 4294967296.0) - 1.0;
-        const double q = a * a + b * b;
-        if (q < 1.0 && q > 0.0) {
-          const double f = std::sqrt(-2.0 * io::detmath::log(q) / q);
-          z0 = a * f;
-          z1 = b * f;
-          done = true;
-        }
-      }
-    }
-    v[2 * j] = sd * z0;
-    if (2 * j + 1 < n) v[2 * j + 1] = sd * z1;
-  }
-  return v;
-}
 
 int64_t auto_hops(const std::string& modality) {
   if (modality == "image" || modality == "visual" || modality == "v") return 1;
@@ -137,7 +109,7 @@ class MIGGT final : public Model {
     std::vector<int32_t> first(static_cast<size_t>(N));
     for (int64_t n = 0; n < N; ++n) first[n] = static_cast<int32_t>(n * L);
     LETHE_CHECK(N * L < (int64_t(1) << 31), "miggt: (users + items) × (samples + 1) exceeds the int32 index range");
-    first_rows_ = OwnedIdx(data.ctx().device(), first);
+    first_rows_ = OwnedIdx(data.ctx(), first);
   }
   std::string name() const override { return "miggt"; }
 
@@ -166,7 +138,7 @@ class MIGGT final : public Model {
 
   void init(const ParamStore& ps, uint64_t seed) override {
     uint32_t tid = 0;
-    ps.set(pu_, gaussian(data_.n_users * d_, seed, rng_stream(RngPurpose::kInit, 0, tid++), 1.0 / std::sqrt(double(d_))));
+    ps.set(pu_, io::philox_normals(data_.n_users * d_, seed, rng_stream(RngPurpose::kInit, 0, tid++), 1.0 / std::sqrt(double(d_))));
     auto fill = [&](int id, double v) { ps.set(id, std::vector<double>(static_cast<size_t>(ps.info(id).numel()), v)); };
     auto init_bn = [&](const Bn& bn) {
       fill(bn.gamma, 1.0);
@@ -198,6 +170,7 @@ class MIGGT final : public Model {
     const uint64_t drop_stream = rng_stream(RngPurpose::kDropout, epoch, step);
     const uint64_t edge_stream = rng_stream(RngPurpose::kEdgeDropout, epoch, step);
     std::vector<Var> outs;
+    mod_items_.clear();
     // ID branch: [E_u; 0].
     eu_ = t.param(pu_);
     Var x_id = t.concat_rows(eu_, t.constant(t.zeros(I, d_)));
@@ -212,6 +185,7 @@ class MIGGT final : public Model {
       h = t.prelu(batchnorm(t, ps, h, e.bn2, training), t.param(e.a2));
       Var x_m = t.concat_rows(t.constant(t.zeros(U, d_)), h);
       outs.push_back(propagate(t, x_m, hops_[m], training, 1 + m, edge_stream));
+      mod_items_.push_back(t.slice_rows(outs.back(), U, I));
     }
     Var z = outs.size() == 1 ? outs[0] : t.sum_of(outs);
     if (training) z = t.dropout(z, feat_p_, site_key(seed_, 0), drop_stream);
@@ -230,6 +204,23 @@ class MIGGT final : public Model {
   }
   Var users() const override { return users_; }
   Var items() const override { return items_; }
+  // The item rows of each modality branch's propagated output.
+  std::vector<Var> modality_items() const override { return mod_items_; }
+  // The ID branch: h^K = β^K Ê^K x + α Σ_{l<K} β^l Ê^l x (divided by γ_K when it is not 1).
+  UiPropagation ui_propagation() const override {
+    UiPropagation up;
+    up.mig = true;
+    double gamma = std::pow(beta_, static_cast<double>(k_id_));
+    for (int64_t l = 0; l < k_id_; ++l) {
+      up.weights.push_back(alpha_ * std::pow(beta_, static_cast<double>(l)));
+      gamma += up.weights.back();
+    }
+    up.weights.push_back(std::pow(beta_, static_cast<double>(k_id_)));
+    if (std::abs(gamma - 1.0) > 1e-12)
+      for (double& w : up.weights) w /= gamma;
+    up.user_param = pu_;
+    return up;
+  }
 
   LossTerms loss(Tape& t, const Batch& b, const RankSpec& rs) override {
     const int64_t U = data_.n_users, I = data_.n_items, L = S_ + 1;
@@ -249,10 +240,6 @@ class MIGGT final : public Model {
     return Lt;
   }
 
-  double default_lr() const override { return 1e-2; }
-  int64_t default_batch_size() const override { return 8000; }
-  double default_lr_decay() const override { return 0.99; }
-  double default_lr_decay_epochs() const override { return 1; }
   bool negatives_reject_positives() const override { return false; }
 
  private:
@@ -327,16 +314,16 @@ class MIGGT final : public Model {
       const ModalityData& md = data_.mods[m];
       const Tensor& raw = md.raw;
       if (md.dim <= proj_dim_) {
-        feats_.emplace_back(ctx.device(), data_.dtype(), raw.rows, raw.cols);
+        feats_.emplace_back(ctx, data_.dtype(), raw.rows, raw.cols);
         ops::copy(ctx, raw, feats_.back());
         continue;
       }
-      OwnedTensor R(ctx.device(), data_.dtype(), md.dim, proj_dim_);
-      R.t().from_host(gaussian(md.dim * proj_dim_, seed_, rng_stream(RngPurpose::kProjection, 0, static_cast<uint32_t>(m)),
+      OwnedTensor R(ctx, data_.dtype(), md.dim, proj_dim_);
+      R.t().from_host(ctx, io::philox_normals(md.dim * proj_dim_, seed_, rng_stream(RngPurpose::kProjection, 0, static_cast<uint32_t>(m)),
                                1.0 / std::sqrt(static_cast<double>(proj_dim_))));
-      OwnedTensor xr(ctx.device(), data_.dtype(), raw.rows, proj_dim_), norm(ctx.device(), data_.dtype(), raw.rows, 1);
+      OwnedTensor xr(ctx, data_.dtype(), raw.rows, proj_dim_), norm(ctx, data_.dtype(), raw.rows, 1);
       ops::gemm(ctx, false, false, 1.0, raw, R, 0.0, xr);
-      feats_.emplace_back(ctx.device(), data_.dtype(), raw.rows, proj_dim_);
+      feats_.emplace_back(ctx, data_.dtype(), raw.rows, proj_dim_);
       ops::l2norm_rows(ctx, xr, 1e-12, feats_.back(), norm);
       ctx.sync();  // R, xr and norm are released at the end of this iteration
     }
@@ -355,6 +342,7 @@ class MIGGT final : public Model {
   int pu_ = -1, wq_ = -1, bq_ = -1, wk_ = -1, bk_ = -1;
   std::vector<Enc> enc_;
   Var eu_, blocks_, users_, items_;
+  std::vector<Var> mod_items_;
 };
 
 }  // namespace

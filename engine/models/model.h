@@ -1,6 +1,7 @@
 // engine/models/model.h — what a backbone is to the rest of the engine.
 // A model declares its parameter tensors (with branch and layer tags), initialises them
-// deterministically from a seed (on the host, so CPU and CUDA start bit-identical), records its
+// deterministically from a seed (on the host, so CPU and CUDA start bit-identical: CpuVsCuda in
+// tests/models/test_trainer.cpp compares the initial slabs' bytes on a GPU), records its
 // full-graph forward on a tape, and builds its training loss for a batch from that forward.
 // Models are written against tape ops only — never against kernels.
 // ModelData is the dataset on a device: the user–item graph (rebuildable from a retain set for
@@ -86,6 +87,16 @@ struct LossTerms {
   Var total, rank, reg, aux;
 };
 
+// The user–item view of a backbone written as a polynomial in its propagation graph:
+//   view = Σ_l weights[l] · P^l · H⁰,  H⁰ = [user table; item table] (item_param −1: zero rows),
+// P = Â (mig = false) or MIG-GT's self-loop graph (mig = true). ScaleGUN's lazy propagation
+// (engine/unlearn/push.h) updates this view by forward push when edges are deleted.
+struct UiPropagation {
+  bool mig = false;
+  std::vector<double> weights;  // weights[l] for l = 0 .. L
+  int user_param = -1, item_param = -1;
+};
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -99,20 +110,43 @@ class Model {
   virtual Var items() const = 0;
   // Loss for a batch, after forward(): ranking term + regularisation + auxiliary terms.
   virtual LossTerms loss(Tape& t, const Batch& b, const RankSpec& rs) = 0;
-  // Protocol defaults this backbone overrides (SPEC §3.3 for MIG-GT).
-  virtual double default_lr() const { return 1e-3; }
-  virtual int64_t default_batch_size() const { return 2048; }
-  virtual double default_lr_decay() const { return 0.96; }
-  virtual double default_lr_decay_epochs() const { return 50; }
+  // After forward(): each modality's item-side representations (I × d each; MGCN: the item–item
+  // view h_m^item and the projected features f_m; MIG-GT: the item rows of each modality branch's
+  // output). Empty for a model without modalities (LightGCN). MultiDelete keeps them close to θ₀'s.
+  virtual std::vector<Var> modality_items() const { return {}; }
+  // The user–item view as a graph polynomial (see UiPropagation).
+  virtual UiPropagation ui_propagation() const = 0;
+  // The backbone's protocol defaults (protocol_defaults(name())).
+  double default_lr() const;
+  int64_t default_batch_size() const;
+  double default_lr_decay() const;
+  double default_lr_decay_epochs() const;
   // Negatives: true = uniform over train items rejecting the user's (SPEC §3.4); false =
   // uniform over all items (MIG-GT).
   virtual bool negatives_reject_positives() const { return true; }
 };
 
+// What the training protocol's "auto" settings mean for a backbone (SPEC §3.4; MIG-GT's own in
+// §3.3), known before the model is built so that settings can be resolved and checked before any
+// work. Throws for an unknown backbone.
+struct ProtocolDefaults {
+  double lr = 1e-3;
+  int64_t batch_size = 2048;
+  double lr_decay = 0.96, lr_decay_epochs = 50;
+};
+ProtocolDefaults protocol_defaults(const std::string& name);
+
 // lightgcn | mgcn | miggt. The model reads `data` at every forward (so a graph rebuild is seen).
+// "<backbone>+head" is that backbone with ScaleGUN's certified pair head on top
+// (engine/models/pair_head.cpp): the model `lethe unlearn --method scalegun-certified` produces.
 std::unique_ptr<Model> make_model(const std::string& name, ModelData& data, const Config& cfg);
 // Whether a backbone needs the modality kNN graphs (MGCN) — decides what ModelData builds.
 int knn_k_for(const std::string& name, const Config& cfg);
+// The suffix of a model with the certified pair head, and the backbone under it ("mgcn+head" →
+// "mgcn"; a plain backbone name is returned unchanged).
+constexpr const char* kPairHeadSuffix = "+head";
+std::string backbone_of(const std::string& name);
+bool has_pair_head(const std::string& name);
 
 // Shared initialisers (host, Philox-keyed, so every device starts from the same values).
 std::vector<double> xavier_uniform(int64_t rows, int64_t cols, uint64_t seed, uint32_t tensor_id);

@@ -12,25 +12,25 @@ ModelData::ModelData(Ctx& ctx, const io::Dataset& ds, DType dtype, int knn_k, co
   set_train(ds.train);
   std::vector<int32_t> all(static_cast<size_t>(n_items));
   for (int32_t i = 0; i < n_items; ++i) all[i] = i;
-  all_items = OwnedIdx(ctx.device(), all);
+  all_items = OwnedIdx(ctx, all);
   graph::HostCsr none;
   none.rows = n_users;
   none.cols = n_items;
   none.rowptr.assign(static_cast<size_t>(n_users) + 1, 0);
-  no_items = DevCsr(ctx.device(), none);
+  no_items = DevCsr(ctx, none);
   for (const auto& f : ds.features) {
     LETHE_CHECK(f.rows == n_items, "feature table " + f.modality + " has " + std::to_string(f.rows) +
                                        " rows for " + std::to_string(n_items) + " items");
     ModalityData m;
     m.name = f.modality;
     m.dim = f.cols;
-    m.raw = OwnedTensor(ctx.device(), dtype, f.rows, f.cols);
-    m.raw.t().from_host(std::vector<double>(f.data.begin(), f.data.end()));
+    m.raw = OwnedTensor(ctx, dtype, f.rows, f.cols);
+    m.raw.t().from_host(ctx, std::vector<double>(f.data.begin(), f.data.end()));
     if (knn_k > 0) {
       graph::KnnGraph kg = graph::knn_graph(f, knn_k, ctx.is_cuda(), knn_cache_dir);
       m.knn_host = kg.S;
-      m.knn = DevCsr(ctx.device(), kg.S);
-      m.knn_t = DevCsr(ctx.device(), kg.St);
+      m.knn = DevCsr(ctx, kg.S);
+      m.knn_t = DevCsr(ctx, kg.St);
     }
     mods.push_back(std::move(m));
   }
@@ -38,15 +38,15 @@ ModelData::ModelData(Ctx& ctx, const io::Dataset& ds, DType dtype, int knn_k, co
 
 void ModelData::set_train(const io::Interactions& train) {
   graph = graph::build_user_item_graph(n_users, n_items, train);
-  adj = DevCsr(ctx_.device(), graph.adj);
-  R = DevCsr(ctx_.device(), graph.R);
-  Rt = DevCsr(ctx_.device(), graph.Rt);
-  train_mask = DevCsr(ctx_.device(), graph.train);
-  pool = OwnedIdx(ctx_.device(), graph.pool);
+  adj = DevCsr(ctx_, graph.adj);
+  R = DevCsr(ctx_, graph.R);
+  Rt = DevCsr(ctx_, graph.Rt);
+  train_mask = DevCsr(ctx_, graph.train);
+  pool = OwnedIdx(ctx_, graph.pool);
   mig_graph = graph::build_miggt_graph(graph.train);
-  mig = DevCsr(ctx_.device(), mig_graph.P);
-  mig_t = DevCsr(ctx_.device(), mig_graph.Pt);
-  mig_t2a = OwnedIdx(ctx_.device(), mig_graph.t2a);
+  mig = DevCsr(ctx_, mig_graph.P);
+  mig_t = DevCsr(ctx_, mig_graph.Pt);
+  mig_t2a = OwnedIdx(ctx_, mig_graph.t2a);
 }
 
 std::vector<double> xavier_uniform(int64_t rows, int64_t cols, uint64_t seed, uint32_t tensor_id) {

@@ -10,14 +10,11 @@
 #include <cstdio>
 #include <set>
 
-#include "engine/checkpointing.h"
-#include "engine/evaluator.h"
 #include "engine/ops.h"
 #include "engine/trainer.h"
+#include "engine/unlearn/common.h"
 #include "engine/unlearn/tru.h"
 #include "engine/unlearn/unlearn.h"
-#include "kernels/philox.h"
-#include "kernels/runtime.h"
 
 namespace lethe {
 
@@ -64,46 +61,12 @@ Recipe recipe_for(const std::string& method, const Config& cfg) {
   return r;
 }
 
-std::vector<int64_t> shuffled(int64_t n, uint64_t seed, uint32_t a, uint32_t b) {
-  std::vector<int64_t> p(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) p[i] = i;
-  const uint64_t stream = rng_stream(RngPurpose::kUnlearn, a, b);
-  for (int64_t i = n - 1; i > 0; --i) {
-    const uint32_t j = below(philox(seed, stream, static_cast<uint64_t>(i)).v[0], static_cast<uint32_t>(i + 1));
-    std::swap(p[i], p[j]);
-  }
-  return p;
-}
+using unlearn::RetainCycle;
+using unlearn::shuffled;
 
-// Cycles through shuffled passes over the retain rows.
-class RetainCycle {
- public:
-  RetainCycle(const io::Interactions& r, uint64_t seed) : r_(r), seed_(seed) { next_pass(); }
-  void take(int64_t n, Batch& b) {
-    b.users.clear();
-    b.pos.clear();
-    while (static_cast<int64_t>(b.users.size()) < n) {
-      if (pos_ >= static_cast<int64_t>(perm_.size())) next_pass();
-      const int64_t k = perm_[pos_++];
-      b.users.push_back(r_.user[k]);
-      b.pos.push_back(r_.item[k]);
-    }
-  }
-
- private:
-  void next_pass() {
-    perm_ = shuffled(r_.size(), seed_, 0x400000u, pass_++);
-    pos_ = 0;
-  }
-  const io::Interactions& r_;
-  uint64_t seed_;
-  uint32_t pass_ = 0;
-  std::vector<int64_t> perm_;
-  int64_t pos_ = 0;
-};
-
-// Negative streams: forget and retain batches of one step draw from different streams.
-constexpr uint32_t kForgetNeg = 0x800000u, kRetainNeg = 0x400000u, kFisherNeg = 0x200000u;
+using unlearn::kFisherNeg;
+using unlearn::kForgetNeg;
+using unlearn::kRetainNeg;
 
 struct Loop {
   const UnlearnInput& in;
@@ -208,16 +171,13 @@ struct Loop {
                                      static_cast<int>(in.cfg.i64("tru.isolation.kmax")),
                                      in.cfg.f64("tru.isolation.alpha"));
     const std::vector<uint8_t> m = tru::layer_mask(s.params(), out_choice->layers);
-    mask_dev = Buffer(ctx().device(), m.size());
+    mask_dev = Buffer(ctx(), m.size());
     mask_dev.upload(m.data(), m.size());
     forget_mask = static_cast<const uint8_t*>(mask_dev.data());
     if (in.cfg.flag("tru.isolation.retain")) step_mask = forget_mask;
   }
 
-  int64_t unlearn_batch() const {
-    const int64_t train_bs = in.cfg.i64_or("batch_size", s.model().default_batch_size());
-    return in.cfg.i64_or("unlearn.batch_size", train_bs);
-  }
+  int64_t unlearn_batch() const { return unlearn::unlearn_batch(in, s.model()); }
 
   // One optimisation step on a prepared forget batch (may be empty for finetune) and retain batch.
   std::pair<double, double> step(Batch* fb, Batch* rb, uint32_t epoch, uint32_t stepno) {
@@ -243,7 +203,7 @@ struct Loop {
       if (rc.sw.scaling) {
         scaler->update(ctx(), s.params(), Gf.all());
         const std::vector<float> sc = scaler->segment_scales(s.params());
-        if (seg_scale_dev.bytes() != sc.size() * sizeof(float)) seg_scale_dev = Buffer(ctx().device(), sc.size() * sizeof(float));
+        if (seg_scale_dev.bytes() != sc.size() * sizeof(float)) seg_scale_dev = Buffer(ctx(), sc.size() * sizeof(float));
         seg_scale_dev.upload(sc.data(), sc.size() * sizeof(float));
         seg.offsets = s.params().offsets_device();
         seg.scale = static_cast<const float*>(seg_scale_dev.data());
@@ -283,10 +243,7 @@ io::Interactions item_gate_pairs(Ctx& ctx, ModelSession& s, const SplitPatterns&
 }  // namespace
 
 UnlearnResult run_approximate(const std::string& method, const UnlearnInput& in) {
-  using clock = std::chrono::steady_clock;
-  const auto t0 = clock::now();
-  const int64_t live0 = memstat::live();
-  memstat::reset_peak();
+  const unlearn::RunMeter meter;
   Ctx& ctx = *in.ctx;
   const Recipe rc = recipe_for(method, in.cfg);
   const SplitPatterns pats = split_patterns(*in.ds, *in.split);
@@ -294,21 +251,11 @@ UnlearnResult run_approximate(const std::string& method, const UnlearnInput& in)
   UnlearnResult r;
   r.method = method;
   // θ₀ on the edited graph: the deleted edges stop propagating from the first step.
-  r.session = std::make_unique<ModelSession>(ctx, *in.ds, in.model, in.cfg, in.cache_dir, DType::F32, &in.split->retain);
+  r.session = unlearn::session_on_retain(in);
   ModelSession& s = *r.session;
-  const std::string adam_state = in.cfg.str("unlearn.adam_state");
-  if (adam_state != "fresh" && adam_state != "original")
-    throw Error("unlearn.adam_state must be fresh or original, got '" + adam_state + "'");
-  // Continuing θ₀'s optimizer: its second moments are calibrated to the training gradients, so an
-  // element the forget loss barely touches moves little instead of a full lr-sized Adam step.
-  const bool continue_adam = adam_state == "original";
-  if (continue_adam && !in.original->find("adam.m"))
-    throw Error("unlearn.adam_state = original: the original checkpoint holds no Adam state (was it written by lethe train?)");
-  const double train_lr = in.cfg.f64_or("lr", s.model().default_lr());
-  const double lr = in.cfg.f64_or("unlearn.lr", train_lr);
+  const double lr = unlearn::unlearn_lr(in, s.model());
   Loop L(in, rc, s, pats, lr);
-  restore_model_checkpoint(*in.original, "the original model", s.params(), continue_adam ? &L.adam : nullptr, nullptr);
-  L.adam.set_lr(lr);  // the restored Adam carries θ₀'s last training lr
+  unlearn::restore_original(in, s, &L.adam, lr);
   const int64_t bs = L.unlearn_batch();
   const int64_t epochs = rc.finetune ? in.cfg.i64_or("finetune.epochs", in.cfg.i64("unlearn.epochs"))
                                      : in.cfg.i64("unlearn.epochs");
@@ -325,26 +272,11 @@ UnlearnResult run_approximate(const std::string& method, const UnlearnInput& in)
                                                    in.cfg.f64("tru.scaling.cmin"), in.cfg.f64("tru.scaling.cmax"),
                                                    in.cfg.f64("tru.scaling.ema"));
   const bool item_regime = !in.split->deleted_items.empty();
-  const bool early = in.cfg.flag("unlearn.early_stop");
   RetainCycle rcyc(in.split->retain, in.seed);
-  EvalSpec fspec, vspec;
-  graph::HostCsr valid_forget_users;
-  if (early) {
-    // The model's own valid Recall@20 on the forget users: the level never-seen positives reach.
-    std::vector<char> fu(static_cast<size_t>(in.ds->n_users), 0);
-    for (int32_t u : in.split->forget_users) fu[u] = 1;
-    io::Interactions v;
-    for (int64_t k = 0; k < in.ds->valid.size(); ++k)
-      if (fu[in.ds->valid.user[k]]) v.push(in.ds->valid.user[k], in.ds->valid.item[k]);
-    valid_forget_users = graph::interaction_pattern(in.ds->n_users, in.ds->n_items, v);
-    fspec.truth = &pats.forget;
-    vspec.truth = &valid_forget_users;
-    fspec.mask = vspec.mask = &s.data().train_mask;
-    fspec.ks = vspec.ks = {20};
-  }
+  const unlearn::EarlyStop early(in, pats, s);
 
   for (int64_t e = 0; e < epochs; ++e) {
-    const auto te = clock::now();
+    const auto te = std::chrono::steady_clock::now();
     UnlearnEpoch ue;
     ue.epoch = e;
     L.gate_sum = 0;
@@ -393,7 +325,7 @@ UnlearnResult run_approximate(const std::string& method, const UnlearnInput& in)
     if (L.gate_n > 0) ue.gate_mean = L.gate_sum / static_cast<double>(L.gate_n);
     if (L.scaler)
       for (size_t b = 0; b < s.params().branches().size(); ++b) ue.branch_scale[s.params().branches()[b]] = L.scaler->scales()[b];
-    ue.seconds = std::chrono::duration<double>(clock::now() - te).count();
+    ue.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - te).count();
     r.log.push_back(ue);
     if (in.progress) {
       std::fprintf(stderr, "  %s epoch %lld/%lld: forget loss %.5f, retain loss %.5f", method.c_str(),
@@ -401,17 +333,12 @@ UnlearnResult run_approximate(const std::string& method, const UnlearnInput& in)
       if (ue.gate_mean >= 0) std::fprintf(stderr, ", mean gate %.3f", ue.gate_mean);
       std::fprintf(stderr, " (%.1fs)\n", ue.seconds);
     }
-    if (early && !rc.finetune) {
+    if (early.enabled() && !rc.finetune) {
       L.tape.clear();
-      Embeddings em = embed(ctx, s.model(), s.params());
-      const double fr = evaluate(ctx, em.users, em.items, fspec).get("recall@20");
-      const double vr = evaluate(ctx, em.users, em.items, vspec).get("recall@20");
-      if (fr <= vr) break;
+      if (early.reached(ctx, s)) break;
     }
   }
-  ctx.sync();
-  r.seconds = std::chrono::duration<double>(clock::now() - t0).count();
-  r.peak_bytes = memstat::peak() - live0;
+  meter.finish(ctx, r);
   return r;
 }
 

@@ -55,7 +55,7 @@ GateValues gate_values(Ctx& ctx, Tape& tape, const Tensor& user_emb, const Tenso
   ops::rowdot(ctx, V, Ub, q);
   ops::gemm(ctx, false, false, 1.0, Ub, mu, 0.0, m);
 
-  const std::vector<double> hs = s.to_host(), hv = val.to_host(), hq = q.to_host(), hm = m.to_host();
+  const std::vector<double> hs = s.to_host(ctx), hv = val.to_host(ctx), hq = q.to_host(ctx), hm = m.to_host(ctx);
   gv.s = hs;
   gv.t.resize(static_cast<size_t>(B));
   gv.std.resize(static_cast<size_t>(B));

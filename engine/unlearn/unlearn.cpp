@@ -11,11 +11,15 @@
 
 namespace lethe {
 
-UnlearnResult run_approximate(const std::string& method, const UnlearnInput& in);  // approx.cpp
+UnlearnResult run_approximate(const std::string& method, const UnlearnInput& in);     // approx.cpp
+UnlearnResult run_multidelete(const std::string& method, const UnlearnInput& in);    // multidelete.cpp
+UnlearnResult run_scalegun(const UnlearnInput& in);                                  // scalegun.cpp
+UnlearnResult run_scalegun_certified(const UnlearnInput& in);                        // scalegun_certified.cpp
 
 std::vector<std::string> method_names() {
-  return {"retrain", "finetune", "neggrad", "neggrad+", "mmrecun", "tru", "tru-no-gate", "tru-no-scaling",
-          "tru-no-isolation"};
+  return {"retrain",           "finetune",           "neggrad",           "neggrad+",       "mmrecun",
+          "tru",               "tru-no-gate",        "tru-no-scaling",    "tru-no-isolation", "multidelete",
+          "multidelete-no-md", "multidelete-no-mkr", "multidelete-no-ukr", "scalegun",       "scalegun-certified"};
 }
 
 bool is_method(const std::string& name) {
@@ -96,8 +100,14 @@ UnlearnResult run_unlearning(const std::string& method, const UnlearnInput& in) 
   }
   LETHE_CHECK(in.split->forget.size() > 0, "the deletion request removes no train interaction");
   LETHE_CHECK(in.split->retain.size() > 0, "the deletion request removes every train interaction");
+  if (has_pair_head(in.model))
+    LETHE_FAIL("the original model is a " + in.model + " model (the output of scalegun-certified); unlearning starts "
+               "from a " + backbone_of(in.model) + " checkpoint written by lethe train");
   if (method == "retrain") return run_retrain(in);
   LETHE_CHECK(in.original != nullptr, method + " needs the original model θ₀ (a trained checkpoint)");
+  if (method.rfind("multidelete", 0) == 0) return run_multidelete(method, in);
+  if (method == "scalegun") return run_scalegun(in);
+  if (method == "scalegun-certified") return run_scalegun_certified(in);
   return run_approximate(method, in);
 }
 

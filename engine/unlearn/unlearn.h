@@ -8,7 +8,14 @@
 //   neggrad+    β·L(D_r) − (1−β)·L(D_f);
 //   mmrecun     α·mean ℓ_rev(D_f) + β·mean ℓ_fwd(D_r) + the backbone's reg/aux terms, uniform;
 //   tru         mmrecun + ranking fusion gate + branch-wise modality scaling + capacity-aware
-//               layer isolation, each switchable (SPEC §4.3; the project's design).
+//               layer isolation, each switchable (SPEC §4.3; the project's design);
+//   multidelete MultiDelete adapted to recommenders: modality decoupling on D_f, multimodal and
+//               unimodal knowledge retention against a frozen θ₀, each term switchable;
+//   scalegun    lazy local propagation by forward push, then one damped Newton step (uncertified);
+//   scalegun-certified  a logistic head on θ₀'s frozen pair features with certified removal
+//               (objective perturbation, Newton removal steps, retrain when the bound passes the
+//               budget); only the head is certified.
+// docs/BASELINES.md records every choice of the three adaptations.
 // Every approximate method first rebuilds the user–item graph from D_r, pairs each forget batch
 // with a retain batch of the same size (cycling D_r), uses Adam at the training lr unless
 // configured otherwise, and logs per-epoch forget and retain losses.
@@ -33,8 +40,9 @@ struct TruSwitches {
   bool gate = true, scaling = true, isolation = true;
 };
 
-// The canonical method names: retrain, finetune, neggrad, neggrad+, mmrecun, tru, and the TRU
-// ablations tru-no-gate, tru-no-scaling, tru-no-isolation.
+// The canonical method names: retrain, finetune, neggrad, neggrad+, mmrecun, tru, the TRU
+// ablations tru-no-gate, tru-no-scaling, tru-no-isolation, multidelete and its ablations
+// multidelete-no-md, multidelete-no-mkr, multidelete-no-ukr, scalegun, scalegun-certified.
 bool is_method(const std::string& name);
 std::vector<std::string> method_names();
 
@@ -58,6 +66,7 @@ struct UnlearnEpoch {
   std::map<std::string, double> branch_scale;  // TRU scaling: c_b after the epoch (EMA)
   double gate_mean = -1;                       // TRU gate: mean g over the epoch's forget pairs
   int64_t forget_pairs = 0;                    // pairs in the epoch's forget set
+  std::map<std::string, double> terms;         // method-specific values (MultiDelete's loss terms, ...)
 };
 
 struct UnlearnResult {
@@ -70,6 +79,10 @@ struct UnlearnResult {
   std::vector<std::string> selected_layers;
   std::map<std::string, double> layer_scores;
   int64_t retrain_epochs = 0;             // retrain only: epochs run (early stopping)
+  // What a method reports about its own run (ScaleGUN: pushes, CG iterations; the certified
+  // head: ε, δ, retrains, bound and budget), and statements the reports must carry with it.
+  std::map<std::string, double> stats;
+  std::vector<std::string> notes;
 };
 
 // Runs `method` (a canonical name). Throws lethe::Error for an unknown method.

@@ -17,10 +17,10 @@ namespace {
 // Two users, six items, d = 1: every user ranks item i at position i + 1 (scores 6, 5, ..., 1).
 struct Fixture {
   Ctx ctx{Device::CPU};
-  OwnedTensor users{Device::CPU, DType::F32, 2, 1}, items{Device::CPU, DType::F32, 6, 1};
+  OwnedTensor users{ctx, DType::F32, 2, 1}, items{ctx, DType::F32, 6, 1};
   Fixture() {
-    users.t().from_host({1.0, 1.0});
-    items.t().from_host({6, 5, 4, 3, 2, 1});
+    users.t().from_host(ctx, {1.0, 1.0});
+    items.t().from_host(ctx, {6, 5, 4, 3, 2, 1});
   }
 };
 
@@ -101,7 +101,7 @@ TEST(TopKExport, ListsCarryScoresAndBothLayoutsHaveHeaders) {
   Fixture f;
   io::Interactions train;  // user 0 has seen items 0..3: only 4 and 5 are left for a top-3
   for (int32_t i : {0, 1, 2, 3}) train.push(0, i);
-  const DevCsr mask(Device::CPU, graph::interaction_pattern(2, 6, train));
+  const DevCsr mask(f.ctx, graph::interaction_pattern(2, 6, train));
   const RankedLists t = compute_topk(f.ctx, f.users.t(), f.items.t(), &mask, 3, {}, 1);
   ASSERT_EQ(t.users, (std::vector<int32_t>{0, 1}));
   EXPECT_EQ(t.items, (std::vector<int32_t>{4, 5, -1, 0, 1, 2}));

@@ -84,15 +84,15 @@ std::vector<double> random_params(const ParamStore& ps, uint64_t seed) {
 TEST(TapeComposite, GradientMatchesFiniteDifferences) {
   Tiny m;
   Ctx ctx(Device::CPU);
-  ParamStore ps(Device::CPU, DType::F64);
+  ParamStore ps(ctx, DType::F64);
   Tiny::declare(ps);
   ps.finalize();
   auto theta = random_params(ps, 77);
   ps.slab_from_host(theta);
-  DevCsr A(Device::CPU, m.adj);
+  DevCsr A(ctx, m.adj);
   SpOp op{&A, &A};
-  OwnedTensor feat(Device::CPU, DType::F64, Tiny::I, Tiny::fm);
-  feat.t().from_host(test::cast_vec<double>(m.feat));
+  OwnedTensor feat(ctx, DType::F64, Tiny::I, Tiny::fm);
+  feat.t().from_host(ctx, test::cast_vec<double>(m.feat));
   Tape t(ctx, ps);
   auto run = [&]() {
     t.clear();
@@ -102,7 +102,7 @@ TEST(TapeComposite, GradientMatchesFiniteDifferences) {
   GradSlab gs(ps);
   Var loss = run();
   t.backward(loss, gs);
-  const auto analytic = gs.all().to_host();
+  const auto analytic = gs.all().to_host(ctx);
 
   auto f = [&]() {
     ps.slab_from_host(theta);
@@ -118,13 +118,13 @@ TEST(TapeComposite, GradientMatchesFiniteDifferences) {
 TEST(TapeComposite, SeparateBackwardsAddUp) {
   Tiny m;
   Ctx ctx(Device::CPU);
-  ParamStore ps(Device::CPU, DType::F64);
+  ParamStore ps(ctx, DType::F64);
   Tiny::declare(ps);
   ps.finalize();
   ps.slab_from_host(random_params(ps, 5));
-  DevCsr A(Device::CPU, m.adj);
-  OwnedTensor feat(Device::CPU, DType::F64, Tiny::I, Tiny::fm);
-  feat.t().from_host(test::cast_vec<double>(m.feat));
+  DevCsr A(ctx, m.adj);
+  OwnedTensor feat(ctx, DType::F64, Tiny::I, Tiny::fm);
+  feat.t().from_host(ctx, test::cast_vec<double>(m.feat));
   Tape t(ctx, ps);
   IdxTensor iu = t.upload_idx(m.u), ip = t.upload_idx(m.p), in_ = t.upload_idx(m.n);
   Var l1 = Tiny::forward(t, SpOp{&A, &A}, feat.t(), iu, ip, in_);
@@ -135,32 +135,32 @@ TEST(TapeComposite, SeparateBackwardsAddUp) {
   t.backward(l1, g1);
   t.backward(l2, g2);
   t.backward(both, g12);
-  auto a = g1.all().to_host(), b = g2.all().to_host(), c = g12.all().to_host();
+  auto a = g1.all().to_host(ctx), b = g2.all().to_host(ctx), c = g12.all().to_host(ctx);
   for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
   EXPECT_TRUE(test::allclose(a, c, test::Tol{1e-12, 1e-10}, "g(l1) + g(l2) vs g(l1 + l2)"));
   // Backward did not alter saved values: a second pass reproduces the first exactly.
   GradSlab again(ps);
   t.backward(l1, again);
-  EXPECT_EQ(again.all().to_host(), g1.all().to_host());
+  EXPECT_EQ(again.all().to_host(ctx), g1.all().to_host(ctx));
 }
 
 TEST(TapeComposite, DeterministicBitForBit) {
   Tiny m;
   auto once = [&]() {
     Ctx ctx(Device::CPU);
-    ParamStore ps(Device::CPU, DType::F32);
+    ParamStore ps(ctx, DType::F32);
     Tiny::declare(ps);
     ps.finalize();
     ps.slab_from_host(random_params(ps, 11));
-    DevCsr A(Device::CPU, m.adj);
-    OwnedTensor feat(Device::CPU, DType::F32, Tiny::I, Tiny::fm);
-    feat.t().from_host(test::cast_vec<double>(m.feat));
+    DevCsr A(ctx, m.adj);
+    OwnedTensor feat(ctx, DType::F32, Tiny::I, Tiny::fm);
+    feat.t().from_host(ctx, test::cast_vec<double>(m.feat));
     Tape t(ctx, ps);
     IdxTensor iu = t.upload_idx(m.u), ip = t.upload_idx(m.p), in_ = t.upload_idx(m.n);
     Var loss = Tiny::forward(t, SpOp{&A, &A}, feat.t(), iu, ip, in_);
     GradSlab gs(ps);
     t.backward(loss, gs);
-    auto g = gs.all().to_host();
+    auto g = gs.all().to_host(ctx);
     g.push_back(t.item(loss));
     return g;
   };
@@ -172,19 +172,19 @@ TEST(TapeComposite, CudaMatchesCpu) {
   Tiny m;
   auto run_on = [&](Device dev) {
     Ctx ctx(dev);
-    ParamStore ps(dev, DType::F32);
+    ParamStore ps(ctx, DType::F32);
     Tiny::declare(ps);
     ps.finalize();
     ps.slab_from_host(random_params(ps, 21));
-    DevCsr A(dev, m.adj);
-    OwnedTensor feat(dev, DType::F32, Tiny::I, Tiny::fm);
-    feat.t().from_host(test::cast_vec<double>(m.feat));
+    DevCsr A(ctx, m.adj);
+    OwnedTensor feat(ctx, DType::F32, Tiny::I, Tiny::fm);
+    feat.t().from_host(ctx, test::cast_vec<double>(m.feat));
     Tape t(ctx, ps);
     IdxTensor iu = t.upload_idx(m.u), ip = t.upload_idx(m.p), in_ = t.upload_idx(m.n);
     Var loss = Tiny::forward(t, SpOp{&A, &A}, feat.t(), iu, ip, in_);
     GradSlab gs(ps);
     t.backward(loss, gs);
-    auto g = gs.all().to_host();
+    auto g = gs.all().to_host(ctx);
     g.push_back(t.item(loss));
     return g;
   };
@@ -193,7 +193,7 @@ TEST(TapeComposite, CudaMatchesCpu) {
 
 TEST(Tape, ErrorsNameTheProblem) {
   Ctx ctx(Device::CPU);
-  ParamStore ps(Device::CPU, DType::F32);
+  ParamStore ps(ctx, DType::F32);
   ps.add("a", 2, 3, "id", 0);
   ps.add("b", 3, 2, "id", 1);
   ps.finalize();

@@ -26,11 +26,11 @@ TEST(IoAtomicFile, ReplacesOnlyOnCommit) {
   {
     AtomicWriter w(p);
     w.write("new content");
-    EXPECT_TRUE(path_exists(p + ".tmp"));
+    EXPECT_TRUE(path_exists(w.tmp_path()));
     EXPECT_EQ(read_file(p), "old") << "not visible before commit";
   }  // destroyed without commit: abandoned
   EXPECT_EQ(read_file(p), "old");
-  EXPECT_FALSE(path_exists(p + ".tmp"));
+  EXPECT_EQ(list_dir(t.path()), std::vector<std::string>{"out.txt"}) << "the temporary file is gone";
   {
     AtomicWriter w(p);
     w.write("new");
@@ -47,14 +47,14 @@ TEST(IoAtomicFile, InjectedFailureKeepsOldFile) {
   set_atomic_write_fault(2);
   const std::string m = error_of([&] { write_file_atomic(p, "replacement"); });
   set_atomic_write_fault(-1);
-  EXPECT_TRUE(has_all(m, {"out.txt.tmp", "injected"}));
+  EXPECT_TRUE(has_all(m, {"out.txt.tmp.", "injected"}));
   EXPECT_EQ(read_file(p), "good");
-  EXPECT_FALSE(path_exists(p + ".tmp"));
+  EXPECT_EQ(list_dir(t.path()), std::vector<std::string>{"out.txt"}) << "the temporary file is gone";
 }
 
 TEST(IoAtomicFile, UnwritableFolderIsAnErrorNamingThePath) {
   EXPECT_TRUE(has_all(error_of([] { write_file_atomic("/nonexistent-dir/x.json", "{}"); }),
-                      {"/nonexistent-dir/x.json.tmp", "cannot create"}));
+                      {"/nonexistent-dir/x.json.tmp.", "cannot create"}));
 }
 
 TEST(IoAtomicFile, FolderHelpers) {

@@ -2,6 +2,8 @@
 // the real data sets of ../shared/data (skipped, saying why, when absent): the statistics of
 // shared/data/README.md, and the load time of the largest one.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -60,6 +62,44 @@ TEST(IoDataset, FeatureRowCountMustEqualItems) {
   write_npy_f32(t.file("image_feat.npy"), table("image", 4, 2));
   EXPECT_TRUE(has_all(error_of([&] { load_dataset(t.path()); }),
                       {"image_feat.npy", "has 4 rows", "3 items", "toy.inter", "row i must hold item i"}));
+}
+
+// Issue item 6: a *_feat.npy that is a folder, a dangling symbolic link or a link loop was skipped
+// in silence, and MGCN trained on the remaining modality. Each is an error naming the file.
+TEST(IoDataset, UnreadableFeatureFileIsAnErrorNamingIt) {
+  auto folder_with = [](const TempDir& t) {
+    test::write_bytes(t.file("toy.inter"), kSmallInter);
+    write_npy_f32(t.file("image_feat.npy"), table("image", 3, 2));
+  };
+  {
+    TempDir t;
+    folder_with(t);
+    ::mkdir(t.file("text_feat.npy").c_str(), 0755);
+    EXPECT_TRUE(has_all(error_of([&] { load_dataset(t.path()); }), {"text_feat.npy", "feature table", "a folder"}));
+    LoadOptions no_feat;  // a graph-only load does not read feature tables
+    no_feat.load_features = false;
+    EXPECT_TRUE(load_dataset(t.path(), no_feat).features.empty());
+  }
+  {
+    TempDir t;
+    folder_with(t);
+    ASSERT_EQ(::symlink(t.file("gone.npy").c_str(), t.file("text_feat.npy").c_str()), 0);
+    EXPECT_TRUE(has_all(error_of([&] { load_dataset(t.path()); }),
+                        {"text_feat.npy", "symbolic link to a file that does not exist"}));
+  }
+  {
+    TempDir t;
+    folder_with(t);
+    ASSERT_EQ(::symlink(t.file("b_feat.npy").c_str(), t.file("a_feat.npy").c_str()), 0);
+    ASSERT_EQ(::symlink(t.file("a_feat.npy").c_str(), t.file("b_feat.npy").c_str()), 0);
+    EXPECT_TRUE(has_all(error_of([&] { load_dataset(t.path()); }), {"_feat.npy", "symbolic links loop"}));
+  }
+  {  // the plain .inter too: a dangling link is named, not reported as "no .inter file"
+    TempDir t;
+    ASSERT_EQ(::symlink(t.file("gone.inter").c_str(), t.file("toy.inter").c_str()), 0);
+    EXPECT_TRUE(
+        has_all(error_of([&] { load_dataset(t.path()); }), {"toy.inter", "interaction file", "does not exist"}));
+  }
 }
 
 TEST(IoDataset, NonFiniteFeatureInFolderNamesFileRowColumn) {

@@ -6,8 +6,10 @@
 #include <limits>
 #include <string>
 
+#include "io/atomic_file.h"
 #include "io/fs.h"
 #include "io/json.h"
+#include "io/utf8.h"
 #include "io/table.h"
 #include "tests/io/io_test_util.h"
 
@@ -112,12 +114,33 @@ TEST(IoJson, ParseErrorsNameLineAndColumn) {
   EXPECT_TRUE(has_all(error_of([] { Json::parse("", "m.json"); }), {"unexpected end of input"}));
 }
 
+// Issue item 9: a dataset or modality name that is not UTF-8 (a Latin-1 file name) made
+// metrics.json and results.json invalid JSON. Each bad byte is written as U+FFFD.
+TEST(IoJson, InvalidUtf8IsReplacedSoTheOutputStaysJson) {
+  Json j = Json::object();
+  j["dataset"] = std::string("caf\xe9-\xff\xfe") + "\xc3\xa9";  // Latin-1 é, two bad bytes, then UTF-8 é
+  j["cut"] = std::string("abc\xe2\x82");                        // a sequence cut short
+  const std::string text = j.dump(-1);
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t i = 0; i < text.size();) {
+    const size_t len = utf8_sequence_length(p + i, text.size() - i);
+    ASSERT_GT(len, 0u) << "invalid UTF-8 at byte " << i << " of " << text;
+    i += len;
+  }
+  const Json back = Json::parse(text);
+  EXPECT_EQ(back.at("dataset").as_string(), "caf\xef\xbf\xbd-\xef\xbf\xbd\xef\xbf\xbd\xc3\xa9");
+  EXPECT_EQ(back.at("cut").as_string(), "abc\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(Json(std::string("\xf0\x9f\x98\x80 ok")).dump(), "\"\xf0\x9f\x98\x80 ok\"");  // 4-byte UTF-8 kept
+  EXPECT_EQ(Json(std::string("\xed\xa0\x80")).dump(),
+            "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");  // a surrogate is not UTF-8
+}
+
 TEST(IoJson, FileWriteRead) {
   TempDir t;
   Json j = Json::object();
   j["x"] = 1.5;
   write_json(t.file("r.json"), j);
-  EXPECT_FALSE(path_exists(t.file("r.json.tmp")));
+  for (const auto& n : list_dir(t.path())) EXPECT_FALSE(is_temporary_name(n)) << n;
   EXPECT_EQ(read_json(t.file("r.json")).at("x").as_double(), 1.5);
   test::write_bytes(t.file("bad.json"), "{\"x\": }");
   EXPECT_TRUE(has_all(error_of([&] { read_json(t.file("bad.json")); }), {"bad.json:1:7:"}));

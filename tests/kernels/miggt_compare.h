@@ -39,8 +39,8 @@ void compare_op(cuda::Context& ctx, const OpCase& b, RefFn run_ref, GpuFn run_gp
   run_ref(hp);
 
   std::vector<std::unique_ptr<DeviceGuarded<float>>> din, dout;
-  for (const auto& v : b.in) din.push_back(std::make_unique<DeviceGuarded<float>>(v));
-  for (const auto& v : b.out0) dout.push_back(std::make_unique<DeviceGuarded<float>>(static_cast<int64_t>(v.size())));
+  for (const auto& v : b.in) din.push_back(std::make_unique<DeviceGuarded<float>>(ctx, v));
+  for (const auto& v : b.out0) dout.push_back(std::make_unique<DeviceGuarded<float>>(ctx, static_cast<int64_t>(v.size())));
   auto reset_outputs = [&] {
     for (size_t k = 0; k < dout.size(); ++k) {
       if (b.accumulate) dout[k]->upload(b.out0[k]);

@@ -176,7 +176,7 @@ TEST(CudaVsRef_block_attention_forward, AttentionShapes) {
                      },
                      test::kTolSum, nm);
   }
-  test::DeviceGuarded<float> q(12), v(24), o(24), p(36);
+  test::DeviceGuarded<float> q(ctx, 12), v(ctx, 24), o(ctx, 24), p(ctx, 36);
   EXPECT_THROW(cuda::block_attention_forward(MF(q.data(), 6, 2), MF(q.data(), 6, 2), MF(v.data(), 6, 4), 4, 1.f, 0.1f,
                                              0.9f, Mat<float>(o.data(), 6, 4), Mat<float>(p.data(), 6, 4), ctx.exec()),
                Error);
@@ -256,12 +256,12 @@ TEST(CudaVsRef_attn_sample_indices, AttentionSamplesExact) {
     const uint64_t stream = rng_stream(RngPurpose::kAttnSample, 2, 17);
     std::vector<int32_t> h(c.N * c.L);
     ref::attn_sample_indices(9, stream, c.lo, c.count, Mat<int32_t>(h.data(), c.N, c.L));
-    test::DeviceGuarded<int32_t> d(c.N * c.L);
+    test::DeviceGuarded<int32_t> d(ctx, c.N * c.L);
     cuda::attn_sample_indices(9, stream, c.lo, c.count, d.mat(c.N, c.L), ctx.exec());
     EXPECT_EQ(d.download(), h);
     EXPECT_TRUE(d.guards_intact());
   }
-  test::DeviceGuarded<int32_t> d(6);
+  test::DeviceGuarded<int32_t> d(ctx, 6);
   EXPECT_THROW(cuda::attn_sample_indices(1, 2, 0, 0, d.mat(2, 3), ctx.exec()), Error);
 }
 

@@ -212,7 +212,7 @@ TEST(CudaVsRef_batchnorm_forward_train, BatchNormShapes) {
                      },
                      test::kTolSum, nm);
   }
-  test::DeviceGuarded<float> x(6), v(3), y(6), m(3), iv(3);
+  test::DeviceGuarded<float> x(ctx, 6), v(ctx, 3), y(ctx, 6), m(ctx, 3), iv(ctx, 3);
   EXPECT_THROW(cuda::batchnorm_forward_train(MF(x.data(), 1, 3), VF(v.data(), 3), VF(v.data(), 3), 1e-5f, 0.1f,
                                              Mat<float>(y.data(), 1, 3), m.vec(), iv.vec(), Vec<float>(), Vec<float>(),
                                              ctx.exec()),

@@ -209,7 +209,7 @@ TEST(CudaVsRef_bpr_forward, Table) {
     float loss = 0;
     ref::bpr_forward<float>(t.u(), t.p(), t.n(), c.weighted ? t.w.data() : nullptr, scale, c.reverse,
                             Vec<float>(x.data(), c.B), &loss);
-    test::DeviceGuarded<float> U(t.U), P(t.P), N(t.N), w(t.w), xd(c.B), ld(1);
+    test::DeviceGuarded<float> U(ctx, t.U), P(ctx, t.P), N(ctx, t.N), w(ctx, t.w), xd(ctx, c.B), ld(ctx, 1);
     const auto run = [&] {
       cuda::bpr_forward(Mat<const float>(U.data(), c.B, c.d), Mat<const float>(P.data(), c.B, c.d),
                         Mat<const float>(N.data(), c.B, c.d), c.weighted ? w.data() : nullptr, scale, c.reverse,
@@ -231,7 +231,7 @@ TEST(CudaVsRef_bpr_forward, Table) {
     ctx.arena().reset();
   }
   // Guards are checked at the host entry.
-  test::DeviceGuarded<float> a(6), xb(2), l(1);
+  test::DeviceGuarded<float> a(ctx, 6), xb(ctx, 2), l(ctx, 1);
   EXPECT_THROW(cuda::bpr_forward(Mat<const float>(a.data(), 2, 3), Mat<const float>(a.data(), 3, 2),
                                  Mat<const float>(a.data(), 2, 3), nullptr, 1.f, false, xb.vec(), l.data(), ctx.exec()),
                Error);
@@ -255,8 +255,8 @@ TEST(CudaVsRef_bpr_backward, Table) {
     // Gradients start from non-zero values: backward accumulates.
     const int64_t n = c.B * c.d;
     auto dU = random_vec<float>(n, seed + 10), dP = random_vec<float>(n, seed + 11), dN = random_vec<float>(n, seed + 12);
-    test::DeviceGuarded<float> U(t.U), P(t.P), N(t.N), w(t.w), xd(x), dl(std::vector<float>{dloss}), dUd(dU), dPd(dP),
-        dNd(dN);
+    test::DeviceGuarded<float> U(ctx, t.U), P(ctx, t.P), N(ctx, t.N), w(ctx, t.w), xd(ctx, x), dl(ctx, std::vector<float>{dloss}), dUd(ctx, dU), dPd(ctx, dP),
+        dNd(ctx, dN);
     ref::bpr_backward<float>(t.u(), t.p(), t.n(), wh, scale, c.reverse, Vec<const float>(x.data(), c.B), &dloss,
                              Mat<float>(dU.data(), c.B, c.d), Mat<float>(dP.data(), c.B, c.d),
                              Mat<float>(dN.data(), c.B, c.d));
@@ -269,7 +269,7 @@ TEST(CudaVsRef_bpr_backward, Table) {
     EXPECT_TRUE(allclose(dNd.download(), dN, test::kTolMap, "dN"));
     EXPECT_TRUE(dUd.guards_intact() && dPd.guards_intact() && dNd.guards_intact());
     // Only dP requested: the others are skipped.
-    test::DeviceGuarded<float> dP2(std::vector<float>(n, 0.5f));
+    test::DeviceGuarded<float> dP2(ctx, std::vector<float>(n, 0.5f));
     std::vector<float> dP2h(n, 0.5f);
     ref::bpr_backward<float>(t.u(), t.p(), t.n(), wh, scale, c.reverse, Vec<const float>(x.data(), c.B), &dloss,
                              Mat<float>(), Mat<float>(dP2h.data(), c.B, c.d), Mat<float>());

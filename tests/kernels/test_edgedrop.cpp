@@ -88,15 +88,15 @@ TEST(CudaVsRef_edge_dropout, EdgeDropExact) {
       test::Guarded<float> h(n);
       const Vec<const int32_t> hid = with_ids ? Vec<const int32_t>(ids.data(), n) : Vec<const int32_t>();
       ref::edge_dropout<float>(VF(v.data(), n), hid, 0.3f, 13, stream, h.vec());
-      test::DeviceGuarded<float> vd(v), od(n);
-      test::DeviceGuarded<int32_t> idd(ids);
+      test::DeviceGuarded<float> vd(ctx, v), od(ctx, n);
+      test::DeviceGuarded<int32_t> idd(ctx, ids);
       const Vec<const int32_t> did = with_ids ? Vec<const int32_t>(idd.data(), n) : Vec<const int32_t>();
       cuda::edge_dropout(VF(vd.data(), n), did, 0.3f, 13, stream, od.vec(), ctx.exec());
       EXPECT_EQ(od.download(), h.get());  // bit-identical
       EXPECT_TRUE(od.guards_intact() && h.guards_intact());
     }
   }
-  test::DeviceGuarded<float> v(4), o(4);
+  test::DeviceGuarded<float> v(ctx, 4), o(ctx, 4);
   EXPECT_THROW(cuda::edge_dropout(VF(v.data(), 4), Vec<const int32_t>(), 1.f, 1, 1, o.vec(), ctx.exec()), Error);
 }
 

@@ -149,9 +149,9 @@ void cuda_vs_ref_map(const char* op, MapCase mc, RefFn run_ref, GpuFn run_gpu, t
     run_ref(rv);
     // device
     std::vector<std::unique_ptr<test::DeviceGuarded<float>>> din, dout;
-    for (auto& v : in) din.push_back(std::make_unique<test::DeviceGuarded<float>>(v));
+    for (auto& v : in) din.push_back(std::make_unique<test::DeviceGuarded<float>>(ctx, v));
     for (auto& v : out0) {
-      dout.push_back(std::make_unique<test::DeviceGuarded<float>>(n));
+      dout.push_back(std::make_unique<test::DeviceGuarded<float>>(ctx, n));
       if (mc.out_accumulates) dout.back()->upload(v);
     }
     std::vector<Vec<float>> dv;
@@ -243,7 +243,8 @@ TEST(CudaVsRef_softplus_backward, Lengths) {
 }
 TEST(CudaVsRef_prelu, Lengths) {
   LETHE_REQUIRE_GPU();
-  test::DeviceGuarded<float> slope(std::vector<float>{0.25f});
+  cuda::Context ctx;  // fills the slope; the comparisons run on a context of their own
+  test::DeviceGuarded<float> slope(ctx, std::vector<float>{0.25f});
   const float hslope = 0.25f;
   float* ds = slope.data();
   cuda_vs_ref_map("prelu", {1, 1, false}, [&](auto v) { ref::prelu<float>(CV(v[0]), &hslope, v[1]); },
@@ -258,7 +259,7 @@ TEST(CudaVsRef_prelu_backward, LengthsAndSlope) {
     const float slope = 0.25f;
     std::vector<float> dx_ref = random_vec<float>(n, 9 + n);
     float ds_ref = 0.5f;
-    test::DeviceGuarded<float> dxd(dx_ref), xd(x), dyd(dy), sd(std::vector<float>{slope}), dsd(std::vector<float>{0.5f});
+    test::DeviceGuarded<float> dxd(ctx, dx_ref), xd(ctx, x), dyd(ctx, dy), sd(ctx, std::vector<float>{slope}), dsd(ctx, std::vector<float>{0.5f});
     ref::prelu_backward<float>(Vec<const float>(x.data(), n), &slope, Vec<const float>(dy.data(), n),
                                Vec<float>(dx_ref.data(), n), &ds_ref);
     cuda::prelu_backward(CV(xd.vec()), sd.data(), CV(dyd.vec()), dxd.vec(), dsd.data(), ctx.exec());
@@ -278,7 +279,7 @@ TEST(CudaVsRef_scale_rows, Shapes) {
     const auto X = random_vec<float>(R * C, 3 + R), s = random_vec<float>(R, 4 + C);
     std::vector<float> Y(R * C);
     ref::scale_rows<float>(Mat<const float>(X.data(), R, C), Vec<const float>(s.data(), R), Mat<float>(Y.data(), R, C));
-    test::DeviceGuarded<float> Xd(X), sd(s), Yd(R * C);
+    test::DeviceGuarded<float> Xd(ctx, X), sd(ctx, s), Yd(ctx, R * C);
     cuda::scale_rows(Mat<const float>(Xd.data(), R, C), CV(sd.vec()), Yd.mat(R, C), ctx.exec());
     EXPECT_TRUE(allclose(Yd.download(), Y, test::kTolMap, "Y"));
     EXPECT_TRUE(Yd.guards_intact());
@@ -291,7 +292,7 @@ TEST(CudaVsRef_scale_rows_backward, Shapes) {
     SCOPED_TRACE(test::case_name("scale_rows_backward", {R, C}, 5));
     const auto X = random_vec<float>(R * C, 5 + R), s = random_vec<float>(R, 6 + C), dY = random_vec<float>(R * C, 7);
     auto dX = random_vec<float>(R * C, 8), ds = random_vec<float>(R, 9);
-    test::DeviceGuarded<float> Xd(X), sd(s), dYd(dY), dXd(dX), dsd(ds);
+    test::DeviceGuarded<float> Xd(ctx, X), sd(ctx, s), dYd(ctx, dY), dXd(ctx, dX), dsd(ctx, ds);
     ref::scale_rows_backward<float>(Mat<const float>(X.data(), R, C), Vec<const float>(s.data(), R),
                                     Mat<const float>(dY.data(), R, C), Mat<float>(dX.data(), R, C),
                                     Vec<float>(ds.data(), R));

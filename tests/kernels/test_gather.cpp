@@ -136,8 +136,8 @@ TEST(CudaVsRef_gather_rows, Cases) {
     std::vector<float> out(c.n * c.d);
     ref::gather_rows<float>(Mat<const float>(table.data(), c.R, c.d), Vec<const int32_t>(idx.data(), c.n),
                             Mat<float>(out.data(), c.n, c.d));
-    test::DeviceGuarded<float> td(table), od(c.n * c.d);
-    test::DeviceGuarded<int32_t> id(idx);
+    test::DeviceGuarded<float> td(ctx, table), od(ctx, c.n * c.d);
+    test::DeviceGuarded<int32_t> id(ctx, idx);
     cuda::gather_rows(Mat<const float>(td.data(), c.R, c.d), Vec<const int32_t>(id.data(), c.n), od.mat(c.n, c.d),
                       ctx.exec());
     EXPECT_TRUE(allclose(od.download(), out, test::Tol{0, 0}, "out (a copy: exact)"));
@@ -158,8 +158,8 @@ TEST(CudaVsRef_scatter_add_rows, CasesBitExact) {
     std::vector<float> dt = dt0;
     ref::scatter_add_rows<float>(Mat<const float>(dout.data(), c.n, c.d), Vec<const int32_t>(idx.data(), c.n),
                                  Mat<float>(dt.data(), c.R, c.d));
-    test::DeviceGuarded<float> dd(dout), tdd(dt0);
-    test::DeviceGuarded<int32_t> id(idx);
+    test::DeviceGuarded<float> dd(ctx, dout), tdd(ctx, dt0);
+    test::DeviceGuarded<int32_t> id(ctx, idx);
     cuda::scatter_add_rows(Mat<const float>(dd.data(), c.n, c.d), Vec<const int32_t>(id.data(), c.n),
                            tdd.mat(c.R, c.d), ctx.exec());
     ctx.sync();

@@ -260,7 +260,7 @@ TEST(CudaVsRef_gemm, ShapesTransposesLeadingDims) {
           const auto C0 = random_vec<float>(s.m * ldc, seed + 2);
           std::vector<float> Cref = C0;
           ref::gemm<float>(ta, tb, s.m, s.n, s.k, 1.25f, A.data(), lda, B.data(), ldb, beta, Cref.data(), ldc);
-          test::DeviceGuarded<float> Ad(A), Bd(B), Cd(s.m * ldc);
+          test::DeviceGuarded<float> Ad(ctx, A), Bd(ctx, B), Cd(ctx, s.m * ldc);
           if (beta != 0.f) Cd.upload(C0);  // β = 0: C stays poisoned (NaN) and must be ignored
           else {
             // keep the padding columns comparable: they must not be written
@@ -300,7 +300,7 @@ TEST(CudaVsRef_linear_forward, Shapes) {
       std::vector<float> Y(N * out);
       ref::linear_forward<float>(Mat<const float>(X.data(), N, in), Mat<const float>(W.data(), in, out),
                                  bias ? Vec<const float>(b.data(), out) : Vec<const float>(), Mat<float>(Y.data(), N, out));
-      test::DeviceGuarded<float> Xd(X), Wd(W), bd(b), Yd(N * out);
+      test::DeviceGuarded<float> Xd(ctx, X), Wd(ctx, W), bd(ctx, b), Yd(ctx, N * out);
       cuda::linear_forward(Mat<const float>(Xd.data(), N, in), Mat<const float>(Wd.data(), in, out),
                            bias ? Vec<const float>(bd.data(), out) : Vec<const float>(), Yd.mat(N, out), ctx.exec());
       const test::Tol tol{1e-5 * std::max(1.0, double(in) / 16.0), 1e-4};  // k = in terms, order differs
@@ -318,7 +318,7 @@ TEST(CudaVsRef_linear_backward, ShapesAccumulate) {
     SCOPED_TRACE(test::case_name("linear_backward", {N, in, out}, 71));
     const auto X = random_vec<float>(N * in, 71), W = random_vec<float>(in * out, 72), dY = random_vec<float>(N * out, 73);
     auto dX = random_vec<float>(N * in, 74), dW = random_vec<float>(in * out, 75), db = random_vec<float>(out, 76);
-    test::DeviceGuarded<float> Xd(X), Wd(W), dYd(dY), dXd(dX), dWd(dW), dbd(db);
+    test::DeviceGuarded<float> Xd(ctx, X), Wd(ctx, W), dYd(ctx, dY), dXd(ctx, dX), dWd(ctx, dW), dbd(ctx, db);
     ref::linear_backward<float>(Mat<const float>(X.data(), N, in), Mat<const float>(W.data(), in, out),
                                 Mat<const float>(dY.data(), N, out), Mat<float>(dX.data(), N, in),
                                 Mat<float>(dW.data(), in, out), Vec<float>(db.data(), out));

@@ -210,7 +210,7 @@ TEST(CudaVsRef_infonce_forward, Table) {
       if (B > 2) std::fill(X.begin() + d, X.begin() + 2 * d, 0.f);  // a zero row: x̂ = 0
       Saved<float> s(B, d);
       s.forward(X, Y, tau);
-      test::DeviceGuarded<float> Xd(X), Yd(Y), Xn(B * d), Yn(B * d), nx(B), ny(B), P(B * B), loss(1);
+      test::DeviceGuarded<float> Xd(ctx, X), Yd(ctx, Y), Xn(ctx, B * d), Yn(ctx, B * d), nx(ctx, B), ny(ctx, B), P(ctx, B * B), loss(ctx, 1);
       auto run = [&] {
         cuda::infonce_forward(Mat<const float>(Xd.data(), B, d), Mat<const float>(Yd.data(), B, d), tau, Xn.mat(B, d),
                               Yn.mat(B, d), nx.vec(), ny.vec(), P.mat(B, B), loss.data(), ctx.exec());
@@ -240,14 +240,14 @@ TEST(CudaVsRef_infonce_forward, Table) {
       ctx.arena().reset();
     }
   // Guards.
-  test::DeviceGuarded<float> a(8), b(8), n(4), P(15), l(1);
+  test::DeviceGuarded<float> a(ctx, 8), b(ctx, 8), n(ctx, 4), P(ctx, 15), l(ctx, 1);
   EXPECT_THROW(cuda::infonce_forward(Mat<const float>(a.data(), 4, 2), Mat<const float>(a.data(), 4, 2), tau,
                                      a.mat(4, 2), b.mat(4, 2), n.vec(), n.vec(), Mat<float>(P.data(), 3, 5), l.data(),
                                      ctx.exec()),
                Error);
   GpuExec no_blas = ctx.exec();
   no_blas.blas = nullptr;
-  test::DeviceGuarded<float> P16(16);
+  test::DeviceGuarded<float> P16(ctx, 16);
   EXPECT_THROW(cuda::infonce_forward(Mat<const float>(a.data(), 4, 2), Mat<const float>(a.data(), 4, 2), tau,
                                      a.mat(4, 2), b.mat(4, 2), n.vec(), n.vec(), P16.mat(4, 4), l.data(), no_blas),
                Error);
@@ -267,8 +267,8 @@ TEST(CudaVsRef_infonce_backward, Table) {
       s.forward(X, Y, tau);
       // Both sides run from the same saved tensors (the reference's), gradients start non-zero.
       auto dX = random_vec<float>(B * d, seed + 2), dY = random_vec<float>(B * d, seed + 3);
-      test::DeviceGuarded<float> Xn(s.Xn), Yn(s.Yn), nx(s.nx), ny(s.ny), P(s.P), dl(std::vector<float>{dloss}),
-          dXd(dX), dYd(dY);
+      test::DeviceGuarded<float> Xn(ctx, s.Xn), Yn(ctx, s.Yn), nx(ctx, s.nx), ny(ctx, s.ny), P(ctx, s.P), dl(ctx, std::vector<float>{dloss}),
+          dXd(ctx, dX), dYd(ctx, dY);
       auto run = [&] {
         cuda::infonce_backward(Mat<const float>(Xn.data(), B, d), Mat<const float>(Yn.data(), B, d),
                                Vec<const float>(nx.data(), B), Vec<const float>(ny.data(), B),
@@ -292,7 +292,7 @@ TEST(CudaVsRef_infonce_backward, Table) {
       EXPECT_TRUE(dXd.guards_intact() && dYd.guards_intact() && P.guards_intact());
       // dX only.
       auto dXo = random_vec<float>(B * d, seed + 4);
-      test::DeviceGuarded<float> dXod(dXo);
+      test::DeviceGuarded<float> dXod(ctx, dXo);
       s.backward(tau, &dloss, &dXo, nullptr);
       cuda::infonce_backward(Mat<const float>(Xn.data(), B, d), Mat<const float>(Yn.data(), B, d),
                              Vec<const float>(nx.data(), B), Vec<const float>(ny.data(), B),

@@ -230,11 +230,11 @@ struct DevSeg {
   std::unique_ptr<test::DeviceGuarded<float>> sc;
   SegScale view;
 };
-DevSeg upload(const SegLayout& L, bool use) {
+DevSeg upload(cuda::Context& ctx, const SegLayout& L, bool use) {
   DevSeg d;
   if (!use) return d;
-  d.off = std::make_unique<test::DeviceGuarded<int64_t>>(L.offsets);
-  d.sc = std::make_unique<test::DeviceGuarded<float>>(L.scale);
+  d.off = std::make_unique<test::DeviceGuarded<int64_t>>(ctx, L.offsets);
+  d.sc = std::make_unique<test::DeviceGuarded<float>>(ctx, L.scale);
   d.view = SegScale{d.off->data(), d.sc->data(), static_cast<int64_t>(L.scale.size())};
   return d;
 }
@@ -259,16 +259,16 @@ TEST(CudaVsRef_adam_step, LengthsMasksSegments) {
     const auto mask = random_mask(n, 73 + n);
     const auto L = make_layout(n, 74 + n);
     const auto p0 = p, m0 = m, v0 = v;
-    test::DeviceGuarded<float> pd(p), md(m), vd(v);
-    test::DeviceGuarded<uint8_t> maskd(mask);
-    const DevSeg seg = upload(L, use_seg);
+    test::DeviceGuarded<float> pd(ctx, p), md(ctx, m), vd(ctx, v);
+    test::DeviceGuarded<uint8_t> maskd(ctx, mask);
+    const DevSeg seg = upload(ctx, L, use_seg);
     AdamHp hp;
     hp.lr = 1e-2;
     hp.weight_decay = 1e-3;
     for (int64_t t = 1; t <= 3; ++t) {  // several steps: state carries over
       hp.step = t;
       const auto g = random_vec<float>(n, 75 + n + t, -2, 2);
-      test::DeviceGuarded<float> gd(g);
+      test::DeviceGuarded<float> gd(ctx, g);
       ref::adam_step<float>(p.data(), g.data(), m.data(), v.data(), n, hp, use_mask ? mask.data() : nullptr,
                             use_seg ? L.view() : SegScale{});
       cuda::adam_step(pd.data(), gd.data(), md.data(), vd.data(), n, hp, use_mask ? maskd.data() : nullptr, seg.view,
@@ -298,9 +298,9 @@ TEST(CudaVsRef_sgd_step, LengthsMasksSegments) {
     const auto g = random_vec<float>(n, 81 + n);
     const auto mask = random_mask(n, 82 + n);
     const auto L = make_layout(n, 83 + n);
-    test::DeviceGuarded<float> pd(p), gd(g);
-    test::DeviceGuarded<uint8_t> maskd(mask);
-    const DevSeg seg = upload(L, use_seg);
+    test::DeviceGuarded<float> pd(ctx, p), gd(ctx, g);
+    test::DeviceGuarded<uint8_t> maskd(ctx, mask);
+    const DevSeg seg = upload(ctx, L, use_seg);
     ref::sgd_step<float>(p.data(), g.data(), n, 0.05, use_mask ? mask.data() : nullptr, use_seg ? L.view() : SegScale{});
     cuda::sgd_step(pd.data(), gd.data(), n, 0.05, use_mask ? maskd.data() : nullptr, seg.view, ctx.exec());
     EXPECT_TRUE(allclose(pd.download(), p, test::kTolMap, "p"));
@@ -320,9 +320,9 @@ TEST(CudaVsRef_grad_combine, LengthsMasksSegmentsAliasing) {
     std::vector<float> want(n), want_nogr(n);
     ref::grad_combine<float>(want.data(), gf.data(), gr.data(), n, hm, hs);
     ref::grad_combine<float>(want_nogr.data(), gf.data(), nullptr, n, hm, hs);
-    test::DeviceGuarded<float> gfd(gf), grd(gr), out(n);
-    test::DeviceGuarded<uint8_t> maskd(mask);
-    const DevSeg seg = upload(L, use_seg);
+    test::DeviceGuarded<float> gfd(ctx, gf), grd(ctx, gr), out(ctx, n);
+    test::DeviceGuarded<uint8_t> maskd(ctx, mask);
+    const DevSeg seg = upload(ctx, L, use_seg);
     const uint8_t* dm = use_mask ? maskd.data() : nullptr;
     cuda::grad_combine(out.data(), gfd.data(), grd.data(), n, dm, seg.view, ctx.exec());
     EXPECT_TRUE(allclose(out.download(), want, test::kTolMap, "out"));
@@ -331,7 +331,7 @@ TEST(CudaVsRef_grad_combine, LengthsMasksSegmentsAliasing) {
     EXPECT_TRUE(allclose(out.download(), want_nogr, test::kTolMap, "out (gr null)"));
     EXPECT_TRUE(out.guards_intact());
     // Aliasing: out = gf, then out = gr.
-    test::DeviceGuarded<float> a(gf), b(gr);
+    test::DeviceGuarded<float> a(ctx, gf), b(ctx, gr);
     cuda::grad_combine(a.data(), a.data(), grd.data(), n, dm, seg.view, ctx.exec());
     cuda::grad_combine(b.data(), gfd.data(), b.data(), n, dm, seg.view, ctx.exec());
     EXPECT_TRUE(allclose(a.download(), want, test::kTolMap, "out aliasing gf"));

@@ -120,9 +120,9 @@ TEST(CudaVsRef_segmented_sqnorm, SegmentLayouts) {
     const auto x = random_vec<float>(n, 50 + n, -2, 2);
     std::vector<double> want(nseg);
     ref::segmented_sqnorm<float>(x.data(), sc.offsets.data(), nseg, want.data());
-    test::DeviceGuarded<float> xd(x);
-    test::DeviceGuarded<int64_t> od(sc.offsets);
-    test::DeviceGuarded<double> out(nseg);
+    test::DeviceGuarded<float> xd(ctx, x);
+    test::DeviceGuarded<int64_t> od(ctx, sc.offsets);
+    test::DeviceGuarded<double> out(ctx, nseg);
     cuda::segmented_sqnorm(xd.data(), od.data(), nseg, out.data(), ctx.exec());
     const auto got = out.download();
     EXPECT_TRUE(out.guards_intact());
@@ -145,8 +145,8 @@ TEST(CudaVsRef_clip_global_norm, LengthsAndThresholds) {
     for (double max_norm : {0.5, 1e9}) {  // clipped, and left alone
       SCOPED_TRACE(test::case_name("clip_global_norm", {n, int64_t(max_norm)}, 60));
       auto x = random_vec<float>(n, 60 + n, -1, 1);
-      test::DeviceGuarded<float> xd(x);
-      test::DeviceGuarded<double> nd(1);
+      test::DeviceGuarded<float> xd(ctx, x);
+      test::DeviceGuarded<double> nd(ctx, 1);
       double want_norm = -1;
       ref::clip_global_norm<float>(x.data(), n, max_norm, &want_norm);
       cuda::clip_global_norm(xd.data(), n, max_norm, nd.data(), ctx.exec());

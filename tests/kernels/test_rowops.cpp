@@ -302,9 +302,9 @@ void compare_case(cuda::Context& ctx, const Bufs& b, RefFn run_ref, GpuFn run_gp
   run_ref(hp);
 
   std::vector<std::unique_ptr<test::DeviceGuarded<float>>> din, dout;
-  for (auto& v : b.in) din.push_back(std::make_unique<test::DeviceGuarded<float>>(v));
+  for (auto& v : b.in) din.push_back(std::make_unique<test::DeviceGuarded<float>>(ctx, v));
   for (auto& v : b.out0) {
-    dout.push_back(std::make_unique<test::DeviceGuarded<float>>(static_cast<int64_t>(v.size())));
+    dout.push_back(std::make_unique<test::DeviceGuarded<float>>(ctx, static_cast<int64_t>(v.size())));
     if (b.accumulate) dout.back()->upload(v);
   }
   std::vector<float*> dp;
@@ -345,7 +345,7 @@ TEST(CudaVsRef_rowdot, Shapes) {
                  [&](auto p, auto g) { cuda::rowdot(CM(p[0], R, C), CM(p[1], R, C), Vec<float>(p[2], R), g); }, tol, nm);
   }, test::kTolSum);
   cuda::Context ctx;
-  test::DeviceGuarded<float> a(6), o(3);
+  test::DeviceGuarded<float> a(ctx, 6), o(ctx, 3);
   EXPECT_THROW(cuda::rowdot(CM(a.data(), 2, 3), CM(a.data(), 3, 2), o.vec(), ctx.exec()), Error);
   EXPECT_THROW(cuda::rowdot(CM(a.data(), 2, 3), CM(a.data(), 2, 3), o.vec(), ctx.exec()), Error);
 }
@@ -460,7 +460,7 @@ TEST(CudaVsRef_col_get, Shapes) {
       }
   }, test::kTolMap);
   cuda::Context ctx;
-  test::DeviceGuarded<float> a(6), o(2);
+  test::DeviceGuarded<float> a(ctx, 6), o(ctx, 2);
   EXPECT_THROW(cuda::col_get(CM(a.data(), 2, 3), 3, o.vec(), false, ctx.exec()), Error);
 }
 TEST(CudaVsRef_col_add, Shapes) {
@@ -486,7 +486,7 @@ void scalar_reduction(const char* op, Ref rf, Gpu gf) {
       const auto x = random_vec<float>(n, s);
       Guarded<float> h(1);
       rf(Vec<const float>(x.data(), n), h.data());
-      test::DeviceGuarded<float> xd(x), o(1);
+      test::DeviceGuarded<float> xd(ctx, x), o(ctx, 1);
       gf(Vec<const float>(xd.data(), n), o.data(), ctx.exec());
       const auto first = o.download();
       // Sums over up to 65k terms: the GPU's summation order differs from det_sum's.

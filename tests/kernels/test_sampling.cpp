@@ -218,7 +218,7 @@ TEST(CudaVsRef_sample_negatives, ExactEquality) {
   const int32_t items = 1000;
   const int64_t U = 300;
   const auto g = make_graph(U, items, 7);
-  test::DeviceGuarded<int32_t> rp(g.rowptr), cl(g.col), pool(g.pool);
+  test::DeviceGuarded<int32_t> rp(ctx, g.rowptr), cl(ctx, g.col), pool(ctx, g.pool);
   Csr dcsr = g.csr(items);
   dcsr.rowptr = rp.data();
   dcsr.col = cl.data();
@@ -227,7 +227,7 @@ TEST(CudaVsRef_sample_negatives, ExactEquality) {
     const auto users = make_users(B, U, 8 + B);
     const uint64_t stream = rng_stream(RngPurpose::kNegative, 2, static_cast<uint32_t>(B));
     const auto want = run_ref(g, items, users, 1234, stream);
-    test::DeviceGuarded<int32_t> ud(users), out(B);
+    test::DeviceGuarded<int32_t> ud(ctx, users), out(ctx, B);
     cuda::sample_negatives(1234, stream, Vec<const int32_t>(ud.data(), B),
                            Vec<const int32_t>(pool.data(), static_cast<int64_t>(g.pool.size())), dcsr, out.vec(),
                            ctx.exec());
@@ -235,7 +235,7 @@ TEST(CudaVsRef_sample_negatives, ExactEquality) {
     EXPECT_TRUE(out.guards_intact());
   }
   // A user id outside the CSR: the reference throws; the kernel marks the row −1.
-  test::DeviceGuarded<int32_t> bad(std::vector<int32_t>{0, static_cast<int32_t>(U), -1}), out(3);
+  test::DeviceGuarded<int32_t> bad(ctx, std::vector<int32_t>{0, static_cast<int32_t>(U), -1}), out(ctx, 3);
   cuda::sample_negatives(1, 1, Vec<const int32_t>(bad.data(), 3),
                          Vec<const int32_t>(pool.data(), static_cast<int64_t>(g.pool.size())), dcsr, out.vec(), ctx.exec());
   const auto got = out.download();
@@ -257,8 +257,8 @@ TEST(CudaVsRef_dropout_forward, ExactMasks) {
       std::vector<uint8_t> mask(n);
       ref::dropout_forward<float>(Vec<const float>(x.data(), n), p, 99, 5, Vec<float>(y.data(), n),
                                   Vec<uint8_t>(mask.data(), n));
-      test::DeviceGuarded<float> xd(x), yd(n);
-      test::DeviceGuarded<uint8_t> md(n);
+      test::DeviceGuarded<float> xd(ctx, x), yd(ctx, n);
+      test::DeviceGuarded<uint8_t> md(ctx, n);
       cuda::dropout_forward(Vec<const float>(xd.data(), n), p, 99, 5, yd.vec(), md.vec(), ctx.exec());
       EXPECT_EQ(md.download(), mask);
       EXPECT_TRUE(allclose(yd.download(), y, test::kTolMap, "y"));
@@ -276,8 +276,8 @@ TEST(CudaVsRef_dropout_backward, Accumulates) {
     auto dx = random_vec<float>(n, 201 + n);
     const auto r = test::random_idx(n, 2, 202 + n);
     const std::vector<uint8_t> mask(r.begin(), r.end());
-    test::DeviceGuarded<float> dyd(dy), dxd(dx);
-    test::DeviceGuarded<uint8_t> md(mask);
+    test::DeviceGuarded<float> dyd(ctx, dy), dxd(ctx, dx);
+    test::DeviceGuarded<uint8_t> md(ctx, mask);
     ref::dropout_backward<float>(Vec<const float>(dy.data(), n), Vec<const uint8_t>(mask.data(), n), 0.4f,
                                  Vec<float>(dx.data(), n));
     cuda::dropout_backward(Vec<const float>(dyd.data(), n), Vec<const uint8_t>(md.data(), n), 0.4f, dxd.vec(),
@@ -294,7 +294,7 @@ TEST(CudaVsRef_fill_uniform, ExactValues) {
     SCOPED_TRACE(test::case_name("fill_uniform", {n}, 300 + n));
     std::vector<float> x(n);
     ref::fill_uniform<float>(Vec<float>(x.data(), n), -0.5f, 1.5f, 300 + n, 8);
-    test::DeviceGuarded<float> xd(n);
+    test::DeviceGuarded<float> xd(ctx, n);
     cuda::fill_uniform(xd.vec(), -0.5f, 1.5f, 300 + n, 8, ctx.exec());
     const auto got = xd.download();
     EXPECT_EQ(std::memcmp(got.data(), x.data(), n * sizeof(float)), 0) << "fill differs from the reference";

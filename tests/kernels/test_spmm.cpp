@@ -197,8 +197,8 @@ void cuda_vs_ref_spmm(const char* op, GpuOp gpu_op, test::Tol tol) {
   uint64_t seed = 900;
   for (const auto& c : spmm_cases()) {
     const HostCsr& A = c.A;
-    test::DeviceGuarded<int32_t> rp(A.rowptr), ci(A.col.empty() ? std::vector<int32_t>{0} : A.col);
-    test::DeviceGuarded<float> va(A.val.empty() ? std::vector<float>{0.f} : A.val);
+    test::DeviceGuarded<int32_t> rp(ctx, A.rowptr), ci(ctx, A.col.empty() ? std::vector<int32_t>{0} : A.col);
+    test::DeviceGuarded<float> va(ctx, A.val.empty() ? std::vector<float>{0.f} : A.val);
     const Csr dA{rp.data(), ci.data(), va.data(), A.rows, A.cols, static_cast<int64_t>(A.col.size())};
     for (int64_t d : {1, 3, 64, 65, 128})
       for (int64_t offset : {0, 1})
@@ -213,7 +213,7 @@ void cuda_vs_ref_spmm(const char* op, GpuOp gpu_op, test::Tol tol) {
           ref::spmm<float>(A.view(), Mat<const float>(X.data(), A.cols, d), Mat<float>(Yref.data(), A.rows, d), acc);
           std::vector<float> Xpad(offset), Ypad(offset, 7.f);
           Xpad.insert(Xpad.end(), X.begin(), X.end());
-          test::DeviceGuarded<float> Xd(Xpad), Yd(offset + A.rows * d);
+          test::DeviceGuarded<float> Xd(ctx, Xpad), Yd(ctx, offset + A.rows * d);
           if (acc) {
             std::vector<float> Yinit(offset, 7.f);
             Yinit.insert(Yinit.end(), Y0.begin(), Y0.end());

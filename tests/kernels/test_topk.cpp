@@ -2,7 +2,9 @@
 // brute-force oracle (full sort, std::set exclusions) over a table of awkward cases, and CUDA
 // against the reference with exact equality of indices and values: ties (few distinct values),
 // NaN / ±inf / ±0, rows with every column excluded, K above the eligible count, K = 1 and 1024,
-// N = 1, 50,000 and 100,000, an offset into the exclusion CSR, and no exclusions at all.
+// N = 1, 50,000 and 100,000, an offset into the exclusion CSR, and no exclusions at all; on the
+// GPU also an exclusion bitmap just under 48 KB (N = 380,000: only with the kernel's static
+// shared memory added does a block need more than the default) and one over it (N = 500,000).
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -45,6 +47,8 @@ const std::vector<TopkCase> kCases = {
     {"knn_null_exclude", 100, 700, 10, 0, Excl::kNone, Values::kUniform},
     {"n100k_k1024", 3, 100000, 1024, 0, Excl::kFew, Values::kSpecial},
     {"block_edge_1023", 5, 1023, 257, 0, Excl::kFew, Values::kTies},
+    {"bitmap_47500B", 2, 380000, 64, 0, Excl::kFew, Values::kUniform},  // + static > 48 KB
+    {"bitmap_62500B", 2, 500000, 300, 1, Excl::kHeavy, Values::kTies},   // dynamic alone > 48 KB
 };
 
 std::vector<float> make_values(const TopkCase& c, uint64_t seed) {
@@ -245,13 +249,13 @@ TEST(CudaVsRef_topk_rows, Cases) {
     std::vector<float> want_val(c.R * c.K);
     ref::topk_rows<float>(Mat<const float>(S.data(), c.R, c.N), use_ex ? &exv : nullptr, c.row0, c.K,
                           Mat<int32_t>(want_idx.data(), c.R, c.K), Mat<float>(want_val.data(), c.R, c.K));
-    test::DeviceGuarded<float> Sd(S);
-    test::DeviceGuarded<int32_t> rp(ex.rowptr), cl(ex.col.empty() ? std::vector<int32_t>{0} : ex.col);
+    test::DeviceGuarded<float> Sd(ctx, S);
+    test::DeviceGuarded<int32_t> rp(ctx, ex.rowptr), cl(ctx, ex.col.empty() ? std::vector<int32_t>{0} : ex.col);
     Csr dex = exv;
     dex.rowptr = rp.data();
     dex.col = cl.data();
-    test::DeviceGuarded<int32_t> idx(c.R * c.K);
-    test::DeviceGuarded<float> val(c.R * c.K);
+    test::DeviceGuarded<int32_t> idx(ctx, c.R * c.K);
+    test::DeviceGuarded<float> val(ctx, c.R * c.K);
     cuda::topk_rows(Mat<const float>(Sd.data(), c.R, c.N), use_ex ? &dex : nullptr, c.row0, c.K, idx.mat(c.R, c.K),
                     val.mat(c.R, c.K), ctx.exec());
     EXPECT_EQ(idx.download(), want_idx);

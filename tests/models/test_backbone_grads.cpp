@@ -15,7 +15,7 @@ void check_model_gradient(const std::string& name, Config cfg, bool reverse, boo
   cfg.set("dim", "4");
   ModelData data(ctx, ds, DType::F64, knn_k_for(name, cfg), "");
   auto model = make_model(name, data, cfg);
-  ParamStore ps(Device::CPU, DType::F64);
+  ParamStore ps(ctx, DType::F64);
   model->declare(ps);
   ps.finalize();
   model->init(ps, 5);
@@ -43,7 +43,7 @@ void check_model_gradient(const std::string& name, Config cfg, bool reverse, boo
   GradSlab g(ps);
   Var loss = run();
   tape.backward(loss, g);
-  const auto analytic = g.all().to_host();
+  const auto analytic = g.all().to_host(ctx);
   auto f = [&]() {
     ps.slab_from_host(theta);
     return tape.item(run());
@@ -73,7 +73,7 @@ TEST(BackboneGradient, MGCNThreeModalitiesAndDeeperViews) {
   cfg.set("dim", "3");
   ModelData data(ctx, ds, DType::F64, 3, "");
   auto model = make_model("mgcn", data, cfg);
-  ParamStore ps(Device::CPU, DType::F64);
+  ParamStore ps(ctx, DType::F64);
   model->declare(ps);
   ps.finalize();
   model->init(ps, 9);
@@ -92,7 +92,7 @@ TEST(BackboneGradient, MGCNThreeModalitiesAndDeeperViews) {
   };
   GradSlab g(ps);
   tape.backward(run(), g);
-  const auto analytic = g.all().to_host();
+  const auto analytic = g.all().to_host(ctx);
   auto f = [&]() {
     ps.slab_from_host(theta);
     return tape.item(run());

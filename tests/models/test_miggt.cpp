@@ -56,7 +56,7 @@ struct Fixture {
       : ds(test::tiny_dataset(U, I, per_user, dims, seed)), ctx(dev) {
     data = std::make_unique<ModelData>(ctx, ds, dt, 0, "");
     model = make_model("miggt", *data, cfg);
-    ps = std::make_unique<ParamStore>(dev, dt);
+    ps = std::make_unique<ParamStore>(ctx, dt);
     model->declare(*ps);
     ps->finalize();
     model->init(*ps, 5);
@@ -94,7 +94,7 @@ void check_gradient(const Config& cfg, bool training, bool reverse, bool weighte
   GradSlab g(ps);
   Var loss = run();
   tape.backward(loss, g);
-  const auto analytic = g.all().to_host();
+  const auto analytic = g.all().to_host(fx.ctx);
   std::vector<double> got, fd;
   const double eps = 1e-6;
   for (int64_t i : coords) {
@@ -198,8 +198,8 @@ TEST(MigGT, EvaluationIsReproducibleAndLeavesRunningStatsAlone) {
   auto embed_items = [&](bool training, uint32_t epoch, uint32_t step) {
     tape.clear();
     fx.model->forward(tape, training, epoch, step);
-    auto v = tape.value(fx.model->items()).to_host();
-    const auto u = tape.value(fx.model->users()).to_host();
+    auto v = tape.value(fx.model->items()).to_host(fx.ctx);
+    const auto u = tape.value(fx.model->users()).to_host(fx.ctx);
     v.insert(v.end(), u.begin(), u.end());
     return v;
   };
@@ -239,7 +239,7 @@ TEST(MigGT, SetTrainRebuildsTheGraph) {
   // The model runs on the rebuilt graph.
   Tape tape(fx.ctx, *fx.ps);
   fx.model->forward(tape, true, 0, 0);
-  for (double v : tape.value(fx.model->items()).to_host()) EXPECT_TRUE(std::isfinite(v));
+  for (double v : tape.value(fx.model->items()).to_host(fx.ctx)) EXPECT_TRUE(std::isfinite(v));
 }
 
 // Trains `epochs` epochs with the trainer's step (negatives, forward, loss, backward, Adam) and

@@ -26,9 +26,9 @@ graph::HostCsr pattern(int32_t U, const std::vector<std::pair<int32_t, int32_t>>
 struct Emb {
   OwnedTensor users, items;
 };
-Emb make_emb(const std::vector<std::vector<int32_t>>& order) {
+Emb make_emb(Ctx& ctx, const std::vector<std::vector<int32_t>>& order) {
   const int32_t U = static_cast<int32_t>(order.size());
-  Emb e{OwnedTensor(Device::CPU, DType::F32, U, kI), OwnedTensor(Device::CPU, DType::F32, kI, kI)};
+  Emb e{OwnedTensor(ctx, DType::F32, U, kI), OwnedTensor(ctx, DType::F32, kI, kI)};
   std::vector<double> s(static_cast<size_t>(U) * kI), id(static_cast<size_t>(kI) * kI, 0.0);
   for (int32_t u = 0; u < U; ++u) {
     std::vector<char> placed(kI, 0);
@@ -38,8 +38,8 @@ Emb make_emb(const std::vector<std::vector<int32_t>>& order) {
       if (!placed[i]) { s[static_cast<size_t>(u) * kI + i] = v; v -= 1.0; }
   }
   for (int32_t i = 0; i < kI; ++i) id[static_cast<size_t>(i) * kI + i] = 1.0;
-  e.users.t().from_host(s);
-  e.items.t().from_host(id);
+  e.users.t().from_host(ctx, s);
+  e.items.t().from_host(ctx, id);
   return e;
 }
 
@@ -157,7 +157,7 @@ TEST(Audit, ExposureCountsForgetPairsInTop20) {
   const SplitPatterns sp = hand_split();
   Ctx ctx(Device::CPU);
   const Auditor aud(ctx, sp);
-  const Emb e = make_emb(hand_order());
+  const Emb e = make_emb(ctx, hand_order());
   const CoreAudit a = aud.audit(e.users, e.items);
   // Forget pairs: (0,0) rank 1, (0,1) rank 2, (0,2) last (rank 28 of 28 unmasked) — 2 of 3;
   // (1,3) second-to-last of 29 unmasked — out; (2,0) rank 1 once D_r is masked — in;
@@ -174,7 +174,7 @@ TEST(Audit, RetainMasksDrOnlyAndForgetIsNotMasked) {
   const SplitPatterns sp = hand_split();
   Ctx ctx(Device::CPU);
   const Auditor aud(ctx, sp);
-  const Emb e = make_emb(hand_order());
+  const Emb e = make_emb(ctx, hand_order());
   const CoreAudit a = aud.audit(e.users, e.items);
   // User 2's 20 retained items hold its 20 best scores: only when D_r is masked does its
   // forgotten item 0 reach rank 1 (and D_f must not be masked, or it could never be found).
@@ -199,7 +199,7 @@ TEST(Audit, DeletedUsersAreExcludedFromRetainUtility) {
   const SplitPatterns sp = hand_split();
   Ctx ctx(Device::CPU);
   const Auditor aud(ctx, sp);
-  const Emb e = make_emb(hand_order());
+  const Emb e = make_emb(ctx, hand_order());
   const CoreAudit a = aud.audit(e.users, e.items);
   // Retain test users: 0, 1, 2 (user 3 is deleted even though the pattern holds its row).
   EXPECT_EQ(a.retain.users, 3);
@@ -220,7 +220,7 @@ TEST(Audit, TopListsMaskDrAndCoverRetainedUsers) {
   const SplitPatterns sp = hand_split();
   Ctx ctx(Device::CPU);
   const Auditor aud(ctx, sp);
-  const Emb e = make_emb(hand_order());
+  const Emb e = make_emb(ctx, hand_order());
   const TopLists t = aud.top_lists(e.users, e.items);
   ASSERT_EQ(t.users, (std::vector<int32_t>{0, 1, 2}));
   ASSERT_EQ(t.K, kAuditK);
@@ -256,7 +256,7 @@ TEST(Audit, ReversedRankingHasZeroOverlap) {
     for (int32_t i = 0; i < kI; ++i) fwd[u].push_back(i);
     for (int32_t i = kI - 1; i >= 0; --i) rev[u].push_back(i);
   }
-  const Emb a = make_emb(fwd), b = make_emb(rev);
+  const Emb a = make_emb(ctx, fwd), b = make_emb(ctx, rev);
   const TopLists la = aud.top_lists(a.users, a.items), lb = aud.top_lists(b.users, b.items);
   // Forward top-20: 0..19. Reverse (29 masked): 28..9 -> shared 9..19 = 11 items.
   EXPECT_DOUBLE_EQ(mean_overlap(la, lb), 11.0 / 20.0);
@@ -294,7 +294,7 @@ TEST(Audit, WithResolvedSplitPatterns) {
   Ctx ctx(Device::CPU);
   const Auditor aud(ctx, sp);
   std::vector<std::vector<int32_t>> order = {{23}, {24}, {}};  // users 0, 1 rank their test item first
-  const Emb e = make_emb(order);
+  const Emb e = make_emb(ctx, order);
   const CoreAudit a = aud.audit(e.users, e.items);
   EXPECT_EQ(a.retain.users, 2);                              // users 0 and 2
   EXPECT_NEAR(a.retain.get("recall@10"), 0.5, 1e-12);        // user 0 hits, user 2 (item 25 at rank 22) not

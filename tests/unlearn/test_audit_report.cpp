@@ -263,6 +263,134 @@ TEST(AuditReport, SvgHasOnePointPerMethodAndIsWellFormed) {
   EXPECT_TRUE(balanced_xml(none, &why)) << why;
 }
 
+// sample_rows() with membership values: method m of seed s has family A AUC base + 0.01·s.
+std::vector<AuditRow> rows_with_mia() {
+  std::vector<AuditRow> rows = sample_rows();
+  for (auto& r : rows) {
+    if (!r.ok()) continue;
+    const double base = r.method == "original" ? 0.8 : r.method == "retrain" ? 0.5 : r.method == "mmrecun" ? 0.45 : 0.6;
+    r.audit["mia_a_auc"] = base + 0.01 * static_cast<double>(r.seed);
+    r.audit["mia_a_bacc"] = base;
+    r.audit["mia_a_se_auc"] = 0.02;
+    r.audit["mia_a_se_bacc"] = 0.015;
+    r.audit["mia_a_n"] = 400;
+    r.audit["mia_c_auc"] = base;
+    r.audit["mia_c_se_auc"] = 0.02;
+    r.audit["mia_c_n"] = 400;
+    if (r.method == "retrain") r.audit["mia_a_auc_spread"] = 0.03;
+  }
+  return rows;
+}
+
+TEST(AuditReport, AuditValuesCarryRetrainsValueGapAndSpread) {
+  std::vector<AuditRow> rows = rows_with_mia();
+  attach_retrain_references(rows);
+  for (const auto& r : rows) {
+    if (!r.ok()) continue;
+    const double ref = 0.5 + 0.01 * static_cast<double>(r.seed);  // Retrain's, same seed
+    EXPECT_DOUBLE_EQ(r.metric("mia_a_auc_retrain"), ref) << r.method;
+    EXPECT_DOUBLE_EQ(r.metric("mia_a_auc_gap"), std::fabs(r.metric("mia_a_auc") - ref)) << r.method;
+    EXPECT_TRUE(std::isnan(r.metric("mia_b_auc_gap")));  // B was not measured: no reference either
+  }
+  // Through JSON and back, in audit_result_keys() order after the core keys and the comparability block.
+  const io::Json j = rows_to_json(rows);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.at(2).members()) keys.push_back(k);
+  const size_t core = required_result_keys().size() + extra_result_keys().size() + run_meta_keys().size();
+  ASSERT_GT(keys.size(), core);
+  EXPECT_EQ(keys[core], "mia_a_auc");
+  const std::vector<AuditRow> back = rows_from_json(j);
+  for (size_t r = 0; r < rows.size(); ++r) EXPECT_EQ(back[r].audit, rows[r].audit) << r;
+  // A key outside the documented list is a bug, caught when the row is written.
+  AuditRow bad = rows[0];
+  bad.audit["mia_z_auc"] = 1;
+  EXPECT_THROW(bad.to_json(), Error);
+  // results.csv has the audit columns some row has, and only those.
+  const std::string csv = results_table(rows).to_csv();
+  const std::string header = csv.substr(0, csv.find('\n'));
+  EXPECT_NE(header.find(",mia_a_auc,"), std::string::npos);
+  EXPECT_NE(header.find("mia_a_auc_spread"), std::string::npos);
+  EXPECT_EQ(header.find("umia_"), std::string::npos);
+  EXPECT_EQ(results_table(sample_rows()).to_csv().find("mia_"), std::string::npos);
+}
+
+TEST(AuditReport, MarkdownAndSvgShowTheMembershipAudit) {
+  std::vector<AuditRow> rows = rows_with_mia();
+  attach_retrain_references(rows);
+  ReportInfo info;
+  const std::string md = results_markdown(rows, info);
+  EXPECT_NE(md.find("## Membership inference, interaction level"), std::string::npos);
+  EXPECT_EQ(md.find("## Membership inference, user level"), std::string::npos);
+  EXPECT_NE(md.find("A AUC 0.030"), std::string::npos) << md;  // the spread, mean over Retrain's rows
+  EXPECT_NE(md.find("AUC ±0.020"), std::string::npos) << md;   // the null SE
+  // mmrecun's A: 0.46, 0.47 → 0.465 ± 0.007; its gap to Retrain's 0.51, 0.52: 0.050 ± 0.000.
+  EXPECT_NE(md.find("0.465 ± 0.007"), std::string::npos) << md;
+  EXPECT_NE(md.find("0.050 ± 0.000"), std::string::npos) << md;
+  const std::string svg = tradeoff_svg(rows, "t");
+  std::string why;
+  EXPECT_TRUE(balanced_xml(svg, &why)) << why;
+  size_t points = 0;
+  for (size_t p = svg.find("class=\"point\""); p != std::string::npos; p = svg.find("class=\"point\"", p + 1)) ++points;
+  EXPECT_EQ(points, 8u);  // 4 measured methods × (forget panel + MIA panel)
+  EXPECT_NE(svg.find("data-panel=\"mia\""), std::string::npos);
+  EXPECT_NE(svg.find("Membership inference A: AUC"), std::string::npos);
+  EXPECT_EQ(svg.find("nan"), std::string::npos);
+}
+
+TEST(AuditReport, BackdoorTable) {
+  std::vector<AuditRow> rows;
+  for (int64_t s = 1; s <= 2; ++s)
+    for (const char* m : {"original", "retrain", "tru"}) {
+      AuditRow r = row(m, s, 0.1, 0.0);
+      r.regime = "backdoor";
+      r.audit["backdoor_asr@20"] = std::string(m) == "original" ? 0.4 : 0.01 * static_cast<double>(s);
+      r.audit["backdoor_er@20"] = 0.1;
+      r.audit["backdoor_target_rank"] = 12.5;
+      r.audit["backdoor_asr_gap"] = 0.0;
+      r.audit["backdoor_tolerance"] = 0.01;
+      if (std::string(m) == "tru") r.audit["backdoor_pass"] = s == 1 ? 1.0 : 0.0;
+      rows.push_back(r);
+    }
+  ReportInfo info;
+  info.title = "Backdoor removal";
+  info.dataset = "d";
+  info.seeds = 2;
+  const std::string md = backdoor_markdown(rows, info);
+  EXPECT_NE(md.find("θ_clean"), std::string::npos);
+  EXPECT_NE(md.find(" 1/2 |"), std::string::npos) << md;  // tru passed on one seed of two
+  EXPECT_NE(md.find("0.4000"), std::string::npos);
+  EXPECT_NE(md.find("12.5"), std::string::npos);
+}
+
+TEST(AuditOptions, AuditListIsValidated) {
+  AuditSet a = parse_audits("core,mia");
+  EXPECT_TRUE(a.core && a.mia && !a.umia && !a.backdoor);
+  EXPECT_EQ(audits_name(a), "core,mia");
+  a = parse_audits("umia");  // its columns live in the core table: core comes with it
+  EXPECT_TRUE(a.core && a.umia && !a.mia);
+  a = parse_audits("backdoor");
+  EXPECT_FALSE(a.requests());
+  EXPECT_TRUE(a.backdoor);
+  EXPECT_TRUE(parse_audits(" core , backdoor ").requests());
+  EXPECT_NE(test::error_of([] { parse_audits("core,mai"); }).find("mai"), std::string::npos);
+  EXPECT_NE(test::error_of([] { parse_audits("mia,mia"); }).find("twice"), std::string::npos);
+  EXPECT_THROW(parse_audits(""), Error);
+  // Audit settings: checked up front, never a method's own.
+  Config c;
+  c.set("backdoor.variant", "fancy");
+  EXPECT_NE(test::error_of([&] { validate_settings(c); }).find("backdoor.variant"), std::string::npos);
+  Config d;
+  d.set("backdoor.attack_size", "0.9");
+  EXPECT_NE(test::error_of([&] { validate_settings(d); }).find("attack_size"), std::string::npos);
+  test::TempDir dir;
+  const std::string f = dir.file("a.cfg");
+  test::write_bytes(f, "audit.seed = 3\n");
+  EXPECT_NE(test::error_of([&] { parse_method_configs("tru=" + f, Config(), {"tru"}); }).find("audit setting"),
+            std::string::npos);
+  EXPECT_FALSE(is_training_key("audit.seed"));
+  EXPECT_FALSE(is_training_key("backdoor.attack_size"));
+}
+
 TEST(AuditOptions, MethodsAreValidatedUpFront) {
   EXPECT_EQ(parse_methods("retrain,mmrecun, tru"), (std::vector<std::string>{"retrain", "mmrecun", "tru"}));
   EXPECT_EQ(parse_methods("neggrad+,tru-no-gate"), (std::vector<std::string>{"neggrad+", "tru-no-gate"}));

@@ -4,15 +4,19 @@
 // and every result file is written. A second run with --resume reuses θ₀ and the finished rows
 // and records a method that throws as failed without stopping.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "engine/audit/backdoor.h"
 #include "engine/audit/experiment.h"
+#include "engine/checkpointing.h"
 #include "io/dataset.h"
 #include "io/fs.h"
 #include "io/json.h"
+#include "io/run_folder.h"
 #include "tests/io/io_test_util.h"
 #include "tests/models/tiny_data.h"
 
@@ -94,21 +98,38 @@ TEST(Experiment, TinyEndToEndThenResume) {
     EXPECT_TRUE(std::isfinite(rows[r].exposure_reduction) || orig.exposure20 == 0);
     EXPECT_EQ(rows[r].epochs, 2);
   }
+  // The membership audit (on by default): every row has family A, B and C values; each row
+  // carries Retrain's value and its gap; Retrain's row the spread of the second Retrain.
+  for (const auto& r : rows) {
+    for (const char* k : {"mia_a_auc", "mia_a_bacc", "mia_b_auc", "mia_c_auc", "mia_a_auc_retrain", "mia_a_auc_gap"})
+      EXPECT_FALSE(std::isnan(r.metric(k))) << r.method << " lacks " << k;
+    EXPECT_DOUBLE_EQ(r.metric("mia_a_auc_gap"), std::fabs(r.metric("mia_a_auc") - re.metric("mia_a_auc")));
+  }
+  EXPECT_DOUBLE_EQ(re.metric("mia_a_auc_gap"), 0.0);
+  EXPECT_FALSE(std::isnan(re.metric("mia_a_auc_spread")));
+  EXPECT_TRUE(std::isnan(orig.metric("mia_a_auc_spread")));
+  EXPECT_TRUE(j.at(0).contains("mia_b_auc"));
   const std::string svg = io::read_file(io::path_join(o.out_dir, "tradeoff.svg"));
-  EXPECT_EQ(count_of(svg, "class=\"point\""), 4u);
+  EXPECT_EQ(count_of(svg, "class=\"point\""), 8u);  // 4 methods × 2 panels
+  EXPECT_EQ(count_of(svg, "data-panel=\"mia\""), 1u);
   const std::string md = io::read_file(io::path_join(o.out_dir, "results.md"));
   EXPECT_NE(md.find("Noise floor"), std::string::npos);
+  EXPECT_NE(md.find("## Membership inference, interaction level"), std::string::npos);
+  EXPECT_NE(md.find("Retrain-vs-Retrain spread"), std::string::npos);
+  EXPECT_EQ(md.find("user level"), std::string::npos);  // umia was not asked for
   EXPECT_NE(md.find("lethe experiment (test)"), std::string::npos);
   const std::string req = io::read_file(io::path_join(o.out_dir, "requests/user-seed1.tsv"));
   EXPECT_NE(req.find("# regime: user"), std::string::npos);
 
-  // Second run: --resume, one more method that throws (the test hook), and a changed
-  // unlearning setting (θ₀ stays reusable: only training settings decide). θ₀ and the finished
-  // rows are reused (same seconds), the failing method is recorded as failed, the run completes.
+  // Second run: --resume, one more method that throws (the test hook), with settings of its own
+  // (a method added on resume may bring them; the shared settings must not change). θ₀ and the
+  // finished rows are reused (same seconds), the failing method is recorded as failed, the run
+  // completes.
   ExperimentOptions o2 = o;
   o2.resume = true;
   o2.methods = {"retrain", "mmrecun", "tru", "neggrad"};
-  o2.cfg.set("neggrad.clip", "0.5");
+  test::write_bytes(dir.file("neggrad.cfg"), "neggrad.clip = 0.5\n");
+  o2.method_cfg = parse_method_configs("neggrad=" + dir.file("neggrad.cfg"), o2.cfg, o2.methods);
   o2.inject_failure = "neggrad";
   const std::vector<AuditRow> rows2 = run_experiment(o2);
   ASSERT_EQ(rows2.size(), 5u);
@@ -124,7 +145,72 @@ TEST(Experiment, TinyEndToEndThenResume) {
   EXPECT_TRUE(std::isnan(rows2[4].retain_recall20));
   const std::string md2 = io::read_file(io::path_join(o.out_dir, "results.md"));
   EXPECT_NE(md2.find("failed: neggrad seed 1"), std::string::npos);
-  EXPECT_EQ(count_of(io::read_file(io::path_join(o.out_dir, "tradeoff.svg")), "class=\"point\""), 4u);
+  EXPECT_EQ(count_of(io::read_file(io::path_join(o.out_dir, "tradeoff.svg")), "class=\"point\""), 8u);
+  for (size_t r = 0; r < 4; ++r) EXPECT_EQ(rows2[r].metric("mia_a_auc"), rows[r].metric("mia_a_auc"));  // bit-identical
+}
+
+TEST(Experiment, UserLevelAttackHoldsTwoGroupsOut) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  o.audits = parse_audits("core,mia,umia");
+  o.methods = {"retrain", "mmrecun"};
+  const std::vector<AuditRow> rows = run_experiment(o);
+  ASSERT_EQ(rows.size(), 3u);
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.status, "ok") << r.error;
+    for (const char* k : {"umia_deleted_rate", "umia_outsider_rate", "umia_bacc", "umia_deleted_rate_gap"})
+      EXPECT_FALSE(std::isnan(r.metric(k))) << r.method << " lacks " << k;
+    EXPECT_EQ(r.metric("umia_outsiders"), 6.0);  // 10 % of the 60 users
+  }
+  EXPECT_TRUE(io::is_regular_file(io::path_join(o.out_dir, "original-shadow/checkpoint")));
+  // The reserved users (the same draw as the runner's) train nothing and are never deleted.
+  io::Dataset ds = io::load_dataset(o.data_dir);
+  UserGroups g;
+  hold_out_user_groups(ds, 1, &g);
+  const std::string req = io::read_file(io::path_join(o.out_dir, "requests/user-seed1.tsv"));
+  for (const auto* grp : {&g.vectorisation, &g.outsiders})
+    for (int32_t u : *grp) EXPECT_EQ(req.find("\nuser " + std::to_string(u) + "\n"), std::string::npos) << u;
+  const io::Checkpoint c = io::read_checkpoint(io::path_join(o.out_dir, "original/checkpoint"));
+  EXPECT_EQ(read_model_checkpoint_info(c, "θ₀").data_fingerprint, ds.fingerprint());
+  const std::string md = io::read_file(io::path_join(o.out_dir, "results.md"));
+  EXPECT_NE(md.find("## Membership inference, user level"), std::string::npos);
+}
+
+TEST(Experiment, BackdoorEndToEnd) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  o.methods = {"retrain", "mmrecun"};
+  o.out_dir = dir.file("backdoor");
+  o.cfg.set("backdoor.attack_size", "0.05");
+  const std::vector<AuditRow> rows = run_backdoor_experiment(o);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].method, "original");
+  EXPECT_EQ(rows[1].method, "retrain");
+  EXPECT_EQ(rows[2].method, "mmrecun");
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.status, "ok") << r.error;
+    for (const char* k : {"backdoor_asr@20", "backdoor_er@20", "backdoor_target_rank", "backdoor_tolerance"})
+      EXPECT_FALSE(std::isnan(r.metric(k))) << r.method << " lacks " << k;
+    EXPECT_DOUBLE_EQ(r.metric("backdoor_attack_size"), 0.05);
+  }
+  EXPECT_FALSE(std::isnan(rows[2].metric("backdoor_pass")));
+  EXPECT_DOUBLE_EQ(rows[1].metric("backdoor_asr_gap"), 0.0);  // θ_clean against itself
+  // The request names exactly the fake users: IDs 60.. (after the 60 genuine ones).
+  const std::string req = io::read_file(io::path_join(o.out_dir, "requests/backdoor-seed1.tsv"));
+  EXPECT_EQ(count_of(req, "\nuser "), static_cast<size_t>(rows[0].metric("backdoor_fake_users")));
+  EXPECT_NE(req.find("\nuser 60\n"), std::string::npos);
+  const std::string md = io::read_file(io::path_join(o.out_dir, "results.md"));
+  EXPECT_NE(md.find("ASR@20"), std::string::npos);
+  EXPECT_NE(md.find("seed1: "), std::string::npos);
+  EXPECT_NE(md.find("Used: target item"), std::string::npos) << md;
+  // The finished folder is a run folder: a plain rerun into it is refused; --resume reuses θ₀ and
+  // θ_clean and keeps every value.
+  EXPECT_THROW(run_backdoor_experiment(o), Error);
+  o.resume = true;
+  const std::vector<AuditRow> again = run_backdoor_experiment(o);
+  ASSERT_EQ(again.size(), 3u);
+  for (size_t r = 0; r < 3; ++r) EXPECT_EQ(again[r].metric("backdoor_target_rank"), rows[r].metric("backdoor_target_rank"));
+  EXPECT_EQ(again[0].seconds, rows[0].seconds);  // θ₀ was reused, not trained again
 }
 
 TEST(Experiment, MethodSettingsReachOnlyTheirMethod) {
@@ -142,6 +228,45 @@ TEST(Experiment, MethodSettingsReachOnlyTheirMethod) {
   EXPECT_EQ(rows[2].epochs, 1);  // its own
   const std::string md = io::read_file(io::path_join(o.out_dir, "results.md"));
   EXPECT_NE(md.find("settings of tru (" + f + "): unlearn.epochs = 1"), std::string::npos) << md;
+}
+
+// The baselines in an experiment: their settings files take multidelete.* and scalegun.* keys,
+// the certified head's ε, δ and retrains reach results.json (and back), results.csv and, with the
+// statement that only the head is certified, results.md; bad values fail before any work.
+TEST(Experiment, BaselinesReportTheirRunsInTheResults) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  o.methods = {"multidelete", "scalegun-certified"};
+  const std::string f = dir.file("md.cfg"), g = dir.file("sc.cfg");
+  test::write_bytes(f, "multidelete.ukr = false\nunlearn.epochs = 1\n");
+  test::write_bytes(g, "scalegun.cert.lambda = 0.1\n");
+  o.method_cfg = parse_method_configs("multidelete=" + f + ",scalegun-certified=" + g, o.cfg, o.methods);
+  const std::vector<AuditRow> rows = run_experiment(o);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1].method, "multidelete");
+  EXPECT_EQ(rows[1].status, "ok") << rows[1].error;
+  EXPECT_EQ(rows[1].epochs, 1);
+  const AuditRow& c = rows[2];
+  EXPECT_EQ(c.method, "scalegun-certified");
+  ASSERT_EQ(c.status, "ok") << c.error;
+  EXPECT_EQ(c.method_stats.at("epsilon"), 1.0);
+  EXPECT_EQ(c.method_stats.at("lambda"), 0.1);
+  EXPECT_TRUE(c.method_stats.count("retrains"));
+  const std::vector<AuditRow> back = rows_from_json(io::read_json(io::path_join(o.out_dir, "results.json")));
+  EXPECT_EQ(back[2].method_stats, c.method_stats);
+  EXPECT_EQ(back[2].notes, c.notes);
+  const std::string md = io::read_file(io::path_join(o.out_dir, "results.md"));
+  EXPECT_NE(md.find("scalegun-certified seed 1: (ε, δ) = (1, 0.0001) certified removal"), std::string::npos) << md;
+  EXPECT_NE(md.find("only the logistic head is certified"), std::string::npos);
+  const std::string csv = io::read_file(io::path_join(o.out_dir, "results.csv"));
+  EXPECT_NE(csv.find("epsilon=1;"), std::string::npos) << csv;
+
+  ExperimentOptions bad = tiny_options(dir);
+  bad.cfg.set("multidelete.retain_reference", "raw");
+  EXPECT_NE(test::error_of([&] { validate(bad); }).find("edited or original"), std::string::npos);
+  bad = tiny_options(dir);
+  bad.cfg.set("scalegun.cert.delta", "2");
+  EXPECT_NE(test::error_of([&] { validate(bad); }).find("scalegun.cert"), std::string::npos);
 }
 
 TEST(Experiment, WithoutRetrainTheComparisonsStayEmpty) {
@@ -163,6 +288,75 @@ TEST(Experiment, WithoutRetrainTheComparisonsStayEmpty) {
   o2.resume = true;
   o2.ratio = 0.2;
   EXPECT_THROW(run_experiment(o2), Error);
+}
+
+// Issue items 4 and 5: re-running an experiment without --resume threw its finished table away
+// (10 rows → 2), and --resume with changed unlearning settings mixed old and new rows in one
+// table. Both are refused now, naming what differs, and the folder stays as it was.
+TEST(Experiment, ItsFolderIsRefusedWithoutResumeOrWithOtherSettings) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  o.methods = {"retrain", "mmrecun"};
+  o.noise_floor = NoiseFloor::kOff;
+  ASSERT_EQ(run_experiment(o).size(), 3u);
+  const std::string results = io::read_file(io::path_join(o.out_dir, "results.json"));
+  EXPECT_EQ(io::inspect_run_folder(o.out_dir).state, io::RunState::kFinished);
+
+  EXPECT_TRUE(test::has_all(test::error_of([&] { run_experiment(o); }),
+                            {"already holds a finished `lethe experiment` run", "--overwrite"}));
+  ExperimentOptions changed = o;
+  changed.resume = true;
+  changed.cfg.set("mmrecun.alpha", "0.5");
+  EXPECT_TRUE(test::has_all(test::error_of([&] { run_experiment(changed); }),
+                            {"--resume", "mmrecun.alpha = 1.0", "mmrecun.alpha = 0.5"}));
+  changed = o;
+  changed.resume = true;
+  test::write_bytes(dir.file("mmrecun.cfg"), "mmrecun.beta = 2\n");  // its rows were made without it
+  changed.method_cfg = parse_method_configs("mmrecun=" + dir.file("mmrecun.cfg"), changed.cfg, changed.methods);
+  EXPECT_TRUE(test::has_all(test::error_of([&] { run_experiment(changed); }), {"mmrecun.beta of method mmrecun"}));
+  EXPECT_EQ(io::read_file(io::path_join(o.out_dir, "results.json")), results) << "a refusal changed the table";
+  EXPECT_EQ(io::inspect_run_folder(o.out_dir).state, io::RunState::kFinished);
+
+  // --resume with the same settings: nothing to add, the rows stay, the folder is finished again.
+  ExperimentOptions same = o;
+  same.resume = true;
+  EXPECT_EQ(run_experiment(same).size(), 3u);
+  EXPECT_EQ(io::inspect_run_folder(o.out_dir).state, io::RunState::kFinished);
+  // --overwrite starts a new table (the old one is kept aside until it has finished).
+  ExperimentOptions over = o;
+  over.overwrite = true;
+  over.methods = {"retrain"};
+  EXPECT_EQ(run_experiment(over).size(), 2u);
+  EXPECT_FALSE(io::path_exists(io::path_join(o.out_dir, ".lethe-previous")));
+}
+
+// Issue item 2: while θ₀ was retrained, `checkpoint` changed at every new best epoch while the old
+// metrics.json stayed; a run killed then and started again said "reusing the original model"
+// (best epoch 4 of 12). Only a θ₀ whose manifest matches is reused now; an interrupted one is
+// refused, or continued with --resume to the same θ₀ an uninterrupted run gives.
+TEST(Experiment, AnInterruptedOriginalIsNeverReusedAsFinished) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  o.methods = {"mmrecun"};
+  o.noise_floor = NoiseFloor::kOff;
+  o.original_dir = dir.file("theta0");
+  const std::vector<AuditRow> first = run_experiment(o);
+  const std::string metrics = io::read_file(io::path_join(o.original_dir, "metrics.json"));
+  // As a kill during retraining leaves it: checkpoint, last.ckpt and the old metrics.json, no
+  // manifest.
+  ASSERT_EQ(::unlink(io::path_join(o.original_dir, io::kManifestFile).c_str()), 0);
+  ExperimentOptions again = o;
+  again.out_dir = dir.file("out2");
+  EXPECT_TRUE(test::has_all(test::error_of([&] { run_experiment(again); }),
+                            {o.original_dir, "interrupted `lethe train` run", "--resume"}));
+  EXPECT_FALSE(io::path_exists(again.out_dir)) << "the refused run left its folder";
+  again.resume = true;
+  const std::vector<AuditRow> second = run_experiment(again);
+  EXPECT_EQ(io::inspect_run_folder(o.original_dir).state, io::RunState::kFinished);
+  ASSERT_EQ(second.size(), first.size());
+  EXPECT_EQ(second[0].retain_recall20, first[0].retain_recall20) << "θ₀ differs from the uninterrupted one";
+  EXPECT_EQ(second[1].retain_recall20, first[1].retain_recall20);
+  EXPECT_EQ(second[0].epochs, first[0].epochs);
 }
 
 }  // namespace

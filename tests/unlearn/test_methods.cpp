@@ -1,8 +1,11 @@
 // tests/unlearn/test_methods.cpp — the unlearning methods on a tiny planted-structure dataset:
-// every method lowers the forget set's Recall@20 below the original model's, runs are
+// every method (MultiDelete's term ablations excepted) lowers the forget set's Recall@20 below
+// the original model's, ScaleGUN and the certified head report their runs, runs are
 // reproducible bit for bit, and each of TRU's interventions is checked on its own: the gate's
 // values, the branch scales, the layer choice, and the isolation mask (layers outside it stay
 // bit-identical when the retain update is isolated too).
+#include <unistd.h>
+
 #include <cmath>
 
 #include "engine/checkpointing.h"
@@ -53,9 +56,11 @@ Original train_original(const std::string& model) {
   Adam adam(s.params(), ac);
   const auto v = graph::interaction_pattern(o.ds.n_users, o.ds.n_items, o.ds.valid);
   train(ctx, s.model(), s.params(), adam, s.data(), o.ds.train, v, v, opt);
-  const std::string path = ::testing::TempDir() + "/lethe_orig_" + model + ".ckpt";
+  const test::TempDir tmp;  // per process: ctest runs tests that train the same model side by side
+  const std::string path = tmp.file("orig_" + model + ".ckpt");
   save_model_checkpoint(path, model, o.cfg, o.ds, s.params(), nullptr, nullptr);
   o.ckpt = io::read_checkpoint(path);
+  std::remove(path.c_str());
   return o;
 }
 
@@ -125,10 +130,13 @@ TEST_P(EveryMethod, LowersForgetRecall) {
     const double after = forget_recall(ctx, *r.session, p);
     std::string layers;
     for (const auto& l : r.selected_layers) layers += l + " (" + std::to_string(r.layer_scores[l]) + ") ";
-    EXPECT_LT(after, before) << method << " on " << model << " (" << regime << "): forget recall " << before << " -> "
-                             << after << "; selected layers: " << layers;
     EXPECT_GT(r.seconds, 0.0);
     EXPECT_FALSE(r.log.empty());
+    // MultiDelete's ablations each drop one term by design (multidelete-no-md keeps no forgetting
+    // term at all); they are measured in the ablation tables, not required to forget here.
+    if (method.rfind("multidelete-no-", 0) == 0) continue;
+    EXPECT_LT(after, before) << method << " on " << model << " (" << regime << "): forget recall " << before << " -> "
+                             << after << "; selected layers: " << layers;
   }
 }
 
@@ -168,6 +176,62 @@ TEST(Unlearn, RunsAreBitReproducible) {
   EXPECT_EQ(a.selected_layers, b.selected_layers);
 }
 
+TEST(Unlearn, BaselinesAreBitReproducible) {
+  const Original& o = original("lightgcn");
+  const io::ForgetSplit split = split_of(o, io::Regime::kInteraction, 0.05, 9);
+  Ctx ctx(Device::CPU);
+  for (const char* m : {"multidelete", "scalegun", "scalegun-certified"}) {
+    UnlearnResult a = run_unlearning(m, input_for(ctx, o, split));
+    UnlearnResult b = run_unlearning(m, input_for(ctx, o, split));
+    EXPECT_EQ(a.session->params().slab_bytes(), b.session->params().slab_bytes()) << m;
+  }
+}
+
+// ScaleGUN's run report: the push bound is the documented one, the CG step used one
+// Hessian-vector product (two gradients) per iteration, every user of a deleted edge is affected.
+TEST(Unlearn, ScaleGunReportsItsPushAndNewtonStep) {
+  const Original& o = original("mgcn");
+  const io::ForgetSplit split = split_of(o, io::Regime::kUser, 0.1, 4);
+  Ctx ctx(Device::CPU);
+  UnlearnInput in = input_for(ctx, o, split);
+  in.cfg.set("scalegun.cg_iters", "7");
+  UnlearnResult r = run_unlearning("scalegun", in);
+  const auto& st = r.stats;
+  EXPECT_GT(st.at("push_r_max"), 0.0);
+  EXPECT_LE(st.at("push_error_bound"), 10 * st.at("push_r_max"));
+  EXPECT_GT(st.at("push_pushes"), 0.0);
+  EXPECT_GE(st.at("affected_users"), static_cast<double>(split.forget_users.size()));
+  EXPECT_GT(st.at("affected_triples"), st.at("retained_triples"));
+  EXPECT_LE(st.at("cg_iterations"), 7.0);
+  EXPECT_EQ(st.at("gradient_evaluations"), 2.0 + 2.0 * st.at("cg_iterations"));
+  EXPECT_GT(st.at("newton_step_norm"), 0.0);
+  ASSERT_EQ(r.log.size(), 1u);
+  EXPECT_EQ(r.log[0].forget_pairs, split.forget.size());
+}
+
+// The certified head's report: ε, δ, the budget, the retrains, and the statement that only the
+// head is certified; a tiny ε forces retrains. The result is the backbone with the head on top.
+TEST(Unlearn, ScaleGunCertifiedReportsItsCertificate) {
+  const Original& o = original("lightgcn");
+  const io::ForgetSplit split = split_of(o, io::Regime::kInteraction, 0.1, 2);
+  Ctx ctx(Device::CPU);
+  UnlearnInput in = input_for(ctx, o, split);
+  UnlearnResult r = run_unlearning("scalegun-certified", in);
+  EXPECT_EQ(r.session->model_name(), "lightgcn+head");
+  EXPECT_EQ(r.stats.at("epsilon"), 1.0);
+  EXPECT_EQ(r.stats.at("delta"), 1e-4);
+  EXPECT_NEAR(r.stats.at("budget"), 0.022803, 5e-7);
+  EXPECT_GE(r.stats.at("retrains"), 0.0);
+  EXPECT_EQ(r.stats.at("examples_removed"), 2.0 * static_cast<double>(split.forget.size()));
+  EXPECT_EQ(static_cast<int64_t>(r.log.size()), static_cast<int64_t>(r.stats.at("removal_steps")));
+  ASSERT_FALSE(r.notes.empty());
+  EXPECT_NE(r.notes[0].find("only the logistic head is certified"), std::string::npos);
+  in.cfg.set("scalegun.cert.epsilon", "0.001");
+  UnlearnResult t = run_unlearning("scalegun-certified", in);
+  EXPECT_GT(t.stats.at("retrains"), 0.0);
+  EXPECT_LE(t.stats.at("bound"), t.stats.at("budget"));
+}
+
 // unlearn.adam_state = original continues θ₀'s optimizer (its moments from the checkpoint) at the
 // unlearning lr: a different trajectory from a fresh Adam, still bit-reproducible; a checkpoint
 // without Adam state and an unknown value are errors that say so.
@@ -192,7 +256,8 @@ TEST(Unlearn, AdamStateOriginalContinuesTheCheckpointsOptimizer) {
   const auto v = graph::interaction_pattern(o.ds.n_users, o.ds.n_items, o.ds.valid);
   train(ctx, s.model(), s.params(), adam, s.data(), o.ds.train, v, v, opt);
   ASSERT_GT(adam.steps(), 0);
-  const std::string path = ::testing::TempDir() + "/lethe_orig_adam.ckpt";
+  const test::TempDir tmp;
+  const std::string path = tmp.file("orig_adam.ckpt");
   save_model_checkpoint(path, o.model, o.cfg, o.ds, s.params(), &adam, nullptr);
   const io::Checkpoint with_adam = io::read_checkpoint(path);
   in.original = &with_adam;
@@ -250,7 +315,8 @@ TEST(TruIsolation, MaskedLayersStayBitIdenticalWhenRetainIsIsolatedToo) {
 }
 
 TEST(TruIsolation, ChoosesByScoreWithinBudgetAndKmax) {
-  ParamStore ps(Device::CPU, DType::F32);
+  Ctx ctx(Device::CPU);
+  ParamStore ps(ctx, DType::F32);
   ps.add("big", 100, 100, "image", 0);  // 10,000 elements
   ps.add("a", 10, 10, "id", 1);         // 100
   ps.add("a.state", 1, 5000, "id", 1, /*trainable=*/false);  // BN-like state: no capacity, no budget
@@ -279,14 +345,14 @@ TEST(TruIsolation, ChoosesByScoreWithinBudgetAndKmax) {
 
 TEST(TruScaling, StrongBranchesAreDampedWeakOnesAmplified) {
   Ctx ctx(Device::CPU);
-  ParamStore ps(Device::CPU, DType::F32);
+  ParamStore ps(ctx, DType::F32);
   ps.add("e", 4, 4, "id", 0);
   ps.add("img", 4, 4, "image", 1);
   ps.add("txt", 4, 4, "text", 2);
   ps.finalize();
   GradSlab g(ps);
   // Branch norms 8, 2, 0.25 (uniform entries): mean 3.4167.
-  auto fill = [&](int id, double v) { g.view(id).from_host(std::vector<double>(16, v / 4.0)); };
+  auto fill = [&](int id, double v) { g.view(id).from_host(ctx, std::vector<double>(16, v / 4.0)); };
   fill(0, 8.0);
   fill(1, 2.0);
   fill(2, 0.25);
@@ -310,14 +376,14 @@ TEST(TruScaling, StrongBranchesAreDampedWeakOnesAmplified) {
 
 TEST(TruGate, ThresholdIsTheKthScoreOutsideTrainAndGatesFollowIt) {
   Ctx ctx(Device::CPU);
-  ParamStore ps(Device::CPU, DType::F32);
+  ParamStore ps(ctx, DType::F32);
   ps.add("unused", 1, 1, "id", 0);
   ps.finalize();
   Tape tape(ctx, ps);
   // 2 users, 6 items, d = 1: score(u, i) = user_u · item_i.
-  OwnedTensor U(Device::CPU, DType::F32, 2, 1), I(Device::CPU, DType::F32, 6, 1);
-  U.t().from_host({1.0, -1.0});
-  I.t().from_host({5, 4, 3, 2, 1, 0});
+  OwnedTensor U(ctx, DType::F32, 2, 1), I(ctx, DType::F32, 6, 1);
+  U.t().from_host(ctx, {1.0, -1.0});
+  I.t().from_host(ctx, {5, 4, 3, 2, 1, 0});
   // User 0 trained on items 0 and 3; user 1 on item 5.
   graph::HostCsr train = graph::csr_from_coo(2, 6, {0, 0, 1}, {0, 3, 5}, nullptr, false);
   tru::GateSettings gs;
