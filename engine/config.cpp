@@ -284,7 +284,40 @@ bool mmrec_ignored(const std::string& name) {
   return false;
 }
 
+// MMRec names Config::apply maps or checks itself (beside the aliases and the ignored ones).
+bool mmrec_special(const std::string& name) {
+  for (const char* n : {"hyper_parameters", "learning_rate_scheduler", "reg_weight", "n_layers", "learner",
+                        "valid_metric", "training_neg_sample_num", "use_neg_sampling", "weight_decay",
+                        "inter_splitting_label"})
+    if (name == n) return true;
+  return false;
+}
+
 }  // namespace
+
+bool is_mmrec_name(const std::string& name) {
+  return mmrec_aliases().count(name) > 0 || mmrec_special(name) || mmrec_ignored(name);
+}
+
+bool is_mmrec_ignored(const std::string& name) { return mmrec_ignored(name); }
+
+std::string config_group(const std::string& key) {
+  static const std::pair<const char*, const char*> prefixes[] = {
+      {"eval.", "evaluation"},      {"lightgcn.", "LightGCN"},       {"mgcn.", "MGCN"},
+      {"miggt.", "MIG-GT"},         {"unlearn.", "unlearning"},      {"finetune.", "unlearning"},
+      {"neggrad.", "unlearning"},   {"neggrad_plus.", "unlearning"}, {"mmrecun.", "unlearning"},
+      {"tru.", "TRU"},              {"multidelete.", "MultiDelete"}, {"scalegun.", "ScaleGUN"},
+      {"audit.", "audits"},         {"backdoor.", "audits"}};
+  for (const auto& [p, g] : prefixes)
+    if (key.rfind(p, 0) == 0) return g;
+  return "training";
+}
+
+const std::vector<std::string>& config_groups() {
+  static const std::vector<std::string> g = {"training", "evaluation", "LightGCN", "MGCN",     "MIG-GT",
+                                             "unlearning", "TRU",      "MultiDelete", "ScaleGUN", "audits"};
+  return g;
+}
 
 namespace {
 

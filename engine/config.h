@@ -25,8 +25,24 @@ struct ConfigKey {
 };
 
 // The table, grouped: training protocol, evaluation, LightGCN, MGCN, MIG-GT, unlearning, TRU,
-// MultiDelete, ScaleGUN.
+// MultiDelete, ScaleGUN, audits.
 const std::vector<ConfigKey>& config_keys();
+
+// The group a key belongs to, by its prefix — what each command's --help lists (a command shows
+// only the groups it reads): "training" (no prefix), "evaluation" (eval.), "LightGCN", "MGCN",
+// "MIG-GT", "unlearning" (unlearn., finetune., neggrad., neggrad_plus., mmrecun.), "TRU",
+// "MultiDelete", "ScaleGUN", "audits" (audit., backdoor.). config_groups() lists them in the
+// table's order.
+std::string config_group(const std::string& key);
+const std::vector<std::string>& config_groups();
+
+// Whether `name` is one of the MMRec toolbox's setting names that Config::apply understands (an
+// alias of a Lethe key such as learning_rate, one it maps by the model such as reg_weight, one it
+// checks such as learner, or one it ignores with a note such as gpu_id) — so that the command
+// line accepts `--learning_rate 0.01` as settings files do.
+bool is_mmrec_name(const std::string& name);
+// The MMRec names without a Lethe meaning (gpu_id, data_path, ...), which Config::apply ignores.
+bool is_mmrec_ignored(const std::string& name);
 
 class Config {
  public:

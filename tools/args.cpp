@@ -12,11 +12,22 @@
 namespace lethe::cli {
 
 Args& Args::opt(const std::string& name, const std::string& def, const std::string& help, bool required) {
-  opts_.push_back({name, def, help, false, required});
+  opts_.push_back({name, def, help, false, required, next_section_});
+  next_section_.clear();
   return *this;
 }
 Args& Args::flag(const std::string& name, const std::string& help) {
-  opts_.push_back({name, "", help, true, false});
+  opts_.push_back({name, "", help, true, false, next_section_});
+  next_section_.clear();
+  return *this;
+}
+Args& Args::section(const std::string& title) {
+  next_section_ = title;
+  return *this;
+}
+Args& Args::accept_extra(std::function<bool(const std::string&)> accept, const std::string& note) {
+  accept_extra_ = std::move(accept);
+  extra_note_ = note;
   return *this;
 }
 
@@ -40,8 +51,9 @@ bool Args::parse(int argc, char** argv) {
     const bool has_eq = eq != std::string::npos;
     if (has_eq) { value = name.substr(eq + 1); name = name.substr(0, eq); }
     const Opt* o = find(name);
-    if (!o) throw Error("lethe " + cmd_ + ": unknown option --" + name + " (see lethe " + cmd_ + " --help)");
-    if (o->is_flag) {
+    const bool extra = !o && accept_extra_ && accept_extra_(name);
+    if (!o && !extra) throw Error("lethe " + cmd_ + ": unknown option --" + name + " (see lethe " + cmd_ + " --help)");
+    if (o && o->is_flag) {
       if (has_eq) throw Error("lethe " + cmd_ + ": --" + name + " is a flag and takes no value");
       given_[name] = "1";
       continue;
@@ -53,7 +65,8 @@ bool Args::parse(int argc, char** argv) {
         throw Error("lethe " + cmd_ + ": --" + name + " needs a value, but the next argument is the option " + value +
                     " (to give a value that starts with --, write --" + name + "=" + value + ")");
     }
-    given_[name] = value;
+    if (extra) extra_.emplace_back(name, value);
+    else given_[name] = value;
   }
   for (const auto& o : opts_)
     if (o.required && !given_.count(o.name))
@@ -104,7 +117,9 @@ bool Args::on(const std::string& name) const { return given_.count(name) > 0 && 
 std::string Args::help() const {
   std::ostringstream os;
   os << "usage: lethe " << cmd_ << " [options]\n\n" << summary_ << "\n\noptions:\n";
+  os << "  --help                    show this help\n";
   for (const auto& o : opts_) {
+    if (!o.section.empty()) os << "\n" << o.section << ":\n";
     std::string left = "  --" + o.name + (o.is_flag ? "" : " V");
     if (left.size() < 28) left.resize(28, ' '); else left += "  ";
     os << left << o.help;
@@ -112,7 +127,7 @@ std::string Args::help() const {
     else if (!o.is_flag && !o.def.empty()) os << " [default: " << o.def << "]";
     os << "\n";
   }
-  os << "  --help                    show this help\n";
+  if (!extra_note_.empty()) os << "\n" << extra_note_ << "\n";
   return os.str();
 }
 

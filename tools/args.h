@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -20,6 +21,12 @@ class Args {
   Args& opt(const std::string& name, const std::string& def, const std::string& help, bool required = false);
   // Declare a boolean flag (default false).
   Args& flag(const std::string& name, const std::string& help);
+  // A heading in --help before the options declared next (e.g. a group of settings).
+  Args& section(const std::string& title);
+  // Options whose names satisfy `accept` are taken although undeclared (always with a value) and
+  // kept apart in extra(), in command-line order — MMRec's setting names; `note` is printed at
+  // the end of --help to say so.
+  Args& accept_extra(std::function<bool(const std::string&)> accept, const std::string& note);
 
   // Parses argv (argv[0] is the subcommand). Returns false if --help was given (help printed to
   // stdout). Throws lethe::Error for an unknown option, a missing value or a missing required one.
@@ -36,16 +43,21 @@ class Args {
   bool on(const std::string& name) const;      // flag value
   // Options given on the command line, as name → value (for config overrides).
   const std::map<std::string, std::string>& given() const { return given_; }
+  const std::vector<std::pair<std::string, std::string>>& extra() const { return extra_; }
   std::string help() const;
+  const std::string& command() const { return cmd_; }
 
  private:
   struct Opt {
     std::string name, def, help;
     bool is_flag = false, required = false;
+    std::string section;  // a heading printed before this option
   };
-  std::string cmd_, summary_;
+  std::string cmd_, summary_, next_section_, extra_note_;
   std::vector<Opt> opts_;
   std::map<std::string, std::string> given_;
+  std::function<bool(const std::string&)> accept_extra_;
+  std::vector<std::pair<std::string, std::string>> extra_;
   const Opt* find(const std::string& name) const;
 };
 

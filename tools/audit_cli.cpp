@@ -11,8 +11,7 @@ namespace lethe::cli {
 Config config_over(const Config& base, const Args& a) {
   Config c = base;
   load_config_files(c, a);
-  for (const auto& [k, v] : a.given())
-    if (c.known(k)) c.set(k, v, "--" + k);
+  apply_command_line(c, a);
   return c;
 }
 

@@ -17,8 +17,8 @@
 
 namespace lethe::cli {
 
-// `base` (e.g. a checkpoint's stored configuration), then the --config file, then every
-// --<key> flag given on the command line.
+// `base` (e.g. a checkpoint's stored configuration), then the --config-dir layers and --config
+// files, then the command line's settings (cli_common.h: apply_command_line).
 Config config_over(const Config& base, const Args& a);
 
 // A model restored from a checkpoint, with its final embeddings.

@@ -12,12 +12,40 @@
 
 namespace lethe::cli {
 
-void add_config_flags(Args& a) {
+void add_config_flags(Args& a, const std::vector<std::string>& groups, const std::vector<std::string>& skip) {
+  a.section("settings files (docs/CONFIG.md)");
   a.opt("config", "", "settings file(s), comma-separated, applied in order: YAML (.yaml/.yml) or `key = value` "
-                      "lines; MMRec's names accepted (docs/CONFIG.md); flags override them");
+                      "lines; MMRec's names accepted; flags override them");
   a.opt("config-dir", "", "MMRec-style settings folder: overall.yaml, dataset/<dataset>.yaml, model/<Model>.yaml, "
                           "applied in that order before --config");
-  for (const auto& k : config_keys()) a.opt(k.key, k.def, k.help);
+  for (const auto& g : config_groups()) {
+    if (std::find(groups.begin(), groups.end(), g) == groups.end()) continue;
+    a.section("settings: " + g);
+    for (const auto& k : config_keys())
+      if (config_group(k.key) == g && !a.declared(k.key) && std::find(skip.begin(), skip.end(), k.key) == skip.end())
+        a.opt(k.key, k.def, k.help);
+  }
+  a.accept_extra(is_mmrec_name,
+                 "MMRec's setting names are accepted as flags too (--learning_rate, --embedding_size, --reg_weight, "
+                 "--learning_rate_scheduler 0.96,50, ...: docs/CONFIG.md); a Lethe flag wins over its MMRec alias.");
+}
+
+void apply_command_line(Config& c, const Args& a) {
+  for (const auto& [name, value] : a.extra()) {
+    Config next = c;
+    const size_t notes = next.notes().size();
+    next.apply(name, {value}, false, "--" + name);
+    for (const auto& [k, v] : next.values())
+      if ((v != c.str(k) || next.origin(k) != c.origin(k)) && !a.declared(k))
+        throw Error("lethe " + a.command() + ": --" + name + " sets " + k + ", a setting this command does not use " +
+                    "(lethe " + a.command() + " --help lists those it does)");
+    if (is_mmrec_ignored(name))
+      std::fprintf(stderr, "note: --%s is an MMRec setting without a Lethe meaning: ignored\n", name.c_str());
+    for (size_t i = notes; i < next.notes().size(); ++i) std::fprintf(stderr, "note: %s\n", next.notes()[i].c_str());
+    c = std::move(next);
+  }
+  for (const auto& [k, v] : a.given())
+    if (c.known(k)) c.set(k, v, "--" + k);
 }
 
 void load_config_files(Config& c, const Args& a) {
@@ -43,8 +71,7 @@ void load_config_files(Config& c, const Args& a) {
 Config config_from(const Args& a) {
   Config c;
   load_config_files(c, a);
-  for (const auto& [k, v] : a.given())
-    if (c.known(k)) c.set(k, v, "--" + k);
+  apply_command_line(c, a);
   validate_config(c);
   return c;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "engine/config.h"
 #include "engine/tensor.h"
@@ -15,9 +16,15 @@
 namespace lethe::cli {
 
 // Declares --config FILE[,FILE...], --config-dir DIR (MMRec's layered folder) and one --<key>
-// per configuration key (engine/config.cpp), with its default and help, so `--help` lists every
-// setting.
-void add_config_flags(Args& a);
+// per configuration key of the groups the command reads (engine/config.h: config_group), with
+// its default and help, under a heading per group — so `--help` lists what the command uses and
+// nothing else; the keys in `skip` and those the command declared itself (unlearn's --seed) are
+// left out. MMRec's setting names are accepted as flags too (Args::accept_extra).
+void add_config_flags(Args& a, const std::vector<std::string>& groups, const std::vector<std::string>& skip = {});
+// The command line's settings onto `c`: the MMRec-named flags first (in command-line order; one
+// that sets a key the command did not declare is refused), then every --<key> flag given, so a
+// Lethe name wins over its MMRec alias. Notes (an MMRec name ignored, ...) go to stderr.
+void apply_command_line(Config& c, const Args& a);
 // The defaults, then the --config-dir layers and --config files (engine/config.h: load_config),
 // then every --<key> flag given; every value checked (validate_config) so that a bad one fails
 // before any work. The notes made while loading go to stderr.

@@ -34,7 +34,7 @@ int cmd_experiment(int argc, char** argv) {
          "OUT must be new or empty (or hold only original/); a finished or interrupted experiment in it is refused\n"
          "unless --resume (same settings only) or --overwrite.");
   a.opt("data", "", "dataset folder", true)
-      .opt("model", "mgcn", "backbone: lightgcn, mgcn or miggt")
+      .opt("model", "mgcn", "backbone: lightgcn, mgcn or miggt (any case: MGCN, LightGCN, MIG-GT)")
       .opt("regime", "user",
            "user | item | interaction, or a comma-separated list (each into OUT/<regime>/, one shared OUT/original/)")
       .opt("ratio", "", "fraction of the candidates to delete [default: user 0.05, item 0.01, interaction 0.05]")
@@ -63,7 +63,7 @@ int cmd_experiment(int argc, char** argv) {
       .flag("overwrite", "replace what OUT holds (kept in OUT/.lethe-previous until this run has finished)")
       .flag("keep-checkpoints", "save every unlearned model under OUT/runs/ (Retrain's is always saved)")
       .flag("quiet", "no progress lines");
-  add_config_flags(a);
+  add_config_flags(a, config_groups());  // θ₀'s training, every method, the audits: all of them
   if (!a.parse(argc, argv)) return 0;
   io::RunFolderOptions ro = run_options(a, "experiment-regimes", a.on("resume"), argc, argv);
 

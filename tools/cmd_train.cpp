@@ -26,7 +26,7 @@ int cmd_train(int argc, char** argv) {
          "RUN must be new or empty; a finished or interrupted run in it is refused unless --resume (same\n"
          "settings only) or --overwrite.");
   a.opt("data", "", "dataset folder (<name>.inter + <modality>_feat.npy)", true)
-      .opt("model", "mgcn", "backbone: lightgcn, mgcn or miggt")
+      .opt("model", "mgcn", "backbone: lightgcn, mgcn or miggt (any case: MGCN, LightGCN, MIG-GT)")
       .opt("out", "", "run folder for checkpoint, log.jsonl, metrics.json", true)
       .opt("device", "auto", "auto, cpu or cuda")
       .opt("resume", "",
@@ -34,7 +34,7 @@ int cmd_train(int argc, char** argv) {
            "that changes the result differs; a finished run is left as it is")
       .flag("overwrite", "replace what --out holds (kept in RUN/.lethe-previous until this run has finished)")
       .flag("quiet", "no progress bar (one line per epoch is still printed)");
-  add_config_flags(a);
+  add_config_flags(a, {"training", "evaluation", "LightGCN", "MGCN", "MIG-GT"});
   if (!a.parse(argc, argv)) return 0;
   const std::string out = a.str("out"), model_name = canonical_model_name(a.str("model"));
   io::RunFolderOptions ro = run_options(a, "train", a.has("resume"), argc, argv);

@@ -63,26 +63,28 @@ int cmd_unlearn(int argc, char** argv) {
          "Unlearns a deletion request from a trained model: the method starts from the checkpoint θ₀ (Retrain from a\n"
          "fresh initialisation), works on the graph rebuilt from the retained data D_r, and the result is audited:\n"
          "retain Recall/NDCG@{10,20,50} (D_r masked, deleted users excluded), forget Recall/NDCG@20 (D_f as truth)\n"
-         "and Exposure@20. --seed is the run's sampling seed (Retrain: also its initialisation), default 1.\n"
-         "Settings not given keep the checkpoint's values.");
+         "and Exposure@20. The training settings are Retrain's; every setting not given keeps the checkpoint's value\n"
+         "(the defaults shown are Lethe's, which the checkpoint holds unless it was trained with others).");
   a.opt("data", "", "dataset folder θ₀ was trained on", true)
       .opt("checkpoint", "", "θ₀: a model checkpoint (e.g. RUN/checkpoint of lethe train)", true)
       .opt("request", "", "deletion request file (lethe forget --out)", true)
       .opt("method", "", "one of: " + method_list(), true)
       .opt("out", "", "run folder for checkpoint, log.jsonl, summary.json", true)
       .opt("device", "auto", "auto, cpu or cuda")
+      .opt("seed", "1", "the run's sampling seed (Retrain: also its initialisation)")
       .flag("overwrite", "replace what --out holds (kept in RUN/.lethe-previous until this run has finished)")
       .flag("force",
             "accept a request made for other data, or whose header's regime contradicts its lines "
             "(recorded in summary.json and the checkpoint)")
       .flag("quiet", "no per-epoch progress lines");
-  add_config_flags(a);
+  // The model's shape (dim, the backbone's settings) is θ₀'s: it is not a setting of this command.
+  add_config_flags(a, {"training", "evaluation", "unlearning", "TRU", "MultiDelete", "ScaleGUN"}, {"dim"});
   if (!a.parse(argc, argv)) return 0;
   io::RunFolderOptions ro = run_options(a, "unlearn", false, argc, argv);
   const std::string method = a.str("method");
   if (!is_method(method)) throw Error("lethe unlearn: unknown --method '" + method + "' (one of: " + method_list() + ")");
   const std::string ckpt_path = a.str("checkpoint"), req_path = a.str("request"), out = a.str("out");
-  const int64_t seed = a.has("seed") ? a.i64("seed", 0, INT64_MAX) : 1;
+  const int64_t seed = a.i64("seed", 0, INT64_MAX);
   const Device dev = device_from(a);
   const io::Checkpoint ckpt = io::read_checkpoint(ckpt_path);
   const ModelCheckpointInfo info = read_model_checkpoint_info(ckpt, ckpt_path);

@@ -5,6 +5,9 @@
 // tests/data/mmrec_configs is in MMRec's layout), model names in any case.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
 #include "engine/config.h"
 #include "tests/io/io_test_util.h"
 
@@ -162,6 +165,51 @@ TEST(ConfigFiles, ModelNamesInAnyCase) {
   EXPECT_EQ(canonical_model_name("MIG-GT"), "miggt");
   EXPECT_EQ(canonical_model_name("mig_gt"), "miggt");
   EXPECT_TRUE(has_all(error_of([] { canonical_model_name("BM3"); }), {"unknown model 'BM3'", "lightgcn, mgcn or miggt"}));
+  // A backbone with the certified pair head keeps its suffix; the backbone part in any case.
+  EXPECT_EQ(canonical_model_name("MGCN+head"), "mgcn+head");
+  EXPECT_EQ(canonical_model_name("lightgcn+HEAD"), "lightgcn+head");
+  EXPECT_TRUE(has_all(error_of([] { canonical_model_name("bm3+head"); }), {"unknown model 'bm3+head'"}));
+  EXPECT_THROW(canonical_model_name("+head"), Error);
+}
+
+// Every key belongs to one of the groups the commands' --help shows (a key outside them would be
+// a setting no command declares), and each group holds at least one key.
+TEST(ConfigFiles, EveryKeyHasAGroupAndEveryGroupKeys) {
+  const auto& groups = config_groups();
+  std::map<std::string, int> count;
+  for (const auto& k : config_keys()) {
+    const std::string g = config_group(k.key);
+    EXPECT_NE(std::find(groups.begin(), groups.end(), g), groups.end()) << k.key << " -> " << g;
+    ++count[g];
+  }
+  for (const auto& g : groups) EXPECT_GT(count[g], 0) << g;
+  EXPECT_EQ(config_group("seed"), "training");
+  EXPECT_EQ(config_group("eval.ks"), "evaluation");
+  EXPECT_EQ(config_group("neggrad_plus.beta"), "unlearning");
+  EXPECT_EQ(config_group("tru.gate.k"), "TRU");
+  EXPECT_EQ(config_group("backdoor.attack_size"), "audits");
+}
+
+// The command line accepts MMRec's names (tools/cli_common.cpp) exactly where Config::apply
+// understands them: each name is_mmrec_name() accepts applies without "unknown setting".
+TEST(ConfigFiles, MmrecNamesOnTheCommandLineAreThoseApplyKnows) {
+  for (const char* n : {"learning_rate", "embedding_size", "train_batch_size", "stopping_step", "knn_k", "cl_loss",
+                        "reg_weight", "n_layers", "learning_rate_scheduler", "learner", "gpu_id"})
+    EXPECT_TRUE(is_mmrec_name(n)) << n;
+  for (const char* n : {"lr", "dim", "tru.gate.k", "no_such_name", "--lr"}) EXPECT_FALSE(is_mmrec_name(n)) << n;
+  EXPECT_TRUE(is_mmrec_ignored("gpu_id"));
+  EXPECT_FALSE(is_mmrec_ignored("learning_rate"));
+  Config c;
+  c.set_model("mgcn");
+  c.apply("learning_rate", {"0.02"}, false, "--learning_rate");
+  c.apply("reg_weight", {"0.003"}, false, "--reg_weight");
+  c.apply("learning_rate_scheduler", {"0.9,10"}, false, "--learning_rate_scheduler");
+  c.apply("gpu_id", {"0"}, false, "--gpu_id");
+  EXPECT_EQ(c.str("lr"), "0.02");
+  EXPECT_EQ(c.origin("lr"), "--learning_rate");
+  EXPECT_EQ(c.str("mgcn.reg"), "0.003");
+  EXPECT_EQ(c.str("lr_decay"), "0.9");
+  EXPECT_EQ(c.str("lr_decay_epochs"), "10");
 }
 
 TEST(ConfigFiles, DatasetNamesAndSettingsHash) {
