@@ -9,6 +9,7 @@
 
 #include "engine/ops.h"
 #include "io/json.h"
+#include "io/progress.h"
 #include "kernels/philox.h"
 
 namespace lethe {
@@ -100,18 +101,24 @@ Embeddings embed(Ctx& ctx, Model& model, const ParamStore& ps) {
 
 namespace {
 
+// The progress bar (a terminal only) and the per-epoch lines, with the elapsed time and the ETA.
+// The ETA of a whole run is a range: its low end is the earliest early stop (valid Recall@20 no
+// longer improving: patience evaluations from now), its high end the epoch cap.
 class Progress {
  public:
-  Progress(bool bar, bool lines) : tty_(bar && isatty(fileno(stderr))), lines_(lines) {}
-  void step(int64_t epoch, int64_t epochs, int64_t b, int64_t nb, double loss) {
+  Progress(bool bar, bool lines, const TrainOptions& opt, int64_t first_epoch)
+      : tty_(bar && isatty(fileno(stderr))), lines_(lines), opt_(opt), first_(first_epoch) {}
+  void start_epoch() { epoch_clock_.restart(); }
+  void step(int64_t epoch, int64_t b, int64_t nb, double loss) {
     if (!tty_) return;
     const int width = 30, filled = static_cast<int>(width * (b + 1) / std::max<int64_t>(nb, 1));
-    std::fprintf(stderr, "\repoch %4lld/%lld [%.*s%*s] %lld/%lld loss %.5f ", static_cast<long long>(epoch + 1),
-                 static_cast<long long>(epochs), filled, "==============================", width - filled, "",
-                 static_cast<long long>(b + 1), static_cast<long long>(nb), loss);
+    std::fprintf(stderr, "\repoch %4lld/%lld [%.*s%*s] %lld/%lld loss %.5f, epoch ETA %s ", static_cast<long long>(epoch + 1),
+                 static_cast<long long>(opt_.epochs), filled, "==============================", width - filled, "",
+                 static_cast<long long>(b + 1), static_cast<long long>(nb), loss,
+                 io::format_duration(epoch_clock_.eta(static_cast<double>(b + 1), static_cast<double>(nb))).c_str());
     std::fflush(stderr);
   }
-  void end_epoch(const EpochRecord& r) {
+  void end_epoch(const EpochRecord& r, const TrainState& st, bool stopping) {
     if (tty_) std::fprintf(stderr, "\r\033[K");
     if (!lines_) return;
     std::fprintf(stderr, "epoch %4lld loss %.5f (bpr %.5f reg %.5f aux %.5f) lr %.2e", static_cast<long long>(r.epoch + 1),
@@ -121,11 +128,27 @@ class Progress {
       if (r.test.v.count("recall@20")) std::fprintf(stderr, " | test R@20 %.4f", r.test.get("recall@20"));
       if (r.best) std::fprintf(stderr, " *");
     }
-    std::fprintf(stderr, " | %.1fs\n", r.seconds);
+    std::fprintf(stderr, " | %.1fs (elapsed %s%s)\n", r.seconds, io::format_duration(run_clock_.seconds()).c_str(),
+                 stopping ? "" : (", ETA " + eta(r.epoch, st)).c_str());
   }
 
  private:
+  std::string eta(int64_t epoch, const TrainState& st) const {
+    const int64_t done = epoch + 1, ev = opt_.eval_every;
+    if (done >= opt_.epochs) return io::format_duration(0);
+    // The earliest early stop: patience − bad_evals more evaluations without a better valid R@20.
+    int64_t stop = (done / ev + std::max<int64_t>(1, opt_.patience - st.bad_evals)) * ev;
+    stop = std::min(std::max(stop, opt_.min_epochs), opt_.epochs);
+    const double per_epoch = run_clock_.seconds() / static_cast<double>(done - first_);
+    const std::string lo = io::format_duration(per_epoch * static_cast<double>(stop - done));
+    const std::string hi = io::format_duration(per_epoch * static_cast<double>(opt_.epochs - done));
+    return lo == hi ? lo : lo + "–" + hi;
+  }
+
   bool tty_, lines_;
+  const TrainOptions& opt_;
+  int64_t first_;
+  io::Stopwatch run_clock_, epoch_clock_;
 };
 
 }  // namespace
@@ -138,7 +161,7 @@ TrainResult train(Ctx& ctx, Model& model, ParamStore& ps, Adam& adam, ModelData&
   LETHE_CHECK(n > 0, "train: no training rows");
   Tape tape(ctx, ps);
   GradSlab grads(ps);
-  Progress bar(opt.progress, opt.epoch_lines);
+  Progress bar(opt.progress, opt.epoch_lines, opt, state.next_epoch);
   TrainResult res;
   EvalSpec vspec, tspec;
   vspec.truth = &valid;
@@ -157,6 +180,7 @@ TrainResult train(Ctx& ctx, Model& model, ParamStore& ps, Adam& adam, ModelData&
   if (stopped) res.early_stopped = true;
   for (int64_t epoch = stopped ? opt.epochs : state.next_epoch; epoch < opt.epochs; ++epoch) {
     const auto t0 = clock::now();
+    bar.start_epoch();
     adam.set_lr(opt.lr * std::pow(opt.lr_decay, static_cast<double>(epoch) / opt.lr_decay_epochs));
     const std::vector<int64_t> perm = epoch_permutation(n, opt.seed, static_cast<uint32_t>(epoch));
     const int64_t nb = (n + opt.batch_size - 1) / opt.batch_size;
@@ -181,7 +205,7 @@ TrainResult train(Ctx& ctx, Model& model, ParamStore& ps, Adam& adam, ModelData&
       rec.rank += s.rank / nb;
       rec.reg += s.reg / nb;
       rec.aux += s.aux / nb;
-      bar.step(epoch, opt.epochs, b, nb, s.total);
+      bar.step(epoch, b, nb, s.total);
     }
     const double train_secs = std::chrono::duration<double>(clock::now() - t0).count();
     state.seconds += train_secs;
@@ -209,7 +233,7 @@ TrainResult train(Ctx& ctx, Model& model, ParamStore& ps, Adam& adam, ModelData&
     }
     rec.seconds = std::chrono::duration<double>(clock::now() - t0).count();
     state.next_epoch = epoch + 1;
-    bar.end_epoch(rec);
+    bar.end_epoch(rec, state, stop);
     res.log.push_back(rec);
     if (hooks.on_epoch) hooks.on_epoch(rec, state);
     if (stop) {

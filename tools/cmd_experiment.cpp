@@ -62,6 +62,7 @@ int cmd_experiment(int argc, char** argv) {
             "ones (methods and seeds may be added; any other setting must be the same, else it is refused)")
       .flag("overwrite", "replace what OUT holds (kept in OUT/.lethe-previous until this run has finished)")
       .flag("keep-checkpoints", "save every unlearned model under OUT/runs/ (Retrain's is always saved)")
+      .flag("brief", "stage lines only: each run's start and end with the elapsed time and the ETA, no per-epoch lines")
       .flag("quiet", "no progress lines");
   add_config_flags(a, config_groups());  // θ₀'s training, every method, the audits: all of them
   if (!a.parse(argc, argv)) return 0;
@@ -105,14 +106,19 @@ int cmd_experiment(int argc, char** argv) {
   o.overwrite = a.on("overwrite");
   o.keep_checkpoints = a.on("keep-checkpoints");
   o.progress = !a.on("quiet");
+  o.epoch_lines = !a.on("brief");
   o.command = command_line(argc, argv);
   const std::string out = o.out_dir;
   if (a.has("original")) o.original_dir = a.str("original");
   else if (regimes.size() > 1 || o.audits.backdoor) o.original_dir = io::path_join(out, "original");
+  audit::ExperimentEta eta;  // the stage lines' ETA over every regime: θ₀ once, then each regime's runs
+  eta.plan("original", 1);
   for (io::Regime r : regimes) {  // validate every regime's options before any work
     o.regime = r;
     audit::validate(o);
+    if (o.audits.requests()) audit::plan_runs(o, eta);
   }
+  o.eta = &eta;
   const io::Dataset ds = io::load_dataset(o.data_dir);  // a bad folder fails before OUT is made
   o.dataset = &ds;
   // Several regimes: OUT holds original/ and one experiment run folder per regime; OUT itself is

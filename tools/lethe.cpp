@@ -1,5 +1,6 @@
 // tools/lethe.cpp — the `lethe` program: one binary, subcommands (tools/commands.h).
-// Errors from the engine reach the user as one line on stderr and a non-zero exit code.
+// Errors from the engine reach the user as one line on stderr and a non-zero exit code. Output is
+// flushed line by line wherever it goes.
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -36,6 +37,9 @@ void usage(FILE* out) {
 
 int main(int argc, char** argv) {
   using namespace lethe::cli;
+  // Line by line even into a pipe or a file (`make demo | tee`, CI logs): stdout is otherwise
+  // block-buffered there and a long run shows nothing for minutes. stderr is unbuffered already.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

@@ -259,8 +259,9 @@ std::vector<AuditRow> run_backdoor_experiment(const ExperimentOptions& o) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   auto say = [&](const std::string& msg) {
-    if (o.progress)
-      std::fprintf(stderr, "[backdoor %7.1fs] %s\n", std::chrono::duration<double>(Clock::now() - t0).count(), msg.c_str());
+    if (!o.progress) return;
+    if (o.eta) std::fprintf(stderr, "[backdoor, %s] %s\n", o.eta->text().c_str(), msg.c_str());
+    else std::fprintf(stderr, "[backdoor %7.1fs] %s\n", std::chrono::duration<double>(Clock::now() - t0).count(), msg.c_str());
   };
   validate(o);
   const double a_first = o.cfg.f64("backdoor.attack_size");
@@ -414,7 +415,7 @@ std::vector<AuditRow> run_backdoor_experiment(const ExperimentOptions& o) {
     in.original = &at->original.ckpt;
     in.cache_dir = cache;
     in.seed = static_cast<uint64_t>(s);
-    in.progress = o.progress;
+    in.progress = o.progress && o.epoch_lines;
     for (const auto& m : o.methods) {
       if (m == "retrain") continue;  // θ_clean is the Retrain of this request
       if (const AuditRow* done = find(m, s); rf.start() == io::RunFolder::Start::kResume && done && done->ok()) {

@@ -174,6 +174,53 @@ io::Json epoch_json(const UnlearnEpoch& e) {
   return j;
 }
 
+void ExperimentEta::plan(const std::string& kind, int64_t runs) { left_[kind] += std::max<int64_t>(0, runs); }
+
+void ExperimentEta::done(const std::string& kind, double seconds) {
+  if (auto it = left_.find(kind); it != left_.end() && it->second > 0) --it->second;
+  if (seconds >= 0) {
+    took_[kind].first += seconds;
+    ++took_[kind].second;
+  }
+}
+
+std::string ExperimentEta::text() const {
+  auto mean = [&](const std::string& k) {
+    auto it = took_.find(k);
+    return it == took_.end() || it->second.second == 0 ? -1.0 : it->second.first / static_cast<double>(it->second.second);
+  };
+  double approx_sum = 0;
+  int64_t approx_n = 0;
+  for (const auto& [k, t] : took_)
+    if (k != "original" && k != "retrain") {
+      approx_sum += t.first;
+      approx_n += t.second;
+    }
+  double left = 0;
+  bool known = true, any = false;
+  for (const auto& [k, n] : left_) {
+    if (n == 0) continue;
+    any = true;
+    double e = mean(k);
+    if (e < 0 && (k == "retrain" || k == "original")) e = std::max(mean("original"), mean("retrain"));
+    if (e < 0 && k != "retrain" && k != "original" && approx_n > 0) e = approx_sum / static_cast<double>(approx_n);
+    if (e < 0) known = false;
+    else left += e * static_cast<double>(n);
+  }
+  std::string s = "elapsed " + io::format_duration(clock_.seconds());
+  if (any && (known || left > 0)) s += std::string(", ETA ") + (known ? "" : "≥ ") + io::format_duration(left);
+  return s;
+}
+
+void plan_runs(const ExperimentOptions& o, ExperimentEta& eta) {
+  const bool have_retrain = std::find(o.methods.begin(), o.methods.end(), "retrain") != o.methods.end();
+  for (const auto& m : o.methods) eta.plan(m, o.seeds);
+  if (have_retrain && o.noise_floor == NoiseFloor::kAll) eta.plan("retrain", o.seeds);
+  if (have_retrain && o.noise_floor == NoiseFloor::kFirst && o.first_seed <= 1 && 1 < o.first_seed + o.seeds)
+    eta.plan("retrain", 1);
+  if (o.audits.umia && o.regime == io::Regime::kUser) eta.plan("original", 1);
+}
+
 bool is_training_key(const std::string& key) {
   for (const char* p : {"unlearn.", "finetune.", "neggrad.", "neggrad_plus.", "mmrecun.", "tru.", "multidelete.",
                         "scalegun.", "audit.", "backdoor."})
@@ -232,6 +279,7 @@ OriginalRun ensure_original(const ExperimentOptions& o, const io::Dataset& ds, C
                     (o.original_dir.empty() ? "--out" : "--original") +
                     " (or train θ₀ again there: lethe train --overwrite)");
       reuse(std::move(lock));
+      if (o.eta) o.eta->done("original", -1);
       say("reusing the original model " + r.path);
       return r;
     }
@@ -247,14 +295,14 @@ OriginalRun ensure_original(const ExperimentOptions& o, const io::Dataset& ds, C
     io::RunFolder rf(dir, ro);
     rf.begin();
     TrainRunOptions to;
-    to.progress = o.progress;
-    to.epoch_lines = o.progress;
+    to.progress = to.epoch_lines = o.progress && o.epoch_lines;
     if (rf.start() == io::RunFolder::Start::kResume && io::is_regular_file(rf.path("last.ckpt")))
       to.resume_from = rf.path("last.ckpt");
     say(std::string(to.resume_from.empty() ? "training" : "continuing") + " the original model (" + o.model + ") in " +
         dir);
-    (void)train_into(ctx, ds, s, rf, to);
+    const TrainRunResult tr = train_into(ctx, ds, s, rf, to);
     rf.finish();
+    if (o.eta) o.eta->done("original", tr.res.train_seconds);
   }
   reuse(std::make_unique<io::RunLock>(dir, io::RunLock::Mode::kShared, o.command));
   return r;
@@ -337,7 +385,9 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   const auto t0 = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
   auto say = [&](const std::string& msg) {
-    if (o.progress) std::fprintf(stderr, "[experiment %7.1fs] %s\n", elapsed(), io::printable(msg).c_str());
+    if (!o.progress) return;
+    if (o.eta) std::fprintf(stderr, "[%s] %s\n", o.eta->text().c_str(), io::printable(msg).c_str());
+    else std::fprintf(stderr, "[experiment %7.1fs] %s\n", elapsed(), io::printable(msg).c_str());
   };
 
   const std::string regime = io::regime_name(o.regime);
@@ -509,7 +559,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     in.original = &orig.ckpt;
     in.cache_dir = cache;
     in.seed = static_cast<uint64_t>(s);
-    in.progress = o.progress;
+    in.progress = o.progress && o.epoch_lines;
 
     std::optional<TopLists> retrain_lists;
     double retrain_seconds = kNaN;
@@ -535,12 +585,18 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     const bool want_nf = have_retrain && (o.noise_floor == NoiseFloor::kAll || (o.noise_floor == NoiseFloor::kFirst && s == 1));
     auto noise_floor = [&] {
       const AuditRow* rr = book.find("retrain", s);
-      if (!want_nf || !retrain_lists || !rr || !rr->ok() || !std::isnan(rr->noise_floor20)) return;
+      if (!want_nf) return;
+      if (!retrain_lists || !rr || !rr->ok() || !std::isnan(rr->noise_floor20)) {
+        if (o.eta) o.eta->done("retrain", -1);  // planned, not needed
+        return;
+      }
       say("seed " + std::to_string(s) + ": noise floor (retrain with seed " + std::to_string(s + 1000) + ") ...");
+      double nf_seconds = -1;  // for the ETA: -1 unless the Retrain finished
       try {
         UnlearnInput in2 = in;
         in2.seed = static_cast<uint64_t>(s + 1000);
         UnlearnResult res2 = run_unlearning("retrain", in2);
+        nf_seconds = res2.seconds;
         const Embeddings e2 = embed(ctx, res2.session->model(), res2.session->params());
         AuditRow r = *rr;
         const ModelAudit m2 = ra.audit(e2.users, e2.items);
@@ -553,6 +609,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
         say("seed " + std::to_string(s) + ": noise-floor retrain FAILED: " + ex.what());
         info.notes.push_back("noise-floor Retrain of seed " + std::to_string(s) + " failed: " + ex.what());
       }
+      if (o.eta) o.eta->done("retrain", nf_seconds);
       flush();
     };
 
@@ -563,6 +620,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
       const AuditRow* done = book.find(m, s);
       if (o.resume && done && done->ok() && !redo) {
         if (m != "retrain") {
+          if (o.eta) o.eta->done(m, -1);
           say("seed " + std::to_string(s) + ": " + m + " already in results.json, skipped");
           continue;
         }
@@ -573,6 +631,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
             restore_model_checkpoint(c, retrain_ckpt, rs.params(), nullptr, nullptr);
             const Embeddings e = embed(ctx, rs.model(), rs.params());
             set_retrain(aud.top_lists(e.users, e.items), done->seconds);
+            if (o.eta) o.eta->done(m, -1);
             say("seed " + std::to_string(s) + ": retrain restored from " + retrain_ckpt);
             flush();
             noise_floor();
@@ -620,6 +679,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
           row.overlap20 = m == "retrain" ? 1.0 : mean_overlap(a.top, *retrain_lists);
           row.speedup = speedup(retrain_seconds, res.seconds);
         }
+        if (o.eta) o.eta->done(m, res.seconds);
         say("seed " + std::to_string(s) + ": " + m + " done in " + io::format_double(std::round(res.seconds * 100) / 100) +
             " s: retain R@20 " + io::format_double(std::round(row.retain_recall20 * 1e4) / 1e4) + ", forget R@20 " +
             io::format_double(std::round(row.forget_recall20 * 1e4) / 1e4) +
@@ -632,6 +692,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
         row.status = "failed";
         row.error = ex.what();
         row.forget_rows = split.forget.size();
+        if (o.eta) o.eta->done(m, -1);
         io::Json j = io::Json::object();
         j["status"] = "failed";
         j["error"] = row.error;

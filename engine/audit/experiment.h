@@ -28,10 +28,13 @@
 #include "engine/tensor.h"
 #include "engine/unlearn/unlearn.h"
 #include "io/json.h"
+#include "io/progress.h"
 #include "io/request.h"
 #include "io/run_folder.h"
 
 namespace lethe::audit {
+
+class ExperimentEta;  // below: the stage lines' ETA
 
 enum class NoiseFloor : uint8_t { kAll = 0, kFirst = 1, kOff = 2 };
 NoiseFloor parse_noise_floor(const std::string& s);  // all | first | off; throws otherwise
@@ -79,7 +82,9 @@ struct ExperimentOptions {
   bool resume = false;           // continue the run in out_dir (same settings): keep its successful rows
   bool overwrite = false;        // replace what out_dir holds (kept aside until this run finishes)
   bool keep_checkpoints = false; // save every unlearned model (Retrain's is always saved)
-  bool progress = true;          // lines on stderr (and the trainer's progress)
+  bool progress = true;          // stage lines on stderr (what runs, when it ends)
+  bool epoch_lines = true;       // and, with progress, the per-epoch lines of training and unlearning
+  ExperimentEta* eta = nullptr;  // the stage lines' elapsed time and ETA (null: this run's elapsed time)
   std::string cache_dir;         // kNN cache; "" = graph::default_cache_dir(data_dir)
   const io::Dataset* dataset = nullptr;  // data_dir already loaded (the CLI loads it once); nullptr: load it
   std::string command;           // the command line, for results.md
@@ -87,6 +92,32 @@ struct ExperimentOptions {
   // failed method is recorded. Empty (the default) in every real run.
   std::string inject_failure;
 };
+
+// The elapsed time and ETA the stage lines of one `lethe experiment` command show, over all its
+// regimes: the runs still to come by kind ("original": a model trained with the training
+// settings, θ₀ or the user-level attack's shadow; "retrain"; each approximate method), and the
+// mean time each kind has taken so far. Retrain is estimated from θ₀'s training until a Retrain
+// has run; an approximate method from the approximate methods measured so far. While a kind still
+// to come has no estimate, the ETA is a lower bound ("ETA ≥ 2m").
+class ExperimentEta {
+ public:
+  void plan(const std::string& kind, int64_t runs);
+  // One run of `kind` finished in `seconds`, or (seconds < 0) was not needed after all (a row
+  // kept by --resume, a reused θ₀). A run never planned still teaches its kind's time.
+  void done(const std::string& kind, double seconds);
+  // "elapsed 1m05s, ETA 2m10s" ("ETA ≥ ..." when a kind has no estimate; no ETA when nothing is
+  // left or nothing is known).
+  std::string text() const;
+
+ private:
+  io::Stopwatch clock_;
+  std::map<std::string, int64_t> left_;
+  std::map<std::string, std::pair<double, int64_t>> took_;  // total seconds, runs
+};
+// What one regime of `o` will run, planned into `eta`: every method for every seed, the noise
+// floor's Retrains, the user-level attack's shadow model (user regime with umia). θ₀ is the
+// caller's to plan (once for all regimes).
+void plan_runs(const ExperimentOptions& o, ExperimentEta& eta);
 
 // Throws for anything wrong before work starts: no methods, a bad ratio, the explicit regime, a
 // non-random selection for the interaction regime, seeds < 1, no data/out folder.

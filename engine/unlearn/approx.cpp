@@ -331,7 +331,7 @@ UnlearnResult run_approximate(const std::string& method, const UnlearnInput& in)
       std::fprintf(stderr, "  %s epoch %lld/%lld: forget loss %.5f, retain loss %.5f", method.c_str(),
                    static_cast<long long>(e + 1), static_cast<long long>(epochs), ue.forget_loss, ue.retain_loss);
       if (ue.gate_mean >= 0) std::fprintf(stderr, ", mean gate %.3f", ue.gate_mean);
-      std::fprintf(stderr, " (%.1fs)\n", ue.seconds);
+      std::fprintf(stderr, " (%.1fs; %s)\n", ue.seconds, meter.progress(e + 1, epochs).c_str());
     }
     if (early.enabled() && !rc.finetune) {
       L.tape.clear();

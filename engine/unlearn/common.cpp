@@ -1,9 +1,12 @@
 // engine/unlearn/common.cpp — see common.h.
 #include "engine/unlearn/common.h"
 
+#include <cmath>
+
 #include "engine/checkpointing.h"
 #include "engine/ops.h"
 #include "engine/trainer.h"
+#include "io/progress.h"
 #include "kernels/philox.h"
 #include "kernels/runtime.h"
 
@@ -111,6 +114,11 @@ RunMeter::RunMeter() : t0_(std::chrono::steady_clock::now()), live0_(memstat::li
 
 double RunMeter::seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+}
+
+std::string RunMeter::progress(int64_t done, int64_t total) const {
+  const double s = seconds(), left = done > 0 ? s / static_cast<double>(done) * static_cast<double>(total - done) : NAN;
+  return "elapsed " + io::format_duration(s) + ", ETA " + io::format_duration(left);
 }
 
 void RunMeter::finish(Ctx& ctx, UnlearnResult& r) const {

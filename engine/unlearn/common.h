@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "engine/evaluator.h"
@@ -73,6 +74,8 @@ class RunMeter {
   RunMeter();
   void finish(Ctx& ctx, UnlearnResult& r) const;
   double seconds() const;
+  // "elapsed 12s, ETA 30s" after `done` of `total` epochs (the per-epoch progress lines).
+  std::string progress(int64_t done, int64_t total) const;
 
  private:
   std::chrono::steady_clock::time_point t0_;

@@ -230,7 +230,7 @@ UnlearnResult run_multidelete(const std::string& method, const UnlearnInput& in)
       std::fprintf(stderr, "  %s epoch %lld/%lld:", method.c_str(), static_cast<long long>(e + 1),
                    static_cast<long long>(epochs));
       for (const auto& [k, v] : ue.terms) std::fprintf(stderr, " L_%s %.6f", k.c_str(), v);
-      std::fprintf(stderr, " (%.1fs)\n", ue.seconds);
+      std::fprintf(stderr, " (%.1fs; %s)\n", ue.seconds, meter.progress(e + 1, epochs).c_str());
     }
     if (early.enabled()) {
       tape.clear();

@@ -201,4 +201,41 @@ if command -v python3 >/dev/null; then
     fail "metrics.json of a non-UTF-8 dataset name is not valid JSON"
 fi
 grep -q "$(printf 'caf\357\277\275')" t11/metrics.json || fail "the bad byte is not written as U+FFFD"
+CHECK="10: each command's --help lists what it uses; MMRec's names as flags; output line by line"
+ok train --help
+grep -q -- '--tru\.\|--unlearn\.\|--multidelete\.\|--scalegun\.\|--backdoor\.' out.txt &&
+  fail "train --help lists unlearning or audit settings"
+grep -q -- '--mgcn.knn_k' out.txt && grep -q -- '--eval.ks' out.txt || fail "train --help lacks its own settings"
+ok unlearn --help
+[ "$(grep -c -- '^ *--seed ' out.txt)" = 1 ] && grep -q -- '--seed V .*\[default: 1\]' out.txt ||
+  fail "unlearn --help does not show one --seed with one default"
+grep -q -- '--mgcn\.\|--lightgcn\.\|--miggt\.\|--dim ' out.txt && fail "unlearn --help lists the model's shape"
+grep -q -- '--tru.gate.k' out.txt && grep -q -- '--epochs' out.txt || fail "unlearn --help lacks its own settings"
+grep -qi 'spec\|\.\./shared' out.txt && fail "unlearn --help points outside the repository"
+refused train --data data --model lightgcn --out t12 --tru.gate.k 5 --has "unknown option --tru.gate.k"
+ok train --data data --model LightGCN --epochs 2 --quiet --out t12 --learning_rate 0.02 --embedding_size 16 \
+  --reg_weight 0.001 --gpu_id 0
+grep -q '^lr = 0.02$' t12/config.txt && grep -q '^dim = 16$' t12/config.txt &&
+  grep -q '^lightgcn.reg = 0.001$' t12/config.txt || fail "MMRec-named flags were not applied"
+grep -q 'gpu_id .*ignored' out.txt || fail "an ignored MMRec flag is not said to be ignored"
+ok train --data data --model lightgcn --epochs 2 --quiet --out t13 --lr 0.03 --learning_rate 0.5
+grep -q '^lr = 0.03$' t13/config.txt || fail "the Lethe flag does not win over its MMRec alias"
+refused train --data data --model lightgcn --epochs 2 --out t14 --learner sgd --has "learner" "Adam"
+refused unlearn --data data --checkpoint t1/checkpoint --request req.tsv --method mmrecun --out u14 --knn_k 5 \
+  --has "--knn_k sets mgcn.knn_k" "does not use"
+[ ! -e t14 ] && [ ! -e u14 ] || fail "a refused run left its --out folder"
+ok train --data data --model lightgcn --epochs 3 --out t15
+grep -q 'epoch    1 .*(elapsed .*, ETA ' out.txt || fail "epoch lines carry no elapsed time and ETA"
+grep -q 'ETA' t15/log.jsonl && fail "the log holds progress text"
+# Into a pipe, stdout is flushed line by line like stderr: the first regime's result line (stdout)
+# comes before the second regime's stage lines (stderr), not at the exit. Stage lines carry the
+# elapsed time and the ETA (--brief: no epoch lines).
+ok experiment --data data --model lightgcn --regime user,item --methods retrain,mmrecun --noise-floor off \
+  --audits core --epochs 2 --unlearn.epochs 1 --out x1 --brief
+u=$(grep -n '^user regime: ' out.txt | cut -d: -f1)
+i=$(grep -n 'seed 1/1: retrain \.\.\.' out.txt | tail -n 1 | cut -d: -f1)
+[ -n "$u" ] && [ -n "$i" ] && [ "$u" -lt "$i" ] || fail "stdout reached the pipe late (user regime line $u, item stage $i)"
+grep -q '^\[elapsed .*, ETA .*\] seed 1/1: mmrecun \.\.\.' out.txt || fail "stage lines carry no ETA"
+grep -q '^epoch ' out.txt && fail "--brief printed epoch lines"
+
 echo "cli checks: all passed"
