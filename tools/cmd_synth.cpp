@@ -86,7 +86,7 @@ int features_for(const Args& a, const std::vector<io::ModalitySpec>& mods, int r
   std::string out = a.has("out") ? a.str("out") : src_dir;
   const bool in_place = io::is_directory(out) && same_file(out, src_dir);
   if (in_place && !io::dir_writable(src_dir))
-    throw Error("lethe synth: " + src_dir + " is not writable (../shared/data is read-only): pass --out DIR2, a folder "
+    throw Error("lethe synth: " + src_dir + " is not writable (a read-only data folder?): pass --out DIR2, a folder "
                 "that will receive the feature files and a link to " + io::base_name(d.inter_path));
   if (mods.empty()) throw Error("lethe synth: --modalities is empty: no feature table to write");
   check_not_run_folder(out, "out");

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # tools/gpu_pack.sh — builds the one-run GPU check (`make gpu-pack`; README: "Checking on a GPU"):
 # a self-contained folder, at most 40 MiB, to copy to a machine that has a GPU, the CUDA driver
-# and toolkit but no network and no ../shared, and run there with ./run.sh.
+# and toolkit but no network and no data sets, and run there with ./run.sh.
 #   bin/   the programs, built for sm_90 with the four project libraries shared (one copy of the
 #          CUDA code for all of them), stripped, RUNPATH $ORIGIN/../lib
 #   lib/   the project's shared libraries and every non-system library they need (libstdc++,
 #          libgomp, libbenchmark, ...); the CUDA libraries (cudart, cuBLAS, cuSPARSE, ...) are
 #          not copied — run.sh looks them up on the machine (listed in cuda-libs.txt)
-#   data.tar.gz  the data sets the tests and the agreement run read (from $LETHE_DATA or
-#          ../shared/data; never committed: the pack is a build output)
+#   data.tar.gz  the data sets the tests and the agreement run read (from $LETHE_DATA, else where
+#          the tests look: tests/data_dir.h; never committed: the pack is a build output)
 #   run.sh, report.py (tools/gpu_check/), MANIFEST.json
 # Usage: tools/gpu_pack.sh [PACK_DIR]   (default build/gpu-pack)
 # Environment: PACK_BUILD (the build folder, default build/gpu-pack-build), JOBS (default 2),
-# LETHE_DATA (the data root). Needs nvcc (the CUDA backend); fails if the pack exceeds 40 MiB.
+# LETHE_DATA (the data root, as for the tests). Needs nvcc (the CUDA backend); fails if the pack exceeds 40 MiB.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -8,7 +8,7 @@
 #   METHODS=...  the methods to run (default: all of them); the script passes --resume, so a first
 #                call with METHODS=retrain (the long part) and a second with every method give the
 #                same table as one call.
-# θ₀ is trained once into OUT_DIR/original (SPEC defaults) and shared by the regimes, which may run
+# θ₀ is trained once into OUT_DIR/original (the default settings) and shared by the regimes, which may run
 # as separate processes once it exists. The per-method settings come from docs/results/tiktok/
 # (<regime>-mmrecun.cfg, <regime>-tru.cfg — chosen by tune.sh on validation requests, see
 # docs/results/README.md; the TRU ablations use TRU's settings; finetune.cfg). Shared by every
