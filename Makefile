@@ -1,6 +1,8 @@
 # Lethe — the two commands of the README, and a few conveniences.
-#   make demo    build, then run the unlearning experiment on the embedded synthetic dataset
-#   make test    build everything (CUDA included when nvcc exists) and run the test suite
+#   make demo    build the lethe program only, then run the unlearning experiment on the embedded
+#                synthetic dataset (progress with elapsed time and ETA; tools/demo.sh)
+#   make test    build everything (CUDA included when nvcc exists) and run the test suite; the
+#                summary comes last (tools/run_tests.sh)
 #   make bench   run the kernel benchmarks (JSON in $(BUILD)/bench-kernels.json)
 #   make gpu-pack  the one-run GPU check: $(BUILD)/gpu-pack/, to run there as run.sh (README)
 BUILD ?= build
@@ -20,10 +22,10 @@ build:
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	./tools/run_tests.sh $(BUILD) -j $(JOBS)
 
-demo: build
-	./tools/demo.sh $(BUILD)
+demo:
+	JOBS=$(JOBS) CMAKE_FLAGS="$(CMAKE_FLAGS)" ./tools/demo.sh $(BUILD)
 
 bench: build
 	$(BUILD)/bench/lethe_bench_kernels --benchmark_out=$(BUILD)/bench-kernels.json --benchmark_out_format=json
