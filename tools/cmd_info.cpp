@@ -1,6 +1,8 @@
 // tools/cmd_info.cpp — `lethe info`: what this build can do and which devices it sees; with
 // --data DIR, the statistics of a data set folder (users, items, splits, feature tables, the
 // notes made while loading, the fingerprint).
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -9,6 +11,7 @@
 
 #include "io/dataset.h"
 #include "io/hash.h"
+#include "kernels/omp_wait.h"
 #include "kernels/runtime.h"
 #include "tools/args.h"
 #include "tools/commands.h"
@@ -80,6 +83,7 @@ int cmd_info(int argc, char** argv) {
   std::printf("lethe %s\n", "0.1.0");
   std::printf("CUDA backend compiled: %s\n", cuda::built_with_cuda() ? "yes" : "no");
   std::printf("CUDA devices: %d (%s)\n", cuda::device_count(), cuda::device_description().c_str());
+  std::printf("OpenMP: %d threads, wait policy %s\n", omp_get_max_threads(), omp_wait_policy());
   return 0;
 }
 
