@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "engine/op_profile.h"
 #include "engine/ops.h"
 
 namespace lethe {
@@ -35,6 +36,7 @@ Tensor Tape::zeros(int64_t rows, int64_t cols) {
 Tensor Tape::upload(const std::vector<double>& host, int64_t rows, int64_t cols) {
   Tensor t = alloc(rows, cols);
   t.from_host(host);
+  prof::transfer(prof::Transfer::Upload, static_cast<double>(t.bytes()));
   return t;
 }
 
@@ -42,6 +44,7 @@ IdxTensor Tape::upload_idx(const std::vector<int32_t>& host) {
   const size_t bytes = host.size() * sizeof(int32_t);
   auto* p = static_cast<int32_t*>(arena_.alloc(bytes));
   if (bytes) {
+    prof::transfer(prof::Transfer::Upload, static_cast<double>(bytes));
     if (ctx_.is_cuda()) cuda::memcpy_h2d(p, host.data(), bytes, ctx_.gpu().stream());
     else std::memcpy(p, host.data(), bytes);
   }
@@ -101,6 +104,7 @@ Tensor Tape::grad(Var v) const { return node(v).grad; }
 double Tape::item(Var v) {
   const Tensor& t = value(v);
   LETHE_CHECK(t.numel() == 1, "Tape::item of a non-scalar " + t.shape());
+  prof::transfer(prof::Transfer::HostRead, static_cast<double>(t.bytes()));
   return t.to_host()[0];
 }
 
