@@ -20,6 +20,7 @@
 // with synthetic features, `lethe synth --features-for <baby folder> --out DIR`). The thread
 // count is OpenMP's (OMP_NUM_THREADS).
 #include <omp.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -55,7 +56,7 @@ struct Options {
   std::string data, inter, json, md, ceilings, device = "cpu";
   std::vector<std::string> models = {"lightgcn", "mgcn", "miggt"};
   std::vector<std::pair<std::string, std::string>> sets;
-  int steps = 3, warmup = 1, top = 12;
+  int steps = 3, warmup = 2, top = 12;
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -122,6 +123,7 @@ struct ModelResult {
   int64_t batch = 0, steps_per_epoch = 0;
   prof::Profile step;  // the first timed step (every step runs the same ops)
   std::vector<double> seconds;
+  std::vector<int64_t> page_faults;  // minor page faults of each timed step (first-touch memory)
   double loss = 0;
   prof::Prediction pred;
 };
@@ -151,16 +153,23 @@ ModelResult profile_model(Ctx& ctx, const io::Dataset& ds, const Options& o, con
   uint32_t step = 0;
   for (int i = 0; i < o.warmup; ++i) train_step(tape, s.model(), s.params(), adam, grads, s.data(), batch, opt.seed, 0, step++);
   ctx.sync();
+  const auto minflt = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<int64_t>(u.ru_minflt);
+  };
   for (int i = 0; i < o.steps; ++i) {
+    const int64_t f0 = minflt();
     prof::Recorder rec;
     const StepLoss l = train_step(tape, s.model(), s.params(), adam, grads, s.data(), batch, opt.seed, 0, step++);
     ctx.sync();
     prof::Profile p = rec.stop();
+    r.page_faults.push_back(minflt() - f0);
     r.seconds.push_back(p.seconds);
     r.loss = l.total;
     if (i == 0) r.step = std::move(p);
-    std::fprintf(stderr, "step profile: %s: step %d: %.1f ms, loss %.6f\n", model.c_str(), i + 1, 1e3 * r.seconds.back(),
-                 l.total);
+    std::fprintf(stderr, "step profile: %s: step %d: %.1f ms, loss %.6f, %lld page faults\n", model.c_str(), i + 1,
+                 1e3 * r.seconds.back(), l.total, static_cast<long long>(r.page_faults.back()));
   }
   return r;
 }
@@ -226,6 +235,9 @@ int run(int argc, char** argv) {
     io::Json secs = io::Json::array();
     for (double s : r.seconds) secs.push_back(s);
     m["cpu_seconds"] = secs;
+    io::Json pf = io::Json::array();
+    for (int64_t f : r.page_faults) pf.push_back(f);
+    m["cpu_page_faults"] = pf;
     m["cpu_seconds_median"] = median(r.seconds);
     m["cpu_seconds_in_ops"] = [&] {
       double t = 0;
