@@ -1,6 +1,8 @@
 // engine/op_profile.cpp — see op_profile.h.
 #include "engine/op_profile.h"
 
+#include <time.h>
+
 #include <algorithm>
 
 #include "io/fs.h"
@@ -39,6 +41,12 @@ double Profile::bytes() const {
 }
 
 Recorder* active() { return g_active; }
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
 
 Ceilings read_ceilings(const std::string& path) {
   const io::Json j = io::Json::parse(io::read_file(path), path);
@@ -81,6 +89,7 @@ Recorder::Recorder() {
   LETHE_CHECK(g_active == nullptr, "op profile: a recorder is already active");
   g_active = this;
   regions0_ = parallel_regions().load(std::memory_order_relaxed);
+  cpu0_ = process_cpu_seconds();
   t0_ = std::chrono::steady_clock::now();
 }
 
@@ -91,6 +100,7 @@ Recorder::~Recorder() {
 Profile Recorder::stop() {
   if (active_) {
     p_.seconds = secs(std::chrono::steady_clock::now() - t0_);
+    p_.cpu_seconds = process_cpu_seconds() - cpu0_;
     p_.regions_total = parallel_regions().load(std::memory_order_relaxed) - regions0_;
     int64_t in_ops = 0;
     for (const auto& [name, t] : p_.ops) in_ops += t.regions;
@@ -110,6 +120,7 @@ void OpScope::begin(Recorder* r, const char* name, const Cost& cost) {
   name_ = name;
   cost_ = cost;
   regions0_ = parallel_regions().load(std::memory_order_relaxed);
+  cpu0_ = process_cpu_seconds();
   t0_ = std::chrono::steady_clock::now();
 }
 
@@ -117,14 +128,16 @@ void OpScope::end() {
   --r_->depth_;
   if (nested_) return;
   const double s = secs(std::chrono::steady_clock::now() - t0_);
+  const double cpu = process_cpu_seconds() - cpu0_;
   OpTotals& t = r_->p_.ops[name_];
   ++t.calls;
+  t.cpu_seconds += cpu;
   t.flops += cost_.flops;
   t.bytes += cost_.bytes;
   t.seconds += s;
   t.regions += parallel_regions().load(std::memory_order_relaxed) - regions0_;
   t.matrix = t.matrix || cost_.matrix;
-  r_->p_.calls.push_back(Call{name_, cost_, s});
+  r_->p_.calls.push_back(Call{name_, cost_, s, cpu});
 }
 
 void transfer(Transfer kind, double bytes) {

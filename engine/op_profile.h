@@ -16,7 +16,8 @@
 // count a GPU step would pay is readable without a GPU.
 //
 // Recording is off unless a Recorder is active (one at a time, on the thread that runs the ops);
-// then every op is timed (wall clock, the CPU backend is synchronous) and, when the program
+// then every op is timed (wall clock, the CPU backend is synchronous, and the process's CPU
+// time, which stays meaningful on a shared machine) and, when the program
 // counts OpenMP parallel regions (bench/profile does, by wrapping libgomp's entry points), each
 // op's regions are attributed to it. Off, an op pays one branch.
 #pragma once
@@ -51,6 +52,7 @@ enum class Transfer { HostRead, Upload };
 struct OpTotals {
   int64_t calls = 0;
   double flops = 0, bytes = 0, seconds = 0;
+  double cpu_seconds = 0;  // CPU time of the whole process (all threads) during the op
   int64_t regions = 0;
   bool matrix = false;
 };
@@ -60,6 +62,7 @@ struct Call {
   const char* name = nullptr;
   Cost cost;
   double seconds = 0;
+  double cpu_seconds = 0;
 };
 
 // What happened while a Recorder was active.
@@ -71,6 +74,7 @@ struct Profile {
   int64_t regions_outside_ops = 0;  // parallel regions not inside any engine op (tape, trainer)
   int64_t regions_total = 0;
   double seconds = 0;               // wall time between start and stop
+  double cpu_seconds = 0;           // CPU time of the process (all threads) between start and stop
   int64_t op_calls() const;
   double flops() const;
   double bytes() const;
@@ -98,6 +102,7 @@ class Recorder {
   bool active_ = true;
   int depth_ = 0;
   int64_t regions0_ = 0;
+  double cpu0_ = 0;
   std::chrono::steady_clock::time_point t0_;
 };
 
@@ -152,6 +157,7 @@ class OpScope {
   const char* name_ = nullptr;
   Cost cost_;
   int64_t regions0_ = 0;
+  double cpu0_ = 0;
   std::chrono::steady_clock::time_point t0_;
 };
 
