@@ -131,6 +131,14 @@ class Tape {
   // The gradient buffer of an input during backward (allocated and zeroed on first use), or an
   // undefined tensor if the input needs none.
   Tensor g(Var v);
+  // The same buffer for a closure that can write all of it: `first` is true when this is the
+  // node's first contribution and the buffer is fresh, unzeroed memory — the closure must then
+  // overwrite every element (copy instead of add) — and false when it must accumulate (a
+  // parameter's slab view, or a buffer another closure already wrote). Saves the zero fill and a
+  // read of every intermediate gradient whose first contribution is a whole-tensor write.
+  Tensor g_first(Var v, bool& first);
+  // v's gradient += alpha·dy (or = alpha·dy when it is v's first contribution: g_first).
+  void add_scaled(Var v, double alpha, const Tensor& dy);
   const Node& node(Var v) const;
 
   Ctx& ctx_;

@@ -166,11 +166,12 @@ void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_
              // p of A for the whole block (a row of wide A is a page: touch each once).
     for (int64_t p = 0; p < kc; ++p) {
       const float* src = A + (p0 + p) * lda + i0;
-      for (int64_t ir = 0; ir < mc; ir += kMR) {
-        const int64_t mr = std::min<int64_t>(kMR, mc - ir);  // mc ≤ m - i0
+      int64_t ir = 0;
+      for (; ir + kMR <= mc; ir += kMR) std::memcpy(dst + ir * kc + p * kMR, src + ir, kMR * sizeof(float));
+      if (ir < mc) {  // a partial micro-panel, zero-padded
         float* d = dst + ir * kc + p * kMR;
         int64_t r = 0;
-        for (; r < mr; ++r) d[r] = src[ir + r];
+        for (; r < mc - ir; ++r) d[r] = src[ir + r];
         for (; r < kMR; ++r) d[r] = 0.f;
       }
     }

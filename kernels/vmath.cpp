@@ -77,7 +77,22 @@ void tanh(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
 }
 
+#if LETHE_VMATH_MVEC
+namespace {
+// The stable form lane by lane: e = e^{−|x|}; x ≥ 0: 1/(1+e), else e/(1+e).
+LETHE_TARGET_AVX512 __m512 sigmoid16(__m512 x) {
+  const __m512 e = _ZGVeN16v_expf(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(x)));
+  const __m512 d = _mm512_add_ps(_mm512_set1_ps(1.f), e);
+  const __mmask16 pos = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);
+  return _mm512_mask_blend_ps(pos, _mm512_div_ps(e, d), _mm512_div_ps(_mm512_set1_ps(1.f), d));
+}
+}  // namespace
+#endif
+
 void sigmoid(const float* x, float* y, int64_t n) {
+#if LETHE_VMATH_MVEC
+  if (impl() == Impl::Avx512) return map512<sigmoid16>(x, y, n);
+#endif
   constexpr int64_t kChunk = 1024;  // e^{-|x|} of a chunk in an L1-resident buffer
   float e[kChunk];
   for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
@@ -89,6 +104,28 @@ void sigmoid(const float* x, float* y, int64_t n) {
       y[c0 + i] = x[c0 + i] >= 0.f ? 1.f / (1.f + v) : v / (1.f + v);
     }
   }
+}
+
+float max(const float* x, int64_t n) {
+  float m[8];
+  const int64_t k = std::min<int64_t>(n, 8);
+  for (int64_t i = 0; i < 8; ++i) m[i] = x[i < k ? i : 0];
+  int64_t i = 8;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) m[l] = std::max(m[l], x[i + l]);  // vectorises: 8 independent lanes
+  for (; i < n; ++i) m[0] = std::max(m[0], x[i]);
+  float r = m[0];
+  for (int l = 1; l < 8; ++l) r = std::max(r, m[l]);
+  return r;
+}
+
+double sum_f64(const float* x, int64_t n) {
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) s[l] += static_cast<double>(x[i + l]);
+  for (int l = 0; i < n; ++i, ++l) s[l] += static_cast<double>(x[i]);
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
 const char* implementation() {

@@ -2,6 +2,7 @@
 // the scalar functions, which stay the reference: within a few ulp over the whole float range the
 // pipeline meets (and at the edges: overflow to inf, underflow to 0, signed zeros), for every
 // array length around the vector width (tails), and the same value for an input wherever it sits.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -80,6 +81,19 @@ TEST(Vmath, TailsAndPositionIndependence) {
     for (int64_t i = 0; i < n; ++i) ASSERT_EQ(x[static_cast<size_t>(i)], x[0]);
   }
   EXPECT_NE(std::string(vmath::implementation()), "");
+}
+
+// max is exact; sum_f64 follows its documented order exactly (eight running sums by j mod 8,
+// combined pairwise), whatever the length.
+TEST(Vmath, MaxAndOrderedDoubleSum) {
+  for (int64_t n : {int64_t(1), int64_t(7), int64_t(8), int64_t(9), int64_t(100), int64_t(2048), int64_t(2053)}) {
+    const auto x = test::random_vec<float>(n, static_cast<uint64_t>(n), -50, 50);
+    EXPECT_EQ(vmath::max(x.data(), n), *std::max_element(x.begin(), x.end())) << n;
+    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t j = 0; j < n; ++j) s[j % 8] += static_cast<double>(x[static_cast<size_t>(j)]);
+    const double want = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    EXPECT_EQ(vmath::sum_f64(x.data(), n), want) << n;
+  }
 }
 
 }  // namespace
