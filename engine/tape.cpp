@@ -124,9 +124,13 @@ Tensor Tape::g_first(Var v, bool& first) {
   if (!v.valid()) return Tensor();
   Node& n = nodes_[static_cast<size_t>(v.id)];
   if (!n.requires_grad) return Tensor();
-  if (!n.grad.defined() && n.param < 0) {
-    n.grad = alloc(n.value.rows, n.value.cols);
-    first = true;
+  if (!n.grad.defined()) {
+    if (n.param >= 0) {
+      n.grad = grads_->view_first(n.param, first);  // first when the slab's zero is still pending
+    } else {
+      n.grad = alloc(n.value.rows, n.value.cols);
+      first = true;
+    }
     return n.grad;
   }
   return g(v);
@@ -134,7 +138,7 @@ Tensor Tape::g_first(Var v, bool& first) {
 
 void Tape::backward(Var loss, const GradSlab& grads, double seed) {
   LETHE_CHECK(value(loss).numel() == 1, "backward from a non-scalar " + value(loss).shape());
-  LETHE_CHECK(grads.all().numel() == ps_.numel(), "backward: gradient slab layout differs from the parameters'");
+  LETHE_CHECK(grads.numel() == ps_.numel(), "backward: gradient slab layout differs from the parameters'");
   grads_ = &grads;
   for (auto& n : nodes_) n.grad = Tensor();
   if (!node(loss).requires_grad) { grads_ = nullptr; return; }

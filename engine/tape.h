@@ -132,10 +132,11 @@ class Tape {
   // undefined tensor if the input needs none.
   Tensor g(Var v);
   // The same buffer for a closure that can write all of it: `first` is true when this is the
-  // node's first contribution and the buffer is fresh, unzeroed memory — the closure must then
-  // overwrite every element (copy instead of add) — and false when it must accumulate (a
-  // parameter's slab view, or a buffer another closure already wrote). Saves the zero fill and a
-  // read of every intermediate gradient whose first contribution is a whole-tensor write.
+  // node's first contribution and the buffer holds nothing yet — fresh arena memory, or a
+  // parameter's slab view whose zero fill is still pending (GradSlab::view_first) — and the
+  // closure must then overwrite every element (copy instead of add); false when it must
+  // accumulate. Saves the zero fill and a read of every gradient whose first contribution is a
+  // whole-tensor write.
   Tensor g_first(Var v, bool& first);
   // v's gradient += alpha·dy (or = alpha·dy when it is v's first contribution: g_first).
   void add_scaled(Var v, double alpha, const Tensor& dy);
