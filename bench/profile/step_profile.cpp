@@ -122,7 +122,7 @@ struct ModelResult {
   std::string model;
   int64_t batch = 0, steps_per_epoch = 0;
   prof::Profile step;  // the first timed step (every step runs the same ops)
-  std::vector<double> seconds;
+  std::vector<double> seconds, cpu_seconds;
   std::vector<int64_t> page_faults;  // minor page faults of each timed step (first-touch memory)
   double loss = 0;
   prof::Prediction pred;
@@ -166,10 +166,12 @@ ModelResult profile_model(Ctx& ctx, const io::Dataset& ds, const Options& o, con
     prof::Profile p = rec.stop();
     r.page_faults.push_back(minflt() - f0);
     r.seconds.push_back(p.seconds);
+    r.cpu_seconds.push_back(p.cpu_seconds);
     r.loss = l.total;
     if (i == 0) r.step = std::move(p);
-    std::fprintf(stderr, "step profile: %s: step %d: %.1f ms, loss %.6f, %lld page faults\n", model.c_str(), i + 1,
-                 1e3 * r.seconds.back(), l.total, static_cast<long long>(r.page_faults.back()));
+    std::fprintf(stderr, "step profile: %s: step %d: %.1f ms (CPU time %.1f ms), loss %.6f, %lld page faults\n",
+                 model.c_str(), i + 1, 1e3 * r.seconds.back(), 1e3 * r.cpu_seconds.back(), l.total,
+                 static_cast<long long>(r.page_faults.back()));
   }
   return r;
 }
@@ -239,6 +241,10 @@ int run(int argc, char** argv) {
     for (int64_t f : r.page_faults) pf.push_back(f);
     m["cpu_page_faults"] = pf;
     m["cpu_seconds_median"] = median(r.seconds);
+    io::Json cs = io::Json::array();
+    for (double c : r.cpu_seconds) cs.push_back(c);
+    m["process_cpu_seconds"] = cs;
+    m["process_cpu_seconds_median"] = median(r.cpu_seconds);
     m["cpu_seconds_in_ops"] = [&] {
       double t = 0;
       for (const auto& [n, ot] : p.ops) t += ot.seconds;
@@ -259,6 +265,7 @@ int run(int argc, char** argv) {
       x["bytes"] = t.bytes;
       x["matrix"] = t.matrix;
       x["cpu_seconds"] = t.seconds;
+      x["process_cpu_seconds"] = t.cpu_seconds;
       double pred = 0;
       for (const auto& c : p.calls)
         if (name == c.name) pred += prof::predict_call(c, ceil);
@@ -276,39 +283,46 @@ int run(int argc, char** argv) {
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "Step profile: %s (%d users, %d items, %lld train rows); %s, %d OpenMP thread%s; median of %d timed "
-                "step%s after %d warm-up; H100 prediction from %s.\n\n",
+                "step%s after %d warm-up; H100 prediction from %s; host syncs and uploads are those the CUDA "
+                "backend would make.\n\n",
                 ds.dir.c_str(), ds.n_users, ds.n_items, static_cast<long long>(ds.train.size()),
                 ctx.describe().c_str(), omp_get_max_threads(), omp_get_max_threads() == 1 ? "" : "s", o.steps,
                 o.steps == 1 ? "" : "s", o.warmup, ceil.source.c_str());
   md += buf;
   io::Table sum({"backbone", "batch", "engine ops", "parallel regions", "host syncs (CUDA)", "uploads (CUDA)",
-                 "MB moved", "GFLOP", "CPU ms/step", "H100 ms/step (pred.)", "H100 ms/epoch (pred.)"});
+                 "MB moved", "GFLOP", "wall ms/step", "CPU-time ms/step", "H100 ms/step (pred.)",
+                 "H100 ms/epoch (pred.)"});
   for (const auto& r : res) {
     const prof::Profile& p = r.step;
     sum.add_row({r.model, r.batch, p.op_calls(),
                  prof::regions_counted() ? io::Cell(p.regions_total) : io::Cell("not counted"), p.host_reads, p.uploads,
                  io::Cell(p.bytes() / 1e6, 1), io::Cell(p.flops() / 1e9, 2), io::Cell(1e3 * median(r.seconds), 1),
-                 io::Cell(1e3 * r.pred.seconds, 3), io::Cell(1e3 * r.pred.seconds * double(r.steps_per_epoch), 1)});
+                 io::Cell(1e3 * median(r.cpu_seconds), 1), io::Cell(1e3 * r.pred.seconds, 3), io::Cell(1e3 * r.pred.seconds * double(r.steps_per_epoch), 1)});
   }
   md += sum.to_markdown() + "\n";
   for (const auto& r : res) {
     const prof::Profile& p = r.step;
     std::snprintf(buf, sizeof buf,
-                  "### %s: the %d ops with the most CPU time (of %zu kinds; %lld parallel regions outside ops)\n\n",
+                  "### %s: the %d ops with the most CPU time (of %zu kinds; %lld parallel regions outside ops)\n\n"
+                  "(wall: elapsed time of the op on the CPU backend; CPU time: the process's CPU time during it, all "
+                  "threads, which other processes on a shared machine do not inflate.)\n\n",
                   r.model.c_str(), std::min<int>(o.top, static_cast<int>(p.ops.size())), p.ops.size(),
                   static_cast<long long>(p.regions_outside_ops));
     md += buf;
     std::vector<std::pair<std::string, prof::OpTotals>> ops(p.ops.begin(), p.ops.end());
-    std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
-    io::Table t({"op", "calls", "regions", "MB", "GFLOP", "CPU ms", "CPU GB/s", "CPU GFLOP/s", "H100 µs (pred.)"});
+    std::sort(ops.begin(), ops.end(),
+              [](const auto& a, const auto& b) { return a.second.cpu_seconds > b.second.cpu_seconds; });
+    io::Table t({"op", "calls", "regions", "MB", "GFLOP", "wall ms", "CPU-time ms", "GB per CPU-s", "GFLOP per CPU-s",
+                 "H100 µs (pred.)"});
     for (size_t i = 0; i < ops.size() && static_cast<int>(i) < o.top; ++i) {
       const auto& [name, ot] = ops[i];
       double pred = 0;
       for (const auto& c : p.calls)
         if (name == c.name) pred += prof::predict_call(c, ceil);
       t.add_row({name, ot.calls, ot.regions, io::Cell(ot.bytes / 1e6, 1), io::Cell(ot.flops / 1e9, 3),
-                 io::Cell(1e3 * ot.seconds, 2), io::Cell(ot.seconds > 0 ? ot.bytes / ot.seconds / 1e9 : 0.0, 1),
-                 io::Cell(ot.seconds > 0 ? ot.flops / ot.seconds / 1e9 : 0.0, 1), io::Cell(1e6 * pred, 1)});
+                 io::Cell(1e3 * ot.seconds, 2), io::Cell(1e3 * ot.cpu_seconds, 2),
+                 io::Cell(ot.cpu_seconds > 0 ? ot.bytes / ot.cpu_seconds / 1e9 : 0.0, 1),
+                 io::Cell(ot.cpu_seconds > 0 ? ot.flops / ot.cpu_seconds / 1e9 : 0.0, 1), io::Cell(1e6 * pred, 1)});
     }
     md += t.to_markdown() + "\n";
   }
