@@ -70,7 +70,8 @@ void axpy(Ctx& c, double alpha, const Tensor& x, const Tensor& y) {
   LETHE_OPS_END
 }
 void mul_backward(Ctx& c, const Tensor& a, const Tensor& b, const Tensor& dy, const Tensor& da, const Tensor& db) {
-  LETHE_OPS_COST(2 * (ne(da) + ne(db)), nb(dy) + (da.defined() ? nb(b) : 0) + (db.defined() ? nb(a) : 0) + acc(da) + acc(db));
+  LETHE_OPS_COST(2 * (ne(da) + ne(db)),
+                 nb(dy) + (da.defined() ? nb(b) : 0) + (db.defined() ? nb(a) : 0) + acc(da) + acc(db));
   LETHE_OPS_BEGIN("mul_backward", &a, &b, &dy, &da, &db)
   ref::mul_backward<T>(a.cvec<T>(), b.cvec<T>(), dy.cvec<T>(), ov<T>(da), ov<T>(db));
   LETHE_OPS_GPU cuda::mul_backward(a.cvec<float>(), b.cvec<float>(), dy.cvec<float>(), ov<float>(da), ov<float>(db),
@@ -137,7 +138,8 @@ void scale_rows(Ctx& c, const Tensor& X, const Tensor& s, const Tensor& Y) {
 }
 void scale_rows_backward(Ctx& c, const Tensor& X, const Tensor& s, const Tensor& dY, const Tensor& dX,
                          const Tensor& ds) {
-  LETHE_OPS_COST(2 * (ne(dX) + (ds.defined() ? ne(X) : 0)), nb(dY) + nb(s) + (ds.defined() ? nb(X) : 0) + acc(dX) + acc(ds));
+  LETHE_OPS_COST(2 * (ne(dX) + (ds.defined() ? ne(X) : 0)),
+                 nb(dY) + nb(s) + (ds.defined() ? nb(X) : 0) + acc(dX) + acc(ds));
   LETHE_OPS_BEGIN("scale_rows_backward", &X, &s, &dY, &dX, &ds)
   ref::scale_rows_backward<T>(X.cmat<T>(), s.cvec<T>(), dY.cmat<T>(), om<T>(dX), ov<T>(ds));
   LETHE_OPS_GPU cuda::scale_rows_backward(X.cmat<float>(), s.cvec<float>(), dY.cmat<float>(), om<float>(dX),
@@ -153,7 +155,8 @@ void rowdot(Ctx& c, const Tensor& X, const Tensor& Y, const Tensor& out) {
   LETHE_OPS_END
 }
 void rowdot_backward(Ctx& c, const Tensor& X, const Tensor& Y, const Tensor& dout, const Tensor& dX, const Tensor& dY) {
-  LETHE_OPS_COST(2 * (ne(dX) + ne(dY)), nb(dout) + (dX.defined() ? nb(Y) : 0) + (dY.defined() ? nb(X) : 0) + acc(dX) + acc(dY));
+  LETHE_OPS_COST(2 * (ne(dX) + ne(dY)),
+                 nb(dout) + (dX.defined() ? nb(Y) : 0) + (dY.defined() ? nb(X) : 0) + acc(dX) + acc(dY));
   LETHE_OPS_BEGIN("rowdot_backward", &X, &Y, &dout, &dX, &dY)
   ref::rowdot_backward<T>(X.cmat<T>(), Y.cmat<T>(), dout.cvec<T>(), om<T>(dX), om<T>(dY));
   LETHE_OPS_GPU cuda::rowdot_backward(X.cmat<float>(), Y.cmat<float>(), dout.cvec<float>(), om<float>(dX),
@@ -280,7 +283,8 @@ void linear_forward(Ctx& c, const Tensor& X, const Tensor& W, const Tensor& b, c
 }
 void linear_backward(Ctx& c, const Tensor& X, const Tensor& W, const Tensor& dY, const Tensor& dX, const Tensor& dW,
                      const Tensor& db) {
-  LETHE_OPS_MATRIX_COST(2.0 * ne(dY) * double(W.rows) * ((dX.defined() ? 1 : 0) + (dW.defined() ? 1 : 0)) + ne(dY) * (db.defined() ? 1 : 0),
+  LETHE_OPS_MATRIX_COST(2.0 * ne(dY) * double(W.rows) * ((dX.defined() ? 1 : 0) + (dW.defined() ? 1 : 0)) +
+                            ne(dY) * (db.defined() ? 1 : 0),
                         nb(dY) + (dX.defined() ? nb(W) : 0) + (dW.defined() ? nb(X) : 0) + acc(dX) + acc(dW) + acc(db));
   LETHE_OPS_BEGIN("linear_backward", &X, &W, &dY, &dX, &dW, &db)
   ref::linear_backward<T>(X.cmat<T>(), W.cmat<T>(), dY.cmat<T>(), om<T>(dX), om<T>(dW), ov<T>(db));
@@ -291,7 +295,8 @@ void linear_backward(Ctx& c, const Tensor& X, const Tensor& W, const Tensor& dY,
 
 // ---- sparse, gather ----
 void spmm(Ctx& c, const Csr& A, const Tensor& X, const Tensor& Y, bool accumulate) {
-  LETHE_OPS_COST(2.0 * double(A.nnz) * double(X.cols), idx_bytes(A.rows + 1) + 8.0 * double(A.nnz) + nb(X) + (accumulate ? acc(Y) : nb(Y)));
+  LETHE_OPS_COST(2.0 * double(A.nnz) * double(X.cols),
+                 idx_bytes(A.rows + 1) + 8.0 * double(A.nnz) + nb(X) + (accumulate ? acc(Y) : nb(Y)));
   LETHE_OPS_BEGIN("spmm", &X, &Y) ref::spmm<T>(A, X.cmat<T>(), Y.mat<T>(), accumulate);
   LETHE_OPS_GPU cuda::spmm(A, X.cmat<float>(), Y.mat<float>(), accumulate, c.exec());
   LETHE_OPS_END
@@ -325,7 +330,8 @@ void bpr_forward(Ctx& c, const Tensor& U, const Tensor& P, const Tensor& N, cons
 void bpr_backward(Ctx& c, const Tensor& U, const Tensor& P, const Tensor& N, const Tensor& w, double scale,
                   bool reverse, const Tensor& x, const Tensor& dloss, const Tensor& dU, const Tensor& dP,
                   const Tensor& dN) {
-  LETHE_OPS_COST(4 * (ne(dU) + ne(dP) + ne(dN)) + 6 * ne(x), nb(U) + nb(P) + nb(N) + nb(w) + nb(x) + acc(dU) + acc(dP) + acc(dN));
+  LETHE_OPS_COST(4 * (ne(dU) + ne(dP) + ne(dN)) + 6 * ne(x),
+                 nb(U) + nb(P) + nb(N) + nb(w) + nb(x) + acc(dU) + acc(dP) + acc(dN));
   LETHE_OPS_BEGIN("bpr_backward", &U, &P, &N, &w, &x, &dloss, &dU, &dP, &dN)
   ref::bpr_backward<T>(U.cmat<T>(), P.cmat<T>(), N.cmat<T>(), optr<T>(w), T(scale), reverse, x.cvec<T>(),
                        dloss.ptr<T>(), om<T>(dU), om<T>(dP), om<T>(dN));

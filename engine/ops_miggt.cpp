@@ -25,7 +25,9 @@ void batchnorm_forward_train(Ctx& c, const Tensor& X, const Tensor& gamma, const
                              double momentum, const Tensor& Y, const Tensor& mean, const Tensor& invstd,
                              const Tensor& running_mean, const Tensor& running_var) {
   const char* op = "batchnorm_forward_train";
-  LETHE_OPS_COST(8 * ne(X), 2 * nb(X) + nb(Y) + nb(gamma) + nb(beta) + nb(mean) + nb(invstd) + acc(running_mean) + acc(running_var));
+  LETHE_OPS_COST(8 * ne(X),
+                 2 * nb(X) + nb(Y) + nb(gamma) + nb(beta) + nb(mean) + nb(invstd) + acc(running_mean) +
+                     acc(running_var));
   LETHE_OPS_SCOPE(op);
   const DType dt = check_on(c, op, {&X, &gamma, &beta, &Y, &mean, &invstd, &running_mean, &running_var});
   dispatch(c, dt, op, [&](auto t, auto d) {
@@ -45,7 +47,8 @@ void batchnorm_forward_eval(Ctx& c, const Tensor& X, const Tensor& gamma, const 
                             const Tensor& running_mean, const Tensor& running_var, double eps, const Tensor& Y,
                             const Tensor& mean, const Tensor& invstd) {
   const char* op = "batchnorm_forward_eval";
-  LETHE_OPS_COST(4 * ne(X), nb(X) + nb(Y) + nb(gamma) + nb(beta) + nb(running_mean) + nb(running_var) + nb(mean) + nb(invstd));
+  LETHE_OPS_COST(4 * ne(X),
+                 nb(X) + nb(Y) + nb(gamma) + nb(beta) + nb(running_mean) + nb(running_var) + nb(mean) + nb(invstd));
   LETHE_OPS_SCOPE(op);
   const DType dt = check_on(c, op, {&X, &gamma, &beta, &running_mean, &running_var, &Y, &mean, &invstd});
   dispatch(c, dt, op, [&](auto t, auto d) {

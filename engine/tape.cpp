@@ -148,6 +148,7 @@ void Tape::backward(Var loss, const GradSlab& grads, double seed) {
   for (int i = loss.id; i >= 0; --i) {
     Node& n = nodes_[static_cast<size_t>(i)];
     // Backward closures never push nodes, so `n` stays valid while its closure runs.
+    aliased_.clear();
     if (n.back && n.grad.defined()) n.back(n.grad);
   }
   grads_ = nullptr;
@@ -213,12 +214,29 @@ Var Tape::add(Var a, Var b) {
 }
 
 void Tape::add_scaled(Var v, double alpha, const Tensor& dy) {
+  if (!v.valid()) return;
+  Node& n = nodes_[static_cast<size_t>(v.id)];
+  if (!n.requires_grad) return;
+  if (alpha == 1.0 && !n.grad.defined() && n.param < 0 && claim_alias(dy)) {
+    // The first contribution is dy itself: v's gradient becomes a view of dy's buffer, no copy.
+    n.grad = Tensor(dy.data, dy.dtype, dy.device, n.value.rows, n.value.cols);
+    return;
+  }
   bool first;
   Tensor gv = g_first(v, first);
   if (!gv.defined()) return;
   if (!first) ops::axpy(ctx_, alpha, dy, gv);
   else if (alpha == 1.0) ops::copy(ctx_, dy, gv);
   else ops::scale(ctx_, dy, alpha, gv);
+}
+
+bool Tape::claim_alias(const Tensor& dy) {
+  const char* lo = static_cast<const char*>(dy.data);
+  const char* hi = lo + dy.bytes();
+  for (const auto& [a, b] : aliased_)
+    if (lo < b && a < hi) return false;
+  aliased_.emplace_back(lo, hi);
+  return true;
 }
 
 Var Tape::sub(Var a, Var b) {

@@ -78,7 +78,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 int to_int(const std::string& name, const std::string& v, int lo) {
   char* end = nullptr;
   const long x = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end || x < lo || x > 1000000) usage_error("--" + name + " expects an integer >= " + std::to_string(lo) + ", got '" + v + "'");
+  if (v.empty() || *end || x < lo || x > 1000000)
+    usage_error("--" + name + " expects an integer >= " + std::to_string(lo) + ", got '" + v + "'");
   return static_cast<int>(x);
 }
 
@@ -108,7 +109,8 @@ Options parse(int argc, char** argv) {
   if (o.data.empty()) usage_error("--data DIR is required");
   if (o.models.empty()) usage_error("--models is empty");
   for (const auto& m : o.models)
-    if (m != "lightgcn" && m != "mgcn" && m != "miggt") usage_error("unknown model '" + m + "' (lightgcn, mgcn, miggt)");
+    if (m != "lightgcn" && m != "mgcn" && m != "miggt")
+      usage_error("unknown model '" + m + "' (lightgcn, mgcn, miggt)");
   return o;
 }
 
@@ -151,7 +153,8 @@ ModelResult profile_model(Ctx& ctx, const io::Dataset& ds, const Options& o, con
     batch.pos.push_back(rows.item[perm[k]]);
   }
   uint32_t step = 0;
-  for (int i = 0; i < o.warmup; ++i) train_step(tape, s.model(), s.params(), adam, grads, s.data(), batch, opt.seed, 0, step++);
+  for (int i = 0; i < o.warmup; ++i)
+    train_step(tape, s.model(), s.params(), adam, grads, s.data(), batch, opt.seed, 0, step++);
   ctx.sync();
   const auto minflt = [] {
     rusage u{};
@@ -297,7 +300,8 @@ int run(int argc, char** argv) {
     sum.add_row({r.model, r.batch, p.op_calls(),
                  prof::regions_counted() ? io::Cell(p.regions_total) : io::Cell("not counted"), p.host_reads, p.uploads,
                  io::Cell(p.bytes() / 1e6, 1), io::Cell(p.flops() / 1e9, 2), io::Cell(1e3 * median(r.seconds), 1),
-                 io::Cell(1e3 * median(r.cpu_seconds), 1), io::Cell(1e3 * r.pred.seconds, 3), io::Cell(1e3 * r.pred.seconds * double(r.steps_per_epoch), 1)});
+                 io::Cell(1e3 * median(r.cpu_seconds), 1), io::Cell(1e3 * r.pred.seconds, 3),
+                 io::Cell(1e3 * r.pred.seconds * double(r.steps_per_epoch), 1)});
   }
   md += sum.to_markdown() + "\n";
   for (const auto& r : res) {

@@ -4,7 +4,7 @@ epoch times per (dataset, model), the two tools interleaved round by round (Leth
 rounds, PyTorch first in even ones) at the same OpenMP/PyTorch thread count, so that whatever
 else loads the machine loads both alike. Writes JSON and a Markdown table.
 
-  compare.py --lethe build/tools/lethe --data tiktok=../shared/data/tiktok --data baby=DIR
+  compare.py --lethe build/tools/lethe --data tiktok=TIKTOK --data baby=DIR
              [--models lightgcn,mgcn,miggt] [--epochs 2] [--rounds 2] [--threads 1]
              [--json FILE] [--md FILE] [--python bench/reference/.venv/bin/python]
 
@@ -39,13 +39,48 @@ def run_lethe(lethe, data, model, epochs, threads):
     cmd = [lethe, "train", "--data", data, "--model", model, "--out", out, "--overwrite", "--quiet", "--device", "cpu",
            "--epochs", str(epochs + 2), "--eval_every", "1000000", "--patience", "1000000"]
     t = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = os.path.join(out, "log.jsonl")
+    err = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    # The process's CPU time at each new log line (an epoch's end), polled from /proc: per-epoch
+    # CPU time without changing what Lethe logs. It includes the previous epoch's last.ckpt write,
+    # which Lethe's logged wall seconds do not.
+    cpu_at, seen = [], 0
+    while proc.poll() is None:
+        n = count_lines(log)
+        if n > seen:
+            cpu_at.extend([proc_cpu(proc.pid)] * (n - seen))
+            seen = n
+        time.sleep(0.02)
     wall = time.perf_counter() - t
-    with open(os.path.join(out, "log.jsonl")) as f:
+    if proc.returncode != 0:
+        err.seek(0)
+        sys.exit(f"compare.py: lethe train failed:\n{err.read().decode(errors='replace')}")
+    with open(log) as f:
         recs = [json.loads(line) for line in f if line.strip()]
     shutil.rmtree(out, ignore_errors=True)
     secs = [r["seconds"] for r in recs]
-    return {"epoch_seconds": secs[1:-1], "losses": [r["loss"] for r in recs], "wall_seconds": wall}
+    cpu = [b - a for a, b in zip(cpu_at, cpu_at[1:])]  # epochs 2..n (epoch 1 has no start mark)
+    return {"epoch_seconds": secs[1:-1], "epoch_cpu_seconds": cpu[:len(secs) - 2],
+            "losses": [r["loss"] for r in recs], "wall_seconds": wall}
+
+
+def count_lines(path):
+    try:
+        with open(path) as f:
+            return sum(1 for line in f if line.strip())
+    except OSError:
+        return 0
+
+
+def proc_cpu(pid):
+    """utime + stime of a live process, seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
 
 
 def run_peer(python, data, model, epochs, threads):
@@ -58,7 +93,8 @@ def run_peer(python, data, model, epochs, threads):
     p = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t
     recs = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
-    return {"epoch_seconds": [r["seconds"] for r in recs][1:], "losses": [r["loss"] for r in recs], "wall_seconds": wall}
+    return {"epoch_seconds": [r["seconds"] for r in recs][1:], "epoch_cpu_seconds": [r["cpu_seconds"] for r in recs][1:],
+            "losses": [r["loss"] for r in recs], "wall_seconds": wall}
 
 
 def main():
@@ -95,14 +131,19 @@ def main():
                         x = run_peer(a.python, folder, model, a.epochs, a.threads)
                     x["load_before"] = load
                     rnd[tool] = x
-                    print(f"compare:   epochs {[round(s, 2) for s in x['epoch_seconds']]}", file=sys.stderr, flush=True)
+                    print(f"compare:   epochs {[round(s, 2) for s in x['epoch_seconds']]} s, CPU time "
+                          f"{[round(s, 2) for s in x['epoch_cpu_seconds']]} s", file=sys.stderr, flush=True)
                 rec["rounds"].append(rnd)
             for tool in ("lethe", "pytorch"):
                 secs = [s for rnd in rec["rounds"] if tool in rnd for s in rnd[tool]["epoch_seconds"]]
+                cpus = [s for rnd in rec["rounds"] if tool in rnd for s in rnd[tool]["epoch_cpu_seconds"]]
                 if secs:
                     rec[tool + "_median_s"] = statistics.median(secs)
+                if cpus:
+                    rec[tool + "_median_cpu_s"] = statistics.median(cpus)
             if "pytorch_median_s" in rec:
                 rec["speedup"] = rec["pytorch_median_s"] / rec["lethe_median_s"]
+                rec["speedup_cpu"] = rec["pytorch_median_cpu_s"] / rec["lethe_median_cpu_s"]
             rec["load_range"] = [min(rnd[t]["load_before"][0] for rnd in rec["rounds"] for t in rnd),
                                  max(rnd[t]["load_before"][0] for rnd in rec["rounds"] for t in rnd)]
             results.append(rec)
@@ -132,13 +173,17 @@ def cpu_name():
 def markdown(doc):
     lines = [f"Training epoch, seconds (median of {doc['epochs_kept_per_run']} epochs × {doc['rounds']} interleaved rounds); "
              f"{doc['threads']} thread(s) each; {doc['cpu']}, {doc['nproc']} cores.", "",
-             "| dataset | model | Lethe s/epoch | PyTorch s/epoch | Lethe speed-up | 1-min load during runs |",
-             "| --- | --- | ---: | ---: | ---: | --- |"]
+             "Wall: each tool's own epoch timer. CPU time: the process's CPU seconds per epoch (Lethe's include the "
+             "previous epoch's last.ckpt write), which other processes on a shared machine do not inflate.", "",
+             "| dataset | model | Lethe s/epoch | PyTorch s/epoch | speed-up (wall) | Lethe CPU s/epoch | "
+             "PyTorch CPU s/epoch | speed-up (CPU time) | 1-min load during runs |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in doc["results"]:
-        py = f"{r['pytorch_median_s']:.2f}" if "pytorch_median_s" in r else "–"
-        sp = f"{r['speedup']:.2f}×" if "speedup" in r else "–"
-        lines.append(f"| {r['dataset']} | {r['model']} | {r['lethe_median_s']:.2f} | {py} | {sp} | "
-                     f"{r['load_range'][0]:.1f}–{r['load_range'][1]:.1f} |")
+        def f(key, fmt="{:.2f}"):
+            return fmt.format(r[key]) if key in r else "–"
+        lines.append(f"| {r['dataset']} | {r['model']} | {f('lethe_median_s')} | {f('pytorch_median_s')} | "
+                     f"{f('speedup', '{:.2f}×')} | {f('lethe_median_cpu_s')} | {f('pytorch_median_cpu_s')} | "
+                     f"{f('speedup_cpu', '{:.2f}×')} | {r['load_range'][0]:.1f}–{r['load_range'][1]:.1f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -8,7 +8,8 @@ of 2048 shuffled train rows with one negative each, lr x 0.96^(epoch/50). The lo
 terms), so that the autograd cross-check compares the same mathematics.
 
   peer.py train --data DIR --model lightgcn|mgcn --epochs N [--threads T] [--inter FILE] [--json FILE]
-      trains N epochs (no evaluation) and prints one JSON line per epoch with its wall time.
+      trains N epochs (no evaluation) and prints one JSON line per epoch with its wall time and the
+      process's CPU time.
   peer.py check --dump FILE --checkpoint CKPT --data DIR [--inter FILE] [--json FILE]
       the autograd cross-check: loads Lethe's parameters from CKPT and the fixed batch, Lethe's
       losses and gradients from FILE (written by lethe_grad_dump), recomputes the loss terms and
@@ -212,7 +213,7 @@ def train(args):
     for epoch in range(args.epochs):
         for g in opt.param_groups:
             g["lr"] = cfg["lr"] * cfg["lr_decay"] ** (epoch / cfg["lr_decay_epochs"])
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         perm = rng.permutation(n)
         total = 0.0
         nb = (n + bs - 1) // bs
@@ -230,8 +231,8 @@ def train(args):
             L["total"].backward()
             opt.step()
             total += L["total"].item() / nb
-        sec = time.perf_counter() - t
-        rec = {"tool": "pytorch", "model": args.model, "epoch": epoch + 1, "seconds": sec, "loss": total,
+        sec, cpu = time.perf_counter() - t, time.process_time() - c
+        rec = {"tool": "pytorch", "model": args.model, "epoch": epoch + 1, "seconds": sec, "cpu_seconds": cpu, "loss": total,
                "threads": torch.get_num_threads(), "setup_seconds": setup}
         print(json.dumps(rec), flush=True)
         out.append(rec)
@@ -289,23 +290,34 @@ def check(args):
     L = model.loss(u, p, n)
     L["total"].backward()
     report = {"model": model_name, "batch": int(u.numel()), "loss": {}, "grads": {}, "pass": True}
-    tol_loss, tol_grad = 1e-4, 1e-3  # relative: Lethe computes in f32, the peer in f64
+    tol_loss, tol_grad, tol_floor = 1e-4, 1e-3, 1e-6  # Lethe computes in f32, the peer in f64
     for k, v in L.items():
         lv = float(dmeta[f"loss.{k}"])
         rel = abs(v.item() - lv) / max(abs(v.item()), 1e-12)
         report["loss"][k] = {"lethe": lv, "pytorch": v.item(), "rel_diff": rel}
         report["pass"] &= rel <= tol_loss
+    refs = {}
     for lname, g in grads.items():
         tg = tp[names[lname]].grad
         if tg is None:
-            ref = np.zeros(g.shape)
+            refs[lname] = np.zeros(g.shape)
         else:
-            ref = (tg.T if is_linear_weight(lname) else tg).reshape(g.shape).numpy()
-        scale = max(np.abs(ref).max(), 1e-30)
-        err = float(np.abs(g.astype(np.float64) - ref).max() / scale)
-        report["grads"][lname] = {"max_abs": float(np.abs(ref).max()), "rel_max_diff": err}
-        report["pass"] &= err <= tol_grad
-    report["tolerance"] = {"loss_rel": tol_loss, "grad_rel_to_max": tol_grad}
+            refs[lname] = (tg.T if is_linear_weight(lname) else tg).reshape(g.shape).numpy()
+    # A gradient may be the near-total cancellation of many terms (MGCN's attention-query bias: a
+    # shift shared by both modalities' logits barely moves their softmax), where f32 rounding is
+    # of the size of the terms, not of the result: the bound is relative to the tensor's own
+    # largest entry plus a floor relative to the largest gradient entry of the whole model.
+    gmax = max(float(np.abs(r).max()) for r in refs.values())
+    for lname, g in grads.items():
+        ref = refs[lname]
+        scale = max(float(np.abs(ref).max()), 1e-30)
+        err = float(np.abs(g.astype(np.float64) - ref).max())
+        ok = err <= tol_grad * scale + tol_floor * gmax
+        report["grads"][lname] = {"max_abs": float(np.abs(ref).max()), "max_abs_diff": err,
+                                  "rel_max_diff": err / scale, "pass": bool(ok)}
+        report["pass"] &= ok
+    report["tolerance"] = {"loss_rel": tol_loss, "grad_rel_to_own_max": tol_grad, "grad_floor_rel_to_model_max": tol_floor,
+                           "model_grad_max": gmax}
     text = json.dumps(report, indent=1)
     print(text)
     if args.json:
