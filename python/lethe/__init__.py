@@ -12,6 +12,14 @@ Settings are Lethe's names (`lethe train --help`) or the MMRec toolbox's (learni
 embedding_size, ...), given as a dict, a YAML / `key = value` file path, or a Settings object.
 Errors raise lethe.Error (a RuntimeError) naming what was wrong.
 """
+import os as _os
+
+# libgomp reads OMP_WAIT_POLICY once, when the native module loads it. Spinning idle threads cost
+# several times the run time on a busy machine, and a Python process has no pre-initialiser like
+# the lethe program's (kernels/omp_preinit.cpp), so the passive policy is set here, before the
+# import, unless the user chose one.
+_os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
 from ._lethe import (  # noqa: F401  (re-exported)
     Dataset,
     Error,
