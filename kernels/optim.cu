@@ -20,6 +20,7 @@
 #include "kernels/cuda_util.cuh"
 #include "kernels/optim.h"
 #include "kernels/optim_check.h"
+#include "kernels/step.h"
 
 namespace lethe::cuda {
 
@@ -65,6 +66,29 @@ void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const Ad
   launch_map("adam_step", n, gx, [=] __device__(int64_t e) {
     if (mask && !mask[e]) return;
     float gi = g[e] * seg_scale(e, off, sc, nseg);
+    if (use_wd) gi += wd * p[e];
+    const float mi = b1 * m[e] + omb1 * gi;
+    const float vi = b2 * v[e] + omb2 * gi * gi;
+    m[e] = mi;
+    v[e] = vi;
+    const float denom = sqrtf(vi) / bc2_sqrt + eps;
+    p[e] -= step_size * (mi / denom);
+  });
+}
+
+// The factors are read from the step state on the device (set there by step_begin) and rounded
+// to float as the host rounds them for adam_step.
+void adam_step_at(float* p, const float* g, float* m, float* v, int64_t n, const StepState* st, const AdamHp& hp,
+                  const GpuExec& gx) {
+  detail::check_adam_step(p, g, m, v, n, hp);
+  LETHE_CHECK(st != nullptr, "adam_step_at: no step state");
+  const float b1 = static_cast<float>(hp.beta1), omb1 = static_cast<float>(1.0 - hp.beta1);
+  const float b2 = static_cast<float>(hp.beta2), omb2 = static_cast<float>(1.0 - hp.beta2);
+  const float eps = static_cast<float>(hp.eps), wd = static_cast<float>(hp.weight_decay);
+  const bool use_wd = hp.weight_decay != 0.0;
+  launch_map("adam_step_at", n, gx, [=] __device__(int64_t e) {
+    const float step_size = static_cast<float>(st->step_size), bc2_sqrt = static_cast<float>(st->bc2_sqrt);
+    float gi = g[e];
     if (use_wd) gi += wd * p[e];
     const float mi = b1 * m[e] + omb1 * gi;
     const float vi = b2 * v[e] + omb2 * gi * gi;

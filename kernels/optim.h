@@ -11,6 +11,8 @@
 
 namespace lethe {
 
+struct StepState;  // kernels/step.h
+
 struct AdamHp {
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
   int64_t step = 1;  // t ≥ 1, for the bias corrections 1 − β^t
@@ -27,6 +29,13 @@ struct SegScale {
 namespace ref {
 template <class T>
 void adam_step(T* p, const T* g, T* m, T* v, int64_t n, const AdamHp& hp, const uint8_t* mask, SegScale seg);
+// Adam over [0, n) whose learning rate and bias corrections come from the step state in memory
+// (st->step_size = lr / (1 − β1^t) and st->bc2_sqrt = sqrt(1 − β2^t), set by step_begin:
+// kernels/step.h); hp gives β1, β2, eps and weight decay (its lr and step are not read). Bit for
+// bit adam_step with hp.lr = st->lr and hp.step = st->adam_t, no mask, no segment scales. The
+// training step uses it so that a step captured as a CUDA graph replays with the next step's t.
+template <class T>
+void adam_step_at(T* p, const T* g, T* m, T* v, int64_t n, const StepState* st, const AdamHp& hp);
 // p -= lr · (segscale ⊙ g), skipping masked-out elements.
 template <class T>
 void sgd_step(T* p, const T* g, int64_t n, double lr, const uint8_t* mask, SegScale seg);
@@ -38,6 +47,9 @@ void grad_combine(T* out, const T* gf, const T* gr, int64_t n, const uint8_t* ma
 namespace cuda {
 void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const AdamHp& hp, const uint8_t* mask,
                SegScale seg, const GpuExec& gx);
+// st on the device.
+void adam_step_at(float* p, const float* g, float* m, float* v, int64_t n, const StepState* st, const AdamHp& hp,
+                  const GpuExec& gx);
 void sgd_step(float* p, const float* g, int64_t n, double lr, const uint8_t* mask, SegScale seg, const GpuExec& gx);
 void grad_combine(float* out, const float* gf, const float* gr, int64_t n, const uint8_t* mask, SegScale seg,
                   const GpuExec& gx);

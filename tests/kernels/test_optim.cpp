@@ -2,12 +2,14 @@
 // double-precision Adam (textbook bias-corrected form) over several steps, the mask (masked
 // elements bit-identical, even with NaN gradients there), the per-segment scale (×2 equals a
 // doubled gradient bit for bit; ×0 freezes a fresh segment; uncovered head/tail take scale 1),
-// SGD and grad_combine semantics including aliasing, and CUDA against the reference over a table
-// of lengths × mask × segment layouts.
+// SGD and grad_combine semantics including aliasing, Adam with its step factors read from the
+// training step's state (bit for bit adam_step), and CUDA against the reference over a table of
+// lengths × mask × segment layouts.
 #include <cstring>
 #include <limits>
 
 #include "kernels/optim.h"
+#include "kernels/step.h"
 #include "tests/test_util.h"
 
 namespace lethe {
@@ -183,6 +185,48 @@ TEST(OptimRef, AdamSegmentScale) {
   }
 }
 
+// The state's factors as step_begin computes them for Adam's count t (its batch is empty here).
+StepState state_at(int64_t t, double lr) {
+  StepState st;
+  st.adam_t = t - 1;
+  st.lr = lr;
+  ref::step_begin(&st, 0.9, 0.999, Vec<const int32_t>(), Vec<const int32_t>(), 1, Vec<int32_t>(), Vec<int32_t>());
+  return st;
+}
+
+template <class T>
+void expect_adam_at_equals_adam(int64_t n) {
+  SCOPED_TRACE(test::case_name(sizeof(T) == 4 ? "adam_step_at_f32" : "adam_step_at_f64", {n}, 90));
+  auto p = test::cast_vec<T>(random_vec<double>(n, 90 + n)), m = test::cast_vec<T>(random_vec<double>(n, 91, -0.1, 0.1)),
+       v = test::cast_vec<T>(random_vec<double>(n, 92, 0, 0.1));
+  auto p2 = p, m2 = m, v2 = v;
+  for (int64_t t = 1; t <= 3; ++t) {
+    const auto g = test::cast_vec<T>(random_vec<double>(n, 93 + t, -2, 2));
+    AdamHp hp;
+    hp.lr = 3e-3;
+    hp.step = t;
+    hp.weight_decay = t == 2 ? 1e-2 : 0.0;
+    ref::adam_step<T>(p.data(), g.data(), m.data(), v.data(), n, hp, nullptr, SegScale{});
+    const StepState st = state_at(t, hp.lr);
+    AdamHp shared = hp;
+    shared.lr = 99.0;  // not read: the state's factors are
+    shared.step = 1;
+    ref::adam_step_at<T>(p2.data(), g.data(), m2.data(), v2.data(), n, &st, shared);
+  }
+  EXPECT_TRUE(bit_equal(p, p2) && bit_equal(m, m2) && bit_equal(v, v2)) << "adam_step_at differs from adam_step";
+}
+
+TEST(OptimRef, AdamStepAtEqualsAdamStepBitForBit) {
+  for (int64_t n : {int64_t(1), int64_t(15), int64_t(16), int64_t(17), int64_t(1000), int64_t(65537)}) {
+    expect_adam_at_equals_adam<float>(n);
+    expect_adam_at_equals_adam<double>(n);
+  }
+  std::vector<float> x(4);
+  StepState fresh;  // step_begin never ran: t = 0
+  EXPECT_THROW(ref::adam_step_at<float>(x.data(), x.data(), x.data(), x.data(), 4, &fresh, AdamHp{}), Error);
+  EXPECT_THROW(ref::adam_step_at<float>(x.data(), x.data(), x.data(), x.data(), 4, nullptr, AdamHp{}), Error);
+}
+
 TEST(OptimRef, RejectsBadArguments) {
   std::vector<float> p(10), g(10), m(10), v(10);
   AdamHp hp;
@@ -311,6 +355,30 @@ TEST(CudaVsRef_adam_step, LengthsMasksSegments) {
     }
     EXPECT_TRUE(pd.guards_intact() && md.guards_intact() && vd.guards_intact());
   });
+}
+
+TEST(CudaVsRef_adam_step_at, LengthsOverSteps) {
+  LETHE_REQUIRE_GPU();
+  cuda::Context ctx;
+  for (int64_t n : kLengths) {
+    SCOPED_TRACE(test::case_name("adam_step_at", {n}, 95 + n));
+    auto p = random_vec<float>(n, 95 + n), m = random_vec<float>(n, 96 + n, -0.1, 0.1), v = random_vec<float>(n, 97 + n, 0, 0.1);
+    test::DeviceGuarded<float> pd(ctx, p), md(ctx, m), vd(ctx, v);
+    AdamHp hp;
+    hp.weight_decay = 1e-3;
+    for (int64_t t = 1; t <= 3; ++t) {
+      const auto g = random_vec<float>(n, 98 + n + t, -2, 2);
+      test::DeviceGuarded<float> gd(ctx, g);
+      const StepState st = state_at(t, 1e-2);
+      test::DeviceGuarded<StepState> sd(ctx, std::vector<StepState>{st});
+      ref::adam_step_at<float>(p.data(), g.data(), m.data(), v.data(), n, &st, hp);
+      cuda::adam_step_at(pd.data(), gd.data(), md.data(), vd.data(), n, sd.data(), hp, ctx.exec());
+    }
+    EXPECT_TRUE(allclose(pd.download(), p, test::kTolMap, "p"));
+    EXPECT_TRUE(allclose(md.download(), m, test::kTolMap, "m"));
+    EXPECT_TRUE(allclose(vd.download(), v, test::kTolMap, "v"));
+    EXPECT_TRUE(pd.guards_intact() && md.guards_intact() && vd.guards_intact());
+  }
 }
 
 TEST(CudaVsRef_sgd_step, LengthsMasksSegments) {
