@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/op_profile.h"
 #include "engine/ops.h"
 
 namespace lethe {
@@ -110,6 +111,7 @@ const std::vector<int32_t>& TileScorer::topk(const DevCsr* mask, int K, std::vec
   ctx_.sync();
   ids_.resize(static_cast<size_t>(n_ * Ke));
   ibuf_.download(ids_.data(), ids_.size() * sizeof(int32_t));
+  prof::transfer(prof::Transfer::HostRead, static_cast<double>(ids_.size() * sizeof(int32_t)));  // a synchronisation
   if (values) {
     values->resize(ids_.size());
     if (dtype_ == DType::F64) {
