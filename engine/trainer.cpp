@@ -166,7 +166,10 @@ TrainResult train(Ctx& ctx, Model& model, ParamStore& ps, Adam& adam, ModelData&
       }
     }
   } tf32(ctx, opt.cuda_tf32);
+  // Evaluation reuses the step's tape (a forward in evaluation mode, read in place) and one
+  // scorer: nothing is allocated per evaluation once both are warm.
   Tape& tape = runner.tape();
+  Evaluator evaluator(ctx);
   Progress bar(opt.progress, opt.epoch_lines);
   TrainResult res;
   EvalSpec vspec, tspec;
@@ -208,17 +211,18 @@ TrainResult train(Ctx& ctx, Model& model, ParamStore& ps, Adam& adam, ModelData&
     bool stop = false;
     if ((epoch + 1) % opt.eval_every == 0 || epoch + 1 == opt.epochs) {
       tape.clear();
-      Embeddings e = embed(ctx, model, ps);
+      model.forward(tape, false, 0, 0);
+      const Tensor users = tape.value(model.users()), items = tape.value(model.items());
       rec.evaluated = true;
-      rec.valid = evaluate(ctx, e.users, e.items, vspec);
-      if (opt.eval_test) rec.test = evaluate(ctx, e.users, e.items, tspec);
+      rec.valid = evaluator.evaluate(users, items, vspec);
+      if (opt.eval_test) rec.test = evaluator.evaluate(users, items, tspec);
       const double r20 = rec.valid.get("recall@20");
       if (r20 > state.best_valid) {
         state.best_valid = r20;
         state.best_epoch = epoch;
         state.bad_evals = 0;
         state.best_valid_metrics = rec.valid;
-        state.best_test_metrics = opt.eval_test ? rec.test : evaluate(ctx, e.users, e.items, tspec);
+        state.best_test_metrics = opt.eval_test ? rec.test : evaluator.evaluate(users, items, tspec);
         state.next_epoch = epoch + 1;
         rec.best = true;
         if (hooks.on_best) hooks.on_best(state);
