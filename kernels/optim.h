@@ -36,6 +36,18 @@ void adam_step(T* p, const T* g, T* m, T* v, int64_t n, const AdamHp& hp, const 
 // training step uses it so that a step captured as a CUDA graph replays with the next step's t.
 template <class T>
 void adam_step_at(T* p, const T* g, T* m, T* v, int64_t n, const StepState* st, const AdamHp& hp);
+// adam_step_at applied to the table P (N×in) with the gradient G = dY·Wᵀ (dY N×out, W in×out)
+// computed as part of the update — a linear layer's dX product, when it is the whole gradient of a
+// trainable input table (the trainer's feature tables): the 8 bytes an element of storing G and
+// reading it back are saved. M, V: P's moments (N×in). G (N×in) is scratch for the reference's
+// plain path: on a CPU with AVX-512 and out ≤ 256 the product is applied as it is computed
+// (ref::sgemm_adam, bit for bit the stored product followed by Adam); otherwise G receives the
+// product and adam_step_at runs over it. Returns whether G was written. Element (r, c) of the
+// product is Σ_k dY[r, k]·W[c, k] accumulated by fused multiply-adds in k order from zero — the
+// CPU GEMM's order for out ≤ 256.
+template <class T>
+bool gemm_adam_at(Mat<const T> dY, Mat<const T> W, Mat<T> P, Mat<T> M, Mat<T> V, const StepState* st, const AdamHp& hp,
+                  Mat<T> G);
 // p -= lr · (segscale ⊙ g), skipping masked-out elements.
 template <class T>
 void sgd_step(T* p, const T* g, int64_t n, double lr, const uint8_t* mask, SegScale seg);
@@ -50,6 +62,9 @@ void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const Ad
 // st on the device.
 void adam_step_at(float* p, const float* g, float* m, float* v, int64_t n, const StepState* st, const AdamHp& hp,
                   const GpuExec& gx);
+// One kernel: 128 × 64 tiles of the product in registers, then Adam on them; never writes G.
+void gemm_adam_at(Mat<const float> dY, Mat<const float> W, Mat<float> P, Mat<float> M, Mat<float> V,
+                  const StepState* st, const AdamHp& hp, const GpuExec& gx);
 void sgd_step(float* p, const float* g, int64_t n, double lr, const uint8_t* mask, SegScale seg, const GpuExec& gx);
 void grad_combine(float* out, const float* gf, const float* gr, int64_t n, const uint8_t* mask, SegScale seg,
                   const GpuExec& gx);

@@ -21,6 +21,8 @@
 #include <type_traits>
 
 #include "kernels/adam_cpu.h"
+#include "kernels/gemm.h"
+#include "kernels/gemm_cpu.h"
 #include "kernels/optim.h"
 #include "kernels/optim_check.h"
 #include "kernels/ref_util.h"
@@ -164,6 +166,26 @@ void adam_step_at(T* p, const T* g, T* m, T* v, int64_t n, const StepState* st, 
 }
 
 template <class T>
+bool gemm_adam_at(Mat<const T> dY, Mat<const T> W, Mat<T> P, Mat<T> M, Mat<T> V, const StepState* st, const AdamHp& hp,
+                  Mat<T> G) {
+  detail::check_gemm_adam_at(dY, W, P, M, V, st);
+  AdamHp h = hp;
+  h.step = 1;  // (t comes from the state)
+  detail::check_adam_step(P.data, P.data, M.data, V.data, P.size(), h);
+  LETHE_CHECK(st->adam_t >= 1, "gemm_adam_at: the step state's Adam count is " + std::to_string(st->adam_t) +
+                                   " (step_begin has not run)");
+  if constexpr (std::is_same_v<T, float>) {
+    if (sgemm_adam(P.rows, P.cols, dY.cols, dY.data, dY.cols, W.data, W.cols, P.data, M.data, V.data,
+                   adam_f32_factors(hp, st->step_size, st->bc2_sqrt)))
+      return false;
+  }
+  check_same_shape(G, P, "gemm_adam_at (G)");
+  gemm<T>(false, true, P.rows, P.cols, dY.cols, T(1), dY.data, dY.cols, W.data, W.cols, T(0), G.data, G.cols);
+  adam_step_at<T>(P.data, G.data, M.data, V.data, P.size(), st, h);
+  return true;
+}
+
+template <class T>
 void sgd_step(T* p, const T* g, int64_t n, double lr, const uint8_t* mask, SegScale seg) {
   detail::check_sgd_step(p, g, n);
   check_seg(seg, n, "sgd_step");
@@ -193,6 +215,8 @@ void grad_combine(T* out, const T* gf, const T* gr, int64_t n, const uint8_t* ma
 #define LETHE_INSTANTIATE(T)                                                                              \
   template void adam_step<T>(T*, const T*, T*, T*, int64_t, const AdamHp&, const uint8_t*, SegScale);    \
   template void adam_step_at<T>(T*, const T*, T*, T*, int64_t, const StepState*, const AdamHp&);         \
+  template bool gemm_adam_at<T>(Mat<const T>, Mat<const T>, Mat<T>, Mat<T>, Mat<T>, const StepState*,      \
+                                const AdamHp&, Mat<T>);                                                  \
   template void sgd_step<T>(T*, const T*, int64_t, double, const uint8_t*, SegScale);                    \
   template void grad_combine<T>(T*, const T*, const T*, int64_t, const uint8_t*, SegScale);
 LETHE_INSTANTIATE(float)

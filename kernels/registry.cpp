@@ -85,6 +85,7 @@ const std::vector<OpEntry>& op_registry() {
       // ---- optim ----
       LETHE_OP(optim, adam_step, nullptr),
       LETHE_OP(optim, adam_step_at, nullptr),
+      LETHE_OP(optim, gemm_adam_at, nullptr),
       LETHE_OP(optim, sgd_step, nullptr),
       LETHE_OP(optim, grad_combine, nullptr),
       // ---- topk ----

@@ -7,7 +7,9 @@
 // lengths × mask × segment layouts.
 #include <cstring>
 #include <limits>
+#include <tuple>
 
+#include "kernels/gemm.h"
 #include "kernels/optim.h"
 #include "kernels/step.h"
 #include "tests/test_util.h"
@@ -227,6 +229,44 @@ TEST(OptimRef, AdamStepAtEqualsAdamStepBitForBit) {
   EXPECT_THROW(ref::adam_step_at<float>(x.data(), x.data(), x.data(), x.data(), 4, nullptr, AdamHp{}), Error);
 }
 
+// The feature tables' update: Adam with the gradient dY·Wᵀ computed in place equals the product
+// stored and adam_step_at run over it — bit for bit on the float path (fused where the CPU has
+// AVX-512) and the double one (plain).
+template <class T>
+void expect_gemm_adam_equals_gemm_then_adam(int64_t N, int64_t C, int64_t K) {
+  SCOPED_TRACE(test::case_name(sizeof(T) == 4 ? "gemm_adam_at_f32" : "gemm_adam_at_f64", {N, C, K}, 110));
+  const auto dY = test::cast_vec<T>(random_vec<double>(N * K, 110)), W = test::cast_vec<T>(random_vec<double>(C * K, 111));
+  auto P = test::cast_vec<T>(random_vec<double>(N * C, 112)), M = test::cast_vec<T>(random_vec<double>(N * C, 113, -0.1, 0.1)),
+       V = test::cast_vec<T>(random_vec<double>(N * C, 114, 0, 0.1));
+  auto P2 = P, M2 = M, V2 = V;
+  std::vector<T> G(static_cast<size_t>(N * C)), G2(G.size());
+  const StepState st = state_at(4, 2e-3);
+  AdamHp hp;
+  ref::gemm<T>(false, true, N, C, K, T(1), dY.data(), K, W.data(), K, T(0), G.data(), C);
+  ref::adam_step_at<T>(P.data(), G.data(), M.data(), V.data(), N * C, &st, hp);
+  ref::gemm_adam_at<T>(Mat<const T>(dY.data(), N, K), Mat<const T>(W.data(), C, K), Mat<T>(P2.data(), N, C),
+                       Mat<T>(M2.data(), N, C), Mat<T>(V2.data(), N, C), &st, hp, Mat<T>(G2.data(), N, C));
+  EXPECT_TRUE(bit_equal(P, P2) && bit_equal(M, M2) && bit_equal(V, V2)) << "gemm_adam_at differs";
+}
+
+TEST(OptimRef, GemmAdamAtEqualsTheStoredProductThenAdam) {
+  for (auto [N, C, K] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{{1, 1, 1}, {7, 65, 8}, {130, 200, 64}, {9, 33, 300}}) {
+    expect_gemm_adam_equals_gemm_then_adam<float>(N, C, K);
+    expect_gemm_adam_equals_gemm_then_adam<double>(N, C, K);
+  }
+  std::vector<float> x(12);
+  const StepState st = state_at(1, 1e-3);
+  EXPECT_THROW(ref::gemm_adam_at<float>(Mat<const float>(x.data(), 3, 2), Mat<const float>(x.data(), 4, 3),
+                                        Mat<float>(x.data(), 3, 4), Mat<float>(x.data(), 3, 4), Mat<float>(x.data(), 3, 4),
+                                        &st, AdamHp{}, Mat<float>(x.data(), 3, 4)),
+               Error);  // dY has 2 columns, W 3
+  const StepState before_begin;  // adam_t = 0: step_begin has not run
+  EXPECT_THROW(ref::gemm_adam_at<float>(Mat<const float>(x.data(), 3, 2), Mat<const float>(x.data(), 4, 2),
+                                        Mat<float>(x.data(), 3, 4), Mat<float>(x.data(), 3, 4), Mat<float>(x.data(), 3, 4),
+                                        &before_begin, AdamHp{}, Mat<float>(x.data(), 3, 4)),
+               Error);
+}
+
 TEST(OptimRef, RejectsBadArguments) {
   std::vector<float> p(10), g(10), m(10), v(10);
   AdamHp hp;
@@ -378,6 +418,37 @@ TEST(CudaVsRef_adam_step_at, LengthsOverSteps) {
     EXPECT_TRUE(allclose(md.download(), m, test::kTolMap, "m"));
     EXPECT_TRUE(allclose(vd.download(), v, test::kTolMap, "v"));
     EXPECT_TRUE(pd.guards_intact() && md.guards_intact() && vd.guards_intact());
+  }
+}
+
+TEST(CudaVsRef_gemm_adam_at, ShapesOverSteps) {
+  LETHE_REQUIRE_GPU();
+  cuda::Context ctx;
+  for (auto [N, C, K] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {1, 1, 1}, {7, 65, 8}, {129, 63, 33}, {300, 200, 64}, {7050, 384, 64}, {1000, 4096, 64}, {50, 70, 300}}) {
+    SCOPED_TRACE(test::case_name("gemm_adam_at", {N, C, K}, 120));
+    const auto dY = random_vec<float>(N * K, 120), W = random_vec<float>(C * K, 121);
+    auto P = random_vec<float>(N * C, 122), M = random_vec<float>(N * C, 123, -0.1, 0.1), V = random_vec<float>(N * C, 124, 0, 0.1);
+    std::vector<float> G(static_cast<size_t>(N * C));
+    test::DeviceGuarded<float> dYd(ctx, dY), Wd(ctx, W), Pd(ctx, P), Md(ctx, M), Vd(ctx, V);
+    AdamHp hp;
+    hp.weight_decay = 1e-3;
+    for (int64_t t = 1; t <= 2; ++t) {
+      const StepState st = state_at(t, 1e-2);
+      test::DeviceGuarded<StepState> sd(ctx, std::vector<StepState>{st});
+      ref::gemm_adam_at<float>(Mat<const float>(dY.data(), N, K), Mat<const float>(W.data(), C, K),
+                               Mat<float>(P.data(), N, C), Mat<float>(M.data(), N, C), Mat<float>(V.data(), N, C), &st, hp,
+                               Mat<float>(G.data(), N, C));
+      cuda::gemm_adam_at(Mat<const float>(dYd.data(), N, K), Mat<const float>(Wd.data(), C, K), Pd.mat(N, C),
+                         Md.mat(N, C), Vd.mat(N, C), sd.data(), hp, ctx.exec());
+    }
+    // The product's order is the CPU GEMM's (fmaf in k order) only while K fits one CPU k block;
+    // Adam's arithmetic may be contracted differently: the elementwise tolerance, widened with K.
+    const test::Tol tol{1e-5 * std::max(1.0, double(K) / 16.0), 1e-4};
+    EXPECT_TRUE(allclose(Pd.download(), P, tol, "P"));
+    EXPECT_TRUE(allclose(Md.download(), M, tol, "M"));
+    EXPECT_TRUE(allclose(Vd.download(), V, tol, "V"));
+    EXPECT_TRUE(Pd.guards_intact() && Md.guards_intact() && Vd.guards_intact());
   }
 }
 
