@@ -474,23 +474,19 @@ void sample_negatives_at(Ctx& c, uint64_t seed, const StepState* st, const IdxTe
 }
 bool linear_dx_adam(Ctx& c, const Tensor& dY, const Tensor& W, const Tensor& G, const Tensor& P, const Tensor& M,
                     const Tensor& V, const StepState* st, const AdamHp& hp) {
-  LETHE_CHECK(dY.cols == W.cols && P.rows == dY.rows && P.cols == W.rows && G.numel() == P.numel() &&
-                  M.numel() == P.numel() && V.numel() == P.numel(),
-              "linear_dx_adam: dY " + dY.shape() + ", W " + W.shape() + ", P " + P.shape());
-  check_on(c, "linear_dx_adam", {&dY, &W, &G, &P, &M, &V});
-  // Declared as the GPU runs it (the GEMM writes G, Adam reads it): what the prediction is for.
-  // The CPU's fused path moves 8 bytes an element less.
-  LETHE_OPS_MATRIX_COST_N(2.0 * ne(dY) * double(W.rows) + 14 * ne(P), nb(dY) + nb(W) + nb(G) + 7 * nb(P), 2);
-  LETHE_OPS_SCOPE("linear_dx_adam");
-  if (!c.is_cuda() && P.dtype == DType::F32) {
-    const ref::AdamF32 f = ref::adam_f32_factors(hp, st->step_size, st->bc2_sqrt);
-    if (ref::sgemm_adam(P.rows, P.cols, dY.cols, dY.ptr<float>(), dY.cols, W.ptr<float>(), W.cols, P.ptr<float>(),
-                        M.ptr<float>(), V.ptr<float>(), f))
-      return false;
-  }
-  gemm(c, false, true, 1.0, dY, W, 0.0, G.reshaped(P.rows, P.cols));
-  adam_step_at(c, P, G, M, V, st, hp);
-  return true;
+  LETHE_CHECK(G.numel() == P.numel(), "linear_dx_adam: the gradient buffer does not match P " + P.shape());
+  // Declared as the fused update moves it (P, M, V read and written; dY, W read): the CUDA kernel
+  // and the CPU's AVX-512 path; the CPU's plain path also writes and reads G.
+  LETHE_OPS_MATRIX_COST(2.0 * ne(dY) * double(W.rows) + 14 * ne(P), nb(dY) + nb(W) + 6 * nb(P));
+  bool wrote = false;
+  LETHE_OPS_BEGIN("linear_dx_adam", &dY, &W, &G, &P, &M, &V)
+  wrote = ref::gemm_adam_at<T>(dY.cmat<T>(), W.cmat<T>(), P.mat<T>(), M.reshaped(P.rows, P.cols).mat<T>(),
+                               V.reshaped(P.rows, P.cols).mat<T>(), st, hp, G.reshaped(P.rows, P.cols).mat<T>());
+  LETHE_OPS_GPU cuda::gemm_adam_at(dY.cmat<float>(), W.cmat<float>(), P.mat<float>(),
+                                   M.reshaped(P.rows, P.cols).mat<float>(), V.reshaped(P.rows, P.cols).mat<float>(), st,
+                                   hp, c.exec());
+  LETHE_OPS_END
+  return wrote;
 }
 
 // ---- ranking and sampling ----

@@ -94,11 +94,11 @@ void adam_step_at(Ctx& c, const Tensor& p, const Tensor& g, const Tensor& m, con
 void sample_negatives_at(Ctx& c, uint64_t seed, const StepState* st, const IdxTensor& users, const IdxTensor& pool,
                          const Csr& train, const IdxTensor& out);
 // Adam applied to a parameter table P (N×in) with the gradient G = dY·Wᵀ (dY N×out, W in×out):
-// the dX product of a linear layer whose input is P, when that product is P's whole gradient.
-// On the CPU (f32, AVX-512) the product is applied as it is computed and never stored
-// (ref::sgemm_adam); elsewhere G (P's gradient buffer) is written by the GEMM and adam_step_at
-// runs over it. Both give the same bits. M, V: P's Adam moments; st: the step's state. Returns
-// whether G was written (false: the CPU's fused path, G untouched).
+// the dX product of a linear layer whose input is P, when that product is P's whole gradient
+// (kernels/optim.h: gemm_adam_at). The product is applied as it is computed and never stored on
+// a GPU (one kernel) and on a CPU with AVX-512 (bit for bit the stored product and adam_step_at);
+// otherwise G (P's gradient buffer) receives it and Adam runs over it. M, V: P's Adam moments;
+// st: the step's state. Returns whether G was written.
 bool linear_dx_adam(Ctx& c, const Tensor& dY, const Tensor& W, const Tensor& G, const Tensor& P, const Tensor& M,
                     const Tensor& V, const StepState* st, const AdamHp& hp);
 

@@ -107,7 +107,7 @@ void StepRunner::record(int64_t count) {
   grads_.zero(ctx_);
   AdamHp hp = adam_.hp();
   hp.step = 1;  // (not read: t comes from the state)
-  const bool fuse = opt_.fused_adam && !ctx_.is_cuda();  // on a GPU the fusion would only add launches
+  const bool fuse = opt_.fused_adam;
   fused_.state = state_;
   fused_.hp = hp;
   tape_.backward(L.total, grads_, 1.0, fuse ? &fused_ : nullptr);

@@ -7,9 +7,11 @@
 //  * negatives are drawn on the device keyed by the state's step; Adam reads t and lr there;
 //  * the loss terms are summed on the device (accumulate_losses, the step's last kernel) and read
 //    ONCE per epoch, with the first step whose loss was not finite (the divergence check);
-//  * on the CPU, a feature table whose only use is a linear layer's input gets its Adam update
-//    inside the GEMM that computes its gradient (FusedAdam, engine/tape.h), bit for bit the
-//    unfused update without storing the gradient;
+//  * a feature table whose only use is a linear layer's input gets its Adam update inside the
+//    product that computes its gradient (FusedAdam, engine/tape.h; kernels/optim.h gemm_adam_at):
+//    the gradient (115 MB for MGCN's image table on Amazon-Baby) is never stored or read back. On
+//    the CPU this is bit for bit the unfused update; on a GPU the product's summation order is the
+//    CPU's, not cuBLAS's, so it agrees with the unfused update to rounding;
 //  * with graphs on (the setting cuda.graphs: CUDA contexts, models whose forward does not depend
 //    on the step), the step of each batch size — the full batches and the smaller last one — is
 //    captured once as a CUDA graph after an eager step of that size has run without allocating,
@@ -37,7 +39,7 @@ struct StepOptions {
   int64_t batch_size = 2048;
   uint64_t seed = 2026;
   bool graphs = false;     // capture and replay CUDA graphs (where possible; see graphs_reason())
-  bool fused_adam = true;  // FusedAdam on the CPU backend
+  bool fused_adam = true;  // FusedAdam where it applies
 };
 
 struct EpochLoss {

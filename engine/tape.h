@@ -32,9 +32,11 @@ struct StepState;  // kernels/step.h
 // An optimizer update a backward applies itself where it can (the trainer's Adam, engine/step.h):
 // a parameter table whose only use is as the input X of a linear layer gets its whole gradient
 // from that layer's dX = dY·Wᵀ, so the backward updates the table from the product
-// (ops::linear_dx_adam: on the CPU the product is never stored) instead of writing it into the
-// gradient slab; `done` marks the parameter, and the caller's Adam leaves it out. Every element
-// ends with the bits a stored gradient and a later Adam step would give it. A fused parameter's
+// (ops::linear_dx_adam: on a GPU and on a CPU with AVX-512 the product is never stored) instead of
+// writing it into the gradient slab; `done` marks the parameter, and the caller's Adam leaves it
+// out. On the CPU every element ends with the bits a stored gradient and a later Adam step would
+// give it; on a GPU the product is summed in the CPU GEMM's order rather than cuBLAS's, so the two
+// agree to rounding. A fused parameter's
 // gradient is not in the slab afterwards (its zero stays pending: a reader sees zeros).
 struct FusedAdam {
   Tensor m, v;                      // Adam's moment slabs, the parameter store's layout

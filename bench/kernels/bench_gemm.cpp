@@ -12,6 +12,7 @@
 #include "kernels/gemm.h"
 #include "kernels/gemm_cpu.h"
 #include "kernels/optim.h"
+#include "kernels/step.h"
 
 namespace lethe::bench {
 namespace {
@@ -98,6 +99,24 @@ struct Registrar {
     benchmark::RegisterBenchmark("cpu/feature_table_adam/mgcn_7050x4096x64", BM_cpu_feature_table_adam)
         ->ArgName("fused")->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
     if (!gpu_present()) return;
+    // The image feature table's Adam update with its gradient computed in place (one kernel).
+    benchmark::RegisterBenchmark("cuda/gemm_adam_at/mgcn_7050x4096x64", [](benchmark::State& st) {
+      const int64_t N = 7050, in = 4096, out = 64;
+      cuda::Context ctx;
+      StepState s;
+      s.lr = 1e-3;
+      ref::step_begin(&s, 0.9, 0.999, Vec<const int32_t>(), Vec<const int32_t>(), 1, Vec<int32_t>(), Vec<int32_t>());
+      DevMem dY(random_vec<float>(N * out, 1), ctx), W(random_vec<float>(in * out, 2), ctx), P(random_vec<float>(N * in, 3), ctx),
+          M(random_vec<float>(N * in, 4, -0.1, 0.1), ctx), V(random_vec<float>(N * in, 5, 0, 0.1), ctx),
+          sd(std::vector<StepState>{s}, ctx);
+      run_cuda(st, ctx, [&](const GpuExec& g) {
+        cuda::gemm_adam_at(Mat<const float>(dY.as<float>(), N, out), Mat<const float>(W.as<float>(), in, out),
+                           Mat<float>(P.as<float>(), N, in), Mat<float>(M.as<float>(), N, in),
+                           Mat<float>(V.as<float>(), N, in), sd.as<StepState>(), AdamHp{}, g);
+      });
+      set_counters(st, 24.0 * double(N * in) + 4.0 * double(N * out + in * out),
+                   2.0 * double(N) * in * out + 14.0 * double(N * in));
+    })->UseManualTime()->Unit(benchmark::kMicrosecond);
     // The bias gradient of MGCN's tall layers ((U + I) × 64, the attention's n = 1): the column
     // sum spread over row chunks.
     for (int64_t out : {int64_t(64), int64_t(1)}) {
