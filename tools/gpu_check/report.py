@@ -49,7 +49,11 @@ CLAIMS = [
     ("CPU and CUDA start from bit-identical parameters", ["Backbones/CpuVsCuda.*"]),
     ("A warmed-up training step allocates nothing on the GPU", ["Backbones/StepAllocation.NoneOnceWarmedUpOnCuda/*"]),
     ("The trainer's step on CUDA (batches, negatives, Adam's t and lr read from the device state, losses summed "
-     "there) equals the host-stepped step bit for bit", ["Backbones/StepRunnerCuda.EqualsTheHostSteppedEpochBitForBit/*"]),
+     "there) equals the host-stepped step bit for bit (the feature tables' fused update off)",
+     ["Backbones/StepRunnerCuda.EqualsTheHostSteppedEpochBitForBit/*"]),
+    ("The feature tables' Adam update fused into their gradient's product (gemm_adam_at) agrees with the CPU "
+     "reference, and a fused trainer epoch with the unfused one, to rounding",
+     ["CudaVsRef_gemm_adam_at.*", "Backbones/StepRunnerCuda.FusedFeatureTableUpdateAgreesWithTheUnfusedOne/*"]),
     ("cuda.graphs: a training step captured once as a CUDA graph and replayed gives exactly the parameters, Adam "
      "moments and losses of eager steps, full and last batch (the setting stays off by default until this passes)",
      ["Backbones/StepRunnerCuda.GraphsReplayEagerBitForBit/*"]),
