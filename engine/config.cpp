@@ -32,6 +32,12 @@ const std::vector<ConfigKey>& config_keys() {
       {"patience", "20", "early stop after this many evaluations without a better valid Recall@20"},
       {"eval_every", "1", "evaluate the valid split every this many epochs"},
       {"min_epochs", "0", "never stop early before this epoch"},
+      {"checkpoint_every", "auto",
+       "write last.ckpt (what --resume continues from) every this many epochs (auto: after the first epoch ending "
+       "60 s or more after the last write, and at the run's end)"},
+      {"cuda.graphs", "false",
+       "CUDA: capture each training step once as a CUDA graph and replay it (LightGCN, MGCN; same results)"},
+      {"cuda.tf32", "false", "CUDA: run FP32 matrix products on TF32 tensor cores (faster; ~1e-3 relative error)"},
       // ---- evaluation (docs/MODELS.md, "Evaluation") ----
       {"eval.ks", "10,20,50", "cut-offs K for Recall/NDCG/Precision/MAP/Hit/MRR (20 is needed: early stopping watches it)"},
       {"eval.tile_users", "2048", "users scored per tile (U×I is never materialised)"},
@@ -342,6 +348,7 @@ const Range kRanges[] = {
     {"patience", true, 1, kInf, false, false},
     {"eval_every", true, 1, kInf, false, false},
     {"min_epochs", true, 0, kInf, false, false},
+    {"checkpoint_every", true, 1, kInf, false, false},
     {"eval.tile_users", true, 1, kInf, false, false},
     {"lightgcn.layers", true, 0, 7, false, false},
     {"lightgcn.reg", false, 0, kInf, false, false},

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "engine/op_profile.h"
 #include "engine/ops.h"
 
 namespace lethe {
@@ -162,6 +163,7 @@ const std::vector<int32_t>& TileScorer::topk(const DevCsr* mask, int K, std::vec
   ctx_.sync();
   ids_.resize(static_cast<size_t>(n_ * Ke));
   ibuf_.download(ids_.data(), ids_.size() * sizeof(int32_t));
+  prof::transfer(prof::Transfer::HostRead, static_cast<double>(ids_.size() * sizeof(int32_t)));  // a synchronisation
   if (values) {
     values->resize(ids_.size());
     if (dtype_ == DType::F64) {
@@ -191,16 +193,21 @@ void TileScorer::row(int64_t r, std::vector<double>& out) {
 
 // ---- evaluate / topk_lists ------------------------------------------------------------------
 
-Metrics evaluate(Ctx& ctx, const Tensor& users, const Tensor& items, const EvalSpec& spec) {
+namespace {
+
+void check_eval(const Tensor& users, const Tensor& items, const EvalSpec& spec) {
   LETHE_CHECK(spec.truth != nullptr, "evaluate: no ground truth");
   LETHE_CHECK(users.cols == items.cols, "evaluate: user and item embeddings differ in width");
   const graph::HostCsr& gt = *spec.truth;
   LETHE_CHECK(gt.rows == users.rows && gt.cols == items.rows, "evaluate: ground truth is " +
                                                                   shape_str(gt.rows, gt.cols) + " for " +
                                                                   shape_str(users.rows, items.rows) + " scores");
-  RankingMetrics acc(gt, spec.ks, spec.exclude_users);
+}
+
+// Scores every tile with a wanted user and counts its users' lists.
+Metrics evaluate_with(TileScorer& ts, RankingMetrics& acc, const Tensor& users, const Tensor& items,
+                      const EvalSpec& spec) {
   const int64_t U = users.rows;
-  TileScorer ts(ctx, users.dtype, std::min(spec.tile_users, std::max<int64_t>(U, 1)), items.rows, acc.max_k());
   for (int64_t u0 = 0; u0 < U; u0 += ts.tile()) {
     const int64_t n = std::min(ts.tile(), U - u0);
     bool any = false;
@@ -212,6 +219,36 @@ Metrics evaluate(Ctx& ctx, const Tensor& users, const Tensor& items, const EvalS
     for (int64_t r = 0; r < n; ++r) acc.add(u0 + r, top.data() + r * K, K);
   }
   return acc.result();
+}
+
+}  // namespace
+
+Metrics evaluate(Ctx& ctx, const Tensor& users, const Tensor& items, const EvalSpec& spec) {
+  check_eval(users, items, spec);
+  RankingMetrics acc(*spec.truth, spec.ks, spec.exclude_users);
+  const int64_t U = users.rows;
+  TileScorer ts(ctx, users.dtype, std::min(spec.tile_users, std::max<int64_t>(U, 1)), items.rows, acc.max_k());
+  return evaluate_with(ts, acc, users, items, spec);
+}
+
+Evaluator::Evaluator(Ctx& ctx) : ctx_(ctx) {}
+Evaluator::~Evaluator() = default;
+
+int64_t Evaluator::tile_for(int64_t U, int64_t I, int64_t tile_users) const {
+  int64_t tile = tile_users;
+  if (ctx_.is_cuda())
+    tile = std::max(tile, kGpuTileScoreBytes / (std::max<int64_t>(I, 1) * static_cast<int64_t>(sizeof(float))));
+  return std::max<int64_t>(1, std::min(tile, std::max<int64_t>(U, 1)));
+}
+
+Metrics Evaluator::evaluate(const Tensor& users, const Tensor& items, const EvalSpec& spec) {
+  check_eval(users, items, spec);
+  RankingMetrics acc(*spec.truth, spec.ks, spec.exclude_users);
+  const int64_t tile = tile_for(users.rows, items.rows, spec.tile_users);
+  const int kmax = static_cast<int>(std::min<int64_t>(acc.max_k(), std::max<int64_t>(items.rows, 1)));
+  if (!ts_ || ts_->tile() != tile || ts_->dtype() != users.dtype || ts_->items() != items.rows || ts_->max_k() < kmax)
+    ts_ = std::make_unique<TileScorer>(ctx_, users.dtype, tile, items.rows, acc.max_k());
+  return evaluate_with(*ts_, acc, users, items, spec);
 }
 
 namespace {

@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,29 @@ std::vector<int64_t> parse_ks(const std::string& list, const std::string& what);
 // users: U×d, items: I×d (f32 or f64 tensors on ctx's device).
 Metrics evaluate(Ctx& ctx, const Tensor& users, const Tensor& items, const EvalSpec& spec);
 
+class TileScorer;
+
+// Full-ranking evaluation run again and again (the trainer's, every eval_every epochs): one
+// TileScorer whose buffers are allocated on the first call and kept, and on a GPU tiles of at
+// least as many users as kGpuTileScoreBytes of scores hold (all of Amazon-Baby's 19,445 users in
+// one tile), so a whole evaluation is a few GEMMs, top-K passes and synchronisations. Same
+// metrics as evaluate() (the tiling changes no result).
+class Evaluator {
+ public:
+  static constexpr int64_t kGpuTileScoreBytes = int64_t(1) << 30;
+  explicit Evaluator(Ctx& ctx);
+  ~Evaluator();
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
+  Metrics evaluate(const Tensor& users, const Tensor& items, const EvalSpec& spec);
+  // The tile the scorer uses for U users, I items and the spec's tile_users on this context.
+  int64_t tile_for(int64_t U, int64_t I, int64_t tile_users) const;
+
+ private:
+  Ctx& ctx_;
+  std::unique_ptr<TileScorer> ts_;
+};
+
 // Recall/NDCG/Precision/MAP/Hit/MRR@K accumulated user by user from top-K lists (the metrics
 // above), so that one ranked list can feed several ground truths (the audits score a model once).
 class RankingMetrics {
@@ -92,6 +116,7 @@ class TileScorer {
  public:
   TileScorer(Ctx& ctx, DType dtype, int64_t tile_users, int64_t n_items, int max_k);
   int64_t tile() const { return tile_; }
+  int64_t items() const { return items_; }
   int max_k() const { return kmax_; }
   DType dtype() const { return dtype_; }
   // The scores of users [u0, u0 + n) (n ≤ tile) against all items; kept until the next call.

@@ -29,6 +29,11 @@ int64_t Profile::op_calls() const {
   for (const auto& [name, t] : ops) n += t.calls;
   return n;
 }
+int64_t Profile::launches() const {
+  int64_t n = 0;
+  for (const auto& [name, t] : ops) n += t.launches;
+  return n;
+}
 double Profile::flops() const {
   double f = 0;
   for (const auto& [name, t] : ops) f += t.flops;
@@ -53,23 +58,37 @@ Ceilings read_ceilings(const std::string& path) {
   LETHE_CHECK(j.is_object(), path + ": expected a JSON object of ceilings");
   Ceilings c;
   c.source = path;
-  const auto get = [&](const char* key, double& v) {
-    if (const io::Json* x = j.find(key)) {
+  const auto get_in = [&](const io::Json& obj, const char* key, double& v) {
+    if (const io::Json* x = obj.find(key)) {
       LETHE_CHECK(x->is_number() && x->as_double() > 0, path + ": \"" + key + "\" must be a positive number");
       v = x->as_double();
     }
   };
+  const auto get = [&](const char* key, double& v) { get_in(j, key, v); };
+  // lethe_gpu_ceilings' own output: {"ceilings": {"d2d_copy": {"bytes_per_s": ...}, ...}}.
+  if (const io::Json* m = j.find("ceilings"); m && m->is_object()) {
+    const auto nested = [&](const char* name, const char* key, double& v) {
+      if (const io::Json* x = m->find(name); x && x->is_object()) get_in(*x, key, v);
+    };
+    nested("d2d_copy", "bytes_per_s", c.bandwidth);
+    nested("sgemm", "flops_per_s", c.fp32);
+    nested("tf32_gemm", "flops_per_s", c.tf32);
+    nested("launch", "seconds", c.op_floor);
+    nested("graph_node", "seconds", c.graph_node);
+  }
   get("bandwidth_bytes_per_s", c.bandwidth);
   get("fp32_flops_per_s", c.fp32);
   get("tf32_flops_per_s", c.tf32);
   get("op_floor_s", c.op_floor);
+  get("graph_node_s", c.graph_node);
   get("sync_s", c.sync);
   return c;
 }
 
-double predict_call(const Call& call, const Ceilings& c, bool tf32) {
+double predict_call(const Call& call, const Ceilings& c, bool tf32, bool graph) {
   const double rate = tf32 && call.cost.matrix ? c.tf32 : c.fp32;
-  return std::max({call.cost.flops / rate, call.cost.bytes / c.bandwidth, c.op_floor});
+  const double floor = static_cast<double>(call.cost.launches) * (graph ? c.graph_node : c.op_floor);
+  return std::max({call.cost.flops / rate, call.cost.bytes / c.bandwidth, floor});
 }
 
 Prediction predict(const Profile& p, const Ceilings& c) {
@@ -77,6 +96,7 @@ Prediction predict(const Profile& p, const Ceilings& c) {
   for (const Call& call : p.calls) {
     r.seconds += predict_call(call, c, false);
     r.seconds_tf32 += predict_call(call, c, true);
+    r.seconds_graph += predict_call(call, c, false, true);
     r.roofline += std::max(call.cost.flops / c.fp32, call.cost.bytes / c.bandwidth);
   }
   r.sync = static_cast<double>(p.host_reads) * c.sync;
@@ -131,6 +151,7 @@ void OpScope::end() {
   const double cpu = process_cpu_seconds() - cpu0_;
   OpTotals& t = r_->p_.ops[name_];
   ++t.calls;
+  t.launches += cost_.launches;
   t.cpu_seconds += cpu;
   t.flops += cost_.flops;
   t.bytes += cost_.bytes;

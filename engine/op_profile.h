@@ -9,7 +9,10 @@
 //     once, an accumulated output (backward ops add into their gradients) read and written,
 //     gathered rows counted once per gathered row, index arrays included;
 //   * matrix: the op is dominated by dense matrix products (GEMM, the InfoNCE similarity,
-//     attention blocks), which a GPU runs at its GEMM rate rather than its vector rate.
+//     attention blocks), which a GPU runs at its GEMM rate rather than its vector rate;
+//   * launches: the kernels its CUDA version launches (1 unless declared; library calls count
+//     one each — cuBLAS and CUB may run more internally: the device check compares the declared
+//     count of a whole step with the kernel nodes of the step captured as a CUDA graph).
 // Host transfers are declared where they happen (Tape::item, Tape::upload*, ops that return a
 // value to the host): on the CUDA backend each host read is a synchronisation and each upload a
 // copy; on the CPU backend they cost nothing, but the profile counts them all the same, so the
@@ -36,6 +39,7 @@ namespace lethe::prof {
 struct Cost {
   double flops = 0, bytes = 0;
   bool matrix = false;
+  int launches = 1;
 };
 
 // Bytes of a defined tensor (0 for an undefined one: a gradient nobody asked for).
@@ -51,6 +55,7 @@ enum class Transfer { HostRead, Upload };
 // Totals of one op name.
 struct OpTotals {
   int64_t calls = 0;
+  int64_t launches = 0;  // declared CUDA kernel launches
   double flops = 0, bytes = 0, seconds = 0;
   double cpu_seconds = 0;  // CPU time of the whole process (all threads) during the op
   int64_t regions = 0;
@@ -76,6 +81,7 @@ struct Profile {
   double seconds = 0;               // wall time between start and stop
   double cpu_seconds = 0;           // CPU time of the process (all threads) between start and stop
   int64_t op_calls() const;
+  int64_t launches() const;  // declared CUDA kernel launches of all op calls
   double flops() const;
   double bytes() const;
 };
@@ -112,26 +118,33 @@ struct Ceilings {
   static constexpr double kH100Bandwidth = 3.0e12;  // bytes/s: the measured-class HBM3 stream rate
   static constexpr double kH100Fp32 = 51.0e12;      // FLOP/s: FP32 on the vector units (no tensor cores)
   static constexpr double kH100Tf32 = 378.0e12;     // FLOP/s: dense TF32 on the tensor cores
-  static constexpr double kOpFloor = 2.0e-6;        // s: the least an op's kernels take, launch to finish
+  static constexpr double kOpFloor = 2.0e-6;        // s: the least a kernel launched from the host takes
+  static constexpr double kGraphNode = 1.0e-6;      // s: the least a kernel node of a replayed CUDA graph takes
   static constexpr double kSync = 10.0e-6;          // s: one device-to-host read (a synchronisation)
-  double bandwidth = kH100Bandwidth, fp32 = kH100Fp32, tf32 = kH100Tf32, op_floor = kOpFloor, sync = kSync;
+  double bandwidth = kH100Bandwidth, fp32 = kH100Fp32, tf32 = kH100Tf32, op_floor = kOpFloor,
+         graph_node = kGraphNode, sync = kSync;
   std::string source = "H100 constants";
 };
-// Reads {"bandwidth_bytes_per_s", "fp32_flops_per_s", "tf32_flops_per_s", "op_floor_s", "sync_s"}
-// (any subset: missing keys keep the defaults) from a JSON file; errors name the file and key.
+// Reads {"bandwidth_bytes_per_s", "fp32_flops_per_s", "tf32_flops_per_s", "op_floor_s",
+// "graph_node_s", "sync_s"} (any subset: missing keys keep the defaults) from a JSON file, or
+// lethe_gpu_ceilings' output as it is ({"ceilings": {"d2d_copy", "sgemm", "tf32_gemm", "launch",
+// "graph_node"}}); errors name the file and key.
 Ceilings read_ceilings(const std::string& path);
 
 // The predicted GPU time of a recorded profile: every op call takes max(flops / rate,
-// bytes / bandwidth, op_floor) — rate = FP32 (or TF32 for matrix ops in the tf32 variant) — and
-// every host read adds one synchronisation.
+// bytes / bandwidth, launches × floor) — rate = FP32 (or TF32 for matrix ops in the tf32
+// variant), floor = op_floor for kernels launched one by one from the host, graph_node for the
+// kernel nodes of a replayed CUDA graph — and every host read adds one synchronisation (none
+// inside a captured step).
 struct Prediction {
-  double seconds = 0;       // FP32 everywhere (the engine's default math)
-  double seconds_tf32 = 0;  // matrix ops at the TF32 rate
+  double seconds = 0;       // FP32 everywhere (the engine's default math), launched op by op
+  double seconds_tf32 = 0;  // matrix ops at the TF32 rate, launched op by op
+  double seconds_graph = 0; // FP32, the step replayed as one CUDA graph (no host reads inside)
   double roofline = 0;      // Σ max(flops / FP32 rate, bytes / bandwidth): no floor, no syncs
-  double sync = 0;          // the synchronisations' share
+  double sync = 0;          // the synchronisations' share (op by op)
 };
 Prediction predict(const Profile& p, const Ceilings& c);
-double predict_call(const Call& call, const Ceilings& c, bool tf32 = false);
+double predict_call(const Call& call, const Ceilings& c, bool tf32 = false, bool graph = false);
 
 // The active recorder, or null.
 Recorder* active();

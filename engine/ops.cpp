@@ -10,12 +10,14 @@
 #include "kernels/elementwise.h"
 #include "kernels/gather.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_cpu.h"
 #include "kernels/infonce.h"
 #include "kernels/reduce.h"
 #include "kernels/rowops.h"
 #include "kernels/runtime.h"
 #include "kernels/sampling.h"
 #include "kernels/spmm.h"
+#include "kernels/step.h"
 #include "kernels/topk.h"
 
 namespace lethe::ops {
@@ -70,8 +72,9 @@ void axpy(Ctx& c, double alpha, const Tensor& x, const Tensor& y) {
   LETHE_OPS_END
 }
 void mul_backward(Ctx& c, const Tensor& a, const Tensor& b, const Tensor& dy, const Tensor& da, const Tensor& db) {
-  LETHE_OPS_COST(2 * (ne(da) + ne(db)),
-                 nb(dy) + (da.defined() ? nb(b) : 0) + (db.defined() ? nb(a) : 0) + acc(da) + acc(db));
+  LETHE_OPS_COST_N(2 * (ne(da) + ne(db)),
+                   nb(dy) + (da.defined() ? nb(b) : 0) + (db.defined() ? nb(a) : 0) + acc(da) + acc(db),
+                   int(da.defined()) + int(db.defined()));
   LETHE_OPS_BEGIN("mul_backward", &a, &b, &dy, &da, &db)
   ref::mul_backward<T>(a.cvec<T>(), b.cvec<T>(), dy.cvec<T>(), ov<T>(da), ov<T>(db));
   LETHE_OPS_GPU cuda::mul_backward(a.cvec<float>(), b.cvec<float>(), dy.cvec<float>(), ov<float>(da), ov<float>(db),
@@ -123,7 +126,8 @@ void prelu(Ctx& c, const Tensor& x, const Tensor& slope, const Tensor& y) {
 }
 void prelu_backward(Ctx& c, const Tensor& x, const Tensor& slope, const Tensor& dy, const Tensor& dx,
                     const Tensor& dslope) {
-  LETHE_OPS_COST(2 * ne(dx) + 2 * ne(x) * (dslope.defined() ? 1 : 0), nb(x) + nb(dy) + acc(dx));
+  LETHE_OPS_COST_N(2 * ne(dx) + 2 * ne(x) * (dslope.defined() ? 1 : 0), nb(x) + nb(dy) + acc(dx),
+                   int(dx.defined()) + 2 * int(dslope.defined()));
   LETHE_OPS_BEGIN("prelu_backward", &x, &slope, &dy, &dx, &dslope)
   ref::prelu_backward<T>(x.cvec<T>(), slope.ptr<T>(), dy.cvec<T>(), ov<T>(dx), dslope.defined() ? dslope.ptr<T>() : nullptr);
   LETHE_OPS_GPU cuda::prelu_backward(x.cvec<float>(), slope.ptr<float>(), dy.cvec<float>(), ov<float>(dx),
@@ -155,8 +159,9 @@ void rowdot(Ctx& c, const Tensor& X, const Tensor& Y, const Tensor& out) {
   LETHE_OPS_END
 }
 void rowdot_backward(Ctx& c, const Tensor& X, const Tensor& Y, const Tensor& dout, const Tensor& dX, const Tensor& dY) {
-  LETHE_OPS_COST(2 * (ne(dX) + ne(dY)),
-                 nb(dout) + (dX.defined() ? nb(Y) : 0) + (dY.defined() ? nb(X) : 0) + acc(dX) + acc(dY));
+  LETHE_OPS_COST_N(2 * (ne(dX) + ne(dY)),
+                   nb(dout) + (dX.defined() ? nb(Y) : 0) + (dY.defined() ? nb(X) : 0) + acc(dX) + acc(dY),
+                   int(dX.defined()) + int(dY.defined()));
   LETHE_OPS_BEGIN("rowdot_backward", &X, &Y, &dout, &dX, &dY)
   ref::rowdot_backward<T>(X.cmat<T>(), Y.cmat<T>(), dout.cvec<T>(), om<T>(dX), om<T>(dY));
   LETHE_OPS_GPU cuda::rowdot_backward(X.cmat<float>(), Y.cmat<float>(), dout.cvec<float>(), om<float>(dX),
@@ -217,7 +222,10 @@ void mean_of(Ctx& c, const std::vector<Tensor>& xs, const Tensor& Y) {
 }
 void mean_of_backward(Ctx& c, const Tensor& dY, const std::vector<Tensor>& dxs) {
   for (const auto& x : dxs) check_on(c, "mean_of_backward", {&x, &dY});
-  LETHE_OPS_COST(2 * ne(dY) * static_cast<double>(dxs.size()), nb(dY) + 2 * nb(dY) * static_cast<double>(dxs.size()));
+  int defined = 0;
+  for (const auto& x : dxs) defined += x.defined() ? 1 : 0;
+  LETHE_OPS_COST_N(2 * ne(dY) * static_cast<double>(dxs.size()), nb(dY) + 2 * nb(dY) * static_cast<double>(dxs.size()),
+                   defined);
   LETHE_OPS_BEGIN("mean_of_backward", &dY) ref::mean_of_backward<T>(dY.cmat<T>(), mlist<T>(dxs));
   LETHE_OPS_GPU cuda::mean_of_backward(dY.cmat<float>(), mlist<float>(dxs), c.exec());
   LETHE_OPS_END
@@ -235,7 +243,7 @@ void col_add(Ctx& c, const Tensor& x, int64_t m, const Tensor& Y) {
   LETHE_OPS_END
 }
 void sqnorm_sum(Ctx& c, const Tensor& x, double coef, const Tensor& out) {
-  LETHE_OPS_COST(2 * ne(x), nb(x) + nb(out));
+  LETHE_OPS_COST_N(2 * ne(x), nb(x) + nb(out), 2);  // CUDA: the two passes of a deterministic sum
   LETHE_OPS_BEGIN("sqnorm_sum", &x, &out) ref::sqnorm_sum<T>(x.cvec<T>(), T(coef), out.ptr<T>());
   LETHE_OPS_GPU cuda::sqnorm_sum(x.cvec<float>(), float(coef), out.ptr<float>(), c.exec());
   LETHE_OPS_END
@@ -248,7 +256,7 @@ void sqnorm_sum_backward(Ctx& c, const Tensor& x, double coef, const Tensor& dou
   LETHE_OPS_END
 }
 void sum(Ctx& c, const Tensor& x, double coef, const Tensor& out) {
-  LETHE_OPS_COST(ne(x), nb(x) + nb(out));
+  LETHE_OPS_COST_N(ne(x), nb(x) + nb(out), 2);
   LETHE_OPS_BEGIN("sum", &x, &out) ref::sum<T>(x.cvec<T>(), T(coef), out.ptr<T>());
   LETHE_OPS_GPU cuda::sum(x.cvec<float>(), float(coef), out.ptr<float>(), c.exec());
   LETHE_OPS_END
@@ -274,7 +282,8 @@ void gemm(Ctx& c, bool ta, bool tb, double alpha, const Tensor& A, const Tensor&
   LETHE_OPS_END
 }
 void linear_forward(Ctx& c, const Tensor& X, const Tensor& W, const Tensor& b, const Tensor& Y) {
-  LETHE_OPS_MATRIX_COST(2.0 * ne(X) * double(W.cols) + ne(Y) * (b.defined() ? 1 : 0), nb(X) + nb(W) + nb(b) + nb(Y));
+  LETHE_OPS_MATRIX_COST_N(2.0 * ne(X) * double(W.cols) + ne(Y) * (b.defined() ? 1 : 0), nb(X) + nb(W) + nb(b) + nb(Y),
+                          1 + int(b.defined()));  // CUDA: the bias broadcast, then the GEMM
   LETHE_OPS_BEGIN("linear_forward", &X, &W, &b, &Y)
   ref::linear_forward<T>(X.cmat<T>(), W.cmat<T>(), Vec<const T>(ov<T>(b)), Y.mat<T>());
   LETHE_OPS_GPU cuda::linear_forward(X.cmat<float>(), W.cmat<float>(), Vec<const float>(ov<float>(b)), Y.mat<float>(),
@@ -283,9 +292,10 @@ void linear_forward(Ctx& c, const Tensor& X, const Tensor& W, const Tensor& b, c
 }
 void linear_backward(Ctx& c, const Tensor& X, const Tensor& W, const Tensor& dY, const Tensor& dX, const Tensor& dW,
                      const Tensor& db) {
-  LETHE_OPS_MATRIX_COST(2.0 * ne(dY) * double(W.rows) * ((dX.defined() ? 1 : 0) + (dW.defined() ? 1 : 0)) +
-                            ne(dY) * (db.defined() ? 1 : 0),
-                        nb(dY) + (dX.defined() ? nb(W) : 0) + (dW.defined() ? nb(X) : 0) + acc(dX) + acc(dW) + acc(db));
+  LETHE_OPS_MATRIX_COST_N(2.0 * ne(dY) * double(W.rows) * ((dX.defined() ? 1 : 0) + (dW.defined() ? 1 : 0)) +
+                              ne(dY) * (db.defined() ? 1 : 0),
+                          nb(dY) + (dX.defined() ? nb(W) : 0) + (dW.defined() ? nb(X) : 0) + acc(dX) + acc(dW) + acc(db),
+                          int(dX.defined()) + int(dW.defined()) + 2 * int(db.defined()));  // db: two-pass column sum
   LETHE_OPS_BEGIN("linear_backward", &X, &W, &dY, &dX, &dW, &db)
   ref::linear_backward<T>(X.cmat<T>(), W.cmat<T>(), dY.cmat<T>(), om<T>(dX), om<T>(dW), ov<T>(db));
   LETHE_OPS_GPU cuda::linear_backward(X.cmat<float>(), W.cmat<float>(), dY.cmat<float>(), om<float>(dX), om<float>(dW),
@@ -310,7 +320,9 @@ void gather_rows(Ctx& c, const Tensor& table, const IdxTensor& idx, const Tensor
 }
 void scatter_add_rows(Ctx& c, const Tensor& dout, const IdxTensor& idx, const Tensor& dtable) {
   check_idx(c, "scatter_add_rows", idx);
-  LETHE_OPS_COST(ne(dout), idx_bytes(idx.n) + nb(dout) + 2 * nb(dout));
+  // CUDA: positions, CUB's radix sort (one single-tile kernel for a batch of up to ~4k rows; an
+  // estimate of its onesweep passes above that), the segment sums.
+  LETHE_OPS_COST_N(ne(dout), idx_bytes(idx.n) + nb(dout) + 2 * nb(dout), 2 + (idx.n <= 4096 ? 1 : 6));
   LETHE_OPS_BEGIN("scatter_add_rows", &dout, &dtable)
   ref::scatter_add_rows<T>(dout.cmat<T>(), idx.vec(), dtable.mat<T>());
   LETHE_OPS_GPU cuda::scatter_add_rows(dout.cmat<float>(), idx.vec(), dtable.mat<float>(), c.exec());
@@ -320,7 +332,7 @@ void scatter_add_rows(Ctx& c, const Tensor& dout, const IdxTensor& idx, const Te
 // ---- losses ----
 void bpr_forward(Ctx& c, const Tensor& U, const Tensor& P, const Tensor& N, const Tensor& w, double scale, bool reverse,
                  const Tensor& x, const Tensor& loss) {
-  LETHE_OPS_COST(4 * ne(U) + 8 * ne(x), nb(U) + nb(P) + nb(N) + nb(w) + nb(x) + nb(loss));
+  LETHE_OPS_COST_N(4 * ne(U) + 8 * ne(x), nb(U) + nb(P) + nb(N) + nb(w) + nb(x) + nb(loss), 3);
   LETHE_OPS_BEGIN("bpr_forward", &U, &P, &N, &w, &x, &loss)
   ref::bpr_forward<T>(U.cmat<T>(), P.cmat<T>(), N.cmat<T>(), optr<T>(w), T(scale), reverse, x.vec<T>(), loss.ptr<T>());
   LETHE_OPS_GPU cuda::bpr_forward(U.cmat<float>(), P.cmat<float>(), N.cmat<float>(), optr<float>(w), float(scale),
@@ -342,8 +354,9 @@ void bpr_backward(Ctx& c, const Tensor& U, const Tensor& P, const Tensor& N, con
 }
 void infonce_forward(Ctx& c, const Tensor& X, const Tensor& Y, double tau, const Tensor& Xn, const Tensor& Yn,
                      const Tensor& nx, const Tensor& ny, const Tensor& P, const Tensor& loss) {
-  LETHE_OPS_MATRIX_COST(2.0 * ne(X) * double(X.rows) + 8 * ne(X) + 5 * ne(P),
-                        nb(X) + nb(Y) + nb(Xn) + nb(Yn) + nb(nx) + nb(ny) + nb(P));
+  // CUDA: two row normalisations, the GEMM, the row softmax, the two passes of the mean.
+  LETHE_OPS_MATRIX_COST_N(2.0 * ne(X) * double(X.rows) + 8 * ne(X) + 5 * ne(P),
+                          nb(X) + nb(Y) + nb(Xn) + nb(Yn) + nb(nx) + nb(ny) + nb(P), 6);
   LETHE_OPS_BEGIN("infonce_forward", &X, &Y, &Xn, &Yn, &nx, &ny, &P, &loss)
   ref::infonce_forward<T>(X.cmat<T>(), Y.cmat<T>(), T(tau), Xn.mat<T>(), Yn.mat<T>(), nx.vec<T>(), ny.vec<T>(),
                           P.mat<T>(), loss.ptr<T>());
@@ -353,8 +366,10 @@ void infonce_forward(Ctx& c, const Tensor& X, const Tensor& Y, double tau, const
 }
 void infonce_backward(Ctx& c, const Tensor& Xn, const Tensor& Yn, const Tensor& nx, const Tensor& ny, const Tensor& P,
                       double tau, const Tensor& dloss, const Tensor& dX, const Tensor& dY) {
-  LETHE_OPS_MATRIX_COST(4.0 * ne(Xn) * double(Xn.rows) + 3 * ne(P) + 12 * ne(Xn),
-                        nb(Xn) + nb(Yn) + nb(nx) + nb(ny) + nb(P) + acc(dX) + acc(dY));
+  // CUDA: dS, then a GEMM and a row-normalisation backward per requested gradient.
+  LETHE_OPS_MATRIX_COST_N(4.0 * ne(Xn) * double(Xn.rows) + 3 * ne(P) + 12 * ne(Xn),
+                          nb(Xn) + nb(Yn) + nb(nx) + nb(ny) + nb(P) + acc(dX) + acc(dY),
+                          (dX.defined() || dY.defined()) ? 1 + 2 * int(dX.defined()) + 2 * int(dY.defined()) : 0);
   LETHE_OPS_BEGIN("infonce_backward", &Xn, &Yn, &nx, &ny, &P, &dloss, &dX, &dY)
   ref::infonce_backward<T>(Xn.cmat<T>(), Yn.cmat<T>(), nx.cvec<T>(), ny.cvec<T>(), P.cmat<T>(), T(tau),
                            dloss.ptr<T>(), om<T>(dX), om<T>(dY));
@@ -368,11 +383,11 @@ void infonce_backward(Ctx& c, const Tensor& Xn, const Tensor& Yn, const Tensor& 
 std::vector<double> segmented_sqnorm(Ctx& c, const Tensor& x, const int64_t* offsets, int64_t nseg) {
   std::vector<double> out(static_cast<size_t>(nseg), 0.0);
   if (nseg == 0) return out;
-  LETHE_OPS_COST(2 * ne(x), nb(x));
-  LETHE_OPS_BEGIN("segmented_sqnorm", &x) ref::segmented_sqnorm<T>(x.ptr<T>(), offsets, nseg, out.data());
+  LETHE_OPS_COST_N(2 * ne(x), nb(x), 2);
+  LETHE_OPS_BEGIN("segmented_sqnorm", &x) ref::segmented_sqnorm<T>(x.ptr<T>(), x.numel(), offsets, nseg, out.data());
   LETHE_OPS_GPU
   double* d = c.scratch().alloc_n<double>(nseg);
-  cuda::segmented_sqnorm(x.ptr<float>(), offsets, nseg, d, c.exec());
+  cuda::segmented_sqnorm(x.ptr<float>(), x.numel(), offsets, nseg, d, c.exec());
   cuda::memcpy_d2h(out.data(), d, static_cast<size_t>(nseg) * sizeof(double), c.gpu());
   LETHE_OPS_END
   prof::transfer(prof::Transfer::HostRead, static_cast<double>(nseg) * sizeof(double));
@@ -380,7 +395,7 @@ std::vector<double> segmented_sqnorm(Ctx& c, const Tensor& x, const int64_t* off
 }
 double clip_global_norm(Ctx& c, const Tensor& x, double max_norm) {
   double norm = 0.0;
-  LETHE_OPS_COST(3 * ne(x), 3 * nb(x));
+  LETHE_OPS_COST_N(3 * ne(x), 3 * nb(x), 3);
   LETHE_OPS_BEGIN("clip_global_norm", &x) ref::clip_global_norm<T>(x.ptr<T>(), x.numel(), max_norm, &norm);
   LETHE_OPS_GPU
   double* d = c.scratch().alloc_n<double>(1);
@@ -414,6 +429,64 @@ void grad_combine(Ctx& c, const Tensor& out, const Tensor& gf, const Tensor& gr,
   ref::grad_combine<T>(out.ptr<T>(), gf.ptr<T>(), optr<T>(gr), out.numel(), mask, seg);
   LETHE_OPS_GPU cuda::grad_combine(out.ptr<float>(), gf.ptr<float>(), optr<float>(gr), out.numel(), mask, seg, c.exec());
   LETHE_OPS_END
+}
+
+// ---- the training step's own state ----
+void step_begin(Ctx& c, StepState* st, double beta1, double beta2, const IdxTensor& all_users,
+                const IdxTensor& all_items, int64_t batch, const IdxTensor& users, const IdxTensor& items) {
+  for (const IdxTensor* i : {&all_users, &all_items, &users, &items}) check_idx(c, "step_begin", *i);
+  LETHE_OPS_COST(0, sizeof(StepState) + idx_bytes(4 * users.n));
+  LETHE_OPS_SCOPE("step_begin");
+  Vec<int32_t> u(users.data, users.n), it(items.data, items.n);
+  if (c.is_cuda()) cuda::step_begin(st, beta1, beta2, all_users.vec(), all_items.vec(), batch, u, it, c.exec());
+  else ref::step_begin(st, beta1, beta2, all_users.vec(), all_items.vec(), batch, u, it);
+}
+void accumulate_losses(Ctx& c, StepState* st, const Tensor& total, const Tensor& rank, const Tensor& reg,
+                       const Tensor& aux) {
+  LETHE_OPS_COST(4, sizeof(StepState) + nb(total) + nb(rank) + nb(reg) + nb(aux));
+  LETHE_OPS_BEGIN("accumulate_losses", &total, &rank, &reg, &aux)
+  ref::accumulate_losses<T>(st, total.ptr<T>(), optr<T>(rank), optr<T>(reg), optr<T>(aux));
+  LETHE_OPS_GPU cuda::accumulate_losses(st, total.ptr<float>(), optr<float>(rank), optr<float>(reg), optr<float>(aux),
+                                        c.exec());
+  LETHE_OPS_END
+}
+void adam_step_at(Ctx& c, const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const StepState* st,
+                  const AdamHp& hp) {
+  LETHE_CHECK(p.numel() == g.numel() && p.numel() == m.numel() && p.numel() == v.numel(),
+              "adam_step_at: slab sizes differ");
+  LETHE_OPS_COST(14 * ne(p), 7 * nb(p));
+  LETHE_OPS_BEGIN("adam_step_at", &p, &g, &m, &v)
+  ref::adam_step_at<T>(p.ptr<T>(), g.ptr<T>(), m.ptr<T>(), v.ptr<T>(), p.numel(), st, hp);
+  LETHE_OPS_GPU cuda::adam_step_at(p.ptr<float>(), g.ptr<float>(), m.ptr<float>(), v.ptr<float>(), p.numel(), st, hp,
+                                   c.exec());
+  LETHE_OPS_END
+}
+void sample_negatives_at(Ctx& c, uint64_t seed, const StepState* st, const IdxTensor& users, const IdxTensor& pool,
+                         const Csr& train, const IdxTensor& out) {
+  check_idx(c, "sample_negatives_at", users);
+  check_idx(c, "sample_negatives_at", pool);
+  check_idx(c, "sample_negatives_at", out);
+  Vec<int32_t> o(out.data, out.n);
+  LETHE_OPS_COST(8 * double(out.n), idx_bytes(users.n) + idx_bytes(out.n) + 8.0 * double(out.n) + 24.0 * double(out.n));
+  LETHE_OPS_SCOPE("sample_negatives_at");
+  if (c.is_cuda()) cuda::sample_negatives_at(seed, st, users.vec(), pool.vec(), train, o, c.exec());
+  else ref::sample_negatives_at(seed, st, users.vec(), pool.vec(), train, o);
+}
+bool linear_dx_adam(Ctx& c, const Tensor& dY, const Tensor& W, const Tensor& G, const Tensor& P, const Tensor& M,
+                    const Tensor& V, const StepState* st, const AdamHp& hp) {
+  LETHE_CHECK(G.numel() == P.numel(), "linear_dx_adam: the gradient buffer does not match P " + P.shape());
+  // Declared as the fused update moves it (P, M, V read and written; dY, W read): the CUDA kernel
+  // and the CPU's AVX-512 path; the CPU's plain path also writes and reads G.
+  LETHE_OPS_MATRIX_COST(2.0 * ne(dY) * double(W.rows) + 14 * ne(P), nb(dY) + nb(W) + 6 * nb(P));
+  bool wrote = false;
+  LETHE_OPS_BEGIN("linear_dx_adam", &dY, &W, &G, &P, &M, &V)
+  wrote = ref::gemm_adam_at<T>(dY.cmat<T>(), W.cmat<T>(), P.mat<T>(), M.reshaped(P.rows, P.cols).mat<T>(),
+                               V.reshaped(P.rows, P.cols).mat<T>(), st, hp, G.reshaped(P.rows, P.cols).mat<T>());
+  LETHE_OPS_GPU cuda::gemm_adam_at(dY.cmat<float>(), W.cmat<float>(), P.mat<float>(),
+                                   M.reshaped(P.rows, P.cols).mat<float>(), V.reshaped(P.rows, P.cols).mat<float>(), st,
+                                   hp, c.exec());
+  LETHE_OPS_END
+  return wrote;
 }
 
 // ---- ranking and sampling ----

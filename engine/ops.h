@@ -10,6 +10,7 @@
 #include "engine/context.h"
 #include "engine/tensor.h"
 #include "kernels/optim.h"
+#include "kernels/step.h"
 
 namespace lethe::ops {
 
@@ -81,6 +82,25 @@ void adam_step(Ctx& c, const Tensor& p, const Tensor& g, const Tensor& m, const 
                const uint8_t* mask, SegScale seg);
 void sgd_step(Ctx& c, const Tensor& p, const Tensor& g, double lr, const uint8_t* mask, SegScale seg);
 void grad_combine(Ctx& c, const Tensor& out, const Tensor& gf, const Tensor& gr, const uint8_t* mask, SegScale seg);
+
+// ---- the training step's own state (kernels/step.h; st in memory on the context's device) ----
+void step_begin(Ctx& c, StepState* st, double beta1, double beta2, const IdxTensor& all_users,
+                const IdxTensor& all_items, int64_t batch, const IdxTensor& users, const IdxTensor& items);
+// Undefined terms count 0; total is required.
+void accumulate_losses(Ctx& c, StepState* st, const Tensor& total, const Tensor& rank, const Tensor& reg,
+                       const Tensor& aux);
+void adam_step_at(Ctx& c, const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const StepState* st,
+                  const AdamHp& hp);
+void sample_negatives_at(Ctx& c, uint64_t seed, const StepState* st, const IdxTensor& users, const IdxTensor& pool,
+                         const Csr& train, const IdxTensor& out);
+// Adam applied to a parameter table P (N×in) with the gradient G = dY·Wᵀ (dY N×out, W in×out):
+// the dX product of a linear layer whose input is P, when that product is P's whole gradient
+// (kernels/optim.h: gemm_adam_at). The product is applied as it is computed and never stored on
+// a GPU (one kernel) and on a CPU with AVX-512 (bit for bit the stored product and adam_step_at);
+// otherwise G (P's gradient buffer) receives it and Adam runs over it. M, V: P's Adam moments;
+// st: the step's state. Returns whether G was written.
+bool linear_dx_adam(Ctx& c, const Tensor& dY, const Tensor& W, const Tensor& G, const Tensor& P, const Tensor& M,
+                    const Tensor& V, const StepState* st, const AdamHp& hp);
 
 // ---- ranking and sampling ----
 // idx: R×K int32 on the device (Mat<int32_t>), val: R×K tensor.

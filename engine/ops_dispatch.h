@@ -58,11 +58,16 @@ template <class T> const T* optr(const Tensor& t) { return t.defined() ? t.ptr<T
 }  // namespace lethe::ops::detail
 
 // Every op declares its cost (engine/op_profile.h) before LETHE_OPS_BEGIN, or opens its span
-// with LETHE_OPS_SCOPE when it dispatches by hand: LETHE_OPS_BEGIN needs `cost_`.
-#define LETHE_OPS_COST(flops, bytes) \
-  const ::lethe::prof::Cost cost_{static_cast<double>(flops), static_cast<double>(bytes), false}
-#define LETHE_OPS_MATRIX_COST(flops, bytes) \
-  const ::lethe::prof::Cost cost_{static_cast<double>(flops), static_cast<double>(bytes), true}
+// with LETHE_OPS_SCOPE when it dispatches by hand: LETHE_OPS_BEGIN needs `cost_`. The _N forms
+// also give the number of kernels the op's CUDA version launches when it is not one.
+#define LETHE_OPS_COST(flops, bytes) LETHE_OPS_COST_N(flops, bytes, 1)
+#define LETHE_OPS_MATRIX_COST(flops, bytes) LETHE_OPS_MATRIX_COST_N(flops, bytes, 1)
+#define LETHE_OPS_COST_N(flops, bytes, launches)                                                       \
+  const ::lethe::prof::Cost cost_{static_cast<double>(flops), static_cast<double>(bytes), false,        \
+                                  static_cast<int>(launches)}
+#define LETHE_OPS_MATRIX_COST_N(flops, bytes, launches)                                                \
+  const ::lethe::prof::Cost cost_{static_cast<double>(flops), static_cast<double>(bytes), true,         \
+                                  static_cast<int>(launches)}
 #define LETHE_OPS_SCOPE(name) const ::lethe::prof::OpScope prof_scope_(name, cost_)
 
 #define LETHE_OPS_BEGIN(name, ...)                \

@@ -25,9 +25,11 @@ void batchnorm_forward_train(Ctx& c, const Tensor& X, const Tensor& gamma, const
                              double momentum, const Tensor& Y, const Tensor& mean, const Tensor& invstd,
                              const Tensor& running_mean, const Tensor& running_var) {
   const char* op = "batchnorm_forward_train";
-  LETHE_OPS_COST(8 * ne(X),
-                 2 * nb(X) + nb(Y) + nb(gamma) + nb(beta) + nb(mean) + nb(invstd) + acc(running_mean) +
-                     acc(running_var));
+  // CUDA: two two-pass column sums, two per-channel maps, the normalisation.
+  LETHE_OPS_COST_N(8 * ne(X),
+                   2 * nb(X) + nb(Y) + nb(gamma) + nb(beta) + nb(mean) + nb(invstd) + acc(running_mean) +
+                       acc(running_var),
+                   7);
   LETHE_OPS_SCOPE(op);
   const DType dt = check_on(c, op, {&X, &gamma, &beta, &Y, &mean, &invstd, &running_mean, &running_var});
   dispatch(c, dt, op, [&](auto t, auto d) {
@@ -47,8 +49,9 @@ void batchnorm_forward_eval(Ctx& c, const Tensor& X, const Tensor& gamma, const 
                             const Tensor& running_mean, const Tensor& running_var, double eps, const Tensor& Y,
                             const Tensor& mean, const Tensor& invstd) {
   const char* op = "batchnorm_forward_eval";
-  LETHE_OPS_COST(4 * ne(X),
-                 nb(X) + nb(Y) + nb(gamma) + nb(beta) + nb(running_mean) + nb(running_var) + nb(mean) + nb(invstd));
+  LETHE_OPS_COST_N(4 * ne(X),
+                   nb(X) + nb(Y) + nb(gamma) + nb(beta) + nb(running_mean) + nb(running_var) + nb(mean) + nb(invstd),
+                   2);
   LETHE_OPS_SCOPE(op);
   const DType dt = check_on(c, op, {&X, &gamma, &beta, &running_mean, &running_var, &Y, &mean, &invstd});
   dispatch(c, dt, op, [&](auto t, auto d) {
@@ -68,7 +71,8 @@ void batchnorm_backward(Ctx& c, const Tensor& X, const Tensor& gamma, const Tens
                         const Tensor& dY, bool batch_stats, const Tensor& dX, const Tensor& dgamma,
                         const Tensor& dbeta) {
   const char* op = "batchnorm_backward";
-  LETHE_OPS_COST(10 * ne(X), 2 * (nb(X) + nb(dY)) + acc(dX) + acc(dgamma) + acc(dbeta));
+  LETHE_OPS_COST_N(10 * ne(X), 2 * (nb(X) + nb(dY)) + acc(dX) + acc(dgamma) + acc(dbeta),
+                   3 * int(dgamma.defined() || dbeta.defined()) + int(dX.defined()));
   LETHE_OPS_SCOPE(op);
   const DType dt = check_on(c, op, {&X, &gamma, &mean, &invstd, &dY, &dX, &dgamma, &dbeta});
   dispatch(c, dt, op, [&](auto t, auto d) {
@@ -139,7 +143,7 @@ void attn_sample_indices(Ctx& c, uint64_t seed, uint64_t stream, int32_t lo, int
 void tur_forward(Ctx& c, const Tensor& U, const Tensor& Ob, int64_t L, double scale, const Tensor& P,
                  const Tensor& ce, const Tensor& loss) {
   const char* op = "tur_forward";
-  LETHE_OPS_COST(2.0 * ne(Ob) + 5 * ne(P), nb(U) + nb(Ob) + nb(P) + nb(ce) + nb(loss));
+  LETHE_OPS_COST_N(2.0 * ne(Ob) + 5 * ne(P), nb(U) + nb(Ob) + nb(P) + nb(ce) + nb(loss), 3);
   LETHE_OPS_SCOPE(op);
   const DType dt = check_on(c, op, {&U, &Ob, &P, &ce, &loss});
   LETHE_CHECK(loss.numel() == 1, "tur_forward: loss must be 1x1");
@@ -157,7 +161,8 @@ void tur_forward(Ctx& c, const Tensor& U, const Tensor& Ob, int64_t L, double sc
 void tur_backward(Ctx& c, const Tensor& U, const Tensor& Ob, int64_t L, double scale, const Tensor& P,
                   const Tensor& dloss, const Tensor& dU, const Tensor& dOb) {
   const char* op = "tur_backward";
-  LETHE_OPS_COST(4.0 * ne(Ob) + 3 * ne(P), nb(U) + nb(Ob) + nb(P) + acc(dU) + acc(dOb));
+  LETHE_OPS_COST_N(4.0 * ne(Ob) + 3 * ne(P), nb(U) + nb(Ob) + nb(P) + acc(dU) + acc(dOb),
+                   int(dU.defined()) + int(dOb.defined()));
   LETHE_OPS_SCOPE(op);
   const DType dt = check_on(c, op, {&U, &Ob, &P, &dloss, &dU, &dOb});
   dispatch(c, dt, op, [&](auto t, auto d) {

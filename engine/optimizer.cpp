@@ -16,8 +16,7 @@ Adam::Adam(const ParamStore& ps, AdamConfig cfg)
   v_ = Tensor(vbuf_.data(), ps.dtype(), ps.device(), ps.numel(), 1);
 }
 
-void Adam::step(Ctx& ctx, const ParamStore& ps, const Tensor& grad, const uint8_t* mask, SegScale seg) {
-  ++t_;
+AdamHp Adam::hp() const {
   AdamHp hp;
   hp.lr = lr_;
   hp.beta1 = cfg_.beta1;
@@ -25,7 +24,12 @@ void Adam::step(Ctx& ctx, const ParamStore& ps, const Tensor& grad, const uint8_
   hp.eps = cfg_.eps;
   hp.weight_decay = cfg_.weight_decay;
   hp.step = t_;
-  ops::adam_step(ctx, ps.slab(), grad, m_, v_, hp, mask, seg);
+  return hp;
+}
+
+void Adam::step(Ctx& ctx, const ParamStore& ps, const Tensor& grad, const uint8_t* mask, SegScale seg) {
+  ++t_;
+  ops::adam_step(ctx, ps.slab(), grad, m_, v_, hp(), mask, seg);
 }
 
 void Adam::restore(const std::vector<char>& m_bytes, const std::vector<char>& v_bytes, int64_t steps, double lr) {

@@ -20,6 +20,12 @@ class Adam {
   // One update of every parameter from `grad` (a GradSlab's all()); mask (n bytes on the device,
   // or null) and seg (device arrays, or empty) as in kernels/optim.h.
   void step(Ctx& ctx, const ParamStore& ps, const Tensor& grad, const uint8_t* mask = nullptr, SegScale seg = {});
+  // The training step applies the update itself, reading t and lr from its device state
+  // (engine/step.h: adam_step_at); it counts each such step here, so that steps() and a
+  // checkpoint stay right.
+  void count_step() { ++t_; }
+  // β1, β2, eps, weight decay, lr and the step count as an AdamHp (step = steps()).
+  AdamHp hp() const;
   double lr() const { return lr_; }
   void set_lr(double lr) { lr_ = lr; }
   int64_t steps() const { return t_; }

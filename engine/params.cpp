@@ -150,6 +150,22 @@ Tensor GradSlab::view_first(int id, bool& first) const {
   return view(id);
 }
 
+Tensor GradSlab::raw(int id) const {
+  const ParamInfo& p = infos_.at(static_cast<size_t>(id));
+  return Tensor(static_cast<char*>(buf_.data()) + static_cast<size_t>(p.offset) * dtype_size(all_.dtype), all_.dtype,
+                all_.device, p.rows, p.cols);
+}
+
+Tensor GradSlab::range(int first, int last) const {
+  LETHE_CHECK(first >= 0 && first <= last && last < static_cast<int>(infos_.size()),
+              "GradSlab::range [" + std::to_string(first) + ", " + std::to_string(last) + "]");
+  for (int i = first; i <= last; ++i) flush(static_cast<size_t>(i));
+  const int64_t lo = infos_[static_cast<size_t>(first)].offset;
+  const int64_t hi = last + 1 < static_cast<int>(infos_.size()) ? infos_[static_cast<size_t>(last) + 1].offset
+                                                                 : all_.numel();
+  return all_.slice_rows(lo, hi - lo);
+}
+
 void GradSlab::flush(size_t id) const {
   if (!pending_[id]) return;
   pending_[id] = 0;

@@ -106,6 +106,13 @@ class GradSlab {
   // still pending (it no longer is: the caller must write every element); false otherwise (the
   // caller accumulates into it as into view()).
   Tensor view_first(int id, bool& first) const;
+  // One tensor's gradient as it is, its zero left pending (for a writer that may or may not
+  // write it: it then calls view_first to say it did).
+  Tensor raw(int id) const;
+  bool pending(int id) const { return pending_.at(static_cast<size_t>(id)) != 0; }
+  // The slab from tensor `first` to tensor `last` (inclusive, padding included) as one (n × 1)
+  // tensor, their pending zeros filled first.
+  Tensor range(int first, int last) const;
   void zero(Ctx& ctx) const;  // stream-ordered on a GPU context (deferred: see above)
 
  private:

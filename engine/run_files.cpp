@@ -1,6 +1,7 @@
 // engine/run_files.cpp — see run_files.h.
 #include "engine/run_files.h"
 
+#include <chrono>
 #include <cstdio>
 
 #include "engine/audit/experiment.h"
@@ -83,7 +84,14 @@ TrainRunResult train_into(Ctx& ctx, const io::Dataset& ds, ModelSession& s, io::
     s.init(opt.seed);
   }
   io::write_file_atomic(rf.path("config.txt"), "model = " + model + "\n" + cfg.dump());
-
+  // last.ckpt: every `checkpoint_every` epochs, or (auto) after the first epoch that ends at least
+  // kAutoCheckpointSeconds after the last write — and always at the run's last epoch. It holds
+  // the parameters and both Adam moments (hundreds of MB for a model with trainable feature
+  // tables), so writing it every epoch would dominate a GPU epoch; a crash loses at most the
+  // epochs since the last write, and --resume continues bit for bit from there.
+  const int64_t every = cfg.is_auto("checkpoint_every") ? 0 : cfg.i64("checkpoint_every");
+  using clock = std::chrono::steady_clock;
+  auto last_write = clock::now();
   TrainHooks hooks;
   hooks.on_best = [&](const TrainState& st) {
     save_model_checkpoint(rf.path("checkpoint"), model, cfg, ds, s.params(), &adam, &st);
@@ -106,7 +114,12 @@ TrainRunResult train_into(Ctx& ctx, const io::Dataset& ds, ModelSession& s, io::
     std::string text;
     for (const auto& l : log_lines) text += l + "\n";
     io::write_file_atomic(log_path, text);
+    const bool due = r.last || (every > 0 ? (r.epoch + 1) % every == 0
+                                          : std::chrono::duration<double>(clock::now() - last_write).count() >=
+                                                kAutoCheckpointSeconds);
+    if (!due) return;
     save_model_checkpoint(rf.path("last.ckpt"), model, cfg, ds, s.params(), &adam, &st);
+    last_write = clock::now();
     rf.keep();  // resumable from here on: a failure leaves the folder for --resume
   };
   const graph::HostCsr valid = graph::interaction_pattern(ds.n_users, ds.n_items, ds.valid);

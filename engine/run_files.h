@@ -4,7 +4,9 @@
 // can continue or reuse the other's:
 //   config.txt    every setting, with the protocol's "auto" values resolved to those used
 //   log.jsonl     one JSON object per epoch
-//   last.ckpt     the state at the end of the latest epoch (what --resume continues from)
+//   last.ckpt     the state at the end of an epoch (what --resume continues from): every
+//                 `checkpoint_every` epochs, or with auto (the default) once at least
+//                 kAutoCheckpointSeconds have passed since the last write, and at the last epoch
 //   checkpoint    the parameters of the best-valid epoch
 //   metrics.json  the result (written last, before the manifest)
 #pragma once
@@ -22,6 +24,10 @@
 #include "io/run_folder.h"
 
 namespace lethe {
+
+// checkpoint_every = auto: last.ckpt is written after the first epoch that ends this long after
+// the previous write (and at the run's last epoch).
+constexpr double kAutoCheckpointSeconds = 60.0;
 
 // Metrics as a JSON object: every metric except the raw hits@K / pairs@K counts, plus "users".
 io::Json metrics_json(const Metrics& m);
@@ -54,8 +60,8 @@ struct TrainRunResult {
 // Trains the model of `s` (built by the caller before the folder was opened, so that a model
 // that cannot be built on this data fails before anything is written) into `rf` (opened and
 // begun by the caller): config.txt (s's configuration, "auto" resolved), then every epoch
-// log.jsonl and last.ckpt (after the first, rf.keep()), checkpoint at every new best, and
-// metrics.json at the end. The caller calls rf.finish(). Resuming keeps the log lines of the
+// log.jsonl, last.ckpt as checkpoint_every says (after the first, rf.keep()), checkpoint at
+// every new best, and metrics.json at the end. The caller calls rf.finish(). Resuming keeps the log lines of the
 // epochs before the resume point; `resume_from`'s model, data and training settings must equal
 // the run's (checked by the caller through train_settings).
 TrainRunResult train_into(Ctx& ctx, const io::Dataset& ds, ModelSession& s, io::RunFolder& rf,

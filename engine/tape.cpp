@@ -13,12 +13,14 @@ namespace lethe {
 Tape::Tape(Ctx& ctx, const ParamStore& ps) : ctx_(ctx), ps_(ps), dtype_(ps.dtype()), arena_(ctx.is_cuda()) {
   LETHE_CHECK(ps.device() == ctx.device(), "Tape: parameters on " + std::string(device_name(ps.device())) +
                                                " but the context is " + device_name(ctx.device()));
+  param_uses_.assign(static_cast<size_t>(ps.count()), 0);
 }
 
 void Tape::clear() {
   nodes_.clear();
   arena_.reset();
   ctx_.scratch().reset();
+  param_uses_.assign(static_cast<size_t>(ps_.count()), 0);
 }
 
 Tensor Tape::alloc(int64_t rows, int64_t cols) {
@@ -73,9 +75,33 @@ Var Tape::push(Tensor value, bool requires_grad, std::function<void(const Tensor
 
 Var Tape::push(Tensor value, std::initializer_list<Var> inputs, std::function<void(const Tensor&)> back) {
   bool rg = false;
-  for (Var v : inputs)
+  for (Var v : inputs) {
+    use(v);
     if (v.valid() && node(v).requires_grad) rg = true;
+  }
   return push(value, rg, std::move(back));
+}
+
+Var Tape::push(Tensor value, const std::vector<Var>& inputs, std::function<void(const Tensor&)> back) {
+  bool rg = false;
+  for (Var v : inputs) {
+    use(v);
+    if (v.valid() && node(v).requires_grad) rg = true;
+  }
+  return push(value, rg, std::move(back));
+}
+
+void Tape::use(Var v) {
+  if (!v.valid()) return;
+  const int pid = node(v).param;
+  if (pid >= 0) ++param_uses_[static_cast<size_t>(pid)];
+}
+
+bool Tape::fusable(Var x) const {
+  if (!fused_ || !fused_->state || !x.valid()) return false;
+  const int pid = node(x).param;
+  return pid >= 0 && param_uses_[static_cast<size_t>(pid)] == 1 && grads_->pending(pid) &&
+         !node(x).grad.defined();
 }
 
 Var Tape::param(int pid) {
@@ -136,12 +162,18 @@ Tensor Tape::g_first(Var v, bool& first) {
   return g(v);
 }
 
-void Tape::backward(Var loss, const GradSlab& grads, double seed) {
+void Tape::backward(Var loss, const GradSlab& grads, double seed, FusedAdam* fused) {
   LETHE_CHECK(value(loss).numel() == 1, "backward from a non-scalar " + value(loss).shape());
   LETHE_CHECK(grads.numel() == ps_.numel(), "backward: gradient slab layout differs from the parameters'");
   grads_ = &grads;
+  fused_ = fused;
+  if (fused) {
+    LETHE_CHECK(fused->m.numel() == ps_.numel() && fused->v.numel() == ps_.numel(),
+                "backward: the fused Adam's moments do not have the parameters' layout");
+    fused->done.assign(static_cast<size_t>(ps_.count()), 0);
+  }
   for (auto& n : nodes_) n.grad = Tensor();
-  if (!node(loss).requires_grad) { grads_ = nullptr; return; }
+  if (!node(loss).requires_grad) { grads_ = nullptr; fused_ = nullptr; return; }
   Tensor dl = alloc(1, 1);
   ops::fill(ctx_, dl, seed);
   nodes_[static_cast<size_t>(loss.id)].grad = dl;
@@ -152,6 +184,7 @@ void Tape::backward(Var loss, const GradSlab& grads, double seed) {
     if (n.back && n.grad.defined()) n.back(n.grad);
   }
   grads_ = nullptr;
+  fused_ = nullptr;
 }
 
 // ---- ops -------------------------------------------------------------------------------------
@@ -186,6 +219,22 @@ Var Tape::linear(Var x, Var W, Var b) {
   Tensor y = alloc(xv.rows, Wv.cols);
   ops::linear_forward(ctx_, xv, Wv, bv, y);
   return push(y, {x, W, b}, [this, x, W, b](const Tensor& dy) {
+    if (fusable(x)) {  // x's whole gradient is dY·Wᵀ: Adam takes it as it is computed
+      ops::linear_backward(ctx_, value(x), value(W), dy, Tensor(), g(W), g(b));  // dW, db read x before it moves
+      const int pid = node(x).param;
+      const ParamInfo& pi = ps_.info(pid);
+      const auto part = [&](const Tensor& slab) {
+        return slab.slice_rows(pi.offset, pi.numel()).reshaped(pi.rows, pi.cols);
+      };
+      const Tensor G = grads_->raw(pid);  // written only where the update is not fused
+      if (ops::linear_dx_adam(ctx_, dy, value(W), G, ps_.value(pid), part(fused_->m), part(fused_->v), fused_->state,
+                              fused_->hp)) {
+        bool first;
+        grads_->view_first(pid, first);  // G now holds the gradient: its zero is no longer pending
+      }
+      fused_->done[static_cast<size_t>(pid)] = 1;
+      return;
+    }
     bool first;
     const Tensor gx = g_first(x, first);
     if (first) {  // dX = dY·Wᵀ written (β = 0) instead of zero-filled and accumulated: the same values
@@ -357,9 +406,7 @@ Var Tape::mean_of(const std::vector<Var>& xs) {
   }
   Tensor y = alloc(vals[0].rows, vals[0].cols);
   ops::mean_of(ctx_, vals, y);
-  bool rg = false;
-  for (Var v : xs) rg = rg || requires_grad(v);
-  return push(y, rg, [this, xs](const Tensor& dy) {
+  return push(y, xs, [this, xs](const Tensor& dy) {
     // Inputs may repeat; mean_of_backward then adds into the same buffer twice, in order.
     std::vector<Tensor> gs;
     for (Var v : xs) gs.push_back(g(v));
@@ -375,9 +422,7 @@ Var Tape::sum_of(const std::vector<Var>& xs) {
     same_shape(value(xs[i]), y, "sum_of");
     ops::axpy(ctx_, 1.0, value(xs[i]), y);
   }
-  bool rg = false;
-  for (Var v : xs) rg = rg || requires_grad(v);
-  return push(y, rg, [this, xs](const Tensor& dy) {
+  return push(y, xs, [this, xs](const Tensor& dy) {
     for (Var v : xs) add_scaled(v, 1.0, dy);
   });
 }
@@ -385,9 +430,16 @@ Var Tape::sum_of(const std::vector<Var>& xs) {
 Var Tape::concat_rows(Var a, Var b) {
   const Tensor &av = value(a), &bv = value(b);
   LETHE_CHECK(av.cols == bv.cols, "concat_rows: " + av.shape() + " and " + bv.shape());
-  Tensor y = alloc(av.rows + bv.rows, av.cols);
-  if (av.numel()) ops::copy(ctx_, av, y.slice_rows(0, av.rows));
-  if (bv.numel()) ops::copy(ctx_, bv, y.slice_rows(av.rows, bv.rows));
+  Tensor y;
+  if (av.numel() && bv.numel() && av.dtype == bv.dtype && static_cast<const char*>(av.data) + av.bytes() == bv.data) {
+    // b's rows follow a's in memory (a user table and the item table beside it in the slab):
+    // the concatenation is a view of both. Values are never modified after creation.
+    y = Tensor(av.data, av.dtype, av.device, av.rows + bv.rows, av.cols);
+  } else {
+    y = alloc(av.rows + bv.rows, av.cols);
+    if (av.numel()) ops::copy(ctx_, av, y.slice_rows(0, av.rows));
+    if (bv.numel()) ops::copy(ctx_, bv, y.slice_rows(av.rows, bv.rows));
+  }
   const int64_t ra = av.rows, rb = bv.rows;
   return push(y, {a, b}, [this, a, b, ra, rb](const Tensor& dy) {
     if (ra) add_scaled(a, 1.0, dy.slice_rows(0, ra));
@@ -406,13 +458,11 @@ Var Tape::stack_cols(const std::vector<Var>& cols) {
   LETHE_CHECK(!cols.empty(), "stack_cols of nothing");
   const int64_t N = value(cols[0]).numel();
   Tensor y = zeros(N, static_cast<int64_t>(cols.size()));
-  bool rg = false;
   for (size_t m = 0; m < cols.size(); ++m) {
     LETHE_CHECK(value(cols[m]).numel() == N, "stack_cols: columns of different lengths");
     ops::col_add(ctx_, value(cols[m]), static_cast<int64_t>(m), y);
-    rg = rg || requires_grad(cols[m]);
   }
-  return push(y, rg, [this, cols](const Tensor& dy) {
+  return push(y, cols, [this, cols](const Tensor& dy) {
     for (size_t m = 0; m < cols.size(); ++m)
       if (Tensor gc = g(cols[m]); gc.defined()) ops::col_get(ctx_, dy, static_cast<int64_t>(m), gc, true);
   });

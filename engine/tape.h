@@ -23,8 +23,27 @@
 #include "engine/params.h"
 #include "engine/sparse.h"
 #include "engine/tensor.h"
+#include "kernels/optim.h"
 
 namespace lethe {
+
+struct StepState;  // kernels/step.h
+
+// An optimizer update a backward applies itself where it can (the trainer's Adam, engine/step.h):
+// a parameter table whose only use is as the input X of a linear layer gets its whole gradient
+// from that layer's dX = dY·Wᵀ, so the backward updates the table from the product
+// (ops::linear_dx_adam: on a GPU and on a CPU with AVX-512 the product is never stored) instead of
+// writing it into the gradient slab; `done` marks the parameter, and the caller's Adam leaves it
+// out. On the CPU every element ends with the bits a stored gradient and a later Adam step would
+// give it; on a GPU the product is summed in the CPU GEMM's order rather than cuBLAS's, so the two
+// agree to rounding. A fused parameter's
+// gradient is not in the slab afterwards (its zero stays pending: a reader sees zeros).
+struct FusedAdam {
+  Tensor m, v;                      // Adam's moment slabs, the parameter store's layout
+  const StepState* state = nullptr; // the step's t and learning rate (kernels/step.h)
+  AdamHp hp;                        // β1, β2, eps, weight decay (lr and step come from state)
+  std::vector<char> done;           // per parameter id: updated during the backward
+};
 
 struct Var {
   int id = -1;
@@ -43,6 +62,8 @@ class Tape {
   // Forget every node and release the arena (and the context's op scratch).
   void clear();
   int size() const { return static_cast<int>(nodes_.size()); }
+  // How many block allocations the tape's arena has made (it changes when its memory moves).
+  int64_t arena_blocks() const { return arena_.block_mallocs(); }
 
   // ---- memory on the context's device, valid until clear() ----
   Tensor alloc(int64_t rows, int64_t cols);
@@ -81,7 +102,7 @@ class Tape {
   Var softmax_rows(Var x);
   Var mean_of(const std::vector<Var>& xs);
   Var sum_of(const std::vector<Var>& xs);                   // elementwise sum of equal shapes
-  Var concat_rows(Var a, Var b);
+  Var concat_rows(Var a, Var b);                            // a view when b's rows directly follow a's
   Var slice_rows(Var x, int64_t r0, int64_t n);
   Var stack_cols(const std::vector<Var>& cols);             // N×1 each → N×M
   Var col(Var x, int64_t m);                                // N×1
@@ -119,8 +140,9 @@ class Tape {
   Var spmm(const SpView& A, Var x);                         // A·x; backward Aᵀ·dy
 
   // Backpropagate `loss` (1×1) with upstream gradient `seed` into parameter gradients in
-  // `grads` (accumulating) and into fresh intermediate gradients.
-  void backward(Var loss, const GradSlab& grads, double seed = 1.0);
+  // `grads` (accumulating) and into fresh intermediate gradients. With `fused`, parameters that
+  // qualify are updated by Adam during the backward instead (see FusedAdam).
+  void backward(Var loss, const GradSlab& grads, double seed = 1.0, FusedAdam* fused = nullptr);
 
  private:
   struct Node {
@@ -132,6 +154,11 @@ class Tape {
   };
   Var push(Tensor value, bool requires_grad, std::function<void(const Tensor&)> back);
   Var push(Tensor value, std::initializer_list<Var> inputs, std::function<void(const Tensor&)> back);
+  Var push(Tensor value, const std::vector<Var>& inputs, std::function<void(const Tensor&)> back);
+  void use(Var v);  // counts a use of v by the node being recorded (per parameter: param_uses_)
+  // True when x is a parameter used once, by the linear layer being backpropagated, and nothing
+  // has written its gradient yet: its whole gradient is that layer's dX (FusedAdam).
+  bool fusable(Var x) const;
   // The gradient buffer of an input during backward (allocated and zeroed on first use), or an
   // undefined tensor if the input needs none.
   Tensor g(Var v);
@@ -158,6 +185,8 @@ class Tape {
   cuda::Arena arena_;
   std::vector<Node> nodes_;
   const GradSlab* grads_ = nullptr;  // during backward
+  FusedAdam* fused_ = nullptr;        // during backward
+  std::vector<int> param_uses_;       // per parameter id: uses by recorded nodes
   std::vector<std::pair<const char*, const char*>> aliased_;  // byte ranges of dy taken in the running closure
 };
 

@@ -81,6 +81,57 @@ void Buffer::download(void* host, size_t bytes, size_t offset) const {
   else std::memcpy(host, static_cast<const char*>(p_) + offset, bytes);
 }
 
+void Buffer::upload_async(const HostBuffer& src, size_t bytes, size_t offset) {
+  LETHE_CHECK(offset + bytes <= bytes_ && bytes <= src.bytes(), "Buffer::upload_async past the end");
+  if (!bytes) return;
+  if (dev_ == Device::CUDA) {
+    LETHE_CHECK(src.pinned(), "Buffer::upload_async from host memory that is not page-locked");
+    cuda::memcpy_h2d_async(static_cast<char*>(p_) + offset, src.data(), bytes, owner_->gpu());
+  } else {
+    std::memcpy(static_cast<char*>(p_) + offset, src.data(), bytes);
+  }
+}
+
+HostBuffer::HostBuffer(Ctx& owner, size_t bytes) : bytes_(bytes), pinned_(owner.is_cuda()) {
+  if (bytes == 0) return;
+  if (pinned_) {
+    p_ = cuda::host_malloc_pinned(bytes);
+  } else {
+    p_ = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!p_) LETHE_FAIL("out of host memory allocating " + std::to_string(bytes) + " bytes");
+  }
+  memstat::on_alloc(bytes);
+}
+
+void HostBuffer::release() noexcept {
+  if (p_) {
+    if (pinned_) cuda::host_free_pinned(p_);
+    else std::free(p_);
+    memstat::on_free(bytes_);
+  }
+  p_ = nullptr;
+  bytes_ = 0;
+}
+
+HostBuffer::~HostBuffer() { release(); }
+
+HostBuffer::HostBuffer(HostBuffer&& o) noexcept : p_(o.p_), bytes_(o.bytes_), pinned_(o.pinned_) {
+  o.p_ = nullptr;
+  o.bytes_ = 0;
+}
+
+HostBuffer& HostBuffer::operator=(HostBuffer&& o) noexcept {
+  if (this != &o) {
+    release();
+    p_ = o.p_;
+    bytes_ = o.bytes_;
+    pinned_ = o.pinned_;
+    o.p_ = nullptr;
+    o.bytes_ = 0;
+  }
+  return *this;
+}
+
 Buffer Buffer::clone() const {
   LETHE_CHECK(owner_ != nullptr || bytes_ == 0, "Buffer::clone of a buffer without an owner");
   if (!owner_) return Buffer();

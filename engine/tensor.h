@@ -6,6 +6,8 @@
 //    to the kernels' Mat/Vec views with a dtype check. A vector is a (n × 1) tensor. A view does
 //    not know its owner, so its host copies name the context (to_host(ctx), from_host(ctx, v)).
 //  * IdxTensor: a non-owning view of int32 indices on a device.
+//  * HostBuffer: host memory an asynchronous upload may read while the host goes on (page-locked
+//    for a CUDA owner).
 // No transfer can be written without the owning context: there is no stream-less form.
 #pragma once
 
@@ -26,6 +28,8 @@ inline const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cu
 // none is usable is an error that says why.
 Device parse_device(const std::string& s);
 
+class HostBuffer;
+
 class Buffer {
  public:
   Buffer() = default;
@@ -45,6 +49,10 @@ class Buffer {
   void zero();                                                      // ordered; the host does not wait
   void upload(const void* host, size_t bytes, size_t offset = 0);   // host → this; done on return
   void download(void* host, size_t bytes, size_t offset = 0) const; // waits for queued work, then this → host
+  // host → this without waiting (on a CUDA owner): the copy runs when the stream reaches it, so
+  // `src` must stay unchanged until the owner's stream has passed it (any later synchronising
+  // call on the owner says so). On the CPU it is done on return. Counts no synchronisation.
+  void upload_async(const HostBuffer& src, size_t bytes, size_t offset = 0);
   Buffer clone() const;  // a deep copy, same owner; complete on return
 
  private:
@@ -53,6 +61,28 @@ class Buffer {
   void* p_ = nullptr;
   size_t bytes_ = 0;
   Device dev_ = Device::CPU;
+};
+
+// Host memory for Buffer::upload_async: page-locked (pinned) when the owner is a CUDA context, so
+// that the copy can run while the host goes on; 64-byte-aligned plain memory otherwise.
+class HostBuffer {
+ public:
+  HostBuffer() = default;
+  HostBuffer(Ctx& owner, size_t bytes);  // contents uninitialised
+  ~HostBuffer();
+  HostBuffer(HostBuffer&& o) noexcept;
+  HostBuffer& operator=(HostBuffer&& o) noexcept;
+  HostBuffer(const HostBuffer&) = delete;
+  HostBuffer& operator=(const HostBuffer&) = delete;
+  void* data() const { return p_; }
+  size_t bytes() const { return bytes_; }
+  bool pinned() const { return pinned_; }
+
+ private:
+  void release() noexcept;
+  void* p_ = nullptr;
+  size_t bytes_ = 0;
+  bool pinned_ = false;
 };
 
 struct Tensor {

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "engine/ops.h"
+#include "engine/step.h"
 #include "io/json.h"
 #include "io/progress.h"
 #include "kernels/philox.h"
@@ -30,6 +31,8 @@ TrainOptions TrainOptions::from(const Config& cfg, const std::string& model) {
   o.ks = cfg.i64_list("eval.ks");
   o.tile_users = cfg.i64("eval.tile_users");
   o.filter_cold_users = cfg.flag("eval.filter_cold_users");
+  o.cuda_graphs = cfg.flag("cuda.graphs");
+  o.cuda_tf32 = cfg.flag("cuda.tf32");
   return o;
 }
 
@@ -109,12 +112,16 @@ class Progress {
   Progress(bool bar, bool lines, const TrainOptions& opt, int64_t first_epoch)
       : tty_(bar && isatty(fileno(stderr))), lines_(lines), opt_(opt), first_(first_epoch) {}
   void start_epoch() { epoch_clock_.restart(); }
-  void step(int64_t epoch, int64_t b, int64_t nb, double loss) {
+  // The bar shows the previous epoch's loss: a step's own loss stays on the device until the
+  // epoch ends (engine/step.h), and reading it would make the host wait at every step.
+  void step(int64_t epoch, int64_t b, int64_t nb, double prev_loss) {
     if (!tty_) return;
     const int width = 30, filled = static_cast<int>(width * (b + 1) / std::max<int64_t>(nb, 1));
-    std::fprintf(stderr, "\repoch %4lld/%lld [%.*s%*s] %lld/%lld loss %.5f, epoch ETA %s ", static_cast<long long>(epoch + 1),
+    std::fprintf(stderr, "\repoch %4lld/%lld [%.*s%*s] %lld/%lld", static_cast<long long>(epoch + 1),
                  static_cast<long long>(opt_.epochs), filled, "==============================", width - filled, "",
-                 static_cast<long long>(b + 1), static_cast<long long>(nb), loss,
+                 static_cast<long long>(b + 1), static_cast<long long>(nb));
+    if (prev_loss == prev_loss) std::fprintf(stderr, " (last epoch's loss %.5f)", prev_loss);
+    std::fprintf(stderr, ", epoch ETA %s ",
                  io::format_duration(epoch_clock_.eta(static_cast<double>(b + 1), static_cast<double>(nb))).c_str());
     std::fflush(stderr);
   }
@@ -159,8 +166,34 @@ TrainResult train(Ctx& ctx, Model& model, ParamStore& ps, Adam& adam, ModelData&
   using clock = std::chrono::steady_clock;
   const int64_t n = train_rows.size();
   LETHE_CHECK(n > 0, "train: no training rows");
-  Tape tape(ctx, ps);
-  GradSlab grads(ps);
+  StepOptions so;
+  so.batch_size = opt.batch_size;
+  so.seed = opt.seed;
+  so.graphs = opt.cuda_graphs;
+  StepRunner runner(ctx, model, ps, adam, data, train_rows, so);
+  if (opt.cuda_graphs && !runner.graphs() && opt.epoch_lines)
+    std::fprintf(stderr, "cuda.graphs: %s\n", runner.graphs_reason().c_str());
+  // TF32 math for the run's GEMMs when asked for (restored on the way out).
+  struct Tf32 {
+    Ctx& c;
+    bool before;
+    Tf32(Ctx& ctx, bool on) : c(ctx), before(ctx.is_cuda() && ctx.gpu().tf32()) {
+      LETHE_CHECK(!on || ctx.is_cuda(), "cuda.tf32 = true needs the CUDA backend (--device cuda)");
+      if (ctx.is_cuda()) ctx.gpu().set_tf32(on);
+    }
+    ~Tf32() {
+      if (c.is_cuda()) {
+        try {
+          c.gpu().set_tf32(before);
+        } catch (...) {
+        }
+      }
+    }
+  } tf32(ctx, opt.cuda_tf32);
+  // Evaluation reuses the step's tape (a forward in evaluation mode, read in place) and one
+  // scorer: nothing is allocated per evaluation once both are warm.
+  Tape& tape = runner.tape();
+  Evaluator evaluator(ctx);
   Progress bar(opt.progress, opt.epoch_lines, opt, state.next_epoch);
   TrainResult res;
   EvalSpec vspec, tspec;
@@ -178,51 +211,45 @@ TrainResult train(Ctx& ctx, Model& model, ParamStore& ps, Adam& adam, ModelData&
   const bool stopped = last >= 0 && ((last + 1) % opt.eval_every == 0 || last + 1 == opt.epochs) &&
                        state.bad_evals >= opt.patience && last + 1 >= opt.min_epochs && state.best_epoch < last;
   if (stopped) res.early_stopped = true;
+  double prev_loss = std::nan("");
   for (int64_t epoch = stopped ? opt.epochs : state.next_epoch; epoch < opt.epochs; ++epoch) {
     const auto t0 = clock::now();
     bar.start_epoch();
     adam.set_lr(opt.lr * std::pow(opt.lr_decay, static_cast<double>(epoch) / opt.lr_decay_epochs));
-    const std::vector<int64_t> perm = epoch_permutation(n, opt.seed, static_cast<uint32_t>(epoch));
-    const int64_t nb = (n + opt.batch_size - 1) / opt.batch_size;
     EpochRecord rec;
     rec.epoch = epoch;
     rec.lr = adam.lr();
-    Batch batch;
+    runner.begin_epoch(static_cast<uint32_t>(epoch));
+    const int64_t nb = runner.steps_per_epoch();
     for (int64_t b = 0; b < nb; ++b) {
-      const int64_t lo = b * opt.batch_size, hi = std::min(n, lo + opt.batch_size);
-      batch.users.resize(static_cast<size_t>(hi - lo));
-      batch.pos.resize(static_cast<size_t>(hi - lo));
-      for (int64_t k = lo; k < hi; ++k) {
-        batch.users[k - lo] = train_rows.user[perm[k]];
-        batch.pos[k - lo] = train_rows.item[perm[k]];
-      }
-      const StepLoss s = train_step(tape, model, ps, adam, grads, data, batch, opt.seed, static_cast<uint32_t>(epoch),
-                                    static_cast<uint32_t>(b));
-      if (!std::isfinite(s.total))
-        throw Error("training diverged: loss is " + std::to_string(s.total) + " at epoch " + std::to_string(epoch + 1) +
-                    ", batch " + std::to_string(b + 1) + " (try a smaller lr)");
-      rec.loss += s.total / nb;
-      rec.rank += s.rank / nb;
-      rec.reg += s.reg / nb;
-      rec.aux += s.aux / nb;
-      bar.step(epoch, b, nb, s.total);
+      runner.step();
+      bar.step(epoch, b, nb, prev_loss);
     }
+    const EpochLoss el = runner.end_epoch();
+    if (el.bad_step >= 0 || !std::isfinite(el.total))
+      throw Error("training diverged: the loss was not finite (NaN or infinite) at epoch " + std::to_string(epoch + 1) +
+                  ", batch " + std::to_string((el.bad_step >= 0 ? el.bad_step : nb - 1) + 1) + " (try a smaller lr)");
+    rec.loss = prev_loss = el.total;
+    rec.rank = el.rank;
+    rec.reg = el.reg;
+    rec.aux = el.aux;
     const double train_secs = std::chrono::duration<double>(clock::now() - t0).count();
     state.seconds += train_secs;
     bool stop = false;
     if ((epoch + 1) % opt.eval_every == 0 || epoch + 1 == opt.epochs) {
       tape.clear();
-      Embeddings e = embed(ctx, model, ps);
+      model.forward(tape, false, 0, 0);
+      const Tensor users = tape.value(model.users()), items = tape.value(model.items());
       rec.evaluated = true;
-      rec.valid = evaluate(ctx, e.users, e.items, vspec);
-      if (opt.eval_test) rec.test = evaluate(ctx, e.users, e.items, tspec);
+      rec.valid = evaluator.evaluate(users, items, vspec);
+      if (opt.eval_test) rec.test = evaluator.evaluate(users, items, tspec);
       const double r20 = rec.valid.get("recall@20");
       if (r20 > state.best_valid) {
         state.best_valid = r20;
         state.best_epoch = epoch;
         state.bad_evals = 0;
         state.best_valid_metrics = rec.valid;
-        state.best_test_metrics = opt.eval_test ? rec.test : evaluate(ctx, e.users, e.items, tspec);
+        state.best_test_metrics = opt.eval_test ? rec.test : evaluator.evaluate(users, items, tspec);
         state.next_epoch = epoch + 1;
         rec.best = true;
         if (hooks.on_best) hooks.on_best(state);
@@ -233,6 +260,7 @@ TrainResult train(Ctx& ctx, Model& model, ParamStore& ps, Adam& adam, ModelData&
     }
     rec.seconds = std::chrono::duration<double>(clock::now() - t0).count();
     state.next_epoch = epoch + 1;
+    rec.last = stop || epoch + 1 == opt.epochs;
     bar.end_epoch(rec, state, stop);
     res.log.push_back(rec);
     if (hooks.on_epoch) hooks.on_epoch(rec, state);

@@ -5,7 +5,8 @@
 // valid (and test) full-ranking evaluation every eval_every epochs; early stop after `patience`
 // evaluations without a better valid Recall@20; the result is test at the best-valid epoch.
 // Everything a step draws is a function of (seed, epoch, step), so a run resumed from the state
-// saved at the end of an epoch continues bit for bit.
+// saved at the end of an epoch continues bit for bit. The steps run through engine/step.h: the
+// host uploads an epoch's batches once and reads the epoch's losses once.
 #pragma once
 
 #include <functional>
@@ -29,6 +30,8 @@ struct TrainOptions {
   bool progress = true;   // a progress bar on a terminal (when stderr is one)
   bool epoch_lines = true;  // one summary line per epoch on stderr
   bool eval_test = true;  // also evaluate test at every evaluation (for the log)
+  bool cuda_graphs = false;  // capture each step as a CUDA graph and replay it (cuda.graphs)
+  bool cuda_tf32 = false;    // FP32 GEMMs on TF32 tensor cores (cuda.tf32)
   // The config's values, with "auto" resolved by the backbone's defaults (protocol_defaults).
   // Throws, in the user's words, for a value out of range (validate_config) — before any work
   // when called with the backbone's name.
@@ -46,6 +49,7 @@ struct EpochRecord {
   double loss = 0, rank = 0, reg = 0, aux = 0;  // means over the epoch's batches
   double lr = 0;
   bool evaluated = false, best = false;
+  bool last = false;  // the run's last epoch (the epoch limit, or the evaluation that stopped it)
   Metrics valid, test;
   double seconds = 0;  // wall time of the epoch (training + evaluation)
 };
@@ -89,8 +93,10 @@ Embeddings embed(Ctx& ctx, Model& model, const ParamStore& ps);
 // The epoch's training rows in shuffled order (Philox-keyed; identical on every device).
 std::vector<int64_t> epoch_permutation(int64_t n, uint64_t seed, uint32_t epoch);
 
-// One optimisation step on a batch of (user, positive) rows: forward, negatives, loss, backward,
-// Adam. Returns the loss terms (host). Used by the trainer and by finetune-style unlearning.
+// One optimisation step on a batch of (user, positive) rows given on the host: upload, negatives,
+// forward, loss, backward, Adam, and the four loss terms read back — a synchronisation and two
+// uploads per step, the way the trainer stepped before engine/step.h (which the trainer uses).
+// Kept for tests, benchmarks and the step profile's comparison.
 struct StepLoss {
   double total = 0, rank = 0, reg = 0, aux = 0;
 };

@@ -94,6 +94,8 @@ Context::Context() {
   LETHE_CHECK(device_count() > 0, "cuda::Context needs a CUDA device: " + device_description());
   stream_ = stream_create();
   blas_ = blas_create(stream_);
+  blas_ws_ = device_malloc(kBlasWorkspace);
+  blas_set_workspace(blas_, blas_ws_, kBlasWorkspace);
   sparse_ = sparse_create(stream_);
 }
 
@@ -101,6 +103,7 @@ Context::~Context() {
   if (stream_) { try { synchronize(*this); } catch (...) {} }
   sparse_destroy(sparse_);
   blas_destroy(blas_);
+  device_free(blas_ws_);
   stream_destroy(stream_);
 }
 

@@ -1,10 +1,7 @@
 // kernels/batchnorm.cu — CUDA versions of kernels/batchnorm.h.
-// Column reductions are deterministic two-pass sums (see the header): colsum_partials_kernel
-// gives every (32-column tile, row chunk) pair one 32×8 block — threadIdx.x walks the columns
-// (coalesced loads along a row), threadIdx.y the 8 row lanes, each lane summing its rows in
-// increasing order in double; lane sums are combined in lane order through shared memory and
-// written as the chunk's partial. A per-column map then adds the partials in chunk order. The
-// chunk count depends on N only, so the order is the same on every device and every run.
+// Column reductions are the deterministic two-pass column sums of cuda_util.cuh (column_sums:
+// (32-column tile, row chunk) blocks, partials added in chunk order; the chunk count depends on
+// N only, so the order is the same on every device and every run).
 // Elementwise passes are grid-stride maps.
 #include "kernels/batchnorm.h"
 #include "kernels/batchnorm_check.h"
@@ -14,62 +11,11 @@ namespace lethe::cuda {
 
 namespace {
 
-constexpr int kTile = 32;   // columns per block
-constexpr int kLanes = 8;   // row lanes per block
-constexpr int64_t kMaxChunks = 64;
-
-int64_t bn_chunks(int64_t N) {
-  int64_t c = (N + 255) / 256;
-  if (c < 1) c = 1;
-  if (c > kMaxChunks) c = kMaxChunks;
-  return c;
-}
-
-// partials[chunk·C + c] = Σ_{r in chunk} f(r, c)   (two sums at once, double)
-template <class F>
-__global__ void colsum_partials_kernel(int64_t N, int64_t C, int64_t rows_per_chunk, F f, double2* partials) {
-  __shared__ double2 sh[kLanes][kTile];
-  const int tx = threadIdx.x, ty = threadIdx.y;
-  const int64_t c = blockIdx.x * static_cast<int64_t>(kTile) + tx;
-  const int64_t chunk = blockIdx.y;
-  const int64_t r0 = chunk * rows_per_chunk;
-  const int64_t r1 = r0 + rows_per_chunk < N ? r0 + rows_per_chunk : N;
-  double a = 0.0, b = 0.0;
-  if (c < C)
-    for (int64_t r = r0 + ty; r < r1; r += kLanes) {
-      const double2 t = f(r, c);
-      a += t.x;
-      b += t.y;
-    }
-  sh[ty][tx] = make_double2(a, b);
-  __syncthreads();
-  if (ty == 0 && c < C) {
-    double2 s = sh[0][tx];
-    for (int l = 1; l < kLanes; ++l) {
-      s.x += sh[l][tx].x;
-      s.y += sh[l][tx].y;
-    }
-    partials[chunk * C + c] = s;
-  }
-}
-
-// Column sums of f over N rows into `sums` (C double2, device scratch), fixed order.
+// Column sums of f over N rows into `sums` (C double2, device scratch), fixed order
+// (cuda_util.cuh: column_sums).
 template <class F>
 void column_sums(const char* op, int64_t N, int64_t C, F f, double2* partials, double2* sums, const GpuExec& g) {
-  const int64_t nch = bn_chunks(N);
-  const int64_t rpc = (N + nch - 1) / nch;
-  const dim3 block(kTile, kLanes);
-  const dim3 grid(static_cast<unsigned>((C + kTile - 1) / kTile), static_cast<unsigned>(nch));
-  colsum_partials_kernel<<<grid, block, 0, g.stream>>>(N, C, rpc, f, partials);
-  LETHE_LAUNCH_CHECK(op, g.stream);
-  launch_map(op, C, g, [=] __device__(int64_t c) {
-    double2 s = make_double2(0.0, 0.0);
-    for (int64_t k = 0; k < nch; ++k) {
-      s.x += partials[k * C + c].x;
-      s.y += partials[k * C + c].y;
-    }
-    sums[c] = s;
-  });
+  cuda::column_sums(op, N, C, f, partials, [=] __device__(int64_t c, double2 s) { sums[c] = s; }, g);
 }
 
 }  // namespace
@@ -82,7 +28,7 @@ void batchnorm_forward_train(Mat<const float> X, Vec<const float> gamma, Vec<con
   const int64_t N = X.rows, C = X.cols;
   if (C == 0) return;
   LETHE_CHECK(g.scratch != nullptr, "batchnorm_forward_train: GpuExec.scratch is required");
-  double2* partials = g.scratch->alloc_n<double2>(bn_chunks(N) * C);
+  double2* partials = g.scratch->alloc_n<double2>(colsum_chunks(N) * C);
   double2* sums = g.scratch->alloc_n<double2>(C);
   double* dmean = g.scratch->alloc_n<double>(C);
   const float* x = X.data;
@@ -154,7 +100,7 @@ void batchnorm_backward(Mat<const float> X, Vec<const float> gamma, Vec<const fl
   float* b = nullptr;  // (1/N) Σ dY·x̂
   if (need_sums) {
     LETHE_CHECK(g.scratch != nullptr, "batchnorm_backward: GpuExec.scratch is required");
-    double2* partials = g.scratch->alloc_n<double2>(bn_chunks(N) * C);
+    double2* partials = g.scratch->alloc_n<double2>(colsum_chunks(N) * C);
     double2* sums = g.scratch->alloc_n<double2>(C);
     a = g.scratch->alloc_n<float>(C);
     b = g.scratch->alloc_n<float>(C);

@@ -8,7 +8,8 @@
 // Determinism: the handles are created with CUBLAS_DEFAULT_MATH (plain FP32, no TF32) and
 // CUBLAS_ATOMICS_NOT_ALLOWED (kernels/runtime_cuda.cpp), so cuBLAS results are bit-identical run
 // to run on one GPU model. The bias gradient is a column sum with a fixed combination order (no
-// atomics); dX and dW accumulate through GEMMs with β = 1.
+// atomics: the two-pass column sum of cuda_util.cuh, spread over row chunks); dX and dW accumulate
+// through GEMMs with β = 1.
 // Degenerate sizes never reach cuBLAS: m = 0 or n = 0 is a no-op, k = 0 or α = 0 is C ← β·C
 // (β = 0 writes zeros without reading C), as in the CPU reference.
 #include <climits>
@@ -37,26 +38,6 @@ __global__ void broadcast_rows_kernel(const float* __restrict__ b, int64_t rows,
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     Y[i] = b[i % cols];
-}
-
-// db[c] += Σ_r dY[r, c] in double. Block (32, kColsumRows): threadIdx.x picks a column of the
-// block's 32-column tile, threadIdx.y a row phase; thread (x, y) sums rows y, y+16, y+32, ... in
-// order, then thread (x, 0) adds the 16 phase sums in phase order. Fixed order, no atomics.
-constexpr int kColsumRows = 16;
-__global__ void colsum_acc_kernel(const float* __restrict__ dY, int64_t rows, int64_t cols, float* __restrict__ db) {
-  __shared__ double part[kColsumRows][33];
-  const int tx = threadIdx.x, ty = threadIdx.y;
-  const int64_t c = blockIdx.x * 32LL + tx;
-  double acc = 0.0;
-  if (c < cols)
-    for (int64_t r = ty; r < rows; r += kColsumRows) acc += static_cast<double>(dY[r * cols + c]);
-  part[ty][tx] = acc;
-  __syncthreads();
-  if (ty == 0 && c < cols) {
-    double s = 0.0;
-    for (int i = 0; i < kColsumRows; ++i) s += part[i][tx];
-    db[c] += static_cast<float>(s);
-  }
 }
 
 }  // namespace
@@ -100,10 +81,16 @@ void linear_backward(Mat<const float> X, Mat<const float> W, Mat<const float> dY
   if (!dX.empty()) gemm(false, true, N, in, out, 1.f, dY.data, out, W.data, out, 1.f, dX.data, in, g);
   if (!dW.empty()) gemm(true, false, in, out, N, 1.f, X.data, in, dY.data, out, 1.f, dW.data, out, g);
   if (!db.empty() && N > 0 && out > 0) {
-    const dim3 block(32, kColsumRows);
-    const dim3 grid(static_cast<unsigned>((out + 31) / 32));
-    colsum_acc_kernel<<<grid, block, 0, g.stream>>>(dY.data, N, out, db.data);
-    LETHE_LAUNCH_CHECK("linear_backward (bias gradient)", g.stream);
+    // db[c] += Σ_r dY[r, c]: the deterministic two-pass column sum (cuda_util.cuh), up to 64 row
+    // chunks × ⌈out/32⌉ column tiles of blocks (MGCN's 26k × 64 bias gradients: 128 blocks, where
+    // one block per 32 columns made it 2), partials in double added in chunk order.
+    LETHE_CHECK(g.scratch != nullptr, "linear_backward: GpuExec.scratch is required (bias gradient partials)");
+    double2* partials = g.scratch->alloc_n<double2>(colsum_chunks(N) * out);
+    const float* dy = dY.data;
+    float* dbp = db.data;
+    column_sums("linear_backward (bias gradient)", N, out,
+                [=] __device__(int64_t r, int64_t c) { return make_double2(static_cast<double>(dy[r * out + c]), 0.0); },
+                partials, [=] __device__(int64_t c, double2 s) { dbp[c] += static_cast<float>(s.x); }, g);
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "kernels/adam_cpu.h"
 #include "kernels/cpu_simd.h"
 
 namespace lethe::ref {
@@ -16,4 +17,16 @@ enum class SgemmPath { Auto, Packed6x16, Avx512 };
 // throws). Arguments as ref::gemm's; checked by the caller (ref::gemm) — call that in engine code.
 void sgemm(SgemmPath path, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
            const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
+// Adam applied to P (m×n, contiguous) with the gradient G = A·Bᵀ — A m×k (row stride lda), B n×k
+// (row stride ldb): the dX = dY·Wᵀ product of a linear layer whose input is a trainable table —
+// without G ever being stored: each block of rows of G is computed into a per-thread buffer
+// exactly as sgemm's AVX-512 path computes C = 1·A·Bᵀ (k ≤ 256: one k block), then
+// adam_f32_range updates those rows of P, M and V (contiguous, so the update streams through
+// memory). Every element gets the bits a stored G followed by adam_step would give it, and the
+// gradient's write and read (8 bytes an element) are saved. Returns false, touching nothing, when
+// the fused path does not apply (no AVX-512 on this CPU, k = 0 or k > 256): the caller then
+// computes G and runs Adam.
+bool sgemm_adam(int64_t m, int64_t n, int64_t k, const float* A, int64_t lda, const float* B, int64_t ldb, float* P,
+                float* M, float* V, const AdamF32& f);
 }  // namespace lethe::ref

@@ -20,6 +20,7 @@
 #include "kernels/cuda_util.cuh"
 #include "kernels/optim.h"
 #include "kernels/optim_check.h"
+#include "kernels/step.h"
 
 namespace lethe::cuda {
 
@@ -73,6 +74,118 @@ void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const Ad
     const float denom = sqrtf(vi) / bc2_sqrt + eps;
     p[e] -= step_size * (mi / denom);
   });
+}
+
+// The factors are read from the step state on the device (set there by step_begin) and rounded
+// to float as the host rounds them for adam_step.
+void adam_step_at(float* p, const float* g, float* m, float* v, int64_t n, const StepState* st, const AdamHp& hp,
+                  const GpuExec& gx) {
+  detail::check_adam_step(p, g, m, v, n, hp);
+  LETHE_CHECK(st != nullptr, "adam_step_at: no step state");
+  const float b1 = static_cast<float>(hp.beta1), omb1 = static_cast<float>(1.0 - hp.beta1);
+  const float b2 = static_cast<float>(hp.beta2), omb2 = static_cast<float>(1.0 - hp.beta2);
+  const float eps = static_cast<float>(hp.eps), wd = static_cast<float>(hp.weight_decay);
+  const bool use_wd = hp.weight_decay != 0.0;
+  launch_map("adam_step_at", n, gx, [=] __device__(int64_t e) {
+    const float step_size = static_cast<float>(st->step_size), bc2_sqrt = static_cast<float>(st->bc2_sqrt);
+    float gi = g[e];
+    if (use_wd) gi += wd * p[e];
+    const float mi = b1 * m[e] + omb1 * gi;
+    const float vi = b2 * v[e] + omb2 * gi * gi;
+    m[e] = mi;
+    v[e] = vi;
+    const float denom = sqrtf(vi) / bc2_sqrt + eps;
+    p[e] -= step_size * (mi / denom);
+  });
+}
+
+namespace {
+
+// gemm_adam_at: a 128 × 64 tile of G = dY·Wᵀ per block of 16 × 16 threads; thread (tx, ty) holds
+// rows ty·8 + i (i < 8) and columns tx + 16·j (j < 4) — a warp's columns are consecutive, so the
+// Adam update reads and writes P, M, V in 64-byte runs. k advances in chunks of 32 through shared
+// memory (padded by one against bank conflicts); every element accumulates fmaf(dY, W, acc) in k
+// order from zero, the CPU GEMM's order.
+constexpr int kGaRows = 128, kGaCols = 64, kGaK = 32;
+
+__global__ void __launch_bounds__(256)
+    gemm_adam_kernel(const float* __restrict__ dY, const float* __restrict__ W, int64_t N, int64_t C, int64_t K,
+                     float* __restrict__ P, float* __restrict__ M, float* __restrict__ V, const StepState* st, float b1,
+                     float omb1, float b2, float omb2, float eps, float wd, bool use_wd) {
+  __shared__ float sA[kGaK][kGaRows + 1];  // dY tile, k-major
+  __shared__ float sB[kGaK][kGaCols + 1];  // W tile, k-major
+  const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * 16 + tx;
+  const int64_t r0 = static_cast<int64_t>(blockIdx.y) * kGaRows, c0 = static_cast<int64_t>(blockIdx.x) * kGaCols;
+  float acc[8][4];
+#pragma unroll
+  for (int i = 0; i < 8; ++i)
+#pragma unroll
+    for (int j = 0; j < 4; ++j) acc[i][j] = 0.f;
+  for (int64_t k0 = 0; k0 < K; k0 += kGaK) {
+    for (int e = tid; e < kGaRows * kGaK; e += 256) {  // consecutive threads: consecutive k of a dY row
+      const int rr = e / kGaK, kk = e % kGaK;
+      const int64_t r = r0 + rr, k = k0 + kk;
+      sA[kk][rr] = (r < N && k < K) ? dY[r * K + k] : 0.f;
+    }
+    for (int e = tid; e < kGaCols * kGaK; e += 256) {
+      const int cc = e / kGaK, kk = e % kGaK;
+      const int64_t c = c0 + cc, k = k0 + kk;
+      sB[kk][cc] = (c < C && k < K) ? W[c * K + k] : 0.f;
+    }
+    __syncthreads();
+    const int kn = K - k0 < kGaK ? static_cast<int>(K - k0) : kGaK;
+    for (int kk = 0; kk < kn; ++kk) {
+      float a[8], b[4];
+#pragma unroll
+      for (int i = 0; i < 8; ++i) a[i] = sA[kk][ty * 8 + i];
+#pragma unroll
+      for (int j = 0; j < 4; ++j) b[j] = sB[kk][tx + 16 * j];
+#pragma unroll
+      for (int i = 0; i < 8; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+    }
+    __syncthreads();
+  }
+  const float step_size = static_cast<float>(st->step_size), bc2_sqrt = static_cast<float>(st->bc2_sqrt);
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int64_t r = r0 + ty * 8 + i;
+    if (r >= N) continue;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const int64_t c = c0 + tx + 16 * j;
+      if (c >= C) continue;
+      const int64_t e = r * C + c;
+      float gi = acc[i][j];
+      if (use_wd) gi += wd * P[e];
+      const float mi = b1 * M[e] + omb1 * gi;
+      const float vi = b2 * V[e] + omb2 * gi * gi;
+      M[e] = mi;
+      V[e] = vi;
+      const float denom = sqrtf(vi) / bc2_sqrt + eps;
+      P[e] -= step_size * (mi / denom);
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_adam_at(Mat<const float> dY, Mat<const float> W, Mat<float> P, Mat<float> M, Mat<float> V,
+                  const StepState* st, const AdamHp& hp, const GpuExec& gx) {
+  detail::check_gemm_adam_at(dY, W, P, M, V, st);
+  AdamHp h = hp;
+  h.step = 1;  // (t comes from the state)
+  detail::check_adam_step(P.data, P.data, M.data, V.data, P.size(), h);
+  if (P.size() == 0) return;
+  const int64_t N = P.rows, C = P.cols, K = dY.cols;
+  LETHE_CHECK((N + kGaRows - 1) / kGaRows <= 65535, "gemm_adam_at: more than 65535 × 128 rows");
+  const dim3 grid(static_cast<unsigned>((C + kGaCols - 1) / kGaCols), static_cast<unsigned>((N + kGaRows - 1) / kGaRows));
+  gemm_adam_kernel<<<grid, dim3(16, 16), 0, gx.stream>>>(
+      dY.data, W.data, N, C, K, P.data, M.data, V.data, st, static_cast<float>(hp.beta1),
+      static_cast<float>(1.0 - hp.beta1), static_cast<float>(hp.beta2), static_cast<float>(1.0 - hp.beta2),
+      static_cast<float>(hp.eps), static_cast<float>(hp.weight_decay), hp.weight_decay != 0.0);
+  LETHE_LAUNCH_CHECK("gemm_adam_at", gx.stream);
 }
 
 void sgd_step(float* p, const float* g, int64_t n, double lr, const uint8_t* mask, SegScale seg, const GpuExec& gx) {

@@ -23,6 +23,16 @@ inline void check_adam_step(const T* p, const T* g, const T* m, const T* v, int6
 }
 
 template <class T>
+inline void check_gemm_adam_at(Mat<const T> dY, Mat<const T> W, Mat<T> P, Mat<T> M, Mat<T> V, const void* st) {
+  LETHE_CHECK(st != nullptr, "gemm_adam_at: no step state");
+  LETHE_CHECK(dY.cols == W.cols && P.rows == dY.rows && P.cols == W.rows,
+              "gemm_adam_at: dY " + shape_str(dY.rows, dY.cols) + " · W" + shape_str(W.rows, W.cols) + "ᵀ for P " +
+                  shape_str(P.rows, P.cols));
+  check_same_shape(M, P, "gemm_adam_at (M)");
+  check_same_shape(V, P, "gemm_adam_at (V)");
+}
+
+template <class T>
 inline void check_sgd_step(const T* p, const T* g, int64_t n) {
   LETHE_CHECK(n >= 0, "sgd_step: negative length");
   LETHE_CHECK(n == 0 || (p && g), "sgd_step: p and g are required");

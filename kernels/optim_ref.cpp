@@ -20,9 +20,13 @@
 #include <string>
 #include <type_traits>
 
+#include "kernels/adam_cpu.h"
+#include "kernels/gemm.h"
+#include "kernels/gemm_cpu.h"
 #include "kernels/optim.h"
 #include "kernels/optim_check.h"
 #include "kernels/ref_util.h"
+#include "kernels/step.h"
 
 namespace lethe::ref {
 
@@ -66,14 +70,16 @@ void map_range(int64_t lo, int64_t hi, F&& f) {
 // The float update without a mask (every training step): the reference's arithmetic, operation
 // for operation and never contracted into FMAs, in a function GCC vectorises for AVX-512 and AVX2
 // as well as the baseline (picked once at load time), so the result is bit for bit the scalar
-// loop's (tests/kernels/test_optim.cpp compares them) at the memory's speed.
-namespace {
+// loop's (tests/kernels/test_optim.cpp compares them) at the memory's speed. Declared in
+// kernels/adam_cpu.h: the GEMM whose epilogue applies Adam (gemm_ref.cpp) runs it on its tiles.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("fp-contract=off")))
 #endif
-void adam_f32_unmasked(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m,
-                       float* __restrict__ v, int64_t lo, int64_t hi, float sc, float b1, float omb1, float b2,
-                       float omb2, float step_size, float bc2_sqrt, float eps, float wd, bool use_wd) {
+void adam_f32_range(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m, float* __restrict__ v,
+                    int64_t lo, int64_t hi, float sc, const AdamF32& f) {
+  const float b1 = f.b1, omb1 = f.omb1, b2 = f.b2, omb2 = f.omb2, step_size = f.step_size, bc2_sqrt = f.bc2_sqrt,
+              eps = f.eps, wd = f.wd;
+  const bool use_wd = f.use_wd;
   for (int64_t e = lo; e < hi; ++e) {
     float gi = g[e] * sc;
     if (use_wd) gi += wd * p[e];
@@ -85,29 +91,43 @@ void adam_f32_unmasked(float* __restrict__ p, const float* __restrict__ g, float
     p[e] -= step_size * (mi / denom);
   }
 }
-}  // namespace
 
+AdamF32 adam_f32_factors(const AdamHp& hp, double step_size, double bc2_sqrt) {
+  AdamF32 f;
+  f.b1 = static_cast<float>(hp.beta1);
+  f.omb1 = static_cast<float>(1.0 - hp.beta1);
+  f.b2 = static_cast<float>(hp.beta2);
+  f.omb2 = static_cast<float>(1.0 - hp.beta2);
+  f.step_size = static_cast<float>(step_size);
+  f.bc2_sqrt = static_cast<float>(bc2_sqrt);
+  f.eps = static_cast<float>(hp.eps);
+  f.wd = static_cast<float>(hp.weight_decay);
+  f.use_wd = hp.weight_decay != 0.0;
+  return f;
+}
+
+namespace {
+
+// Adam over [0, n) with the step's factors step_size = lr / (1 − β1^t) and bc2_sqrt =
+// sqrt(1 − β2^t) given in double (rounded to T here, as torch rounds its Python-float step size).
 template <class T>
-void adam_step(T* p, const T* g, T* m, T* v, int64_t n, const AdamHp& hp, const uint8_t* mask, SegScale seg) {
-  detail::check_adam_step(p, g, m, v, n, hp);
-  check_seg(seg, n, "adam_step");
-  const double bc1 = 1.0 - std::pow(hp.beta1, static_cast<double>(hp.step));
-  const double bc2 = 1.0 - std::pow(hp.beta2, static_cast<double>(hp.step));
+void adam_apply(T* p, const T* g, T* m, T* v, int64_t n, double step_size_d, double bc2_sqrt_d, const AdamHp& hp,
+                const uint8_t* mask, SegScale seg) {
   const T b1 = static_cast<T>(hp.beta1), omb1 = static_cast<T>(1.0 - hp.beta1);
   const T b2 = static_cast<T>(hp.beta2), omb2 = static_cast<T>(1.0 - hp.beta2);
-  const T step_size = static_cast<T>(hp.lr / bc1), bc2_sqrt = static_cast<T>(std::sqrt(bc2));
+  const T step_size = static_cast<T>(step_size_d), bc2_sqrt = static_cast<T>(bc2_sqrt_d);
   const T eps = static_cast<T>(hp.eps), wd = static_cast<T>(hp.weight_decay);
   const bool use_wd = hp.weight_decay != 0.0;
   for_each_piece(n, seg, [&](int64_t lo, int64_t hi, float scale) {
     const T sc = static_cast<T>(scale);
     if constexpr (std::is_same_v<T, float>) {
       if (!mask) {  // fixed chunks, each vectorised
+        const AdamF32 f = adam_f32_factors(hp, step_size_d, bc2_sqrt_d);
         constexpr int64_t kChunk = 1 << 14;
         const int64_t nch = (hi - lo + kChunk - 1) / kChunk;
 #pragma omp parallel for schedule(static) if (hi - lo > kOmpMin)
         for (int64_t c = 0; c < nch; ++c)
-          adam_f32_unmasked(p, g, m, v, lo + c * kChunk, std::min(hi, lo + (c + 1) * kChunk), sc, b1, omb1, b2, omb2,
-                            step_size, bc2_sqrt, eps, wd, use_wd);
+          adam_f32_range(p, g, m, v, lo + c * kChunk, std::min(hi, lo + (c + 1) * kChunk), sc, f);
         return;
       }
     }
@@ -123,6 +143,46 @@ void adam_step(T* p, const T* g, T* m, T* v, int64_t n, const AdamHp& hp, const 
       p[e] -= step_size * (mi / denom);
     });
   });
+}
+
+}  // namespace
+
+template <class T>
+void adam_step(T* p, const T* g, T* m, T* v, int64_t n, const AdamHp& hp, const uint8_t* mask, SegScale seg) {
+  detail::check_adam_step(p, g, m, v, n, hp);
+  check_seg(seg, n, "adam_step");
+  const double bc1 = 1.0 - std::pow(hp.beta1, static_cast<double>(hp.step));
+  const double bc2 = 1.0 - std::pow(hp.beta2, static_cast<double>(hp.step));
+  adam_apply(p, g, m, v, n, hp.lr / bc1, std::sqrt(bc2), hp, mask, seg);
+}
+
+template <class T>
+void adam_step_at(T* p, const T* g, T* m, T* v, int64_t n, const StepState* st, const AdamHp& hp) {
+  detail::check_adam_step(p, g, m, v, n, hp);
+  LETHE_CHECK(st != nullptr, "adam_step_at: no step state");
+  LETHE_CHECK(st->adam_t >= 1, "adam_step_at: the step state's Adam count is " + std::to_string(st->adam_t) +
+                                   " (step_begin has not run)");
+  adam_apply(p, g, m, v, n, st->step_size, st->bc2_sqrt, hp, nullptr, SegScale{});
+}
+
+template <class T>
+bool gemm_adam_at(Mat<const T> dY, Mat<const T> W, Mat<T> P, Mat<T> M, Mat<T> V, const StepState* st, const AdamHp& hp,
+                  Mat<T> G) {
+  detail::check_gemm_adam_at(dY, W, P, M, V, st);
+  AdamHp h = hp;
+  h.step = 1;  // (t comes from the state)
+  detail::check_adam_step(P.data, P.data, M.data, V.data, P.size(), h);
+  LETHE_CHECK(st->adam_t >= 1, "gemm_adam_at: the step state's Adam count is " + std::to_string(st->adam_t) +
+                                   " (step_begin has not run)");
+  if constexpr (std::is_same_v<T, float>) {
+    if (sgemm_adam(P.rows, P.cols, dY.cols, dY.data, dY.cols, W.data, W.cols, P.data, M.data, V.data,
+                   adam_f32_factors(hp, st->step_size, st->bc2_sqrt)))
+      return false;
+  }
+  check_same_shape(G, P, "gemm_adam_at (G)");
+  gemm<T>(false, true, P.rows, P.cols, dY.cols, T(1), dY.data, dY.cols, W.data, W.cols, T(0), G.data, G.cols);
+  adam_step_at<T>(P.data, G.data, M.data, V.data, P.size(), st, h);
+  return true;
 }
 
 template <class T>
@@ -154,6 +214,9 @@ void grad_combine(T* out, const T* gf, const T* gr, int64_t n, const uint8_t* ma
 
 #define LETHE_INSTANTIATE(T)                                                                              \
   template void adam_step<T>(T*, const T*, T*, T*, int64_t, const AdamHp&, const uint8_t*, SegScale);    \
+  template void adam_step_at<T>(T*, const T*, T*, T*, int64_t, const StepState*, const AdamHp&);         \
+  template bool gemm_adam_at<T>(Mat<const T>, Mat<const T>, Mat<T>, Mat<T>, Mat<T>, const StepState*,      \
+                                const AdamHp&, Mat<T>);                                                  \
   template void sgd_step<T>(T*, const T*, int64_t, double, const uint8_t*, SegScale);                    \
   template void grad_combine<T>(T*, const T*, const T*, int64_t, const uint8_t*, SegScale);
 LETHE_INSTANTIATE(float)

@@ -13,7 +13,8 @@
 
 namespace lethe::detail {
 
-inline void check_segmented_sqnorm(const int64_t* offsets, int64_t nseg, const double* out) {
+inline void check_segmented_sqnorm(int64_t n, const int64_t* offsets, int64_t nseg, const double* out) {
+  LETHE_CHECK(n >= 0, "segmented_sqnorm: negative length " + std::to_string(n));
   LETHE_CHECK(nseg >= 0, "segmented_sqnorm: negative segment count " + std::to_string(nseg));
   if (nseg == 0) return;  // nothing is read or written: offsets and out may be null
   LETHE_CHECK(offsets != nullptr && out != nullptr, "segmented_sqnorm: offsets and out are required");

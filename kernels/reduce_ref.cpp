@@ -14,8 +14,8 @@
 namespace lethe::ref {
 
 template <class T>
-void segmented_sqnorm(const T* x, const int64_t* offsets, int64_t nseg, double* out) {
-  detail::check_segmented_sqnorm(offsets, nseg, out);
+void segmented_sqnorm(const T* x, int64_t n, const int64_t* offsets, int64_t nseg, double* out) {
+  detail::check_segmented_sqnorm(n, offsets, nseg, out);
   if (nseg == 0) return;
   LETHE_CHECK(offsets[0] >= 0, "segmented_sqnorm: offsets[0] = " + std::to_string(offsets[0]) + " is negative");
   for (int64_t s = 0; s < nseg; ++s)
@@ -23,6 +23,8 @@ void segmented_sqnorm(const T* x, const int64_t* offsets, int64_t nseg, double* 
       LETHE_FAIL("segmented_sqnorm: offsets must be non-decreasing, but offsets[" + std::to_string(s + 1) +
                  "] = " + std::to_string(offsets[s + 1]) + " < offsets[" + std::to_string(s) +
                  "] = " + std::to_string(offsets[s]));
+  LETHE_CHECK(offsets[nseg] <= n, "segmented_sqnorm: offsets end at " + std::to_string(offsets[nseg]) +
+                                       ", past the " + std::to_string(n) + " elements of x");
   LETHE_CHECK(offsets[nseg] == offsets[0] || x != nullptr, "segmented_sqnorm: x is null");
   for (int64_t s = 0; s < nseg; ++s) {
     const T* xs = x + offsets[s];
@@ -52,7 +54,7 @@ void clip_global_norm(T* x, int64_t n, double max_norm, double* norm_out) {
 }
 
 #define LETHE_INSTANTIATE(T)                                                          \
-  template void segmented_sqnorm<T>(const T*, const int64_t*, int64_t, double*);      \
+  template void segmented_sqnorm<T>(const T*, int64_t, const int64_t*, int64_t, double*); \
   template void clip_global_norm<T>(T*, int64_t, double, double*);
 LETHE_INSTANTIATE(float)
 LETHE_INSTANTIATE(double)

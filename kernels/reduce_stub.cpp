@@ -3,6 +3,8 @@
 #include "kernels/stub_util.h"
 
 namespace lethe::cuda {
-void segmented_sqnorm(const float*, const int64_t*, int64_t, double*, const GpuExec&) { no_cuda("segmented_sqnorm"); }
+void segmented_sqnorm(const float*, int64_t, const int64_t*, int64_t, double*, const GpuExec&) {
+  no_cuda("segmented_sqnorm");
+}
 void clip_global_norm(float*, int64_t, double, double*, const GpuExec&) { no_cuda("clip_global_norm"); }
 }  // namespace lethe::cuda

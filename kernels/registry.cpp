@@ -14,6 +14,7 @@
 #include "kernels/rowops.h"
 #include "kernels/sampling.h"
 #include "kernels/spmm.h"
+#include "kernels/step.h"
 #include "kernels/topk.h"
 #include "kernels/tur.h"
 
@@ -83,12 +84,15 @@ const std::vector<OpEntry>& op_registry() {
       LETHE_OP(reduce, clip_global_norm, nullptr),
       // ---- optim ----
       LETHE_OP(optim, adam_step, nullptr),
+      LETHE_OP(optim, adam_step_at, nullptr),
+      LETHE_OP(optim, gemm_adam_at, nullptr),
       LETHE_OP(optim, sgd_step, nullptr),
       LETHE_OP(optim, grad_combine, nullptr),
       // ---- topk ----
       LETHE_OP(topk, topk_rows, nullptr),
       // ---- sampling ----
       LETHE_OP_NT(sampling, sample_negatives, nullptr),
+      LETHE_OP_NT(sampling, sample_negatives_at, nullptr),
       LETHE_OP(sampling, dropout_forward, "dropout"),
       LETHE_OP(sampling, dropout_backward, "dropout"),
       LETHE_OP(sampling, fill_uniform, nullptr),
@@ -102,6 +106,9 @@ const std::vector<OpEntry>& op_registry() {
       LETHE_OP(tur, tur_forward, "tur"),
       LETHE_OP(tur, tur_backward, "tur"),
       LETHE_OP(edgedrop, edge_dropout, nullptr),
+      // ---- step ----
+      LETHE_OP_NT(step, step_begin, nullptr),
+      LETHE_OP(step, accumulate_losses, nullptr),
   };
   return ops;
 }

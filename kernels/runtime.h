@@ -37,8 +37,12 @@ void host_free_pinned(void* p) noexcept;
 //   memcpy_h2d: ordered after the work queued on `on`; returns when the copy is done.
 //   memcpy_d2h: waits for the work queued on `on` before it, then for the copy itself.
 //   memcpy_d2d, memset_device: stream-ordered on `on`; the host does not wait.
+//   memcpy_h2d_async: stream-ordered on `on`; the host does not wait, so `src` must be page-locked
+//     (host_malloc_pinned) and left unchanged until the stream has passed the copy (a later
+//     synchronising call on `on` — a memcpy_d2h, synchronize — says it has).
 class Context;
 void memcpy_h2d(void* dst, const void* src, size_t bytes, const Context& on);
+void memcpy_h2d_async(void* dst, const void* src, size_t bytes, const Context& on);
 void memcpy_d2h(void* dst, const void* src, size_t bytes, const Context& on);
 void memcpy_d2d(void* dst, const void* src, size_t bytes, const Context& on);
 void memset_device(void* dst, int value, size_t bytes, const Context& on);
@@ -52,6 +56,40 @@ cublasContext* blas_create(CUstream_st* s);
 void blas_destroy(cublasContext* h) noexcept;
 cusparseContext* sparse_create(CUstream_st* s);
 void sparse_destroy(cusparseContext* h) noexcept;
+
+// cuBLAS math mode of a handle: plain FP32 (the default: bit-reproducible, what every tolerance
+// in the tests assumes) or TF32 tensor-core math for FP32 GEMMs (faster, ~1e-3 relative error).
+void blas_set_tf32(cublasContext* h, bool on);
+// A workspace of the caller's for cuBLAS (so that a GEMM recorded in a graph never allocates).
+void blas_set_workspace(cublasContext* h, void* ws, size_t bytes);
+constexpr size_t kBlasWorkspace = size_t(32) << 20;  // cuBLAS's own default size on Hopper
+
+// Stream capture into a CUDA graph (engine/step.h records a whole training step once and replays
+// it). While a context's stream captures, nothing it is given runs: kernels, library calls and
+// stream-ordered copies are recorded; a synchronisation, an allocation or a pageable copy would
+// invalidate the capture (end_capture then throws, naming the error). Capture mode is
+// thread-local: other threads' CUDA calls do not disturb it.
+struct GraphHandles;
+class Graph {
+ public:
+  Graph() = default;
+  ~Graph();
+  Graph(Graph&& o) noexcept;
+  Graph& operator=(Graph&& o) noexcept;
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+  bool valid() const { return h_ != nullptr; }
+  int64_t kernel_nodes() const;  // kernel nodes in the graph (memcpy/memset nodes not counted)
+  int64_t nodes() const;         // every node
+  void launch(const Context& on) const;  // stream-ordered replay; the host does not wait
+
+ private:
+  friend Graph end_capture(const Context& on);
+  GraphHandles* h_ = nullptr;
+};
+void begin_capture(const Context& on);
+Graph end_capture(const Context& on);  // instantiated, ready to launch
+bool capturing(const Context& on);
 
 // Events for timing (benchmarks use CUDA-event manual time).
 struct EventPair;
@@ -107,12 +145,17 @@ class Context {
   CUstream_st* stream() const { return stream_; }
   Arena& arena() { return arena_; }
   void sync() { synchronize(*this); }
+  // FP32 GEMMs on TF32 tensor cores (off by default; setting cuda.tf32).
+  void set_tf32(bool on) { blas_set_tf32(blas_, on); tf32_ = on; }
+  bool tf32() const { return tf32_; }
 
  private:
   CUstream_st* stream_ = nullptr;
   cublasContext* blas_ = nullptr;
   cusparseContext* sparse_ = nullptr;
+  void* blas_ws_ = nullptr;
   Arena arena_{true};
+  bool tf32_ = false;
 };
 
 }  // namespace lethe::cuda

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "kernels/cuda_check.h"
 #include "kernels/runtime.h"
@@ -81,7 +83,13 @@ void launch_check(const char* op, const char* file, int line, cudaStream_t strea
                             "' was launched on the legacy default stream; a GpuExec must come from a "
                             "cuda::Context (Context::exec())");
   cudaError_t e = cudaGetLastError();
-  if (e == cudaSuccess && sync_after_launch()) e = cudaStreamSynchronize(stream);
+  if (e == cudaSuccess && sync_after_launch()) {
+    // A stream being captured into a graph must not be synchronised (that would invalidate the
+    // capture); its kernels have not run yet anyway.
+    cudaStreamCaptureStatus cs = cudaStreamCaptureStatusNone;
+    e = cudaStreamIsCapturing(stream, &cs);
+    if (e == cudaSuccess && cs == cudaStreamCaptureStatusNone) e = cudaStreamSynchronize(stream);
+  }
   if (e != cudaSuccess)
     fail_at(file, line, std::string("kernel launch for op '") + op + "' failed: " +
                             cudaGetErrorName(e) + ": " + cudaGetErrorString(e));
@@ -125,6 +133,9 @@ void memcpy_h2d(void* dst, const void* src, size_t bytes, const Context& on) {
   if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, on.stream()));
   LETHE_CUDA_CHECK(cudaStreamSynchronize(on.stream()));  // `src` may be gone once we return
 }
+void memcpy_h2d_async(void* dst, const void* src, size_t bytes, const Context& on) {
+  if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, on.stream()));
+}
 void memcpy_d2h(void* dst, const void* src, size_t bytes, const Context& on) {
   if (bytes) LETHE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, on.stream()));
   LETHE_CUDA_CHECK(cudaStreamSynchronize(on.stream()));
@@ -159,6 +170,12 @@ cublasContext* blas_create(CUstream_st* s) {
   return h;
 }
 void blas_destroy(cublasContext* h) noexcept { if (h) cublasDestroy(h); }
+void blas_set_workspace(cublasContext* h, void* ws, size_t bytes) {
+  LETHE_CUBLAS_CHECK(cublasSetWorkspace(h, ws, bytes));
+}
+void blas_set_tf32(cublasContext* h, bool on) {
+  LETHE_CUBLAS_CHECK(cublasSetMathMode(h, on ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+}
 
 cusparseContext* sparse_create(CUstream_st* s) {
   cusparseHandle_t h = nullptr;
@@ -167,6 +184,83 @@ cusparseContext* sparse_create(CUstream_st* s) {
   return h;
 }
 void sparse_destroy(cusparseContext* h) noexcept { if (h) cusparseDestroy(h); }
+
+struct GraphHandles {
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t exec = nullptr;
+};
+Graph::~Graph() {
+  if (!h_) return;
+  if (h_->exec) cudaGraphExecDestroy(h_->exec);
+  if (h_->graph) cudaGraphDestroy(h_->graph);
+  delete h_;
+}
+Graph::Graph(Graph&& o) noexcept : h_(o.h_) { o.h_ = nullptr; }
+Graph& Graph::operator=(Graph&& o) noexcept {
+  if (this != &o) {
+    Graph dead(std::move(*this));
+    h_ = o.h_;
+    o.h_ = nullptr;
+  }
+  return *this;
+}
+namespace {
+int64_t count_nodes(cudaGraph_t g, bool kernels_only) {
+  size_t n = 0;
+  LETHE_CUDA_CHECK(cudaGraphGetNodes(g, nullptr, &n));
+  if (!kernels_only || n == 0) return static_cast<int64_t>(n);
+  std::vector<cudaGraphNode_t> nodes(n);
+  LETHE_CUDA_CHECK(cudaGraphGetNodes(g, nodes.data(), &n));
+  int64_t k = 0;
+  for (cudaGraphNode_t node : nodes) {
+    cudaGraphNodeType t{};
+    LETHE_CUDA_CHECK(cudaGraphNodeGetType(node, &t));
+    if (t == cudaGraphNodeTypeKernel) ++k;
+    else if (t == cudaGraphNodeTypeGraph) {  // a library's child graph: count its kernels too
+      cudaGraph_t child = nullptr;
+      LETHE_CUDA_CHECK(cudaGraphChildGraphNodeGetGraph(node, &child));
+      k += count_nodes(child, true);
+    }
+  }
+  return k;
+}
+}  // namespace
+int64_t Graph::kernel_nodes() const {
+  LETHE_CHECK(h_ != nullptr, "Graph::kernel_nodes of an empty graph");
+  return count_nodes(h_->graph, true);
+}
+int64_t Graph::nodes() const {
+  LETHE_CHECK(h_ != nullptr, "Graph::nodes of an empty graph");
+  return count_nodes(h_->graph, false);
+}
+void Graph::launch(const Context& on) const {
+  LETHE_CHECK(h_ != nullptr, "Graph::launch of an empty graph");
+  LETHE_CUDA_CHECK(cudaGraphLaunch(h_->exec, on.stream()));
+}
+void begin_capture(const Context& on) {
+  LETHE_CUDA_CHECK(cudaStreamBeginCapture(on.stream(), cudaStreamCaptureModeThreadLocal));
+}
+Graph end_capture(const Context& on) {
+  cudaGraph_t g = nullptr;
+  const cudaError_t e = cudaStreamEndCapture(on.stream(), &g);
+  if (e != cudaSuccess || g == nullptr) {
+    cudaGetLastError();
+    if (g) cudaGraphDestroy(g);
+    LETHE_FAIL(std::string("capturing the stream into a CUDA graph failed: ") + cudaGetErrorName(e) + ": " +
+               cudaGetErrorString(e) +
+               " (an operation in the captured work synchronised, allocated or copied from pageable memory)");
+  }
+  Graph out;
+  out.h_ = new GraphHandles;
+  out.h_->graph = g;
+  LETHE_CUDA_CHECK(cudaGraphInstantiate(&out.h_->exec, g, 0));
+  return out;
+}
+bool capturing(const Context& on) {
+  cudaStreamCaptureStatus cs = cudaStreamCaptureStatusNone;
+  LETHE_CUDA_CHECK(cudaStreamIsCapturing(on.stream(), &cs));
+  return cs != cudaStreamCaptureStatusNone;
+}
 
 struct EventPair { cudaEvent_t start = nullptr, stop = nullptr; };
 EventPair* events_create() {

@@ -15,6 +15,7 @@ void device_free(void*) noexcept {}
 void* host_malloc_pinned(size_t) { no_cuda("host_malloc_pinned"); }
 void host_free_pinned(void*) noexcept {}
 void memcpy_h2d(void*, const void*, size_t, const Context&) { no_cuda("memcpy_h2d"); }
+void memcpy_h2d_async(void*, const void*, size_t, const Context&) { no_cuda("memcpy_h2d_async"); }
 void memcpy_d2h(void*, const void*, size_t, const Context&) { no_cuda("memcpy_d2h"); }
 void memcpy_d2d(void*, const void*, size_t, const Context&) { no_cuda("memcpy_d2d"); }
 void memset_device(void*, int, size_t, const Context&) { no_cuda("memset_device"); }
@@ -26,6 +27,22 @@ cublasContext* blas_create(CUstream_st*) { no_cuda("blas_create"); }
 void blas_destroy(cublasContext*) noexcept {}
 cusparseContext* sparse_create(CUstream_st*) { no_cuda("sparse_create"); }
 void sparse_destroy(cusparseContext*) noexcept {}
+void blas_set_tf32(cublasContext*, bool) { no_cuda("blas_set_tf32"); }
+void blas_set_workspace(cublasContext*, void*, size_t) { no_cuda("blas_set_workspace"); }
+struct GraphHandles {};
+Graph::~Graph() = default;
+Graph::Graph(Graph&& o) noexcept : h_(o.h_) { o.h_ = nullptr; }
+Graph& Graph::operator=(Graph&& o) noexcept {
+  h_ = o.h_;
+  o.h_ = nullptr;
+  return *this;
+}
+int64_t Graph::kernel_nodes() const { no_cuda("Graph::kernel_nodes"); }
+int64_t Graph::nodes() const { no_cuda("Graph::nodes"); }
+void Graph::launch(const Context&) const { no_cuda("Graph::launch"); }
+void begin_capture(const Context&) { no_cuda("begin_capture"); }
+Graph end_capture(const Context&) { no_cuda("end_capture"); }
+bool capturing(const Context&) { return false; }
 struct EventPair {};
 EventPair* events_create() { no_cuda("events_create"); }
 void events_destroy(EventPair*) noexcept {}

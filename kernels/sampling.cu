@@ -11,6 +11,7 @@
 #include "kernels/philox.h"
 #include "kernels/sampling.h"
 #include "kernels/sampling_check.h"
+#include "kernels/step.h"
 
 namespace lethe::cuda {
 
@@ -26,6 +27,39 @@ __device__ __forceinline__ bool in_sorted_row(const int32_t* __restrict__ row, i
 }
 }  // namespace
 
+namespace {
+// Row b's negative for `stream`: the reference's draws, rejection order and fallback.
+__device__ __forceinline__ void draw_negative(uint64_t seed, uint64_t stream, int64_t b, const int32_t* users_p,
+                                              const int32_t* pool_p, uint32_t P, const int32_t* rowptr,
+                                              const int32_t* col, int64_t nrows, int32_t* out_p) {
+  const int32_t u = users_p[b];
+  if (u < 0 || u >= nrows) {
+    out_p[b] = -1;
+    return;
+  }
+  const int32_t* row = col + rowptr[u];
+  const int64_t len = static_cast<int64_t>(rowptr[u + 1]) - rowptr[u];
+  uint32_t d = 0;
+  for (uint32_t a = 0; a < 64; ++a) {
+    d = below(philox(seed, stream, (static_cast<uint64_t>(b) << 8) | a).v[0], P);
+    const int32_t item = pool_p[d];
+    if (!in_sorted_row(row, len, item)) {
+      out_p[b] = item;
+      return;
+    }
+  }
+  for (uint64_t t = 0; t < P; ++t) {
+    const uint64_t j = (d + t) % P;
+    const int32_t item = pool_p[j];
+    if (!in_sorted_row(row, len, item)) {
+      out_p[b] = item;
+      return;
+    }
+  }
+  out_p[b] = pool_p[d];
+}
+}  // namespace
+
 void sample_negatives(uint64_t seed, uint64_t stream, Vec<const int32_t> users, Vec<const int32_t> pool,
                       const Csr& train, Vec<int32_t> out, const GpuExec& g) {
   detail::check_sample_negatives(users, pool, train, out);
@@ -38,31 +72,25 @@ void sample_negatives(uint64_t seed, uint64_t stream, Vec<const int32_t> users, 
   const uint32_t P = static_cast<uint32_t>(pool.n);
   int32_t* out_p = out.data;
   launch_map("sample_negatives", users.n, g, [=] __device__(int64_t b) {
-    const int32_t u = users_p[b];
-    if (u < 0 || u >= nrows) {
-      out_p[b] = -1;
-      return;
-    }
-    const int32_t* row = col + rowptr[u];
-    const int64_t len = static_cast<int64_t>(rowptr[u + 1]) - rowptr[u];
-    uint32_t d = 0;
-    for (uint32_t a = 0; a < 64; ++a) {
-      d = below(philox(seed, stream, (static_cast<uint64_t>(b) << 8) | a).v[0], P);
-      const int32_t item = pool_p[d];
-      if (!in_sorted_row(row, len, item)) {
-        out_p[b] = item;
-        return;
-      }
-    }
-    for (uint64_t t = 0; t < P; ++t) {
-      const uint64_t j = (d + t) % P;
-      const int32_t item = pool_p[j];
-      if (!in_sorted_row(row, len, item)) {
-        out_p[b] = item;
-        return;
-      }
-    }
-    out_p[b] = pool_p[d];
+    draw_negative(seed, stream, b, users_p, pool_p, P, rowptr, col, nrows, out_p);
+  });
+}
+
+void sample_negatives_at(uint64_t seed, const StepState* st, Vec<const int32_t> users, Vec<const int32_t> pool,
+                         const Csr& train, Vec<int32_t> out, const GpuExec& g) {
+  detail::check_sample_negatives(users, pool, train, out);
+  LETHE_CHECK(st != nullptr, "sample_negatives_at: no step state");
+  if (users.n == 0) return;
+  const int32_t* users_p = users.data;
+  const int32_t* pool_p = pool.data;
+  const int32_t* rowptr = train.rowptr;
+  const int32_t* col = train.col;
+  const int64_t nrows = train.rows;
+  const uint32_t P = static_cast<uint32_t>(pool.n);
+  int32_t* out_p = out.data;
+  launch_map("sample_negatives_at", users.n, g, [=] __device__(int64_t b) {
+    const uint64_t stream = rng_stream(RngPurpose::kNegative, st->epoch, st->step);
+    draw_negative(seed, stream, b, users_p, pool_p, P, rowptr, col, nrows, out_p);
   });
 }
 

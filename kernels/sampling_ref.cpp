@@ -13,6 +13,7 @@
 #include "kernels/ref_util.h"
 #include "kernels/sampling.h"
 #include "kernels/sampling_check.h"
+#include "kernels/step.h"
 
 namespace lethe::ref {
 
@@ -53,6 +54,12 @@ void sample_negatives(uint64_t seed, uint64_t stream, Vec<const int32_t> users, 
       }
     }
   }
+}
+
+void sample_negatives_at(uint64_t seed, const StepState* st, Vec<const int32_t> users, Vec<const int32_t> pool,
+                         const Csr& train, Vec<int32_t> out) {
+  LETHE_CHECK(st != nullptr, "sample_negatives_at: no step state");
+  sample_negatives(seed, rng_stream(RngPurpose::kNegative, st->epoch, st->step), users, pool, train, out);
 }
 
 template <class T>

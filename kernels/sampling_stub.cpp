@@ -7,6 +7,10 @@ void sample_negatives(uint64_t, uint64_t, Vec<const int32_t>, Vec<const int32_t>
                       const GpuExec&) {
   no_cuda("sample_negatives");
 }
+void sample_negatives_at(uint64_t, const StepState*, Vec<const int32_t>, Vec<const int32_t>, const Csr&, Vec<int32_t>,
+                         const GpuExec&) {
+  no_cuda("sample_negatives_at");
+}
 void dropout_forward(Vec<const float>, float, uint64_t, uint64_t, Vec<float>, Vec<uint8_t>, const GpuExec&) {
   no_cuda("dropout_forward");
 }

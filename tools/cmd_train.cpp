@@ -63,7 +63,7 @@ int cmd_train(int argc, char** argv) {
                     "; continuing it with other settings would make a run of neither. Start a "
                     "new run (another --out, or --overwrite without --resume)");
     } else if (same_path(io::dir_name(resume_from), out)) {
-      resume_from.clear();  // the run in --out never finished an epoch: it starts from the beginning
+      resume_from.clear();  // the run in --out never wrote last.ckpt: it starts from the beginning
     } else {
       throw Error("--resume " + resume_from + ": no such checkpoint");
     }
@@ -81,7 +81,8 @@ int cmd_train(int argc, char** argv) {
     return 0;
   }
   if (a.has("resume") && resume_from.empty())
-    std::fprintf(stderr, "%s: no finished epoch to resume from: training from the start\n", io::printable(out).c_str());
+    std::fprintf(stderr, "%s: no saved epoch (last.ckpt) to resume from: training from the start\n",
+                 io::printable(out).c_str());
   rf.begin();
   std::fprintf(stderr, "device: %s\n", ctx.describe().c_str());
   TrainRunOptions to;

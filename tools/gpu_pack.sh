@@ -30,8 +30,8 @@ echo "gpu_pack: configuring $bld"
 cmake -S "$root" -B "$bld" -DCMAKE_BUILD_TYPE=Release -DLETHE_CUDA=ON -DLETHE_CUDA_ARCHITECTURES=90 \
   -DLETHE_SHARED_LIBS=ON -DLETHE_WERROR=ON -DCMAKE_BUILD_WITH_INSTALL_RPATH=ON \
   '-DCMAKE_INSTALL_RPATH=$ORIGIN/../lib' "${launcher[@]}" >/dev/null
-programs=(lethe lethe_gpu_ceilings lethe_bench_kernels lethe_bench_backbones lethe_kernel_tests lethe_engine_tests
-          lethe_io_tests lethe_graph_tests lethe_model_tests lethe_unlearn_tests lethe_bench_tests)
+programs=(lethe lethe_gpu_ceilings lethe_bench_kernels lethe_bench_backbones lethe_step_profile lethe_kernel_tests
+          lethe_engine_tests lethe_io_tests lethe_graph_tests lethe_model_tests lethe_unlearn_tests lethe_bench_tests)
 # The program lethe is the CMake target lethe_cli (tools/CMakeLists.txt); the others share their names.
 targets=(lethe_cli "${programs[@]:1}")
 echo "gpu_pack: building ${programs[*]}"

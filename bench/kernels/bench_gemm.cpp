@@ -3,8 +3,16 @@
 // (Fᵀ·dY, 4096×7050 · 7050×64; dY·Wᵀ, 7050×64 · 64×4096), and one evaluation tile of scores
 // (2048 users × 64) · (7050 items × 64)ᵀ. FLOPs (2mnk) and the minimum bytes moved
 // (A + B read, C written) are counters, so GFLOP/s reads directly off the "flops" column.
+// Also the trainer's CPU update of the image feature table: its gradient dY·Wᵀ applied by Adam
+// inside the GEMM (sgemm_adam) beside the GEMM into a stored gradient followed by Adam; and on
+// the GPU the linear layers' bias gradient over MGCN's 26,495 rows (the multi-block column sum).
+#include <cmath>
+
 #include "bench/kernels/bench_util.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_cpu.h"
+#include "kernels/optim.h"
+#include "kernels/step.h"
 
 namespace lethe::bench {
 namespace {
@@ -53,6 +61,32 @@ void BM_cpu_linear_backward(benchmark::State& st) {
   set_counters(st, 4.0 * double(2 * N * in + 2 * in * out + N * out), 4.0 * double(N) * in * out);
 }
 
+// The image feature table's Adam update, fused (path 1) or as the GEMM into G then adam_step (0).
+// Bytes: the update's compulsory traffic (P, M, V read and written; dY, W read) and, unfused, G
+// written and read.
+void BM_cpu_feature_table_adam(benchmark::State& st) {
+  const bool fused = st.range(0) != 0;
+  const int64_t N = 7050, in = 4096, out = 64;
+  const auto dY = random_vec<float>(N * out, 1), W = random_vec<float>(in * out, 2);
+  auto P = random_vec<float>(N * in, 3), M = random_vec<float>(N * in, 4, -0.1, 0.1), V = random_vec<float>(N * in, 5, 0, 0.1);
+  std::vector<float> G(static_cast<size_t>(N * in));
+  AdamHp hp;
+  for (auto _ : st) {
+    ++hp.step;
+    const double bc1 = 1.0 - std::pow(hp.beta1, double(hp.step)), bc2 = 1.0 - std::pow(hp.beta2, double(hp.step));
+    if (fused &&
+        ref::sgemm_adam(N, in, out, dY.data(), out, W.data(), out, P.data(), M.data(), V.data(),
+                        ref::adam_f32_factors(hp, hp.lr / bc1, std::sqrt(bc2)))) {
+    } else {
+      ref::gemm<float>(false, true, N, in, out, 1.f, dY.data(), out, W.data(), out, 0.f, G.data(), in);
+      ref::adam_step<float>(P.data(), G.data(), M.data(), V.data(), N * in, hp, nullptr, SegScale{});
+    }
+    benchmark::DoNotOptimize(P.data());
+  }
+  set_counters(st, 24.0 * double(N * in) + (fused ? 0.0 : 8.0 * double(N * in)) + 4.0 * double(N * out + in * out),
+               2.0 * double(N) * in * out + 14.0 * double(N * in));
+}
+
 struct Registrar {
   Registrar() {
     for (const Shape& s : kShapes) {
@@ -62,7 +96,44 @@ struct Registrar {
     }
     benchmark::RegisterBenchmark("cpu/linear_backward/mgcn_7050x4096x64", BM_cpu_linear_backward)
         ->UseRealTime()->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("cpu/feature_table_adam/mgcn_7050x4096x64", BM_cpu_feature_table_adam)
+        ->ArgName("fused")->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
     if (!gpu_present()) return;
+    // The image feature table's Adam update with its gradient computed in place (one kernel).
+    benchmark::RegisterBenchmark("cuda/gemm_adam_at/mgcn_7050x4096x64", [](benchmark::State& st) {
+      const int64_t N = 7050, in = 4096, out = 64;
+      cuda::Context ctx;
+      StepState s;
+      s.lr = 1e-3;
+      ref::step_begin(&s, 0.9, 0.999, Vec<const int32_t>(), Vec<const int32_t>(), 1, Vec<int32_t>(), Vec<int32_t>());
+      DevMem dY(random_vec<float>(N * out, 1), ctx), W(random_vec<float>(in * out, 2), ctx), P(random_vec<float>(N * in, 3), ctx),
+          M(random_vec<float>(N * in, 4, -0.1, 0.1), ctx), V(random_vec<float>(N * in, 5, 0, 0.1), ctx),
+          sd(std::vector<StepState>{s}, ctx);
+      run_cuda(st, ctx, [&](const GpuExec& g) {
+        cuda::gemm_adam_at(Mat<const float>(dY.as<float>(), N, out), Mat<const float>(W.as<float>(), in, out),
+                           Mat<float>(P.as<float>(), N, in), Mat<float>(M.as<float>(), N, in),
+                           Mat<float>(V.as<float>(), N, in), sd.as<StepState>(), AdamHp{}, g);
+      });
+      set_counters(st, 24.0 * double(N * in) + 4.0 * double(N * out + in * out),
+                   2.0 * double(N) * in * out + 14.0 * double(N * in));
+    })->UseManualTime()->Unit(benchmark::kMicrosecond);
+    // The bias gradient of MGCN's tall layers ((U + I) × 64, the attention's n = 1): the column
+    // sum spread over row chunks.
+    for (int64_t out : {int64_t(64), int64_t(1)}) {
+      benchmark::RegisterBenchmark(("cuda/linear_backward_bias/mgcn_26495x" + std::to_string(out)).c_str(),
+                                   [out](benchmark::State& st) {
+        const int64_t N = 26495, in = 64;
+        cuda::Context ctx;
+        DevMem X(random_vec<float>(N * in, 1), ctx), W(random_vec<float>(in * out, 2), ctx),
+            dY(random_vec<float>(N * out, 3), ctx), db(random_vec<float>(out, 6), ctx);
+        run_cuda(st, ctx, [&](const GpuExec& g) {
+          cuda::linear_backward(Mat<const float>(X.as<float>(), N, in), Mat<const float>(W.as<float>(), in, out),
+                                Mat<const float>(dY.as<float>(), N, out), Mat<float>(), Mat<float>(),
+                                Vec<float>(db.as<float>(), out), g);
+        });
+        set_counters(st, 4.0 * double(N * out + 2 * out), double(N * out));
+      })->UseManualTime()->Unit(benchmark::kMicrosecond);
+    }
     for (const Shape& s : kShapes) {
       benchmark::RegisterBenchmark((std::string("cuda/gemm/") + s.name).c_str(), [s](benchmark::State& st) {
         cuda::Context ctx;

@@ -9,6 +9,7 @@
 
 #include "bench/kernels/bench_util.h"
 #include "kernels/optim.h"
+#include "kernels/step.h"
 
 namespace lethe::bench {
 namespace {
@@ -51,9 +52,40 @@ void BM_cpu_adam(benchmark::State& st) {
 }
 BENCHMARK(BM_cpu_adam)->Name("cpu/adam_step_30M")->ArgName("masked")->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+// The trainer's Adam: its step factors read from the step state (no mask, no segment scales).
+void BM_cpu_adam_at(benchmark::State& st) {
+  const int64_t n = kSlab;
+  auto p = random_vec<float>(n, 1), g = random_vec<float>(n, 2), m = random_vec<float>(n, 3, -0.1, 0.1),
+       v = random_vec<float>(n, 4, 0, 0.1);
+  StepState s;
+  s.lr = 1e-3;
+  for (auto _ : st) {
+    ref::step_begin(&s, 0.9, 0.999, Vec<const int32_t>(), Vec<const int32_t>(), 1, Vec<int32_t>(), Vec<int32_t>());
+    s.next_step = 0;
+    ref::adam_step_at<float>(p.data(), g.data(), m.data(), v.data(), n, &s, AdamHp{});
+    benchmark::DoNotOptimize(p.data());
+  }
+  set_counters(st, 28.0 * n, 16.0 * n);
+}
+BENCHMARK(BM_cpu_adam_at)->Name("cpu/adam_step_at_30M")->UseRealTime()->Unit(benchmark::kMillisecond);
+
 struct CudaRegistrar {
   CudaRegistrar() {
     if (!gpu_present()) return;
+    benchmark::RegisterBenchmark("cuda/adam_step_at_30M", [](benchmark::State& st) {
+      const int64_t n = kSlab;
+      cuda::Context ctx;
+      StepState s;
+      s.lr = 1e-3;
+      ref::step_begin(&s, 0.9, 0.999, Vec<const int32_t>(), Vec<const int32_t>(), 1, Vec<int32_t>(), Vec<int32_t>());
+      DevMem p(random_vec<float>(n, 1), ctx), g(random_vec<float>(n, 2), ctx), m(random_vec<float>(n, 3, -0.1, 0.1), ctx),
+          v(random_vec<float>(n, 4, 0, 0.1), ctx), sd(std::vector<StepState>{s}, ctx);
+      run_cuda(st, ctx, [&](const GpuExec& gx) {
+        cuda::adam_step_at(p.as<float>(), g.as<float>(), m.as<float>(), v.as<float>(), n, sd.as<StepState>(), AdamHp{},
+                           gx);
+      });
+      set_counters(st, 28.0 * n, 16.0 * n);
+    })->UseManualTime()->Unit(benchmark::kMicrosecond);
     for (int masked = 0; masked < 2; ++masked) {
       benchmark::RegisterBenchmark(("cuda/adam_step_30M/masked:" + std::to_string(masked)).c_str(),
                                    [masked](benchmark::State& st) {

@@ -18,7 +18,7 @@ void BM_cpu_segmented_sqnorm(benchmark::State& st) {
   const auto off = mgcn_offsets(kSlab);
   std::vector<double> out(off.size() - 1);
   for (auto _ : st) {
-    ref::segmented_sqnorm<float>(x.data(), off.data(), static_cast<int64_t>(out.size()), out.data());
+    ref::segmented_sqnorm<float>(x.data(), n, off.data(), static_cast<int64_t>(out.size()), out.data());
     benchmark::DoNotOptimize(out.data());
   }
   set_counters(st, 4.0 * n, 2.0 * n);
@@ -47,7 +47,7 @@ struct CudaRegistrar {
       const auto off_h = mgcn_offsets(kSlab);
       DevMem x(random_vec<float>(n, 1), ctx), off(off_h, ctx), out((off_h.size() - 1) * sizeof(double));
       run_cuda(st, ctx, [&](const GpuExec& gx) {
-        cuda::segmented_sqnorm(x.as<float>(), off.as<int64_t>(), static_cast<int64_t>(off_h.size() - 1),
+        cuda::segmented_sqnorm(x.as<float>(), n, off.as<int64_t>(), static_cast<int64_t>(off_h.size() - 1),
                                out.as<double>(), gx);
       });
       set_counters(st, 4.0 * n, 2.0 * n);

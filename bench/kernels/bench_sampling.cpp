@@ -11,6 +11,7 @@
 #include "bench/kernels/bench_util.h"
 #include "kernels/philox.h"
 #include "kernels/sampling.h"
+#include "kernels/step.h"
 
 namespace lethe::bench {
 namespace {
@@ -73,6 +74,24 @@ void BM_cpu_sample_negatives(benchmark::State& st) {
 }
 BENCHMARK(BM_cpu_sample_negatives)->Name("cpu/sample_negatives")->Arg(2048)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
+// The trainer's draw: the stream of the step state's (epoch, step), read from memory.
+void BM_cpu_sample_negatives_at(benchmark::State& st) {
+  const int64_t B = st.range(0);
+  const Train t = make_train();
+  const auto users = batch_users(B);
+  std::vector<int32_t> out(B);
+  StepState s;
+  for (auto _ : st) {
+    ++s.step;
+    ref::sample_negatives_at(7, &s, Vec<const int32_t>(users.data(), B),
+                             Vec<const int32_t>(t.pool.data(), static_cast<int64_t>(t.pool.size())),
+                             t.csr(t.rowptr.data(), t.col.data()), Vec<int32_t>(out.data(), B));
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_counters(st, 8.0 * B, 0);
+}
+BENCHMARK(BM_cpu_sample_negatives_at)->Name("cpu/sample_negatives_at")->Arg(2048)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
 void BM_cpu_dropout(benchmark::State& st) {
   const int64_t n = st.range(0);
   const auto x = random_vec<float>(n, 1);
@@ -101,6 +120,22 @@ struct CudaRegistrar {
         cuda::sample_negatives(7, rng_stream(RngPurpose::kNegative, 0, step++), Vec<const int32_t>(users.as<int32_t>(), B),
                                Vec<const int32_t>(pool.as<int32_t>(), static_cast<int64_t>(t.pool.size())), csr,
                                Vec<int32_t>(out.as<int32_t>(), B), g);
+      });
+      set_counters(st, 8.0 * B, 0);
+    })->UseManualTime()->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("cuda/sample_negatives_at/2048", [](benchmark::State& st) {
+      const int64_t B = 2048;
+      cuda::Context ctx;
+      const Train t = make_train();
+      StepState s;
+      s.step = 3;
+      DevMem users(batch_users(B), ctx), pool(t.pool, ctx), rp(t.rowptr, ctx), cl(t.col, ctx), out(B * sizeof(int32_t)),
+          sd(std::vector<StepState>{s}, ctx);
+      const Csr csr = t.csr(rp.as<int32_t>(), cl.as<int32_t>());
+      run_cuda(st, ctx, [&](const GpuExec& g) {
+        cuda::sample_negatives_at(7, sd.as<StepState>(), Vec<const int32_t>(users.as<int32_t>(), B),
+                                  Vec<const int32_t>(pool.as<int32_t>(), static_cast<int64_t>(t.pool.size())), csr,
+                                  Vec<int32_t>(out.as<int32_t>(), B), g);
       });
       set_counters(st, 8.0 * B, 0);
     })->UseManualTime()->Unit(benchmark::kMicrosecond);

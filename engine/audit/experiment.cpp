@@ -225,7 +225,8 @@ bool is_training_key(const std::string& key) {
   for (const char* p : {"unlearn.", "finetune.", "neggrad.", "neggrad_plus.", "mmrecun.", "tru.", "multidelete.",
                         "scalegun.", "audit.", "backdoor."})
     if (key.rfind(p, 0) == 0) return false;
-  return key != "eval.tile_users";
+  // Settings that change how fast a run goes or how often it saves, never what it computes.
+  return key != "eval.tile_users" && key != "checkpoint_every" && key != "cuda.graphs";
 }
 
 std::string training_config_difference(const Config& a, const Config& b) {

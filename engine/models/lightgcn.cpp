@@ -15,6 +15,7 @@ class LightGCN final : public Model {
     LETHE_CHECK(d_ > 0 && layers_ >= 0 && layers_ < 8, "lightgcn: dim > 0 and 0 ≤ layers ≤ 7 required");
   }
   std::string name() const override { return "lightgcn"; }
+  bool step_invariant_forward() const override { return true; }
 
   void declare(ParamStore& ps) override {
     pu_ = ps.add("user_emb", data_.n_users, d_, "id", 0);

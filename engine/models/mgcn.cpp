@@ -34,6 +34,7 @@ class MGCN final : public Model {
     LETHE_CHECK(ui_layers_ >= 0 && ui_layers_ < 8 && ii_layers_ >= 0, "mgcn: bad layer counts");
   }
   std::string name() const override { return "mgcn"; }
+  bool step_invariant_forward() const override { return true; }
 
   void declare(ParamStore& ps) override {
     pu_ = ps.add("user_emb", data_.n_users, d_, "id", 0);

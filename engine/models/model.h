@@ -68,7 +68,9 @@ class ModelData {
 struct Batch {
   std::vector<int32_t> users, pos, neg;
   IdxTensor u, p, n;
-  int64_t size() const { return static_cast<int64_t>(users.size()); }
+  // Rows: the host lists' length, or the device arrays' when the batch lives only there (the
+  // trainer's batches, engine/step.h).
+  int64_t size() const { return users.empty() ? u.n : static_cast<int64_t>(users.size()); }
   void upload(Tape& t) {
     u = t.upload_idx(users);
     p = t.upload_idx(pos);
@@ -124,6 +126,10 @@ class Model {
   // Negatives: true = uniform over train items rejecting the user's (SPEC §3.4); false =
   // uniform over all items (MIG-GT).
   virtual bool negatives_reject_positives() const { return true; }
+  // True when forward() records the same ops with the same arguments whatever (epoch, step) it
+  // is given (no random draw of its own): a training step can then be captured once as a CUDA
+  // graph and replayed (engine/step.h). A model that draws per step (MIG-GT's dropout) says no.
+  virtual bool step_invariant_forward() const { return false; }
 };
 
 // What the training protocol's "auto" settings mean for a backbone (SPEC §3.4; MIG-GT's own in

@@ -115,6 +115,7 @@ TEST_P(StepProfile, AccountsForAWholeTrainingStep) {
     EXPECT_GT(t.bytes, 0.0) << name << " declared no memory traffic";
     EXPECT_GE(t.flops, 0.0) << name;
   }
+  EXPECT_GE(p.launches(), p.op_calls()) << "every op launches at least one kernel here";
   ASSERT_EQ(p.ops.count("adam_step"), 1u);
   EXPECT_DOUBLE_EQ(p.ops.at("adam_step").bytes, 7.0 * 4 * static_cast<double>(s.params().numel()));
   EXPECT_GT(p.ops.count("spmm"), 0u);
@@ -133,17 +134,21 @@ TEST(OpProfile, RooflinePrediction) {
   c.fp32 = 1e13;
   c.tf32 = 1e14;
   c.op_floor = 1e-6;
+  c.graph_node = 2.5e-7;
   c.sync = 5e-6;
   prof::Profile p;
   p.calls.push_back({"gemm", prof::Cost{1e10, 1e6, true}, 0});      // compute-bound: 1 ms FP32, 0.1 ms TF32
   p.calls.push_back({"axpy", prof::Cost{1e6, 1e9, false}, 0});      // memory-bound: 1 ms
   p.calls.push_back({"fill", prof::Cost{0, 100, false}, 0});        // below the floor: 1 µs
+  p.calls.push_back({"sum", prof::Cost{0, 100, false, 2}, 0});      // two launches: 2 µs (0.5 µs as graph nodes)
   p.host_reads = 2;
   const prof::Prediction r = prof::predict(p, c);
-  EXPECT_DOUBLE_EQ(r.roofline, 1e-3 + 1e-3 + 1e-10);
+  EXPECT_DOUBLE_EQ(r.roofline, 1e-3 + 1e-3 + 1e-10 + 1e-10);
   EXPECT_DOUBLE_EQ(r.sync, 1e-5);
-  EXPECT_DOUBLE_EQ(r.seconds, 1e-3 + 1e-3 + 1e-6 + 1e-5);
-  EXPECT_DOUBLE_EQ(r.seconds_tf32, 1e-4 + 1e-3 + 1e-6 + 1e-5);
+  EXPECT_DOUBLE_EQ(r.seconds, 1e-3 + 1e-3 + 1e-6 + 2e-6 + 1e-5);
+  EXPECT_DOUBLE_EQ(r.seconds_tf32, 1e-4 + 1e-3 + 1e-6 + 2e-6 + 1e-5);
+  // Replayed as a graph: the floors are the nodes', and no host read happens inside.
+  EXPECT_DOUBLE_EQ(r.seconds_graph, 1e-3 + 1e-3 + 2.5e-7 + 5e-7);
 }
 
 TEST(OpProfile, CeilingsFileReplacesTheConstants) {
@@ -162,6 +167,19 @@ TEST(OpProfile, CeilingsFileReplacesTheConstants) {
     f << "{\"fp32_flops_per_s\": -1}";
   }
   EXPECT_TRUE(test::has_all(test::error_of([&] { prof::read_ceilings(path); }), {path, "fp32_flops_per_s", "positive"}));
+  {  // lethe_gpu_ceilings' own output is read as it is
+    std::ofstream f(path);
+    f << "{\"device\": {\"name\": \"x\"}, \"ceilings\": {\"d2d_copy\": {\"bytes_per_s\": 2.9e12}, "
+         "\"sgemm\": {\"flops_per_s\": 5e13}, \"tf32_gemm\": {\"flops_per_s\": 3e14}, \"launch\": {\"seconds\": 3e-6}, "
+         "\"graph_node\": {\"seconds\": 8e-7}}}";
+  }
+  const prof::Ceilings m = prof::read_ceilings(path);
+  EXPECT_DOUBLE_EQ(m.bandwidth, 2.9e12);
+  EXPECT_DOUBLE_EQ(m.fp32, 5e13);
+  EXPECT_DOUBLE_EQ(m.tf32, 3e14);
+  EXPECT_DOUBLE_EQ(m.op_floor, 3e-6);
+  EXPECT_DOUBLE_EQ(m.graph_node, 8e-7);
+  EXPECT_DOUBLE_EQ(m.sync, prof::Ceilings::kSync);
   std::remove(path.c_str());
 }
 

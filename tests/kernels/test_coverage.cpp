@@ -46,7 +46,7 @@ TEST(Coverage, EveryFamilyHeaderIsRegistered) {
   std::set<std::string> fams;
   for (const auto& op : op_registry()) fams.insert(op.family);
   for (const char* f : {"elementwise", "rowops", "gemm", "spmm", "gather", "bpr", "infonce", "reduce", "optim",
-                        "topk", "sampling", "batchnorm", "attention", "tur", "edgedrop"})
+                        "topk", "sampling", "batchnorm", "attention", "tur", "edgedrop", "step"})
     EXPECT_TRUE(fams.count(f)) << "kernels/" << f << ".h has no ops in the registry";
 }
 

@@ -4,15 +4,18 @@
 // padded leading dimensions, guard regions and the BLAS corner cases (β = 0 with NaN in C,
 // k = 0, α = 0); bit-identical results for any OpenMP thread count; and CUDA against the CPU
 // reference over a seeded shape table (1×1×1, 33×65×17, the MGCN shapes, all transposes,
-// leading dimensions larger than the column count).
+// leading dimensions larger than the column count). The GEMM whose epilogue applies Adam
+// (sgemm_adam) against a stored product followed by Adam, bit for bit.
 #include <omp.h>
 
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <tuple>
 
 #include "kernels/gemm.h"
 #include "kernels/gemm_cpu.h"
+#include "kernels/optim.h"
 #include "tests/test_util.h"
 
 namespace lethe {
@@ -206,6 +209,45 @@ TEST(Ref_gemm, Avx512PathEqualsPacked6x16BitForBit) {
         }
 }
 
+// sgemm_adam (a feature table's dX = dY·Wᵀ applied by Adam as it is computed) gives every
+// element the bits of the stored product followed by adam_step, for any thread count.
+TEST(Ref_gemm, AdamEpilogueEqualsStoredProductThenAdamBitForBit) {
+  if (!cpu::avx512_available()) GTEST_SKIP() << "this CPU has no AVX-512: the fused path never runs here";
+  AdamHp hp;
+  hp.lr = 1e-3;
+  hp.step = 5;
+  const double bc1 = 1.0 - std::pow(hp.beta1, 5.0), bc2 = 1.0 - std::pow(hp.beta2, 5.0);
+  const ref::AdamF32 f = ref::adam_f32_factors(hp, hp.lr / bc1, std::sqrt(bc2));
+  uint64_t seed = 700;
+  for (auto [m, n, k] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {1, 1, 1}, {5, 63, 7}, {6, 64, 64}, {13, 130, 64}, {301, 1024, 64}, {50, 200, 256}, {7, 4096, 64}}) {
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE(test::case_name("sgemm_adam_t" + std::to_string(threads), {m, n, k}, seed));
+      const auto A = random_vec<float>(m * k, seed), B = random_vec<float>(n * k, seed + 1);
+      auto P1 = random_vec<float>(m * n, seed + 2), M1 = random_vec<float>(m * n, seed + 3, -0.1, 0.1),
+           V1 = random_vec<float>(m * n, seed + 4, 0, 0.1);
+      auto P2 = P1, M2 = M1, V2 = V1;
+      std::vector<float> G(static_cast<size_t>(m * n));
+      ref::sgemm(ref::SgemmPath::Avx512, false, true, m, n, k, 1.f, A.data(), k, B.data(), k, 0.f, G.data(), n);
+      ref::adam_step<float>(P1.data(), G.data(), M1.data(), V1.data(), m * n, hp, nullptr, SegScale{});
+      const int before = omp_get_max_threads();
+      omp_set_num_threads(threads);
+      const bool fused = ref::sgemm_adam(m, n, k, A.data(), k, B.data(), k, P2.data(), M2.data(), V2.data(), f);
+      omp_set_num_threads(before);
+      ASSERT_TRUE(fused);
+      EXPECT_EQ(0, std::memcmp(P1.data(), P2.data(), P1.size() * sizeof(float))) << "parameters";
+      EXPECT_EQ(0, std::memcmp(M1.data(), M2.data(), M1.size() * sizeof(float))) << "first moments";
+      EXPECT_EQ(0, std::memcmp(V1.data(), V2.data(), V1.size() * sizeof(float))) << "second moments";
+      ++seed;
+    }
+  }
+  // Outside its range (k above one k block, k = 0) it declines and touches nothing.
+  std::vector<float> A(10 * 300), B(4 * 300), P(40, 1.f), M(40), V(40);
+  EXPECT_FALSE(ref::sgemm_adam(10, 4, 300, A.data(), 300, B.data(), 300, P.data(), M.data(), V.data(), f));
+  EXPECT_FALSE(ref::sgemm_adam(10, 4, 0, A.data(), 300, B.data(), 300, P.data(), M.data(), V.data(), f));
+  EXPECT_EQ(P, std::vector<float>(40, 1.f));
+}
+
 TEST(Ref_gemm, BetaZeroIgnoresNaNInC) {
   const int64_t m = 9, n = 20, k = 5;
   const auto A = random_vec<float>(m * k, 1), B = random_vec<float>(k * n, 2);
@@ -362,7 +404,9 @@ TEST(CudaVsRef_linear_backward, ShapesAccumulate) {
   LETHE_REQUIRE_GPU();
   cuda::Context ctx;
   for (auto [N, in, out] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
-           {1, 1, 1}, {33, 17, 65}, {7050, 384, 64}, {3000, 64, 100}}) {
+           {1, 1, 1}, {33, 17, 65}, {7050, 384, 64}, {3000, 64, 100},
+           // MGCN's tall layers (U + I rows): the bias gradient over 64 row chunks, and n = 1.
+           {26495, 64, 64}, {26495, 64, 1}}) {
     SCOPED_TRACE(test::case_name("linear_backward", {N, in, out}, 71));
     const auto X = random_vec<float>(N * in, 71), W = random_vec<float>(in * out, 72), dY = random_vec<float>(N * out, 73);
     auto dX = random_vec<float>(N * in, 74), dW = random_vec<float>(in * out, 75), db = random_vec<float>(out, 76);

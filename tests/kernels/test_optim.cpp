@@ -2,12 +2,16 @@
 // double-precision Adam (textbook bias-corrected form) over several steps, the mask (masked
 // elements bit-identical, even with NaN gradients there), the per-segment scale (×2 equals a
 // doubled gradient bit for bit; ×0 freezes a fresh segment; uncovered head/tail take scale 1),
-// SGD and grad_combine semantics including aliasing, and CUDA against the reference over a table
-// of lengths × mask × segment layouts.
+// SGD and grad_combine semantics including aliasing, Adam with its step factors read from the
+// training step's state (bit for bit adam_step), and CUDA against the reference over a table of
+// lengths × mask × segment layouts.
 #include <cstring>
 #include <limits>
+#include <tuple>
 
+#include "kernels/gemm.h"
 #include "kernels/optim.h"
+#include "kernels/step.h"
 #include "tests/test_util.h"
 
 namespace lethe {
@@ -183,6 +187,86 @@ TEST(OptimRef, AdamSegmentScale) {
   }
 }
 
+// The state's factors as step_begin computes them for Adam's count t (its batch is empty here).
+StepState state_at(int64_t t, double lr) {
+  StepState st;
+  st.adam_t = t - 1;
+  st.lr = lr;
+  ref::step_begin(&st, 0.9, 0.999, Vec<const int32_t>(), Vec<const int32_t>(), 1, Vec<int32_t>(), Vec<int32_t>());
+  return st;
+}
+
+template <class T>
+void expect_adam_at_equals_adam(int64_t n) {
+  SCOPED_TRACE(test::case_name(sizeof(T) == 4 ? "adam_step_at_f32" : "adam_step_at_f64", {n}, 90));
+  auto p = test::cast_vec<T>(random_vec<double>(n, 90 + n)), m = test::cast_vec<T>(random_vec<double>(n, 91, -0.1, 0.1)),
+       v = test::cast_vec<T>(random_vec<double>(n, 92, 0, 0.1));
+  auto p2 = p, m2 = m, v2 = v;
+  for (int64_t t = 1; t <= 3; ++t) {
+    const auto g = test::cast_vec<T>(random_vec<double>(n, 93 + t, -2, 2));
+    AdamHp hp;
+    hp.lr = 3e-3;
+    hp.step = t;
+    hp.weight_decay = t == 2 ? 1e-2 : 0.0;
+    ref::adam_step<T>(p.data(), g.data(), m.data(), v.data(), n, hp, nullptr, SegScale{});
+    const StepState st = state_at(t, hp.lr);
+    AdamHp shared = hp;
+    shared.lr = 99.0;  // not read: the state's factors are
+    shared.step = 1;
+    ref::adam_step_at<T>(p2.data(), g.data(), m2.data(), v2.data(), n, &st, shared);
+  }
+  EXPECT_TRUE(bit_equal(p, p2) && bit_equal(m, m2) && bit_equal(v, v2)) << "adam_step_at differs from adam_step";
+}
+
+TEST(OptimRef, AdamStepAtEqualsAdamStepBitForBit) {
+  for (int64_t n : {int64_t(1), int64_t(15), int64_t(16), int64_t(17), int64_t(1000), int64_t(65537)}) {
+    expect_adam_at_equals_adam<float>(n);
+    expect_adam_at_equals_adam<double>(n);
+  }
+  std::vector<float> x(4);
+  StepState fresh;  // step_begin never ran: t = 0
+  EXPECT_THROW(ref::adam_step_at<float>(x.data(), x.data(), x.data(), x.data(), 4, &fresh, AdamHp{}), Error);
+  EXPECT_THROW(ref::adam_step_at<float>(x.data(), x.data(), x.data(), x.data(), 4, nullptr, AdamHp{}), Error);
+}
+
+// The feature tables' update: Adam with the gradient dY·Wᵀ computed in place equals the product
+// stored and adam_step_at run over it — bit for bit on the float path (fused where the CPU has
+// AVX-512) and the double one (plain).
+template <class T>
+void expect_gemm_adam_equals_gemm_then_adam(int64_t N, int64_t C, int64_t K) {
+  SCOPED_TRACE(test::case_name(sizeof(T) == 4 ? "gemm_adam_at_f32" : "gemm_adam_at_f64", {N, C, K}, 110));
+  const auto dY = test::cast_vec<T>(random_vec<double>(N * K, 110)), W = test::cast_vec<T>(random_vec<double>(C * K, 111));
+  auto P = test::cast_vec<T>(random_vec<double>(N * C, 112)), M = test::cast_vec<T>(random_vec<double>(N * C, 113, -0.1, 0.1)),
+       V = test::cast_vec<T>(random_vec<double>(N * C, 114, 0, 0.1));
+  auto P2 = P, M2 = M, V2 = V;
+  std::vector<T> G(static_cast<size_t>(N * C)), G2(G.size());
+  const StepState st = state_at(4, 2e-3);
+  AdamHp hp;
+  ref::gemm<T>(false, true, N, C, K, T(1), dY.data(), K, W.data(), K, T(0), G.data(), C);
+  ref::adam_step_at<T>(P.data(), G.data(), M.data(), V.data(), N * C, &st, hp);
+  ref::gemm_adam_at<T>(Mat<const T>(dY.data(), N, K), Mat<const T>(W.data(), C, K), Mat<T>(P2.data(), N, C),
+                       Mat<T>(M2.data(), N, C), Mat<T>(V2.data(), N, C), &st, hp, Mat<T>(G2.data(), N, C));
+  EXPECT_TRUE(bit_equal(P, P2) && bit_equal(M, M2) && bit_equal(V, V2)) << "gemm_adam_at differs";
+}
+
+TEST(OptimRef, GemmAdamAtEqualsTheStoredProductThenAdam) {
+  for (auto [N, C, K] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{{1, 1, 1}, {7, 65, 8}, {130, 200, 64}, {9, 33, 300}}) {
+    expect_gemm_adam_equals_gemm_then_adam<float>(N, C, K);
+    expect_gemm_adam_equals_gemm_then_adam<double>(N, C, K);
+  }
+  std::vector<float> x(12);
+  const StepState st = state_at(1, 1e-3);
+  EXPECT_THROW(ref::gemm_adam_at<float>(Mat<const float>(x.data(), 3, 2), Mat<const float>(x.data(), 4, 3),
+                                        Mat<float>(x.data(), 3, 4), Mat<float>(x.data(), 3, 4), Mat<float>(x.data(), 3, 4),
+                                        &st, AdamHp{}, Mat<float>(x.data(), 3, 4)),
+               Error);  // dY has 2 columns, W 3
+  const StepState before_begin;  // adam_t = 0: step_begin has not run
+  EXPECT_THROW(ref::gemm_adam_at<float>(Mat<const float>(x.data(), 3, 2), Mat<const float>(x.data(), 4, 2),
+                                        Mat<float>(x.data(), 3, 4), Mat<float>(x.data(), 3, 4), Mat<float>(x.data(), 3, 4),
+                                        &before_begin, AdamHp{}, Mat<float>(x.data(), 3, 4)),
+               Error);
+}
+
 TEST(OptimRef, RejectsBadArguments) {
   std::vector<float> p(10), g(10), m(10), v(10);
   AdamHp hp;
@@ -311,6 +395,61 @@ TEST(CudaVsRef_adam_step, LengthsMasksSegments) {
     }
     EXPECT_TRUE(pd.guards_intact() && md.guards_intact() && vd.guards_intact());
   });
+}
+
+TEST(CudaVsRef_adam_step_at, LengthsOverSteps) {
+  LETHE_REQUIRE_GPU();
+  cuda::Context ctx;
+  for (int64_t n : kLengths) {
+    SCOPED_TRACE(test::case_name("adam_step_at", {n}, 95 + n));
+    auto p = random_vec<float>(n, 95 + n), m = random_vec<float>(n, 96 + n, -0.1, 0.1), v = random_vec<float>(n, 97 + n, 0, 0.1);
+    test::DeviceGuarded<float> pd(ctx, p), md(ctx, m), vd(ctx, v);
+    AdamHp hp;
+    hp.weight_decay = 1e-3;
+    for (int64_t t = 1; t <= 3; ++t) {
+      const auto g = random_vec<float>(n, 98 + n + t, -2, 2);
+      test::DeviceGuarded<float> gd(ctx, g);
+      const StepState st = state_at(t, 1e-2);
+      test::DeviceGuarded<StepState> sd(ctx, std::vector<StepState>{st});
+      ref::adam_step_at<float>(p.data(), g.data(), m.data(), v.data(), n, &st, hp);
+      cuda::adam_step_at(pd.data(), gd.data(), md.data(), vd.data(), n, sd.data(), hp, ctx.exec());
+    }
+    EXPECT_TRUE(allclose(pd.download(), p, test::kTolMap, "p"));
+    EXPECT_TRUE(allclose(md.download(), m, test::kTolMap, "m"));
+    EXPECT_TRUE(allclose(vd.download(), v, test::kTolMap, "v"));
+    EXPECT_TRUE(pd.guards_intact() && md.guards_intact() && vd.guards_intact());
+  }
+}
+
+TEST(CudaVsRef_gemm_adam_at, ShapesOverSteps) {
+  LETHE_REQUIRE_GPU();
+  cuda::Context ctx;
+  for (auto [N, C, K] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {1, 1, 1}, {7, 65, 8}, {129, 63, 33}, {300, 200, 64}, {7050, 384, 64}, {1000, 4096, 64}, {50, 70, 300}}) {
+    SCOPED_TRACE(test::case_name("gemm_adam_at", {N, C, K}, 120));
+    const auto dY = random_vec<float>(N * K, 120), W = random_vec<float>(C * K, 121);
+    auto P = random_vec<float>(N * C, 122), M = random_vec<float>(N * C, 123, -0.1, 0.1), V = random_vec<float>(N * C, 124, 0, 0.1);
+    std::vector<float> G(static_cast<size_t>(N * C));
+    test::DeviceGuarded<float> dYd(ctx, dY), Wd(ctx, W), Pd(ctx, P), Md(ctx, M), Vd(ctx, V);
+    AdamHp hp;
+    hp.weight_decay = 1e-3;
+    for (int64_t t = 1; t <= 2; ++t) {
+      const StepState st = state_at(t, 1e-2);
+      test::DeviceGuarded<StepState> sd(ctx, std::vector<StepState>{st});
+      ref::gemm_adam_at<float>(Mat<const float>(dY.data(), N, K), Mat<const float>(W.data(), C, K),
+                               Mat<float>(P.data(), N, C), Mat<float>(M.data(), N, C), Mat<float>(V.data(), N, C), &st, hp,
+                               Mat<float>(G.data(), N, C));
+      cuda::gemm_adam_at(Mat<const float>(dYd.data(), N, K), Mat<const float>(Wd.data(), C, K), Pd.mat(N, C),
+                         Md.mat(N, C), Vd.mat(N, C), sd.data(), hp, ctx.exec());
+    }
+    // The product's order is the CPU GEMM's (fmaf in k order) only while K fits one CPU k block;
+    // Adam's arithmetic may be contracted differently: the elementwise tolerance, widened with K.
+    const test::Tol tol{1e-5 * std::max(1.0, double(K) / 16.0), 1e-4};
+    EXPECT_TRUE(allclose(Pd.download(), P, tol, "P"));
+    EXPECT_TRUE(allclose(Md.download(), M, tol, "M"));
+    EXPECT_TRUE(allclose(Vd.download(), V, tol, "V"));
+    EXPECT_TRUE(Pd.guards_intact() && Md.guards_intact() && Vd.guards_intact());
+  }
 }
 
 TEST(CudaVsRef_sgd_step, LengthsMasksSegments) {

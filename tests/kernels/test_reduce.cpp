@@ -1,6 +1,7 @@
 // tests/kernels/test_reduce.cpp — reduce family: the CPU reference against plain double loops
-// (segment layouts with empty segments, a non-zero start, heavy skew), clipping semantics, and
-// CUDA against the reference over the same table, including run-to-run bit-identity.
+// (segment layouts with empty segments, a non-zero start, heavy skew, segments across many of the
+// GPU's chunks), clipping semantics, and CUDA against the reference over the same table,
+// including run-to-run bit-identity.
 #include <cstring>
 
 #include "kernels/reduce.h"
@@ -35,6 +36,9 @@ std::vector<SegCase> seg_cases() {
   const int64_t sizes[20] = {64, 1, 4096 * 3, 0, 255, 256, 257, 7, 1, 31, 65537, 1000, 0, 384 * 5, 2, 129, 1, 33, 513, 9};
   for (int64_t s : sizes) o.push_back(o.back() + s);
   c.push_back({"twenty_segments", o});
+  // Segments spanning many of the GPU's 16384-element chunks, starting and ending inside chunks,
+  // beside tiny ones sharing a chunk (the multi-block reduction's slots chunk + segment).
+  c.push_back({"multi_chunk", {5, 16384, 16385, 16390, 100003, 100003, 100004, 163840, 400001}});
   return c;
 }
 
@@ -52,13 +56,13 @@ TEST(ReduceRef, SegmentedSqnormMatchesPlainLoops) {
     const auto x = random_vec<float>(n, 5 + n, -2, 2);
     const int64_t nseg = static_cast<int64_t>(sc.offsets.size()) - 1;
     Guarded<double> out(nseg);
-    ref::segmented_sqnorm<float>(x.data(), sc.offsets.data(), nseg, out.data());
+    ref::segmented_sqnorm<float>(x.data(), n, sc.offsets.data(), nseg, out.data());
     EXPECT_TRUE(out.guards_intact());
     EXPECT_TRUE(allclose(out.get(), naive_sqnorm(x, sc.offsets), kTolDoubleSum, "sqnorm"));
     // The double instantiation sees the same values widened: same sums.
     const auto xd = test::cast_vec<double>(x);
     std::vector<double> outd(nseg);
-    ref::segmented_sqnorm<double>(xd.data(), sc.offsets.data(), nseg, outd.data());
+    ref::segmented_sqnorm<double>(xd.data(), n, sc.offsets.data(), nseg, outd.data());
     EXPECT_TRUE(allclose(outd, out.get(), kTolDoubleSum, "double instantiation"));
   }
 }
@@ -67,10 +71,12 @@ TEST(ReduceRef, SegmentedSqnormRejectsBadOffsets) {
   std::vector<float> x(10, 1.0f);
   std::vector<double> out(3);
   const std::vector<int64_t> dec = {0, 5, 4, 10};
-  EXPECT_THROW(ref::segmented_sqnorm<float>(x.data(), dec.data(), 3, out.data()), Error);
+  EXPECT_THROW(ref::segmented_sqnorm<float>(x.data(), 10, dec.data(), 3, out.data()), Error);
   const std::vector<int64_t> neg = {-1, 5};
-  EXPECT_THROW(ref::segmented_sqnorm<float>(x.data(), neg.data(), 1, out.data()), Error);
-  EXPECT_NO_THROW(ref::segmented_sqnorm<float>(x.data(), nullptr, 0, nullptr));  // nothing to do
+  EXPECT_THROW(ref::segmented_sqnorm<float>(x.data(), 10, neg.data(), 1, out.data()), Error);
+  const std::vector<int64_t> past = {0, 5, 11};  // ends past the 10 elements of x
+  EXPECT_THROW(ref::segmented_sqnorm<float>(x.data(), 10, past.data(), 2, out.data()), Error);
+  EXPECT_NO_THROW(ref::segmented_sqnorm<float>(x.data(), 10, nullptr, 0, nullptr));  // nothing to do
 }
 
 TEST(ReduceRef, ClipLeavesSmallGradientsBitIdentical) {
@@ -119,18 +125,18 @@ TEST(CudaVsRef_segmented_sqnorm, SegmentLayouts) {
     const int64_t nseg = static_cast<int64_t>(sc.offsets.size()) - 1;
     const auto x = random_vec<float>(n, 50 + n, -2, 2);
     std::vector<double> want(nseg);
-    ref::segmented_sqnorm<float>(x.data(), sc.offsets.data(), nseg, want.data());
+    ref::segmented_sqnorm<float>(x.data(), n, sc.offsets.data(), nseg, want.data());
     test::DeviceGuarded<float> xd(ctx, x);
     test::DeviceGuarded<int64_t> od(ctx, sc.offsets);
     test::DeviceGuarded<double> out(ctx, nseg);
-    cuda::segmented_sqnorm(xd.data(), od.data(), nseg, out.data(), ctx.exec());
+    cuda::segmented_sqnorm(xd.data(), n, od.data(), nseg, out.data(), ctx.exec());
     const auto got = out.download();
     EXPECT_TRUE(out.guards_intact());
     EXPECT_TRUE(allclose(got, want, kTolDoubleSum, "sqnorm"));
     // Deterministic: a second run gives the same bits.
     ctx.arena().reset();
     out.poison();
-    cuda::segmented_sqnorm(xd.data(), od.data(), nseg, out.data(), ctx.exec());
+    cuda::segmented_sqnorm(xd.data(), n, od.data(), nseg, out.data(), ctx.exec());
     const auto again = out.download();
     EXPECT_EQ(std::memcmp(got.data(), again.data(), got.size() * sizeof(double)), 0) << "not bit-identical";
     ctx.arena().reset();

@@ -9,6 +9,7 @@
 
 #include "kernels/philox.h"
 #include "kernels/sampling.h"
+#include "kernels/step.h"
 #include "tests/test_util.h"
 
 namespace lethe {
@@ -113,6 +114,23 @@ TEST(SamplingRef, DeterministicAndKeyedBySeedAndStream) {
   EXPECT_EQ(a, b);
   EXPECT_NE(a, run_ref(g, items, users, 7, 12));
   EXPECT_NE(a, run_ref(g, items, users, 8, 11));
+}
+
+// The trainer's steps draw with the stream of the state's (epoch, step), read from memory.
+TEST(SamplingRef, AtTheStepStateDrawsWhatTheStepsStreamDraws) {
+  const int32_t items = 200;
+  const auto g = make_graph(50, items, 3);
+  const auto users = make_users(300, 50, 4);
+  for (auto [epoch, step] : std::vector<std::pair<uint32_t, uint32_t>>{{0, 0}, {3, 17}, {0xFFFFFFu, 5}}) {
+    StepState st;
+    st.epoch = epoch;
+    st.step = step;
+    std::vector<int32_t> got(users.size());
+    ref::sample_negatives_at(77, &st, Vec<const int32_t>(users.data(), static_cast<int64_t>(users.size())),
+                             Vec<const int32_t>(g.pool.data(), static_cast<int64_t>(g.pool.size())), g.csr(items),
+                             Vec<int32_t>(got.data(), static_cast<int64_t>(got.size())));
+    EXPECT_EQ(got, run_ref(g, items, users, 77, rng_stream(RngPurpose::kNegative, epoch, step)));
+  }
 }
 
 TEST(SamplingRef, RoughlyUniformOverThePool) {
@@ -242,6 +260,33 @@ TEST(CudaVsRef_sample_negatives, ExactEquality) {
   EXPECT_NE(got[0], -1);
   EXPECT_EQ(got[1], -1);
   EXPECT_EQ(got[2], -1);
+}
+
+TEST(CudaVsRef_sample_negatives_at, ExactEquality) {
+  LETHE_REQUIRE_GPU();
+  cuda::Context ctx;
+  const int32_t items = 1000;
+  const int64_t U = 300;
+  const auto g = make_graph(U, items, 9);
+  test::DeviceGuarded<int32_t> rp(ctx, g.rowptr), cl(ctx, g.col), pool(ctx, g.pool);
+  Csr dcsr = g.csr(items);
+  dcsr.rowptr = rp.data();
+  dcsr.col = cl.data();
+  for (int64_t B : {int64_t(1), int64_t(255), int64_t(2048), int64_t(5001)}) {
+    SCOPED_TRACE(test::case_name("sample_negatives_at", {B}, 10 + B));
+    const auto users = make_users(B, U, 10 + B);
+    StepState st;
+    st.epoch = 4;
+    st.step = static_cast<uint32_t>(B);
+    const auto want = run_ref(g, items, users, 99, rng_stream(RngPurpose::kNegative, st.epoch, st.step));
+    test::DeviceGuarded<StepState> sd(ctx, std::vector<StepState>{st});
+    test::DeviceGuarded<int32_t> ud(ctx, users), out(ctx, B);
+    cuda::sample_negatives_at(99, sd.data(), Vec<const int32_t>(ud.data(), B),
+                              Vec<const int32_t>(pool.data(), static_cast<int64_t>(g.pool.size())), dcsr, out.vec(),
+                              ctx.exec());
+    EXPECT_EQ(out.download(), want);
+    EXPECT_TRUE(out.guards_intact());
+  }
 }
 
 const std::vector<int64_t> kLengths = {1, 3, 4, 5, 255, 256, 257, 1000, 65537};

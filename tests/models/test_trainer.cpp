@@ -235,6 +235,10 @@ TEST(Trainer, SettingsAreRefusedBeforeAnyWorkInTheUsersWords) {
   EXPECT_TRUE(contains_all(refusal("tru.scaling.cmin", "5"), {"cmin <= cmax"}));
   EXPECT_TRUE(contains_all(refusal("unlearn.epochs", "0"), {"unlearn.epochs"}));
   EXPECT_EQ(refusal("lr", "auto"), "(accepted)");
+  EXPECT_TRUE(contains_all(refusal("checkpoint_every", "0"), {"checkpoint_every", ">= 1", "(or auto)", "'0'"}));
+  EXPECT_EQ(refusal("checkpoint_every", "auto"), "(accepted)");
+  EXPECT_EQ(refusal("checkpoint_every", "5"), "(accepted)");
+  EXPECT_TRUE(contains_all(refusal("cuda.graphs", "maybe"), {"cuda.graphs", "true or false"}));
   EXPECT_EQ(refusal("mgcn.cl", "0"), "(accepted)");
   EXPECT_THROW((void)TrainOptions::from(Config(), "transformer"), Error);
 }

@@ -64,7 +64,8 @@ finished_like() {  # folder, reference digest
 
 case "$SCENARIO" in
   train)
-    CMD=(train --data data --model lightgcn --epochs 3 --patience 1 --quiet)
+    # last.ckpt at epochs 2 and 4 and at the end: a kill after epoch 3 resumes from epoch 2.
+    CMD=(train --data data --model lightgcn --epochs 5 --patience 2 --checkpoint_every 2 --quiet)
     resume() { run "${CMD[@]}" --out "$1" --resume "$1/last.ckpt"; } ;;
   overwrite)
     CMD=(train --data data --model lightgcn --epochs 3 --quiet --overwrite)

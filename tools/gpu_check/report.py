@@ -48,6 +48,21 @@ CLAIMS = [
      ["CudaVsRef_topk_rows.*"]),
     ("CPU and CUDA start from bit-identical parameters", ["Backbones/CpuVsCuda.*"]),
     ("A warmed-up training step allocates nothing on the GPU", ["Backbones/StepAllocation.NoneOnceWarmedUpOnCuda/*"]),
+    ("The trainer's step on CUDA (batches, negatives, Adam's t and lr read from the device state, losses summed "
+     "there) equals the host-stepped step bit for bit (the feature tables' fused update off)",
+     ["Backbones/StepRunnerCuda.EqualsTheHostSteppedEpochBitForBit/*"]),
+    ("The feature tables' Adam update fused into their gradient's product (gemm_adam_at) agrees with the CPU "
+     "reference, and a fused trainer epoch with the unfused one, to rounding",
+     ["CudaVsRef_gemm_adam_at.*", "Backbones/StepRunnerCuda.FusedFeatureTableUpdateAgreesWithTheUnfusedOne/*"]),
+    ("cuda.graphs: a training step captured once as a CUDA graph and replayed gives exactly the parameters, Adam "
+     "moments and losses of eager steps, full and last batch (the setting stays off by default until this passes)",
+     ["Backbones/StepRunnerCuda.GraphsReplayEagerBitForBit/*"]),
+    ("A warmed-up trainer step allocates nothing on the GPU, eager or replayed as a graph",
+     ["Backbones/StepRunnerCuda.AWarmedUpStepAllocatesNothing/*"]),
+    ("The step profile's declared kernel launches match the kernel nodes of the captured step (within 25 %)",
+     ["Backbones/StepRunnerCuda.DeclaredLaunchesMatchTheCapturedGraph/*"]),
+    ("Multi-block segmented squared norms and bias-gradient column sums agree with the CPU and repeat bit for bit",
+     ["CudaVsRef_segmented_sqnorm.*", "CudaVsRef_linear_backward.*"]),
     ("A failing op ends only its own benchmark entry", ["BenchRunCuda.*"]),
 ]
 
@@ -384,6 +399,32 @@ def bench_step(work, ceilings):
     detail = "%d kernel entries, %d backbone entries, %d errors; fraction of ceiling: median %s, min %s" % (
         len(out["kernels"]), len(out["backbones"]), errors,
         "%.2f" % fracs[len(fracs) // 2] if fracs else "-", "%.2f" % fracs[0] if fracs else "-")
+    # The training-step profile on TikTok (lethe_step_profile --device cuda --graphs): measured epochs
+    # op by op and replayed as graphs beside the prediction, and the graph's kernel nodes beside the
+    # declared launches.
+    rc = rc_of(os.path.join(work, "step-profile.rc"))
+    sp = read_json(os.path.join(work, "step-profile.json"))
+    if rc is not None:
+        if rc != 0 or not sp:
+            problems.append("step profile: %s" % rc_words(rc))
+        else:
+            rows = []
+            for m in sp.get("models", []):
+                rows.append({k: m.get(k) for k in (
+                    "model", "steps_per_epoch", "measured_epoch_eager_s", "measured_epoch_graph_s",
+                    "h100_predicted_epoch_s", "h100_predicted_epoch_graph_s", "graph_kernel_nodes",
+                    "host_launches_per_step_captured")})
+                rows[-1]["declared_launches"] = m.get("trainer_step", {}).get("cuda_launches")
+                ev = m.get("evaluation") or {}
+                rows[-1]["evaluation_s"] = ev.get("wall_seconds")
+                rows[-1]["evaluation_predicted_s"] = ev.get("h100_predicted_s")
+            out["step_profile"] = {"device": sp.get("device"), "data": sp.get("data"), "models": rows}
+            detail += "; step profile: " + ", ".join(
+                "%s epoch %s ms op by op, %s ms as graphs" % (
+                    r["model"],
+                    "%.1f" % (1e3 * r["measured_epoch_eager_s"]) if r.get("measured_epoch_eager_s") else "-",
+                    "%.1f" % (1e3 * r["measured_epoch_graph_s"]) if r.get("measured_epoch_graph_s") else "-")
+                for r in rows)
     if not out["kernels"]:
         problems.append("no kernel benchmark result")
     return ("pass" if not problems else "fail"), detail, out, problems

@@ -14,7 +14,9 @@
 #                   failures, anything skipped or unfinished
 #   sanitizers.txt  compute-sanitizer memcheck on the CUDA-vs-reference tests, racecheck and
 #                   synccheck on the kernels with shared memory or warp synchronisation
-#   bench.json      kernel and backbone benchmarks, each op also as a fraction of its ceiling
+#   bench.json      kernel and backbone benchmarks, each op also as a fraction of its ceiling; the
+#                   training-step profile on TikTok (epochs op by op and as CUDA graphs, measured
+#                   beside the prediction; the graph's kernel nodes beside the declared launches)
 #   agreement.json  `lethe train` (MGCN, 3 epochs) and a short `lethe experiment` on TikTok, on
 #                   the CPU and on CUDA, compared within the tolerances written in report.py
 #   log.txt         the tail of every step's output
@@ -242,6 +244,16 @@ if ((gpu)); then
   (cd "$work" && timeout -k 5 "$(secs 100 60)" "$here/bin/lethe_bench_kernels" --benchmark_filter="$bench_filter" \
      --benchmark_min_time=0.05 --benchmark_out="$work/bench-kernels.json" --benchmark_out_format=json \
      >"$work/bench-kernels.log" 2>&1; echo $? >"$work/bench-kernels.rc")
+  # The training-step profile: the trainer's steps op by op and replayed as CUDA graphs, whole epochs
+  # timed, the full evaluation, against the ceilings measured above.
+  sp_data=$data/tiktok sp_dev=cuda
+  [[ -d $sp_data ]] || sp_data=$work/agree-cuda/data/tiktok
+  ((rehearsal)) && sp_dev=cpu
+  sp_ceil=()
+  [[ -s $work/ceilings.json ]] && grep -q '"ceilings"' "$work/ceilings.json" && sp_ceil=(--ceilings "$work/ceilings.json")
+  (cd "$work" && timeout -k 5 "$(secs 60 40)" "$here/bin/lethe_step_profile" --data "$sp_data" --models lightgcn,mgcn \
+     --device "$sp_dev" --graphs --steps 3 --warmup 2 "${sp_ceil[@]}" --json "$work/step-profile.json" \
+     --md "$work/step-profile.md" >"$work/step-profile.log" 2>&1; echo $? >"$work/step-profile.rc")
   (cd "$work" && LETHE_CACHE=$work/bench-cache timeout -k 5 "$(secs 60 5)" "$here/bin/lethe_bench_backbones" \
      --benchmark_filter="$backbone_filter" --benchmark_out="$work/bench-backbones.json" --benchmark_out_format=json \
      >"$work/bench-backbones.log" 2>&1; echo $? >"$work/bench-backbones.rc")

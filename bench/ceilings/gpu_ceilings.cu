@@ -1,13 +1,18 @@
 // bench/ceilings/gpu_ceilings.cpp — `lethe_gpu_ceilings`: what this GPU can do at best, measured,
 // so that every benchmarked op can be read as a fraction of it (tools/gpu_check/report.py).
 // Prints one JSON object: the device (name, compute capability, SMs, memory, L2), the driver,
-// runtime, cuBLAS and cuSPARSE versions, and three ceilings, each the best of 10 timed
+// runtime, cuBLAS and cuSPARSE versions, and five ceilings, each the best of 10 timed
 // repetitions after 3 untimed ones (CUDA events on a non-blocking stream):
-//   d2d_copy   cudaMemcpyAsync device to device of 1 GiB; rate = bytes read + bytes written
-//   sgemm      cublasSgemm 8192³ in plain FP32 (CUBLAS_DEFAULT_MATH, what the engine uses)
-//   tf32_gemm  cublasGemmEx 8192³ with CUBLAS_COMPUTE_32F_FAST_TF32 (the tensor-core FP32 rate)
-// Without a usable device it prints {"error": "<cudaGetErrorName>: <text>"} and exits with 2.
-// Built only with the CUDA backend; talks to the CUDA libraries directly (no engine code).
+//   d2d_copy    cudaMemcpyAsync device to device of 1 GiB; rate = bytes read + bytes written
+//   sgemm       cublasSgemm 8192³ in plain FP32 (CUBLAS_DEFAULT_MATH, what the engine uses)
+//   tf32_gemm   cublasGemmEx 8192³ with CUBLAS_COMPUTE_32F_FAST_TF32 (the tensor-core FP32 rate)
+//   launch      an empty kernel launched from the host, 2000 back to back: seconds per launch
+//   graph_node  the same 2000 launches captured as one CUDA graph and replayed: seconds per node
+// The last two are the floors the step profile's prediction puts under every kernel launched op
+// by op and under every kernel node of a replayed step (lethe_step_profile --ceilings reads this
+// file as it is). Without a usable device it prints {"error": "<cudaGetErrorName>: <text>"} and
+// exits with 2. Built only with the CUDA backend; talks to the CUDA libraries directly (no engine
+// code).
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cusparse.h>
@@ -37,6 +42,8 @@ void check(cublasStatus_t s, const char* call) {
 std::string version_string(int v) {  // 13000 -> "13.0"
   return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
 }
+
+__global__ void empty_kernel() {}
 
 struct Timing {
   double best_s = 0, median_s = 0;
@@ -123,6 +130,22 @@ int main() {
   CK(cudaFree(A));
   CK(cudaFree(B));
   CK(cudaFree(C));
+
+  // Launch floors: 2000 empty kernels, launched one by one, then as one replayed graph.
+  constexpr int kLaunches = 2000;
+  const Timing launch = time_on(s, [&] {
+    for (int k = 0; k < kLaunches; ++k) empty_kernel<<<1, 32, 0, s>>>();
+    CK(cudaGetLastError());
+  });
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t exec = nullptr;
+  CK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+  for (int k = 0; k < kLaunches; ++k) empty_kernel<<<1, 32, 0, s>>>();
+  CK(cudaStreamEndCapture(s, &graph));
+  CK(cudaGraphInstantiate(&exec, graph, 0));
+  const Timing node = time_on(s, [&] { CK(cudaGraphLaunch(exec, s)); });
+  CK(cudaGraphExecDestroy(exec));
+  CK(cudaGraphDestroy(graph));
   CK(cublasDestroy(h));
   CK(cudaStreamDestroy(s));
 
@@ -144,8 +167,14 @@ int main() {
               "\"cublasSgemm 8192^3, CUBLAS_DEFAULT_MATH (plain FP32)\"},\n",
               flop / sgemm.best_s, flop / sgemm.median_s);
   std::printf("    \"tf32_gemm\": {\"flops_per_s\": %.6g, \"median_flops_per_s\": %.6g, \"what\": "
-              "\"cublasGemmEx 8192^3, CUBLAS_COMPUTE_32F_FAST_TF32\"}\n",
+              "\"cublasGemmEx 8192^3, CUBLAS_COMPUTE_32F_FAST_TF32\"},\n",
               flop / tf32.best_s, flop / tf32.median_s);
+  std::printf("    \"launch\": {\"seconds\": %.6g, \"median_seconds\": %.6g, \"what\": "
+              "\"an empty kernel launched from the host, %d back to back, per launch\"},\n",
+              launch.best_s / kLaunches, launch.median_s / kLaunches, kLaunches);
+  std::printf("    \"graph_node\": {\"seconds\": %.6g, \"median_seconds\": %.6g, \"what\": "
+              "\"%d empty kernels captured as one CUDA graph and replayed, per node\"}\n",
+              node.best_s / kLaunches, node.median_s / kLaunches, kLaunches);
   std::printf("  }\n}\n");
   return 0;
 }

@@ -1,0 +1,25 @@
+// kernels/adam_cpu.h — the CPU float Adam update of one contiguous range, shared by ref::adam_step
+// (optim_ref.cpp) and the GEMM whose epilogue applies Adam to the product it has just computed
+// instead of storing it as a gradient (kernels/gemm_cpu.h: sgemm_adam). Both call this one
+// function, so an element updated either way gets the same bits.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/optim.h"
+
+namespace lethe::ref {
+
+// Adam's per-step constants in float, rounded from the double values as adam_step rounds them.
+struct AdamF32 {
+  float b1 = 0, omb1 = 0, b2 = 0, omb2 = 0, step_size = 0, bc2_sqrt = 0, eps = 0, wd = 0;
+  bool use_wd = false;
+};
+// step_size = lr / (1 − β1^t), bc2_sqrt = sqrt(1 − β2^t), both in double; β, eps, wd from hp.
+AdamF32 adam_f32_factors(const AdamHp& hp, double step_size, double bc2_sqrt);
+
+// For e in [lo, hi): g' = sc·g[e] (+ wd·p[e]); m, v, p updated as torch.optim.Adam does.
+// Vectorised (AVX-512, AVX2 or baseline, chosen once at load time), never contracted into FMAs.
+void adam_f32_range(float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi, float sc, const AdamF32& f);
+
+}  // namespace lethe::ref
