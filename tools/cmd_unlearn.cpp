@@ -4,10 +4,12 @@
 //                     the method, the request file and the request's content hash, and says the
 //                     model belongs on the retain graph (unlearn.graph = retain), so that
 //                     `lethe audit` can rebuild D_r and check it is auditing the right request;
-//   RUN/log.jsonl     one JSON object per unlearning epoch (losses, TRU's gate and scales);
+//   RUN/log.jsonl     one JSON object per unlearning epoch (losses, TRU's gate and scales), then
+//                     for tru-auto / mmrecun-auto one per step of the search (engine/unlearn/auto.h);
 //   RUN/summary.json  method, wall time, peak memory, TRU's selected layers and their scores,
 //                     what the method reports about its run (method_stats: e.g. the certified
-//                     head's ε, δ, retrains, bound and budget; notes), the core audit of the
+//                     head's ε, δ, retrains, bound and budget; the search's choice; notes),
+//                     the search's trace (auto_trace, the same lines as log.jsonl's), the core audit of the
 //                     unlearned model (retain and forget metrics, Exposure@20 and its reduction
 //                     against θ₀), and what --force accepted, if anything;
 //   RUN/run.json, RUN/manifest.json  the run folder's record (io/run_folder.h).
@@ -175,6 +177,7 @@ int cmd_unlearn(int argc, char** argv) {
 
   std::string log;
   for (const auto& e : res.log) log += audit::epoch_json(e).dump(-1) + "\n";
+  for (const auto& t : res.trace) log += t.dump(-1) + "\n";  // tru-auto / mmrecun-auto: the search
   io::write_file_atomic(rf.path("log.jsonl"), log);
 
   io::Json s = io::Json::object();
@@ -212,6 +215,11 @@ int cmd_unlearn(int argc, char** argv) {
   io::Json notes = io::Json::array();
   for (const auto& n : res.notes) notes.push_back(n);
   s["notes"] = notes;
+  if (!res.trace.empty()) {
+    io::Json tr = io::Json::array();
+    for (const auto& t : res.trace) tr.push_back(t);
+    s["auto_trace"] = tr;
+  }
   io::write_json(rf.path("summary.json"), s);
   rf.finish();
 

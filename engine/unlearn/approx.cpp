@@ -57,6 +57,7 @@ Recipe recipe_for(const std::string& method, const Config& cfg) {
       r.sw.gate = cfg.flag("tru.gate") && method != "tru-no-gate";
       r.sw.scaling = cfg.flag("tru.scaling") && method != "tru-no-scaling";
       r.sw.isolation = cfg.flag("tru.isolation") && method != "tru-no-isolation";
+      r.sw.rows = cfg.flag("tru.rows") && method != "tru-no-rows";
     }
   }
   return r;
@@ -93,10 +94,11 @@ struct Loop {
           ac.lr = lr;
           return ac;
         }()) {
-    if (rc.tru && (rc.sw.scaling || rc.sw.isolation)) {
+    if (separate_grads()) {
       Gf = GradSlab(s.params());
       Gr = GradSlab(s.params());
     }
+    if (rc.tru && rc.sw.rows) row_weights();
     gs.k = static_cast<int>(in.cfg.i64("tru.gate.k"));
     gs.temp = in.cfg.f64("tru.gate.temp");
     gs.lambda = in.cfg.f64("tru.gate.lambda");
@@ -105,6 +107,29 @@ struct Loop {
 
   Ctx& ctx() { return *in.ctx; }
   Model& model() { return s.model(); }
+  // TRU's interventions other than the gate act on the forget gradient on its own.
+  bool separate_grads() const { return rc.tru && (rc.sw.scaling || rc.sw.isolation || rc.sw.rows); }
+
+  // Row-granular isolation: one weight per row of every user- and item-indexed table.
+  std::vector<std::pair<int, OwnedTensor>> row_w;
+  void row_weights() {
+    const tru::RowWeights w = tru::row_weights(in.ds->n_users, in.ds->n_items, in.split->forget, in.ds->train,
+                                               in.cfg.f64("tru.rows.power"));
+    const UiPropagation up = model().ui_propagation();
+    std::vector<std::pair<int, const std::vector<double>*>> tables;
+    if (up.user_param >= 0) tables.push_back({up.user_param, &w.user});
+    if (up.item_param >= 0) tables.push_back({up.item_param, &w.item});
+    for (int id : model().item_row_params()) tables.push_back({id, &w.item});
+    for (const auto& [id, v] : tables) {
+      const ParamInfo& pi = s.params().info(id);
+      LETHE_CHECK(pi.rows == static_cast<int64_t>(v->size()), "tru rows: " + pi.name + " has " + std::to_string(pi.rows) +
+                                                                  " rows, not one per " +
+                                                                  (v == &w.user ? std::string("user") : std::string("item")));
+      OwnedTensor t(ctx(), s.params().dtype(), pi.rows, 1);
+      t.t().from_host(ctx(), *v);
+      row_w.emplace_back(id, std::move(t));
+    }
+  }
 
   void prepare(Batch& b, uint32_t neg_epoch, uint32_t step) {
     b.u = tape.upload_idx(b.users);
@@ -192,10 +217,11 @@ struct Loop {
     if (!std::isfinite(vf) || !std::isfinite(vr))
       LETHE_FAIL("unlearning diverged: forget loss " + std::to_string(vf) + ", retain loss " + std::to_string(vr) +
                  " at epoch " + std::to_string(epoch + 1));
-    const bool separate = rc.tru && (rc.sw.scaling || rc.sw.isolation) && lf.valid();
+    const bool separate = separate_grads() && lf.valid();
     if (separate) {
       Gf.zero(ctx());
       tape.backward(lf, Gf);
+      for (const auto& [id, w] : row_w) ops::scale_rows(ctx(), Gf.view(id), w, Gf.view(id));
       Tensor gr;
       if (lr.valid()) {
         Gr.zero(ctx());

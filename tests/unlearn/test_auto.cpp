@@ -1,0 +1,262 @@
+// tests/unlearn/test_auto.cpp — TRU's row-granular isolation and the tuner behind tru-auto /
+// mmrecun-auto, on the tiny planted-structure θ₀ of original.h:
+//   * the row weights are each row's deleted share, and rows the request does not touch keep
+//     θ₀'s values bit for bit when only the forget gradient moves them (they move without it);
+//   * the tuning signals read the auditor's own numbers (utility, forget hit rate);
+//   * the tuner is reproducible, its candidates follow the seed, and it never reads the test
+//     split (deleting every test row changes nothing), so no held-out answer can steer it;
+//   * it has no way to receive a Retrain: an experiment that runs Retrain first gives tru-auto
+//     exactly the result of one that never runs Retrain.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "engine/audit/experiment.h"
+#include "engine/audit/tuning_signals.h"
+#include "engine/unlearn/auto.h"
+#include "engine/unlearn/tru.h"
+#include "io/fs.h"
+#include "io/json.h"
+#include "tests/unlearn/original.h"
+
+namespace lethe {
+namespace {
+
+// ---- row-granular isolation ----
+
+TEST(TruRows, WeightsAreTheDeletedShareOfEachRow) {
+  io::Interactions train, forget;
+  // user 0: 4 rows, 1 deleted; user 1: 2 rows, both deleted; user 2: untouched.
+  for (auto [u, i] : std::vector<std::pair<int, int>>{{0, 0}, {0, 1}, {0, 2}, {0, 3}, {1, 0}, {1, 4}, {2, 1}, {2, 0}})
+    train.push(u, i);
+  forget.push(0, 0);
+  forget.push(1, 0);
+  forget.push(1, 4);
+  const tru::RowWeights w = tru::row_weights(3, 5, forget, train, 1.0);
+  EXPECT_DOUBLE_EQ(w.user[0], 0.25);
+  EXPECT_DOUBLE_EQ(w.user[1], 1.0);
+  EXPECT_DOUBLE_EQ(w.user[2], 0.0);
+  EXPECT_DOUBLE_EQ(w.item[0], 2.0 / 3.0);  // item 0: 3 rows, 2 deleted
+  EXPECT_DOUBLE_EQ(w.item[1], 0.0);
+  EXPECT_DOUBLE_EQ(w.item[4], 1.0);
+  const tru::RowWeights w2 = tru::row_weights(3, 5, forget, train, 2.0);
+  EXPECT_DOUBLE_EQ(w2.user[0], 0.0625);
+  const tru::RowWeights w0 = tru::row_weights(3, 5, forget, train, 0.0);  // every touched row: 1
+  EXPECT_DOUBLE_EQ(w0.user[0], 1.0);
+  EXPECT_DOUBLE_EQ(w0.user[2], 0.0);
+  io::Interactions stray;  // more deleted rows than user 2 has: not a forget set of this train set
+  for (int i : {1, 2, 3}) stray.push(2, i);
+  EXPECT_THROW(tru::row_weights(3, 5, stray, train, 1.0), Error);
+}
+
+// The rows of user- and item-indexed tables that D_f does not touch, and whether they changed.
+struct RowChange {
+  int untouched_changed = 0, untouched = 0, touched_changed = 0, touched = 0;
+};
+RowChange row_change(Ctx& ctx, const Original& o, const io::ForgetSplit& split, ModelSession& after) {
+  ModelSession ref(ctx, o.ds, o.model, o.cfg, "", DType::F32, &split.retain);
+  restore_model_checkpoint(o.ckpt, "original", ref.params(), nullptr, nullptr);
+  std::set<int32_t> fu(split.forget.user.begin(), split.forget.user.end()),
+      fi(split.forget.item.begin(), split.forget.item.end());
+  RowChange c;
+  const UiPropagation up = ref.model().ui_propagation();
+  std::vector<std::pair<int, bool>> tables = {{up.user_param, true}, {up.item_param, false}};
+  for (int id : ref.model().item_row_params()) tables.push_back({id, false});
+  for (const auto& [id, users] : tables) {
+    const std::vector<double> a = ref.params().get(id), b = after.params().get(id);
+    const int64_t cols = ref.params().info(id).cols;
+    for (int64_t r = 0; r < ref.params().info(id).rows; ++r) {
+      bool same = true;
+      for (int64_t k = 0; k < cols; ++k) same = same && a[r * cols + k] == b[r * cols + k];
+      const bool touched = users ? fu.count(static_cast<int32_t>(r)) > 0 : fi.count(static_cast<int32_t>(r)) > 0;
+      (touched ? c.touched : c.untouched) += 1;
+      (touched ? c.touched_changed : c.untouched_changed) += same ? 0 : 1;
+    }
+  }
+  return c;
+}
+
+TEST(TruRows, UntouchedRowsKeepTheirValuesTouchedRowsMove) {
+  const Original& o = original("mgcn");
+  const io::ForgetSplit split = split_of(o, io::Regime::kInteraction, 0.05, 9);
+  Ctx ctx(Device::CPU);
+  UnlearnInput in = input_for(ctx, o, split);
+  // Only the forget gradient moves parameters: no retain term, a fresh Adam (a zero gradient makes
+  // a zero step), the other interventions off so that nothing else reweights the rows.
+  in.cfg.set("unlearn.epochs", "3");
+  in.cfg.set("mmrecun.beta", "0");
+  in.cfg.set("tru.gate", "false");
+  in.cfg.set("tru.scaling", "false");
+  in.cfg.set("tru.isolation", "false");
+  in.cfg.set("tru.rows", "true");
+  const UnlearnResult with = run_unlearning("tru", in);
+  const RowChange c = row_change(ctx, o, split, *with.session);
+  ASSERT_GT(c.untouched, 0);
+  EXPECT_EQ(c.untouched_changed, 0) << "rows D_f does not touch moved under row-granular isolation";
+  EXPECT_GT(c.touched_changed, c.touched / 2);
+  // Without it (tru-no-rows, otherwise the same run) the forget gradient reaches them through
+  // the graph and they move.
+  const UnlearnResult without = run_unlearning("tru-no-rows", in);
+  EXPECT_GT(row_change(ctx, o, split, *without.session).untouched_changed, c.untouched / 2);
+  // And tru with tru.rows = false is tru-no-rows, bit for bit.
+  UnlearnInput off = in;
+  off.cfg.set("tru.rows", "false");
+  EXPECT_EQ(run_unlearning("tru", off).session->params().slab_bytes(), without.session->params().slab_bytes());
+}
+
+// ---- the tuning signals ----
+
+TEST(TuningSignals, ReadTheAuditorsNumbers) {
+  const Original& o = original("mgcn");
+  io::RequestSpec rs;
+  rs.regime = io::Regime::kItem;
+  rs.ratio = 0.1;
+  rs.seed = 2;
+  const io::ForgetSplit split = io::resolve(o.ds, io::make_request(o.ds, rs));
+  Ctx ctx(Device::CPU);
+  ModelSession s(ctx, o.ds, o.model, o.cfg, "", DType::F32, &split.retain);
+  restore_model_checkpoint(o.ckpt, "original", s.params(), nullptr, nullptr);
+  const Embeddings e = embed(ctx, s.model(), s.params());
+  audit::TuningSettings ts;
+  ts.strata = 1;  // one stratum: F is the plain hit rate of D_f's pairs
+  audit::TuningSignals sig(ctx, o.ds, split, io::Regime::kItem, 5, ts, 64);
+  const audit::Signals r = sig.measure_reference(e.users, e.items);
+  SplitPatterns sp = split_patterns(o.ds, split);
+  sp.test = sp.valid;
+  const audit::Auditor aud(ctx, sp, {20}, 64);
+  const audit::CoreAudit a = aud.audit(e.users, e.items, false);
+  EXPECT_NEAR(r.utility, a.retain.get("recall@20"), 1e-12);
+  EXPECT_NEAR(r.forget, a.exposure, 1e-12);  // item requests: every D_f pair counts
+  EXPECT_DOUBLE_EQ(sig.floor(), 0.98 * r.utility);
+  EXPECT_TRUE(r.floor_ok);
+  // θ₀ still holds the deleted items' rows: its D_f pairs rank far above held-out ones.
+  EXPECT_GT(r.forget, r.valid + r.parity_band) << "F " << r.forget << " V " << r.valid;
+  EXPECT_FALSE(r.parity_ok);
+  EXPECT_NEAR(r.distance, std::max(r.parity_dev, r.mia_dev), 1e-15);
+  // A model measured later is judged against the floor that θ₀ set.
+  const audit::Signals again = sig.measure(e.users, e.items);
+  EXPECT_EQ(again.utility, r.utility);
+  EXPECT_TRUE(again.floor_ok);
+  EXPECT_EQ(again.utility_se, 0.0);  // the same model: no user-by-user difference
+}
+
+// ---- the tuner ----
+
+UnlearnInput auto_input(Ctx& ctx, const Original& o, const io::ForgetSplit& split) {
+  UnlearnInput in = input_for(ctx, o, split);
+  in.cfg.set("unlearn.auto.candidates", "3");
+  in.cfg.set("unlearn.auto.rung_epochs", "1");
+  in.cfg.set("unlearn.auto.max_epochs", "4");
+  in.cfg.set("tru.rows", "true");
+  return in;
+}
+
+TEST(Auto, CandidatesFollowTheSeedAndStartFromTheRunsOwnSettings) {
+  Config base;
+  base.set("tru.rows", "true");
+  const auto a = unlearn::auto_candidates("tru", base, 0.002, 1), b = unlearn::auto_candidates("tru", base, 0.002, 1),
+             c = unlearn::auto_candidates("tru", base, 0.002, 2);
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_EQ(a[0].settings, (std::vector<std::pair<std::string, std::string>>{{"unlearn.lr", "0.002"}}));
+  for (size_t k = 0; k < a.size(); ++k) EXPECT_EQ(a[k].settings, b[k].settings);
+  bool differs = false;
+  for (size_t k = 1; k < a.size(); ++k) differs = differs || a[k].settings != c[k].settings;
+  EXPECT_TRUE(differs);
+  // Every searched setting is in its range, and each knob's strata are each used once.
+  std::set<int> strata;
+  for (size_t k = 1; k < a.size(); ++k) {
+    ASSERT_EQ(a[k].settings.size(), 6u);  // lr, λ, κ, α, γ, rows power
+    const double lr = a[k].cfg.f64("unlearn.lr"), kappa = a[k].cfg.f64("tru.isolation.kappa");
+    EXPECT_TRUE(lr >= 0.002 * base.f64("unlearn.auto.lr_low") && lr <= 0.002 * base.f64("unlearn.auto.lr_high")) << lr;
+    EXPECT_TRUE(kappa >= 0.1 && kappa <= 0.6) << kappa;
+    const double lo = 0.002 * base.f64("unlearn.auto.lr_low"), hi = 0.002 * base.f64("unlearn.auto.lr_high");
+    strata.insert(static_cast<int>(std::log(lr / lo) / std::log(hi / lo) * 3.0));
+  }
+  EXPECT_EQ(strata.size(), 3u);
+  // MMRecUn searches the learning rate only.
+  for (const auto& m : unlearn::auto_candidates("mmrecun", base, 0.002, 1)) EXPECT_EQ(m.settings.size(), 1u);
+}
+
+TEST(Auto, SameSeedSameChoiceAndTheTestSplitIsNeverRead) {
+  const Original& o = original("mgcn");
+  const io::ForgetSplit split = split_of(o, io::Regime::kInteraction, 0.05, 9);
+  Ctx ctx(Device::CPU);
+  const UnlearnResult a = run_unlearning("tru-auto", auto_input(ctx, o, split));
+  const UnlearnResult b = run_unlearning("tru-auto", auto_input(ctx, o, split));
+  EXPECT_EQ(a.session->params().slab_bytes(), b.session->params().slab_bytes());
+  ASSERT_EQ(a.trace.size(), b.trace.size());
+  for (size_t k = 0; k + 1 < a.trace.size(); ++k) {  // the last line carries the wall time
+    io::Json x = a.trace[k], y = b.trace[k];
+    for (auto* j : {&x, &y})
+      if (j->contains("train_seconds")) (*j)["train_seconds"] = (*j)["eval_seconds"] = 0.0;
+    EXPECT_EQ(x.dump(-1), y.dump(-1)) << k;
+  }
+  EXPECT_EQ(a.stats.at("auto_chosen"), b.stats.at("auto_chosen"));
+  EXPECT_EQ(a.trace.front().at("auto").as_string(), "start");
+  EXPECT_EQ(a.trace.back().at("auto").as_string(), "result");
+  // The data without a single test row: the same run, bit for bit.
+  Original blind = o;
+  blind.ds.test = io::Interactions{};
+  const UnlearnResult c = run_unlearning("tru-auto", auto_input(ctx, blind, split));
+  EXPECT_EQ(a.session->params().slab_bytes(), c.session->params().slab_bytes());
+  // MMRecUn's search runs too, and the result is its chosen candidate's epoch.
+  const UnlearnResult m = run_unlearning("mmrecun-auto", auto_input(ctx, o, split));
+  EXPECT_GE(m.stats.at("auto_best_epoch"), 1.0);
+  EXPECT_EQ(static_cast<double>(m.log.size()), m.stats.at("auto_best_epoch"));
+}
+
+}  // namespace
+}  // namespace lethe
+
+namespace lethe::audit {
+namespace {
+
+TEST(Experiment, AutoMethodsGiveTheSameResultWithOrWithoutARetrain) {
+  test::TempDir dir;
+  const std::string data = dir.file("data");
+  io::make_dirs(data);
+  io::write_inter(io::path_join(data, "tiny.inter"), test::tiny_dataset(60, 40, 10, {}, 7));
+  auto opts = [&](const std::string& out, std::vector<std::string> methods) {
+    ExperimentOptions o;
+    o.data_dir = data;
+    o.cache_dir = dir.file("cache");
+    o.out_dir = dir.file(out);
+    o.original_dir = dir.file("original");  // one θ₀ for both
+    o.model = "lightgcn";
+    o.regime = io::Regime::kInteraction;
+    o.ratio = 0.1;
+    o.methods = std::move(methods);
+    o.seeds = 1;
+    o.noise_floor = NoiseFloor::kOff;
+    o.cfg.set("epochs", "2");
+    o.cfg.set("unlearn.auto.candidates", "2");
+    o.cfg.set("unlearn.auto.rung_epochs", "1");
+    o.cfg.set("unlearn.auto.max_epochs", "2");
+    o.device = Device::CPU;
+    o.progress = false;
+    o.command = "lethe experiment (test)";
+    return o;
+  };
+  const std::vector<AuditRow> with = run_experiment(opts("with", {"retrain", "tru-auto"}));
+  const std::vector<AuditRow> without = run_experiment(opts("without", {"tru-auto"}));
+  auto row = [](const std::vector<AuditRow>& rows) {
+    for (const auto& r : rows)
+      if (r.method == "tru-auto") return r;
+    ADD_FAILURE() << "no tru-auto row";
+    return AuditRow{};
+  };
+  const AuditRow a = row(with), b = row(without);
+  ASSERT_TRUE(a.ok()) << a.error;
+  EXPECT_EQ(a.retain_recall20, b.retain_recall20);
+  EXPECT_EQ(a.forget_recall20, b.forget_recall20);
+  EXPECT_EQ(a.method_stats, b.method_stats);
+  EXPECT_FALSE(std::isnan(a.speedup));  // Retrain's time is used to report, never to tune
+  // The search's trace is in the method's log.
+  const std::string log = io::read_file(dir.file("with") + "/logs/interaction-seed1-tru-auto.jsonl");
+  EXPECT_NE(log.find("\"auto\": \"result\""), std::string::npos);
+  EXPECT_NE(log.find("\"decision\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lethe::audit
