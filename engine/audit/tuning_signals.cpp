@@ -73,23 +73,10 @@ TuningSignals::TuningSignals(Ctx& ctx, const io::Dataset& ds, const io::ForgetSp
   }
   for (int64_t k = 0; k < split.forget.size(); ++k)
     fq.push_back(pair_of(split.forget.user[static_cast<size_t>(k)], split.forget.item[static_cast<size_t>(k)]));
-  paired_ = regime_ != io::Regime::kItem;
-  if (paired_) {  // the same users on both sides
-    std::vector<char> hf(static_cast<size_t>(ds.n_users), 0), hv(static_cast<size_t>(ds.n_users), 0);
-    for (const auto& q : fq) hf[static_cast<size_t>(q.user)] = 1;
-    for (const auto& q : vq) hv[static_cast<size_t>(q.user)] = 1;
-    auto keep = [&](std::vector<PairQuery>& v) {
-      v.erase(std::remove_if(v.begin(), v.end(),
-                             [&](const PairQuery& q) { return !(hf[static_cast<size_t>(q.user)] && hv[static_cast<size_t>(q.user)]); }),
-              v.end());
-    };
-    keep(fq);
-    keep(vq);
-  }
   const char* who_name = regime_ == io::Regime::kUser   ? "the deleted users"
                     : regime_ == io::Regime::kItem ? "the deleted items"
                                                    : "the users with forget pairs";
-  population_ = std::string("valid rows of ") + who_name + (paired_ ? " (users with both forget and valid rows)" : "");
+  population_ = std::string("valid rows of ") + who_name;
   queries_ = fq;
   at_v_ = queries_.size();
   queries_.insert(queries_.end(), vq.begin(), vq.end());
@@ -116,6 +103,9 @@ TuningSignals::TuningSignals(Ctx& ctx, const io::Dataset& ds, const io::ForgetSp
     const int64_t c = pop[static_cast<size_t>(queries_[k].item)];
     pair_stratum_.push_back(static_cast<int>(std::upper_bound(edges.begin(), edges.end(), c) - edges.begin()));
   }
+  std::map<int32_t, int64_t> nf, nv;  // pairs per user on each side
+  for (size_t k = 0; k < at_u_; ++k) ++(k < at_v_ ? nf : nv)[queries_[k].user];
+  for (size_t k = 0; k < at_u_; ++k) pair_weight_.push_back(1.0 / static_cast<double>((k < at_v_ ? nf : nv)[queries_[k].user]));
   queries_.insert(queries_.end(), plan_.a_members.begin(), plan_.a_members.end());
   queries_.insert(queries_.end(), plan_.a_nonmembers.begin(), plan_.a_nonmembers.end());
 }
@@ -142,29 +132,37 @@ Signals TuningSignals::compute(const Tensor& users, const Tensor& items, std::ma
     if (keep_utility) *keep_utility = ur;
   }
 
-  // Forget parity: the hit rates @20 of D_f's pairs and of the population's valid pairs, the
-  // valid pairs reweighted stratum by stratum to the popularity mix of D_f's items.
+  // Forget parity: D_f's per-user Recall@20 against the population's valid pairs, each pair
+  // weighted 1 / (its user's pairs on its side) so that every user counts once, as in a per-user
+  // Recall; the valid side reweighted stratum by stratum to the popularity mix of D_f.
   const size_t B = static_cast<size_t>(strata_);
-  std::vector<double> fh(B, 0), fn(B, 0), vh(B, 0), vn(B, 0);
-  for (size_t k = 0; k < at_v_; ++k) {
-    fh[pair_stratum_[k]] += ms.pairs[k].rank <= kAuditK ? 1 : 0;
-    fn[pair_stratum_[k]] += 1;
+  std::vector<double> fw(B, 0), fhw(B, 0), vw(B, 0), vhw(B, 0);
+  for (size_t k = 0; k < at_u_; ++k) {
+    const double h = ms.pairs[k].rank <= kAuditK ? 1.0 : 0.0, w = pair_weight_[k];
+    const size_t b = static_cast<size_t>(pair_stratum_[k]);
+    (k < at_v_ ? fw : vw)[b] += w;
+    (k < at_v_ ? fhw : vhw)[b] += w * h;
   }
-  for (size_t k = at_v_; k < at_u_; ++k) {
-    vh[pair_stratum_[k]] += ms.pairs[k].rank <= kAuditK ? 1 : 0;
-    vn[pair_stratum_[k]] += 1;
+  std::vector<double> fvar(B, 0), vvar(B, 0);  // Σ w²(h − mean)² per stratum
+  for (size_t k = 0; k < at_u_; ++k) {
+    const size_t b = static_cast<size_t>(pair_stratum_[k]);
+    const bool f = k < at_v_;
+    const double tot = (f ? fw : vw)[b];
+    if (!(tot > 0)) continue;
+    const double mean = (f ? fhw : vhw)[b] / tot, h = ms.pairs[k].rank <= kAuditK ? 1.0 : 0.0, w = pair_weight_[k];
+    (f ? fvar : vvar)[b] += w * w * (h - mean) * (h - mean);
   }
   double mass = 0, fs = 0, vs = 0, var = 0;
   for (size_t b = 0; b < B; ++b)
-    if (fn[b] > 0 && vn[b] > 0) mass += fn[b];
+    if (fw[b] > 0 && vw[b] > 0) mass += fw[b];
   for (size_t b = 0; b < B && mass > 0; ++b) {
-    if (!(fn[b] > 0 && vn[b] > 0)) continue;
-    const double pi = fn[b] / mass, f = fh[b] / fn[b], v = vh[b] / vn[b];
-    fs += pi * f;
-    vs += pi * v;
-    var += pi * pi * (f * (1 - f) / fn[b] + v * (1 - v) / vn[b]);
+    if (!(fw[b] > 0 && vw[b] > 0)) continue;
+    const double pi = fw[b] / mass;
+    fs += pi * fhw[b] / fw[b];
+    vs += pi * vhw[b] / vw[b];
+    var += pi * pi * (fvar[b] / (fw[b] * fw[b]) + vvar[b] / (vw[b] * vw[b]));
   }
-  s.parity_pairs = static_cast<int64_t>(mass);
+  s.parity_users = static_cast<int64_t>(std::llround(mass));
   if (mass > 0) {
     s.forget = fs;
     s.valid = vs;

@@ -6,21 +6,23 @@
 //                  it must stay at or above `utility` × the reference's — θ₀ as unlearning
 //                  starts from it, on the edited graph (the standard error of a model's
 //                  user-by-user difference from the reference is reported beside it);
-//   forget parity  F = the share of D_f's pairs in their user's top-20 (D_r masked) against V =
-//                  the same share of the valid pairs of the same population — the deleted users'
-//                  valid rows (user requests), the deleted items' valid rows (item requests), the
-//                  forget users' valid rows (interaction requests); in the user and interaction
-//                  regimes both sides are restricted to the users that have both. A model that
-//                  never saw D_f ranks it like any unseen positive, so the target is F = V: F ≫ V
-//                  is remembering, F ≪ V is burying the data, which is itself visible. Held-out
-//                  positives are less popular than train positives (on TikTok the median item of a
-//                  valid row has 17 train rows, of a train row 24), and any recommender ranks
-//                  popular items higher — a Retrain too — so V is taken over popularity strata:
-//                  the items' D_r train counts cut at the quantiles of D_f's pairs' counts into
-//                  `strata` strata, V = Σ_b π_b v_b with π_b the share of D_f's pairs in stratum b
-//                  and v_b the valid pairs' hit rate there (strata without valid pairs are left
-//                  out on both sides). Parity holds when |F − V| ≤ max(parity_tol·V, z·SE,
-//                  parity_abs), SE from the strata's binomial variances;
+//   forget parity  F = D_f's Recall@20 (D_r masked; per user, averaged over the users with D_f
+//                  rows — the audited forget recall) against V = the valid Recall@20 of the same
+//                  population: the deleted users' valid rows (user requests), the deleted items'
+//                  valid rows (item requests), the forget users' valid rows (interaction
+//                  requests). A model that never saw D_f ranks it like any unseen positive, so the
+//                  target is F = V: F ≫ V is remembering, F ≪ V is burying the data, which is
+//                  itself visible. Held-out positives are less popular than train positives (on
+//                  TikTok the median item of a valid row has 17 train rows, of a train row 24) and
+//                  every recommender — Retrain too — ranks popular items higher, so V is matched to
+//                  D_f's popularity: items are cut into `strata` strata by their D_r train count
+//                  at the quantiles of D_f's pairs' counts, each pair weighs 1 / (its user's pairs
+//                  on its side) so that every user counts once, as in a per-user Recall, and
+//                  V = Σ_b π_b v_b with π_b D_f's weight in stratum b and v_b the valid pairs' weighted
+//                  hit rate there (F likewise; strata without valid pairs are left out on both
+//                  sides, so F is exactly the audited forget Recall@20 when none is). Parity holds
+//                  when |F − V| ≤ max(parity_tol·V, z·SE, parity_abs), SE from the strata's
+//                  weighted variances;
 //   membership     family A of the membership audits (mia.h) with valid non-members: D_f's pairs
 //                  against unseen positives of the same population; it holds when the attack's
 //                  AUC is within 0.5 ± z·SE (SE: the AUC's standard error under no signal).
@@ -61,7 +63,7 @@ struct Signals {
   double forget = kNaN, valid = kNaN;      // F and V (see above)
   double parity_se = kNaN;                 // SE of F − V
   double parity_band = kNaN;               // the half-width |F − V| is held to
-  int64_t parity_pairs = 0;                // D_f pairs behind F (in strata with valid pairs)
+  int64_t parity_users = 0;                // forget users behind F (in strata with valid pairs)
   double mia_auc = kNaN, mia_se = kNaN;    // family A, valid non-members
   int64_t mia_n = 0;                       // member pairs of the attack
   bool parity_ok = false, mia_ok = false, floor_ok = false;
@@ -98,9 +100,9 @@ class TuningSignals {
   SplitPatterns sp_;  // test := the retained users' valid rows
   Auditor aud_;
   MiaPlan plan_;
-  bool paired_ = false;
   int strata_ = 5;
-  std::vector<int> pair_stratum_;  // popularity stratum of every F and V pair
+  std::vector<int> pair_stratum_;     // popularity stratum of every F and V pair
+  std::vector<double> pair_weight_;   // 1 / (the pair's user's pairs on its side)
   std::string population_;
   // The pairs of the scoring pass: F's, V's, the retained users' valid rows (utility), then
   // family A's members and non-members.

@@ -112,6 +112,7 @@ struct Loop {
 
   // Row-granular isolation: one weight per row of every user- and item-indexed table.
   std::vector<std::pair<int, OwnedTensor>> row_w;
+  std::vector<std::pair<int, std::vector<double>>> row_w_host;
   void row_weights() {
     const tru::RowWeights w = tru::row_weights(in.ds->n_users, in.ds->n_items, in.split->forget, in.ds->train,
                                                in.cfg.f64("tru.rows.power"));
@@ -125,10 +126,42 @@ struct Loop {
       LETHE_CHECK(pi.rows == static_cast<int64_t>(v->size()), "tru rows: " + pi.name + " has " + std::to_string(pi.rows) +
                                                                   " rows, not one per " +
                                                                   (v == &w.user ? std::string("user") : std::string("item")));
-      OwnedTensor t(ctx(), s.params().dtype(), pi.rows, 1);
-      t.t().from_host(ctx(), *v);
+      row_w_host.emplace_back(id, *v);
+    }
+    upload_row_weights();
+  }
+  void upload_row_weights() {
+    row_w.clear();
+    for (const auto& [id, v] : row_w_host) {
+      OwnedTensor t(ctx(), s.params().dtype(), static_cast<int64_t>(v.size()), 1);
+      t.t().from_host(ctx(), v);
       row_w.emplace_back(id, std::move(t));
     }
+  }
+
+  // Rows whose whole train support is deleted (weight 1) get what Retrain gives them: a fresh
+  // draw of the model's initialisation (an independent draw: the run's seed on another stream),
+  // zero optimizer moments, and no forget gradient from then on. Returns how many were reset.
+  int64_t reset_rows() {
+    ParamStore fresh = s.params().clone();
+    model().init(fresh, in.seed ^ 0xA5A5F00DC0FFEEull);
+    const Tensor m = adam.m(), v = adam.v();
+    int64_t n = 0;
+    for (auto& [id, w] : row_w_host) {
+      const ParamInfo& pi = s.params().info(id);
+      std::vector<double> cur = s.params().get(id);
+      const std::vector<double> init = fresh.get(id);
+      for (int64_t r = 0; r < pi.rows; ++r) {
+        if (w[static_cast<size_t>(r)] < 1.0) continue;
+        for (int64_t c = 0; c < pi.cols; ++c) cur[static_cast<size_t>(r * pi.cols + c)] = init[static_cast<size_t>(r * pi.cols + c)];
+        for (const Tensor& mom : {m, v}) ops::fill(ctx(), mom.slice_rows(pi.offset + r * pi.cols, pi.cols), 0.0);
+        w[static_cast<size_t>(r)] = 0.0;
+        ++n;
+      }
+      s.params().set(id, cur);
+    }
+    upload_row_weights();
+    return n;
   }
 
   void prepare(Batch& b, uint32_t neg_epoch, uint32_t step) {
@@ -161,9 +194,14 @@ struct Loop {
     return tape.scale(tape.add(lt, hinge), rc.wf);
   }
 
-  void fisher_and_mask(const io::Interactions& forget, tru::LayerChoice* out_choice) {
+  void fisher_and_mask(const io::Interactions& forget, tru::LayerChoice* out_choice, unlearn::FisherSums* cache) {
     const int nb = static_cast<int>(in.cfg.i64("tru.isolation.batches"));
     const int64_t bs = unlearn_batch();
+    if (cache && cache->filled) {
+      LETHE_CHECK(cache->batches == nb && cache->batch_size == bs, "ApproxRun: Fisher sums of other batches reused");
+      choose(cache->forget, cache->retain, out_choice);
+      return;
+    }
     std::map<int, double> ff, fr;
     const std::vector<int64_t> perm = shuffled(forget.size(), in.seed, 0x200000u, 0);
     RetainCycle rcyc(in.split->retain, in.seed ^ 0x5F5Full);
@@ -195,6 +233,17 @@ struct Loop {
     }
     for (auto& [l, v] : ff) v /= done;
     for (auto& [l, v] : fr) v /= done;
+    if (cache) {
+      cache->forget = ff;
+      cache->retain = fr;
+      cache->batches = nb;
+      cache->batch_size = bs;
+      cache->filled = true;
+    }
+    choose(ff, fr, out_choice);
+  }
+
+  void choose(const std::map<int, double>& ff, const std::map<int, double>& fr, tru::LayerChoice* out_choice) {
     *out_choice = tru::choose_layers(s.params(), ff, fr, in.cfg.f64("tru.isolation.kappa"),
                                      static_cast<int>(in.cfg.i64("tru.isolation.kmax")),
                                      in.cfg.f64("tru.isolation.alpha"));
@@ -297,16 +346,18 @@ ApproxRun::ApproxRun(const std::string& method, const UnlearnInput& in, ModelSes
 
 ApproxRun::~ApproxRun() = default;
 
-void ApproxRun::begin(UnlearnResult& r) {
+void ApproxRun::begin(UnlearnResult& r, FisherSums* fisher) {
   Impl& P = *p_;
   const UnlearnInput& in = P.in;
   unlearn::restore_original(in, P.s, &P.L.adam, P.L.adam.lr());
+  if (P.rc.tru && P.rc.sw.rows && in.cfg.flag("tru.rows.reset"))
+    r.stats["rows_reset"] = static_cast<double>(P.L.reset_rows());
   P.bs = P.L.unlearn_batch();
   P.planned = P.rc.finetune ? in.cfg.i64_or("finetune.epochs", in.cfg.i64("unlearn.epochs")) : in.cfg.i64("unlearn.epochs");
   LETHE_CHECK(P.bs >= 1 && P.planned >= 1, "unlearning needs unlearn.batch_size >= 1 and unlearn.epochs >= 1");
   if (P.rc.tru && P.rc.sw.isolation) {
     tru::LayerChoice choice;
-    P.L.fisher_and_mask(in.split->forget, &choice);
+    P.L.fisher_and_mask(in.split->forget, &choice, fisher);
     for (int l : choice.layers) r.selected_layers.push_back(choice.name[l]);
     for (const auto& [l, v] : choice.score) r.layer_scores[choice.name[l]] = v;
   }

@@ -6,6 +6,7 @@
 // while it is suspended; its optimizer, schedule position and TRU state stay with the run.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,16 @@
 #include "engine/unlearn/unlearn.h"
 
 namespace lethe::unlearn {
+
+// TRU's layer-isolation estimate (mean squared forget and retain gradient norms per layer on
+// θ₀): the same for every run on one request with the same batches, whatever its κ and α, so
+// runs may share it (the first fills it).
+struct FisherSums {
+  bool filled = false;
+  int batches = 0;
+  int64_t batch_size = 0;
+  std::map<int, double> forget, retain;
+};
 
 class ApproxRun {
  public:
@@ -25,8 +36,9 @@ class ApproxRun {
   ApproxRun& operator=(const ApproxRun&) = delete;
 
   // From θ₀: restores θ₀ into the session (and θ₀'s Adam moments under unlearn.adam_state =
-  // original) and makes TRU's layer choice; the choice and the row weights' summary go into r.
-  void begin(UnlearnResult& r);
+  // original) and makes TRU's layer choice (from `fisher` when it is filled; an empty one is
+  // filled); the choice goes into r.
+  void begin(UnlearnResult& r, FisherSums* fisher = nullptr);
   // One more epoch; the session must hold this run's parameters (resume() after another run used it).
   UnlearnEpoch epoch();
   int64_t done() const;     // epochs run so far

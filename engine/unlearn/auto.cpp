@@ -87,36 +87,43 @@ struct Trial {
   Signals best;
   int64_t best_epoch = -1;           // 1-based epoch of best_params
   bool finished = false;             // forgot, fell below the floor for good, or ran out of epochs
-  int64_t below = 0;                 // consecutive epochs below the utility floor
+  int64_t below = 0;                 // consecutive spent() epochs
   std::string why;                   // why it finished
 };
 
-// How good an epoch is, smaller first: within the utility floor before below it; within the
-// floor, forget parity holding before not, then the closer membership signal (parity holding) or
-// the closer parity (not holding); below the floor, the higher utility. Parity comes first
-// because it is the signal the forgetting is judged by and the one the reverse update can always
-// reach; the membership attack decides between epochs that reach it.
-std::pair<int, double> epoch_key(const Signals& s) {
-  if (!s.floor_ok) return {2, -s.utility};
-  if (s.parity_ok) return {0, s.mia_dev};
-  return {1, s.parity_dev};
+// How good an epoch is, smaller first: forgot (both signals hold) within the utility floor, by
+// the closer parity; within the floor, by the closer parity (then the closer membership signal);
+// below the floor (only when no epoch keeps it), by the closer parity — a deletion request is
+// honoured even when the floor cannot be kept. Parity decides because it is the signal the
+// forgetting is judged by and V is the best guess of where a model that never saw D_f would put
+// it; the membership signal alone would always prefer the deepest forgetting.
+struct EpochKey {
+  int cls;
+  double parity_dev, mia_dev;
+  bool operator<(const EpochKey& o) const {
+    if (cls != o.cls) return cls < o.cls;
+    if (parity_dev != o.parity_dev) return parity_dev < o.parity_dev;
+    return mia_dev < o.mia_dev;
+  }
+};
+EpochKey epoch_key(const Signals& s) {
+  if (!s.floor_ok) return {2, s.parity_dev, s.mia_dev};
+  return {s.forgot() ? 0 : 1, s.parity_dev, s.mia_dev};
+}
+// An epoch after which the run cannot improve: below the utility floor, or past parity on the
+// far side (F < V − band: the reverse update only buries D_f deeper from there).
+bool spent(const Signals& s) { return !s.floor_ok || (s.parity_band > 0 && s.valid - s.forget > s.parity_band); }
+
+// How good a candidate is for the halving: its best epoch's key (not evaluated yet: last).
+EpochKey trial_key(const Trial& t) {
+  if (t.best_epoch < 0) return {3, 0.0, 0.0};
+  return epoch_key(t.best);
 }
 
-// How good a candidate is for the halving (its best epoch), smaller first: forgot (both signals)
-// within the floor, by utility; then as epoch_key.
-std::pair<int, double> trial_key(const Trial& t) {
-  const Signals& s = t.best;
-  if (t.best_epoch < 0) return {4, 0.0};
-  if (s.floor_ok && s.forgot()) return {0, -s.utility};
-  const std::pair<int, double> k = epoch_key(s);
-  return {k.first + 1, k.second};
-}
-
-std::string key_text(const std::pair<int, double>& k) {
-  static const char* cls[] = {"forgot within the utility floor", "forget parity within the utility floor",
-                              "within the utility floor, forget parity not reached", "below the utility floor",
-                              "not evaluated"};
-  return cls[k.first];
+std::string key_text(const EpochKey& k) {
+  static const char* cls[] = {"forgot within the utility floor", "within the utility floor, not forgotten",
+                              "below the utility floor", "not evaluated"};
+  return cls[k.cls];
 }
 
 }  // namespace
@@ -135,8 +142,8 @@ std::vector<AutoCandidate> auto_candidates(const std::string& base_method, const
   const std::vector<Knob> knobs = knobs_for(base_method, base, lr0);
   std::vector<AutoCandidate> out(static_cast<size_t>(n));
   for (int c = 0; c < n; ++c) out[static_cast<size_t>(c)].id = c;
-  // Candidate 0: the run's own settings (its learning rate written out).
-  out[0].settings.push_back({"unlearn.lr", setting_text(lr0)});
+  // Candidate 0: the run's own settings, at the centre of the learning-rate range.
+  out[0].settings.push_back({"unlearn.lr", setting_text(std::sqrt(knobs[0].lo * knobs[0].hi))});
   // The others: per knob, a seeded permutation of n − 1 strata of the range, one point drawn in
   // each (a Latin hypercube: every stratum of every knob is tried once).
   const int m = n - 1;
@@ -225,9 +232,10 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
     t.in->progress = false;
     trials.push_back(std::move(t));
   }
+  FisherSums fisher;  // the layer-isolation estimate, made once for every candidate
   for (Trial& t : trials) {
     t.run = std::make_unique<ApproxRun>(base, *t.in, ses, pats);
-    t.run->begin(t.start);
+    t.run->begin(t.start, &fisher);
     t.run->suspend();
     io::Json j = io::Json::object();
     j["auto"] = "candidate";
@@ -281,10 +289,11 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
         t.why = "forgot at epoch " + std::to_string(ep);
         break;
       }
-      below = s.floor_ok ? 0 : below + 1;
-      if (below >= patience) {  // utility only falls further as the reverse update goes on
+      below = spent(s) ? below + 1 : 0;
+      if (below >= patience) {  // utility only falls and D_f only sinks as the reverse update goes on
         t.finished = true;
-        t.why = "below the utility floor for " + std::to_string(below) + " epochs at epoch " + std::to_string(ep);
+        t.why = "below the utility floor or past forget parity for " + std::to_string(below) + " epochs at epoch " +
+                std::to_string(ep);
         break;
       }
       if (ep >= max_epochs) {
@@ -296,39 +305,81 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
     t.run->suspend();
   };
 
-  std::vector<Trial*> alive;
+  // Where every candidate starts (θ₀, plus TRU's reset of the rows whose whole support is
+  // deleted): when that already forgot within the floor, no epoch is needed.
+  {
+    Trial& t = trials.front();
+    t.run->resume();
+    const Embeddings e = embed(ctx, ses.model(), ses.params());
+    const Signals s = sig.measure(e.users, e.items);
+    io::Json j = io::Json::object();
+    j["auto"] = "epoch";
+    j["candidate"] = t.cand.id;
+    j["rung"] = 0;
+    j["epoch"] = 0;
+    j["signals"] = signals_json(s);
+    r.trace.push_back(j);
+    if (s.forgot() && s.floor_ok) {
+      t.best = s;
+      t.best_epoch = 0;
+      t.best_params = ses.params().slab_bytes();
+      t.finished = true;
+      t.why = "forgot before the first epoch";
+    }
+    t.run->suspend();
+  }
+
+  auto log_rung = [&](int rung, const Trial& t, const char* decision) {
+    io::Json j = io::Json::object();
+    j["auto"] = "rung";
+    j["rung"] = rung;
+    j["candidate"] = t.cand.id;
+    j["epochs"] = t.run->done();
+    j["best_epoch"] = t.best_epoch;
+    j["best"] = signals_json(t.best);
+    j["standing"] = key_text(trial_key(t));
+    j["decision"] = decision;
+    if (!t.why.empty()) j["finished"] = t.why;
+    r.trace.push_back(j);
+  };
+  auto by_key = [](const Trial* a, const Trial* b) { return trial_key(*a) < trial_key(*b); };
+  std::vector<Trial*> alive, dropped;
   for (Trial& t : trials) alive.push_back(&t);
+  if (trials.front().best_epoch == 0) alive.resize(1);  // the start already forgot: no search
   int64_t until = rung0;
-  Trial* winner = nullptr;
-  for (int rung = 0;; ++rung) {
+  int rung = 0;
+  for (;; ++rung) {
     for (Trial* t : alive) advance(*t, until, rung);
-    std::stable_sort(alive.begin(), alive.end(), [](const Trial* a, const Trial* b) { return trial_key(*a) < trial_key(*b); });
-    const bool top_done = trial_key(*alive.front()).first == 0;  // forgot within the floor: stop searching
+    std::stable_sort(alive.begin(), alive.end(), by_key);
+    const bool top_done = trial_key(*alive.front()).cls == 0;  // forgot within the floor: stop searching
     bool all_done = true;
     for (const Trial* t : alive) all_done = all_done && t->finished;
     const bool last = alive.size() == 1 && (alive.front()->finished || until >= max_epochs);
-    size_t keep = top_done || last || all_done ? 1 : std::max<size_t>(1, (alive.size() + eta - 1) / static_cast<size_t>(eta));
-    if (alive.size() == 1) keep = 1;
-    for (size_t k = 0; k < alive.size(); ++k) {
-      const Trial& t = *alive[k];
-      io::Json j = io::Json::object();
-      j["auto"] = "rung";
-      j["rung"] = rung;
-      j["candidate"] = t.cand.id;
-      j["epochs"] = t.run->done();
-      j["best_epoch"] = t.best_epoch;
-      j["best"] = signals_json(t.best);
-      j["standing"] = key_text(trial_key(t));
-      j["decision"] = k < keep ? (top_done || last || all_done ? "chosen" : "kept") : "dropped";
-      if (!t.why.empty()) j["finished"] = t.why;
-      r.trace.push_back(j);
-    }
+    const bool end = top_done || last || all_done;
+    const size_t keep = end ? 1 : std::max<size_t>(1, (alive.size() + eta - 1) / static_cast<size_t>(eta));
+    for (size_t k = 0; k < alive.size(); ++k) log_rung(rung, *alive[k], k < keep ? (end ? "chosen" : "kept") : "dropped");
+    dropped.insert(dropped.end(), alive.begin() + static_cast<std::ptrdiff_t>(keep), alive.end());
     alive.resize(keep);
-    if (top_done || last || all_done) {
-      winner = alive.front();
-      break;
-    }
+    if (end) break;
     until = alive.size() == 1 ? max_epochs : std::min(max_epochs, until * eta);
+  }
+  // The halving compares candidates after the same number of epochs, which favours the fast
+  // ones; a fast one can then jump past parity or below the floor within one epoch. When the
+  // chosen candidate never held parity within the floor, the dropped ones are run on, best first,
+  // until one does.
+  Trial* winner = alive.front();
+  auto reached = [](const Trial& t) { return t.best_epoch >= 0 && t.best.floor_ok && t.best.parity_ok; };
+  while (!reached(*winner)) {
+    std::stable_sort(dropped.begin(), dropped.end(), by_key);
+    auto next = std::find_if(dropped.begin(), dropped.end(), [](const Trial* t) { return !t->finished; });
+    if (next == dropped.end()) break;
+    Trial* t = *next;
+    dropped.erase(next);
+    ++rung;
+    advance(*t, max_epochs, rung);
+    const bool better = trial_key(*t) < trial_key(*winner);
+    log_rung(rung, *t, better ? "revived, chosen" : "revived, not better");
+    if (better) winner = t;
   }
 
   // The result: the winner's best epoch.
@@ -340,6 +391,7 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
   r.log.assign(w.log.begin(), w.log.begin() + static_cast<std::ptrdiff_t>(std::max<int64_t>(w.best_epoch, 0)));
   r.selected_layers = w.start.selected_layers;
   r.layer_scores = w.start.layer_scores;
+  for (const auto& [k, v] : w.start.stats) r.stats[k] = v;
   int64_t tuning_epochs = 0;
   for (const Trial& t : trials) tuning_epochs += static_cast<int64_t>(t.log.size());
   r.stats["auto_candidates"] = static_cast<double>(trials.size());

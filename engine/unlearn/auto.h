@@ -33,9 +33,10 @@ struct AutoCandidate {
   std::vector<std::pair<std::string, std::string>> settings;
   Config cfg;
 };
-// The candidates of a search (unlearn.auto.candidates of them): candidate 0 is `base` itself with
-// its learning rate; the others spread each searched setting over its range in a Latin-hypercube
-// design drawn from the project's RNG under `seed` (the same seed gives the same candidates).
+// The candidates of a search (unlearn.auto.candidates of them): candidate 0 is `base` itself at
+// the centre (geometric mean) of the learning-rate range [lr_low, lr_high] × lr0; the others
+// spread each searched setting over its range in a Latin-hypercube design drawn from the
+// project's RNG under `seed` (the same seed gives the same candidates).
 // lr0: the learning rate `base` resolves to (unlearn.lr, or the training lr when auto).
 std::vector<AutoCandidate> auto_candidates(const std::string& base_method, const Config& base, double lr0, uint64_t seed);
 

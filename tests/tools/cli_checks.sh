@@ -199,4 +199,12 @@ if command -v python3 >/dev/null; then
     fail "metrics.json of a non-UTF-8 dataset name is not valid JSON"
 fi
 grep -q "$(printf 'caf\357\277\275')" t11/metrics.json || fail "the bad byte is not written as U+FFFD"
+CHECK="10: the tuned methods take no Retrain; their search is in the run's log and summary"
+refused unlearn --data data --checkpoint t1/checkpoint --request req.tsv --method tru-auto --out a1 --quiet \
+  --retrained t1/checkpoint --has "unknown option --retrained"
+[ ! -e a1 ] || fail "a refused tru-auto run left its --out folder"
+ok unlearn --data data --checkpoint t1/checkpoint --request req.tsv --method tru-auto --out a1 --quiet \
+  --unlearn.auto.candidates 2 --unlearn.auto.max_epochs 2
+grep -q '"auto": "result"' a1/log.jsonl || fail "tru-auto's log.jsonl lacks the search's trace"
+grep -q '"auto_trace"' a1/summary.json || fail "tru-auto's summary.json lacks the search's trace"
 echo "cli checks: all passed"

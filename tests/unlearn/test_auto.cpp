@@ -2,7 +2,8 @@
 // mmrecun-auto, on the tiny planted-structure θ₀ of original.h:
 //   * the row weights are each row's deleted share, and rows the request does not touch keep
 //     θ₀'s values bit for bit when only the forget gradient moves them (they move without it);
-//   * the tuning signals read the auditor's own numbers (utility, forget hit rate);
+//     rows whose whole support is deleted restart from a fresh draw and no step moves them;
+//   * the tuning signals read the auditor's own numbers (utility, forget recall);
 //   * the tuner is reproducible, its candidates follow the seed, and it never reads the test
 //     split (deleting every test row changes nothing), so no held-out answer can steer it;
 //   * it has no way to receive a Retrain: an experiment that runs Retrain first gives tru-auto
@@ -105,6 +106,40 @@ TEST(TruRows, UntouchedRowsKeepTheirValuesTouchedRowsMove) {
   EXPECT_EQ(run_unlearning("tru", off).session->params().slab_bytes(), without.session->params().slab_bytes());
 }
 
+TEST(TruRows, FullyDeletedRowsRestartFromAFreshDrawAndStayThere) {
+  const Original& o = original("mgcn");
+  const io::ForgetSplit split = split_of(o, io::Regime::kUser, 0.1, 4);
+  ASSERT_FALSE(split.deleted_users.empty());
+  Ctx ctx(Device::CPU);
+  UnlearnInput in = input_for(ctx, o, split);
+  in.cfg.set("tru.rows", "true");
+  in.cfg.set("unlearn.epochs", "1");
+  const UnlearnResult one = run_unlearning("tru", in);
+  in.cfg.set("unlearn.epochs", "3");
+  const UnlearnResult three = run_unlearning("tru", in);
+  in.cfg.set("tru.rows.reset", "false");
+  const UnlearnResult kept = run_unlearning("tru", in);
+  EXPECT_GE(one.stats.at("rows_reset"), static_cast<double>(split.deleted_users.size()));
+  EXPECT_EQ(kept.stats.count("rows_reset"), 0u);
+  ModelSession ref(ctx, o.ds, o.model, o.cfg, "", DType::F32, &split.retain);
+  restore_model_checkpoint(o.ckpt, "original", ref.params(), nullptr, nullptr);
+  const int id = ref.params().id("user_emb");
+  const int64_t d = ref.params().info(id).cols;
+  const std::vector<double> t0 = ref.params().get(id), a = one.session->params().get(id),
+                            b = three.session->params().get(id), c = kept.session->params().get(id);
+  std::set<int32_t> deleted(split.deleted_users.begin(), split.deleted_users.end());
+  for (int32_t u = 0; u < o.ds.n_users; ++u) {
+    const auto row = [&](const std::vector<double>& v) {
+      return std::vector<double>(v.begin() + u * d, v.begin() + (u + 1) * d);
+    };
+    if (deleted.count(u)) {
+      EXPECT_NE(row(a), row(t0)) << "deleted user " << u << " kept θ₀'s row";
+      EXPECT_EQ(row(a), row(b)) << "deleted user " << u << " moved after its reset";
+      EXPECT_NE(row(c), row(a)) << "without the reset, deleted user " << u << " got the fresh row anyway";
+    }
+  }
+}
+
 // ---- the tuning signals ----
 
 TEST(TuningSignals, ReadTheAuditorsNumbers) {
@@ -127,7 +162,7 @@ TEST(TuningSignals, ReadTheAuditorsNumbers) {
   const audit::Auditor aud(ctx, sp, {20}, 64);
   const audit::CoreAudit a = aud.audit(e.users, e.items, false);
   EXPECT_NEAR(r.utility, a.retain.get("recall@20"), 1e-12);
-  EXPECT_NEAR(r.forget, a.exposure, 1e-12);  // item requests: every D_f pair counts
+  EXPECT_NEAR(r.forget, a.forget.get("recall@20"), 1e-12);  // one stratum: F is the audited forget recall
   EXPECT_DOUBLE_EQ(sig.floor(), 0.98 * r.utility);
   EXPECT_TRUE(r.floor_ok);
   // θ₀ still holds the deleted items' rows: its D_f pairs rank far above held-out ones.
@@ -158,7 +193,10 @@ TEST(Auto, CandidatesFollowTheSeedAndStartFromTheRunsOwnSettings) {
   const auto a = unlearn::auto_candidates("tru", base, 0.002, 1), b = unlearn::auto_candidates("tru", base, 0.002, 1),
              c = unlearn::auto_candidates("tru", base, 0.002, 2);
   ASSERT_EQ(a.size(), 4u);
-  EXPECT_EQ(a[0].settings, (std::vector<std::pair<std::string, std::string>>{{"unlearn.lr", "0.002"}}));
+  const double mid = 0.002 * std::sqrt(base.f64("unlearn.auto.lr_low") * base.f64("unlearn.auto.lr_high"));
+  ASSERT_EQ(a[0].settings.size(), 1u);
+  EXPECT_EQ(a[0].settings[0].first, "unlearn.lr");
+  EXPECT_NEAR(std::stod(a[0].settings[0].second), mid, 1e-4 * mid);
   for (size_t k = 0; k < a.size(); ++k) EXPECT_EQ(a[k].settings, b[k].settings);
   bool differs = false;
   for (size_t k = 1; k < a.size(); ++k) differs = differs || a[k].settings != c[k].settings;
