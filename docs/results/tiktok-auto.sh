@@ -13,7 +13,6 @@
 #   METHODS=...   the methods (default retrain,tru-auto,mmrecun-auto); the script passes --resume,
 #                 so a first call with METHODS=retrain (the long part) and a second with the
 #                 others make one table, and the regimes may run as separate processes.
-#                 Add tru-no-rows,tru-no-gate,... for the ablation rows (TRU at its defaults).
 #   ORIGINAL=DIR  a finished `lethe train` run folder to use as θ₀ (default: OUT_DIR/original,
 #                 trained here with the SPEC defaults, or continued when interrupted)
 #   SEEDS=N       request seeds 1..N (default 3)

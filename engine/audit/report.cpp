@@ -179,7 +179,8 @@ void attach_retrain_references(std::vector<AuditRow>& rows) {
     for (const char* k : {"forget_recall@20_retrain", "forget_recall@20_gap", "forget_tolerance", "forget_within",
                           "forget_gap_ratio"})
       r.audit.erase(k);
-    if (ref && !std::isnan(ref->forget_recall20) && r.ok() && r.method != "original" && !std::isnan(r.forget_recall20)) {
+    if (ref && !std::isnan(ref->forget_recall20) && r.ok() && r.method != "original" && r.method != "retrain" &&
+        !std::isnan(r.forget_recall20)) {
       const double gap = std::fabs(r.forget_recall20 - ref->forget_recall20);
       const double tol = forget_tolerance(ref->forget_recall20, ref->metric("forget_recall@20_spread"));
       r.audit["forget_recall@20_retrain"] = ref->forget_recall20;

@@ -86,6 +86,13 @@ struct Trial {
   std::vector<char> best_params;
   Signals best;
   int64_t best_epoch = -1;           // 1-based epoch of best_params
+  // The epochs on either side of the best one (for the refinement between them) and the last.
+  struct Kept {
+    std::vector<char> params;
+    Signals signals;
+    int64_t epoch = -1;
+  };
+  Kept before, after, last;
   bool finished = false;             // forgot, fell below the floor for good, or ran out of epochs
   int64_t below = 0;                 // consecutive spent() epochs
   std::string why;                   // why it finished
@@ -263,11 +270,17 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
       const double eval_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - te).count();
       const int64_t ep = t.run->done();
       const bool better = t.best_epoch < 0 || epoch_key(s) < epoch_key(t.best);
+      std::vector<char> now = ses.params().slab_bytes();
       if (better) {
+        t.before = t.last;
+        t.after = Trial::Kept{};
         t.best = s;
         t.best_epoch = ep;
-        t.best_params = ses.params().slab_bytes();
+        t.best_params = now;
+      } else if (t.after.epoch < 0 && ep == t.best_epoch + 1) {
+        t.after = Trial::Kept{now, s, ep};
       }
+      t.last = Trial::Kept{std::move(now), s, ep};
       io::Json j = io::Json::object();
       j["auto"] = "epoch";
       j["candidate"] = t.cand.id;
@@ -382,10 +395,56 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
     if (better) winner = t;
   }
 
-  // The result: the winner's best epoch.
+  // The result: the winner's best epoch — refined, when it and a neighbouring epoch lie on either
+  // side of parity (F − V changes sign), by bisecting the straight path between their parameters:
+  // an epoch is a coarse step (a dozen updates), the band around V is wider than where a Retrain
+  // would land, and a point between two iterates costs one evaluation instead of more epochs.
   Trial& w = *winner;
   w.run->resume();
   w.run->set_params(w.best_params);
+  const int64_t refine = cfg.i64("unlearn.auto.refine");
+  double refined_t = 0;
+  if (refine > 0 && w.best_epoch >= 0 && w.best.floor_ok && !w.best.forgot()) {
+    const double d0 = w.best.forget - w.best.valid;
+    const Trial::Kept* nb = nullptr;
+    for (const Trial::Kept* k : {&w.after, &w.before})
+      if (!nb && k->epoch >= 0 && !k->params.empty() && (k->signals.forget - k->signals.valid) * d0 < 0) nb = k;
+    if (nb) {
+      const std::vector<double> a = ses.params().slab().to_host(ctx);
+      ses.params().set_slab_bytes(nb->params);
+      const std::vector<double> b = ses.params().slab().to_host(ctx);
+      double lo = 0, hi = 1;  // F − V has the sign of d0 at lo and the other sign at hi
+      std::vector<double> best_x = a, x(a.size());
+      Signals best_s = w.best;
+      for (int64_t k = 0; k < refine; ++k) {
+        const double mid = 0.5 * (lo + hi);
+        for (size_t e = 0; e < a.size(); ++e) x[e] = a[e] + mid * (b[e] - a[e]);
+        ses.params().slab_from_host(x);
+        const Embeddings e = embed(ctx, ses.model(), ses.params());
+        const Signals s = sig.measure(e.users, e.items);
+        io::Json j = io::Json::object();
+        j["auto"] = "refine";
+        j["candidate"] = w.cand.id;
+        j["between"] = io::Json::array();
+        j["between"].push_back(w.best_epoch);
+        j["between"].push_back(nb->epoch);
+        j["t"] = mid;
+        j["signals"] = signals_json(s);
+        const bool better = epoch_key(s) < epoch_key(best_s);
+        j["best"] = better;
+        r.trace.push_back(j);
+        if (better) {
+          best_s = s;
+          best_x = x;
+          refined_t = mid;
+        }
+        if ((s.forget - s.valid) * d0 > 0) lo = mid;
+        else hi = mid;
+      }
+      ses.params().slab_from_host(best_x);
+      w.best = best_s;
+    }
+  }
   for (Trial& t : trials)
     if (&t != winner) t.run.reset();
   r.log.assign(w.log.begin(), w.log.begin() + static_cast<std::ptrdiff_t>(std::max<int64_t>(w.best_epoch, 0)));
@@ -397,6 +456,7 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
   r.stats["auto_candidates"] = static_cast<double>(trials.size());
   r.stats["auto_chosen"] = w.cand.id;
   r.stats["auto_best_epoch"] = static_cast<double>(w.best_epoch);
+  r.stats["auto_refined_t"] = refined_t;
   r.stats["auto_epochs_total"] = static_cast<double>(tuning_epochs);
   r.stats["auto_utility"] = w.best.utility;
   r.stats["auto_utility_floor"] = sig.floor();
