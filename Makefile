@@ -6,7 +6,8 @@
 BUILD ?= build
 # libgomp's default spin-waiting burns the cores other processes need: with ctest -j2 or any
 # other load on a 2-core machine it made CPU training steps up to 8x slower (MIG-GT step 18.8 s
-# vs 2.4 s). Passive waiting costs little on a quiet machine. It must be set before start-up.
+# vs 2.4 s). Every Lethe program now starts with passive waiting by itself (kernels/common.cpp);
+# the export only keeps the setting explicit for whatever else make runs.
 export OMP_WAIT_POLICY ?= passive
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=

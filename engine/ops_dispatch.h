@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "engine/context.h"
+#include "engine/op_profile.h"
 #include "engine/tensor.h"
 
 namespace lethe::ops::detail {
@@ -56,7 +57,16 @@ template <class T> const T* optr(const Tensor& t) { return t.defined() ? t.ptr<T
 
 }  // namespace lethe::ops::detail
 
+// Every op declares its cost (engine/op_profile.h) before LETHE_OPS_BEGIN, or opens its span
+// with LETHE_OPS_SCOPE when it dispatches by hand: LETHE_OPS_BEGIN needs `cost_`.
+#define LETHE_OPS_COST(flops, bytes) \
+  const ::lethe::prof::Cost cost_{static_cast<double>(flops), static_cast<double>(bytes), false}
+#define LETHE_OPS_MATRIX_COST(flops, bytes) \
+  const ::lethe::prof::Cost cost_{static_cast<double>(flops), static_cast<double>(bytes), true}
+#define LETHE_OPS_SCOPE(name) const ::lethe::prof::OpScope prof_scope_(name, cost_)
+
 #define LETHE_OPS_BEGIN(name, ...)                \
+  LETHE_OPS_SCOPE(name);                          \
   const char* op_ = name;                         \
   const DType dt_ = detail::check_on(c, op_, {__VA_ARGS__}); \
   detail::dispatch(c, dt_, op_, [&](auto t_, auto d_) { \

@@ -16,11 +16,19 @@
 namespace lethe::ops {
 
 using namespace detail;  // NOLINT: the dispatch helpers of ops_dispatch.h
+using prof::acc;
+using prof::idx_bytes;
+using prof::nb;
+using prof::ne;
 
 void batchnorm_forward_train(Ctx& c, const Tensor& X, const Tensor& gamma, const Tensor& beta, double eps,
                              double momentum, const Tensor& Y, const Tensor& mean, const Tensor& invstd,
                              const Tensor& running_mean, const Tensor& running_var) {
   const char* op = "batchnorm_forward_train";
+  LETHE_OPS_COST(8 * ne(X),
+                 2 * nb(X) + nb(Y) + nb(gamma) + nb(beta) + nb(mean) + nb(invstd) + acc(running_mean) +
+                     acc(running_var));
+  LETHE_OPS_SCOPE(op);
   const DType dt = check_on(c, op, {&X, &gamma, &beta, &Y, &mean, &invstd, &running_mean, &running_var});
   dispatch(c, dt, op, [&](auto t, auto d) {
     using T = decltype(t);
@@ -39,6 +47,9 @@ void batchnorm_forward_eval(Ctx& c, const Tensor& X, const Tensor& gamma, const 
                             const Tensor& running_mean, const Tensor& running_var, double eps, const Tensor& Y,
                             const Tensor& mean, const Tensor& invstd) {
   const char* op = "batchnorm_forward_eval";
+  LETHE_OPS_COST(4 * ne(X),
+                 nb(X) + nb(Y) + nb(gamma) + nb(beta) + nb(running_mean) + nb(running_var) + nb(mean) + nb(invstd));
+  LETHE_OPS_SCOPE(op);
   const DType dt = check_on(c, op, {&X, &gamma, &beta, &running_mean, &running_var, &Y, &mean, &invstd});
   dispatch(c, dt, op, [&](auto t, auto d) {
     using T = decltype(t);
@@ -57,6 +68,8 @@ void batchnorm_backward(Ctx& c, const Tensor& X, const Tensor& gamma, const Tens
                         const Tensor& dY, bool batch_stats, const Tensor& dX, const Tensor& dgamma,
                         const Tensor& dbeta) {
   const char* op = "batchnorm_backward";
+  LETHE_OPS_COST(10 * ne(X), 2 * (nb(X) + nb(dY)) + acc(dX) + acc(dgamma) + acc(dbeta));
+  LETHE_OPS_SCOPE(op);
   const DType dt = check_on(c, op, {&X, &gamma, &mean, &invstd, &dY, &dX, &dgamma, &dbeta});
   dispatch(c, dt, op, [&](auto t, auto d) {
     using T = decltype(t);
@@ -74,6 +87,9 @@ void batchnorm_backward(Ctx& c, const Tensor& X, const Tensor& gamma, const Tens
 void block_attention_forward(Ctx& c, const Tensor& Q, const Tensor& K, const Tensor& V, int64_t L, double scale,
                              double c_att, double c_res, const Tensor& O, const Tensor& P) {
   const char* op = "block_attention_forward";
+  LETHE_OPS_MATRIX_COST(2.0 * double(Q.rows) * double(L) * double(Q.cols + V.cols) + 5.0 * ne(P) + 2 * ne(O),
+                        nb(Q) + nb(K) + nb(V) + nb(O) + nb(P));
+  LETHE_OPS_SCOPE(op);
   const DType dt = check_on(c, op, {&Q, &K, &V, &O, &P});
   dispatch(c, dt, op, [&](auto t, auto d) {
     using T = decltype(t);
@@ -91,6 +107,9 @@ void block_attention_backward(Ctx& c, const Tensor& Q, const Tensor& K, const Te
                               const Tensor& dO, int64_t L, double scale, double c_att, double c_res, const Tensor& dQ,
                               const Tensor& dK, const Tensor& dV) {
   const char* op = "block_attention_backward";
+  LETHE_OPS_MATRIX_COST(4.0 * double(Q.rows) * double(L) * double(Q.cols + V.cols) + 5.0 * ne(P) + 2 * ne(dO),
+                        nb(Q) + nb(K) + nb(V) + nb(P) + nb(dO) + acc(dQ) + acc(dK) + acc(dV));
+  LETHE_OPS_SCOPE(op);
   const DType dt = check_on(c, op, {&Q, &K, &V, &P, &dO, &dQ, &dK, &dV});
   dispatch(c, dt, op, [&](auto t, auto d) {
     using T = decltype(t);
@@ -111,6 +130,8 @@ void attn_sample_indices(Ctx& c, uint64_t seed, uint64_t stream, int32_t lo, int
   LETHE_CHECK(out.n == N * L, "attn_sample_indices: out has " + std::to_string(out.n) + " entries for " +
                                   std::to_string(N) + " x " + std::to_string(L));
   Mat<int32_t> o(out.data, N, L);
+  LETHE_OPS_COST(4.0 * double(out.n), idx_bytes(out.n));
+  LETHE_OPS_SCOPE("attn_sample_indices");
   if (c.is_cuda()) cuda::attn_sample_indices(seed, stream, lo, count, o, c.exec());
   else ref::attn_sample_indices(seed, stream, lo, count, o);
 }
@@ -118,6 +139,8 @@ void attn_sample_indices(Ctx& c, uint64_t seed, uint64_t stream, int32_t lo, int
 void tur_forward(Ctx& c, const Tensor& U, const Tensor& Ob, int64_t L, double scale, const Tensor& P,
                  const Tensor& ce, const Tensor& loss) {
   const char* op = "tur_forward";
+  LETHE_OPS_COST(2.0 * ne(Ob) + 5 * ne(P), nb(U) + nb(Ob) + nb(P) + nb(ce) + nb(loss));
+  LETHE_OPS_SCOPE(op);
   const DType dt = check_on(c, op, {&U, &Ob, &P, &ce, &loss});
   LETHE_CHECK(loss.numel() == 1, "tur_forward: loss must be 1x1");
   dispatch(c, dt, op, [&](auto t, auto d) {
@@ -134,6 +157,8 @@ void tur_forward(Ctx& c, const Tensor& U, const Tensor& Ob, int64_t L, double sc
 void tur_backward(Ctx& c, const Tensor& U, const Tensor& Ob, int64_t L, double scale, const Tensor& P,
                   const Tensor& dloss, const Tensor& dU, const Tensor& dOb) {
   const char* op = "tur_backward";
+  LETHE_OPS_COST(4.0 * ne(Ob) + 3 * ne(P), nb(U) + nb(Ob) + nb(P) + acc(dU) + acc(dOb));
+  LETHE_OPS_SCOPE(op);
   const DType dt = check_on(c, op, {&U, &Ob, &P, &dloss, &dU, &dOb});
   dispatch(c, dt, op, [&](auto t, auto d) {
     using T = decltype(t);
@@ -151,6 +176,8 @@ void edge_dropout(Ctx& c, const float* val, const int32_t* ids, int64_t nnz, dou
   const Vec<const float> v(val, nnz);
   const Vec<const int32_t> id(ids, ids ? nnz : 0);
   const Vec<float> o(out, nnz);
+  LETHE_OPS_COST(2.0 * double(nnz), 8.0 * double(nnz) + (ids ? 4.0 * double(nnz) : 0.0));
+  LETHE_OPS_SCOPE("edge_dropout");
   if (c.is_cuda()) cuda::edge_dropout(v, id, float(p), seed, stream, o, c.exec());
   else ref::edge_dropout<float>(v, id, float(p), seed, stream, o);
 }

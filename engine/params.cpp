@@ -116,19 +116,55 @@ bool ParamStore::same_layout(const ParamStore& o) const {
   return true;
 }
 
-GradSlab::GradSlab(const ParamStore& ps) : infos_(ps.infos()), buf_(ps.ctx(), static_cast<size_t>(ps.numel()) * dtype_size(ps.dtype())) {
+GradSlab::GradSlab(const ParamStore& ps)
+    : infos_(ps.infos()), buf_(ps.ctx(), static_cast<size_t>(ps.numel()) * dtype_size(ps.dtype())) {
   buf_.zero();
   all_ = Tensor(buf_.data(), ps.dtype(), ps.device(), ps.numel(), 1);
+  pending_.assign(infos_.size(), 0);
+}
+
+Tensor GradSlab::all() const {
+  if (npending_ == infos_.size() && npending_ > 0) {  // nothing written since zero(): one fill
+    ops::fill(*ctx_, all_, 0.0);
+    std::fill(pending_.begin(), pending_.end(), 0);
+    npending_ = 0;
+  }
+  for (size_t i = 0; npending_ > 0 && i < infos_.size(); ++i) flush(i);
+  return all_;
 }
 
 Tensor GradSlab::view(int id) const {
   const ParamInfo& p = infos_.at(static_cast<size_t>(id));
+  flush(static_cast<size_t>(id));
   return Tensor(static_cast<char*>(buf_.data()) + static_cast<size_t>(p.offset) * dtype_size(all_.dtype), all_.dtype,
                 all_.device, p.rows, p.cols);
 }
 
+Tensor GradSlab::view_first(int id, bool& first) const {
+  const size_t i = static_cast<size_t>(id);
+  first = pending_.at(i) != 0;
+  if (first) {
+    pending_[i] = 0;
+    --npending_;
+  }
+  return view(id);
+}
+
+void GradSlab::flush(size_t id) const {
+  if (!pending_[id]) return;
+  pending_[id] = 0;
+  --npending_;
+  const ParamInfo& p = infos_[id];
+  // The tensor's elements (its padding is never written and stays zero).
+  const Tensor t(static_cast<char*>(buf_.data()) + static_cast<size_t>(p.offset) * dtype_size(all_.dtype), all_.dtype,
+                 all_.device, p.rows, p.cols);
+  if (t.numel()) ops::fill(*ctx_, t, 0.0);
+}
+
 void GradSlab::zero(Ctx& ctx) const {
-  if (all_.numel()) ops::fill(ctx, all_, 0.0);
+  ctx_ = &ctx;
+  std::fill(pending_.begin(), pending_.end(), 1);
+  npending_ = pending_.size();
 }
 
 }  // namespace lethe

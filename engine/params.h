@@ -89,18 +89,33 @@ class ParamStore {
 };
 
 // A gradient buffer with the parameter store's layout.
+// zero() is deferred: it marks every tensor's gradient "zero pending" on the given context, and a
+// tensor is zero-filled only when it is read — all() (the whole slab: optimizers, norms) or
+// view(id) (an accumulating writer) — unless a writer that overwrites the whole tensor takes it
+// first through view_first(). The backward of a layer whose first gradient contribution is a
+// full write (a feature table's dX GEMM) thus skips the fill and the read of its zeros. Every
+// reader sees exactly what an eager zero would have given.
 class GradSlab {
  public:
   GradSlab() = default;
   explicit GradSlab(const ParamStore& ps);  // zero-filled, on the store's context
-  Tensor all() const { return all_; }
-  Tensor view(int id) const;
-  void zero(Ctx& ctx) const;  // stream-ordered on a GPU context
+  Tensor all() const;          // the whole slab, pending zeros filled first
+  int64_t numel() const { return all_.numel(); }
+  Tensor view(int id) const;   // one tensor's gradient, its pending zero filled first
+  // One tensor's gradient for a writer that overwrites all of it: first = true when its zero was
+  // still pending (it no longer is: the caller must write every element); false otherwise (the
+  // caller accumulates into it as into view()).
+  Tensor view_first(int id, bool& first) const;
+  void zero(Ctx& ctx) const;  // stream-ordered on a GPU context (deferred: see above)
 
  private:
+  void flush(size_t id) const;
   std::vector<ParamInfo> infos_;  // the layout (a copy: the store may move)
   Buffer buf_;
   Tensor all_;
+  mutable std::vector<uint8_t> pending_;  // per tensor: its zero fill is pending
+  mutable size_t npending_ = 0;
+  mutable Ctx* ctx_ = nullptr;            // the context of the pending zero fills
 };
 
 }  // namespace lethe

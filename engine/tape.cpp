@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "engine/op_profile.h"
 #include "engine/ops.h"
 
 namespace lethe {
@@ -35,6 +36,7 @@ Tensor Tape::zeros(int64_t rows, int64_t cols) {
 Tensor Tape::upload(const std::vector<double>& host, int64_t rows, int64_t cols) {
   Tensor t = alloc(rows, cols);
   t.from_host(ctx_, host);
+  prof::transfer(prof::Transfer::Upload, static_cast<double>(t.bytes()));
   return t;
 }
 
@@ -42,6 +44,7 @@ IdxTensor Tape::upload_idx(const std::vector<int32_t>& host) {
   const size_t bytes = host.size() * sizeof(int32_t);
   auto* p = static_cast<int32_t*>(arena_.alloc(bytes));
   if (bytes) {
+    prof::transfer(prof::Transfer::Upload, static_cast<double>(bytes));
     if (ctx_.is_cuda()) cuda::memcpy_h2d(p, host.data(), bytes, ctx_.gpu());
     else std::memcpy(p, host.data(), bytes);
   }
@@ -101,6 +104,7 @@ Tensor Tape::grad(Var v) const { return node(v).grad; }
 double Tape::item(Var v) {
   const Tensor& t = value(v);
   LETHE_CHECK(t.numel() == 1, "Tape::item of a non-scalar " + t.shape());
+  prof::transfer(prof::Transfer::HostRead, static_cast<double>(t.bytes()));
   return t.to_host(ctx_)[0];
 }
 
@@ -115,9 +119,26 @@ Tensor Tape::g(Var v) {
   return n.grad;
 }
 
+Tensor Tape::g_first(Var v, bool& first) {
+  first = false;
+  if (!v.valid()) return Tensor();
+  Node& n = nodes_[static_cast<size_t>(v.id)];
+  if (!n.requires_grad) return Tensor();
+  if (!n.grad.defined()) {
+    if (n.param >= 0) {
+      n.grad = grads_->view_first(n.param, first);  // first when the slab's zero is still pending
+    } else {
+      n.grad = alloc(n.value.rows, n.value.cols);
+      first = true;
+    }
+    return n.grad;
+  }
+  return g(v);
+}
+
 void Tape::backward(Var loss, const GradSlab& grads, double seed) {
   LETHE_CHECK(value(loss).numel() == 1, "backward from a non-scalar " + value(loss).shape());
-  LETHE_CHECK(grads.all().numel() == ps_.numel(), "backward: gradient slab layout differs from the parameters'");
+  LETHE_CHECK(grads.numel() == ps_.numel(), "backward: gradient slab layout differs from the parameters'");
   grads_ = &grads;
   for (auto& n : nodes_) n.grad = Tensor();
   if (!node(loss).requires_grad) { grads_ = nullptr; return; }
@@ -127,6 +148,7 @@ void Tape::backward(Var loss, const GradSlab& grads, double seed) {
   for (int i = loss.id; i >= 0; --i) {
     Node& n = nodes_[static_cast<size_t>(i)];
     // Backward closures never push nodes, so `n` stays valid while its closure runs.
+    aliased_.clear();
     if (n.back && n.grad.defined()) n.back(n.grad);
   }
   grads_ = nullptr;
@@ -151,8 +173,9 @@ Var Tape::spmm(const SpOp& A, Var x) {
   Tensor y = alloc(A.A->rows(), xv.cols);
   ops::spmm(ctx_, A.A->view(), xv, y, false);
   return push(y, {x}, [this, A, x](const Tensor& dy) {
-    Tensor gx = g(x);
-    if (gx.defined()) ops::spmm(ctx_, A.At->view(), dy, gx, true);
+    bool first;
+    Tensor gx = g_first(x, first);
+    if (gx.defined()) ops::spmm(ctx_, A.At->view(), dy, gx, !first);
   });
 }
 
@@ -163,7 +186,14 @@ Var Tape::linear(Var x, Var W, Var b) {
   Tensor y = alloc(xv.rows, Wv.cols);
   ops::linear_forward(ctx_, xv, Wv, bv, y);
   return push(y, {x, W, b}, [this, x, W, b](const Tensor& dy) {
-    ops::linear_backward(ctx_, value(x), value(W), dy, g(x), g(W), g(b));
+    bool first;
+    const Tensor gx = g_first(x, first);
+    if (first) {  // dX = dY·Wᵀ written (β = 0) instead of zero-filled and accumulated: the same values
+      ops::gemm(ctx_, false, true, 1.0, dy, value(W), 0.0, gx);
+      ops::linear_backward(ctx_, value(x), value(W), dy, Tensor(), g(W), g(b));
+    } else {
+      ops::linear_backward(ctx_, value(x), value(W), dy, gx, g(W), g(b));
+    }
   });
 }
 
@@ -178,9 +208,35 @@ Var Tape::add(Var a, Var b) {
   Tensor y = alloc(value(a).rows, value(a).cols);
   ops::add(ctx_, value(a), value(b), y);
   return push(y, {a, b}, [this, a, b](const Tensor& dy) {
-    if (Tensor ga = g(a); ga.defined()) ops::axpy(ctx_, 1.0, dy, ga);
-    if (Tensor gb = g(b); gb.defined()) ops::axpy(ctx_, 1.0, dy, gb);
+    add_scaled(a, 1.0, dy);
+    add_scaled(b, 1.0, dy);
   });
+}
+
+void Tape::add_scaled(Var v, double alpha, const Tensor& dy) {
+  if (!v.valid()) return;
+  Node& n = nodes_[static_cast<size_t>(v.id)];
+  if (!n.requires_grad) return;
+  if (alpha == 1.0 && !n.grad.defined() && n.param < 0 && claim_alias(dy)) {
+    // The first contribution is dy itself: v's gradient becomes a view of dy's buffer, no copy.
+    n.grad = Tensor(dy.data, dy.dtype, dy.device, n.value.rows, n.value.cols);
+    return;
+  }
+  bool first;
+  Tensor gv = g_first(v, first);
+  if (!gv.defined()) return;
+  if (!first) ops::axpy(ctx_, alpha, dy, gv);
+  else if (alpha == 1.0) ops::copy(ctx_, dy, gv);
+  else ops::scale(ctx_, dy, alpha, gv);
+}
+
+bool Tape::claim_alias(const Tensor& dy) {
+  const char* lo = static_cast<const char*>(dy.data);
+  const char* hi = lo + dy.bytes();
+  for (const auto& [a, b] : aliased_)
+    if (lo < b && a < hi) return false;
+  aliased_.emplace_back(lo, hi);
+  return true;
 }
 
 Var Tape::sub(Var a, Var b) {
@@ -188,8 +244,8 @@ Var Tape::sub(Var a, Var b) {
   Tensor y = alloc(value(a).rows, value(a).cols);
   ops::sub(ctx_, value(a), value(b), y);
   return push(y, {a, b}, [this, a, b](const Tensor& dy) {
-    if (Tensor ga = g(a); ga.defined()) ops::axpy(ctx_, 1.0, dy, ga);
-    if (Tensor gb = g(b); gb.defined()) ops::axpy(ctx_, -1.0, dy, gb);
+    add_scaled(a, 1.0, dy);
+    add_scaled(b, -1.0, dy);
   });
 }
 
@@ -198,22 +254,25 @@ Var Tape::mul(Var a, Var b) {
   Tensor y = alloc(value(a).rows, value(a).cols);
   ops::mul(ctx_, value(a), value(b), y);
   return push(y, {a, b}, [this, a, b](const Tensor& dy) {
-    Tensor ga = g(a), gb = g(b);
     if (a.id == b.id) {  // y = a², dy·2a: accumulate the two halves one after the other
+      Tensor ga = g(a);
       ops::mul_backward(ctx_, value(a), value(b), dy, ga, Tensor());
-      ops::mul_backward(ctx_, value(a), value(b), dy, Tensor(), gb);
-    } else {
-      ops::mul_backward(ctx_, value(a), value(b), dy, ga, gb);
+      ops::mul_backward(ctx_, value(a), value(b), dy, Tensor(), ga);
+      return;
     }
+    // A first contribution is written (da = dy·b) rather than zero-filled and accumulated.
+    bool fa, fb;
+    Tensor ga = g_first(a, fa), gb = g_first(b, fb);
+    if (fa) ops::mul(ctx_, dy, value(b), ga);
+    if (fb) ops::mul(ctx_, dy, value(a), gb);
+    if (!fa || !fb) ops::mul_backward(ctx_, value(a), value(b), dy, fa ? Tensor() : ga, fb ? Tensor() : gb);
   });
 }
 
 Var Tape::scale(Var x, double alpha) {
   Tensor y = alloc(value(x).rows, value(x).cols);
   ops::scale(ctx_, value(x), alpha, y);
-  return push(y, {x}, [this, x, alpha](const Tensor& dy) {
-    if (Tensor gx = g(x); gx.defined()) ops::axpy(ctx_, alpha, dy, gx);
-  });
+  return push(y, {x}, [this, x, alpha](const Tensor& dy) { add_scaled(x, alpha, dy); });
 }
 
 Var Tape::sigmoid(Var x) {
@@ -319,8 +378,7 @@ Var Tape::sum_of(const std::vector<Var>& xs) {
   bool rg = false;
   for (Var v : xs) rg = rg || requires_grad(v);
   return push(y, rg, [this, xs](const Tensor& dy) {
-    for (Var v : xs)
-      if (Tensor gv = g(v); gv.defined()) ops::axpy(ctx_, 1.0, dy, gv);
+    for (Var v : xs) add_scaled(v, 1.0, dy);
   });
 }
 
@@ -332,8 +390,8 @@ Var Tape::concat_rows(Var a, Var b) {
   if (bv.numel()) ops::copy(ctx_, bv, y.slice_rows(av.rows, bv.rows));
   const int64_t ra = av.rows, rb = bv.rows;
   return push(y, {a, b}, [this, a, b, ra, rb](const Tensor& dy) {
-    if (Tensor ga = g(a); ga.defined() && ra) ops::axpy(ctx_, 1.0, dy.slice_rows(0, ra), ga);
-    if (Tensor gb = g(b); gb.defined() && rb) ops::axpy(ctx_, 1.0, dy.slice_rows(ra, rb), gb);
+    if (ra) add_scaled(a, 1.0, dy.slice_rows(0, ra));
+    if (rb) add_scaled(b, 1.0, dy.slice_rows(ra, rb));
   });
 }
 

@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/context.h"
@@ -59,7 +60,7 @@ class Tape {
 
   const Tensor& value(Var v) const;
   double item(Var v);                             // a 1×1 value, read to the host
-  Tensor grad(Var v) const;                       // a non-parameter node's gradient after backward
+  Tensor grad(Var v) const;                       // a non-parameter node's gradient after backward (see add_scaled)
   bool requires_grad(Var v) const;
 
   // ---- ops (shapes in the comments; N rows, d columns) ----
@@ -134,6 +135,21 @@ class Tape {
   // The gradient buffer of an input during backward (allocated and zeroed on first use), or an
   // undefined tensor if the input needs none.
   Tensor g(Var v);
+  // The same buffer for a closure that can write all of it: `first` is true when this is the
+  // node's first contribution and the buffer holds nothing yet — fresh arena memory, or a
+  // parameter's slab view whose zero fill is still pending (GradSlab::view_first) — and the
+  // closure must then overwrite every element (copy instead of add); false when it must
+  // accumulate. Saves the zero fill and a read of every gradient whose first contribution is a
+  // whole-tensor write.
+  Tensor g_first(Var v, bool& first);
+  // v's gradient += alpha·dy (or = alpha·dy when it is v's first contribution: g_first). A first
+  // contribution with alpha = 1 to an intermediate node takes dy's buffer itself as the node's
+  // gradient when no other input of the running closure has taken an overlapping part of it: a
+  // node's gradient is read only by its own closure, so once that closure has run its buffer is
+  // free to become an input's (a gradient seen through grad() after backward may therefore hold
+  // an input's).
+  void add_scaled(Var v, double alpha, const Tensor& dy);
+  bool claim_alias(const Tensor& dy);  // dy's bytes not yet taken in the running closure: take them
   const Node& node(Var v) const;
 
   Ctx& ctx_;
@@ -142,6 +158,7 @@ class Tape {
   cuda::Arena arena_;
   std::vector<Node> nodes_;
   const GradSlab* grads_ = nullptr;  // during backward
+  std::vector<std::pair<const char*, const char*>> aliased_;  // byte ranges of dy taken in the running closure
 };
 
 }  // namespace lethe

@@ -56,7 +56,7 @@ Var Tape::reshape(Var x, int64_t rows, int64_t cols) {
               "reshape: " + xv.shape() + " cannot be viewed as " + shape_str(rows, cols));
   Tensor y = xv.reshaped(rows, cols);  // a view: values are never modified after creation
   return push(y, {x}, [this, x](const Tensor& dy) {
-    if (Tensor gx = g(x); gx.defined() && gx.numel()) ops::axpy(ctx_, 1.0, dy, gx);
+    if (dy.numel()) add_scaled(x, 1.0, dy);
   });
 }
 
@@ -96,7 +96,8 @@ Var Tape::spmm(const SpView& A, Var x) {
   Tensor y = alloc(A.A.rows, xv.cols);
   ops::spmm(ctx_, A.A, xv, y, false);
   return push(y, {x}, [this, A, x](const Tensor& dy) {
-    if (Tensor gx = g(x); gx.defined()) ops::spmm(ctx_, A.At, dy, gx, true);
+    bool first;
+    if (Tensor gx = g_first(x, first); gx.defined()) ops::spmm(ctx_, A.At, dy, gx, !first);
   });
 }
 

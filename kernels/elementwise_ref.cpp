@@ -1,10 +1,12 @@
 // kernels/elementwise_ref.cpp — CPU reference for kernels/elementwise.h (the spec).
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "kernels/elementwise.h"
 #include "kernels/elementwise_check.h"
 #include "kernels/ref_util.h"
+#include "kernels/vmath.h"
 
 namespace lethe::ref {
 
@@ -15,6 +17,14 @@ template <class F>
 void map(int64_t n, F&& f) {
 #pragma omp parallel for schedule(static) if (n > kOmpMin)
   for (int64_t i = 0; i < n; ++i) f(i);
+}
+// f(lo, hi) over fixed chunks of [0, n), parallel when large (for the vectorised float paths).
+template <class F>
+void map_chunks(int64_t n, F&& f) {
+  constexpr int64_t kChunk = 4096;
+  const int64_t nch = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) if (n > kOmpMin)
+  for (int64_t c = 0; c < nch; ++c) f(c * kChunk, std::min(n, (c + 1) * kChunk));
 }
 }  // namespace
 
@@ -53,7 +63,10 @@ template <class T> void mul_backward(Vec<const T> a, Vec<const T> b, Vec<const T
 
 template <class T> void sigmoid(Vec<const T> x, Vec<T> y) {
   check_len(x, y, "sigmoid");
-  map(x.n, [&](int64_t i) { y[i] = sigmoid_stable(x[i]); });
+  if constexpr (std::is_same_v<T, float>)  // vectorised exp (kernels/vmath.h), same stable form
+    map_chunks(x.n, [&](int64_t lo, int64_t hi) { vmath::sigmoid(x.data + lo, y.data + lo, hi - lo); });
+  else
+    map(x.n, [&](int64_t i) { y[i] = sigmoid_stable(x[i]); });
 }
 template <class T> void sigmoid_backward(Vec<const T> y, Vec<const T> dy, Vec<T> dx) {
   check_len(y, dy, "sigmoid_backward"); check_len(y, dx, "sigmoid_backward");
@@ -61,7 +74,10 @@ template <class T> void sigmoid_backward(Vec<const T> y, Vec<const T> dy, Vec<T>
 }
 template <class T> void tanh(Vec<const T> x, Vec<T> y) {
   check_len(x, y, "tanh");
-  map(x.n, [&](int64_t i) { y[i] = std::tanh(x[i]); });
+  if constexpr (std::is_same_v<T, float>)
+    map_chunks(x.n, [&](int64_t lo, int64_t hi) { vmath::tanh(x.data + lo, y.data + lo, hi - lo); });
+  else
+    map(x.n, [&](int64_t i) { y[i] = std::tanh(x[i]); });
 }
 template <class T> void tanh_backward(Vec<const T> y, Vec<const T> dy, Vec<T> dx) {
   check_len(y, dy, "tanh_backward"); check_len(y, dx, "tanh_backward");

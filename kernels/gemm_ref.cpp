@@ -19,6 +19,17 @@
 // is a non-template function with an AVX2+FMA clone (kernels/cpu_simd.h); one machine always runs
 // the same clone, so results are reproducible there.
 //
+// AVX-512. On a CPU with AVX-512 (x86-64-v4, checked once at run time) the float GEMM runs a
+// 6×64 micro-kernel on 512-bit registers instead (24 accumulators, the whole of MGCN's d = 64 in
+// one panel), reading A in place through its row and k strides rather than packing it (for the
+// narrow products that dominate the pipeline — 7050×4096 · 4096×64 — packing A cost as much as a
+// third of the time). It performs, for every element of C, exactly the operations of the 6×16
+// path: the same KC blocks in the same order, acc = fma(a, b, acc) for p = 0..kc-1 from zero, and
+// the same epilogue per 16-column chunk (α·acc, or fma(acc, α, β·C) written with intrinsics; a
+// partial chunk or a partial row block through the same scalar code), so both paths give
+// bit-identical results and a machine's answer does not depend on which one it has. Tests compare
+// the two paths bit for bit (kernels/gemm_cpu.h selects one).
+//
 // The double instantiation (finite-difference tests, tiny sizes) uses a plain row loop with the
 // same contract: C[i,:] = α·Σ_p op(A)[i,p]·op(B)[p,:] + β·C[i,:], accumulated in p order.
 //
@@ -27,6 +38,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -34,6 +46,7 @@
 #include "kernels/cpu_simd.h"
 #include "kernels/gemm.h"
 #include "kernels/gemm_check.h"
+#include "kernels/gemm_cpu.h"
 #include "kernels/ref_util.h"
 
 namespace lethe::ref {
@@ -149,71 +162,177 @@ void sgemm_kernel_6x16(int64_t kc, const float* a, const float* b, float* c, int
 // Packs rows [i0, i0+mc) × k-range [p0, p0+kc) of op(A) into MR-row micro-panels: panel r holds
 // kc groups of MR values (rows past m are zero).
 void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
-  for (int64_t ir = 0; ir < mc; ir += kMR, dst += kMR * kc) {
-    const int64_t mr = std::min<int64_t>(kMR, mc - ir);  // mc ≤ m - i0
-    if (ta) {  // A stored k×m: op(A)[i,p] = A[p*lda + i], contiguous in i
-      for (int64_t p = 0; p < kc; ++p) {
-        const float* src = A + (p0 + p) * lda + i0 + ir;
-        float* d = dst + p * kMR;
+  if (ta) {  // A stored k×m: op(A)[i,p] = A[p*lda + i], contiguous in i. One pass over each row
+             // p of A for the whole block (a row of wide A is a page: touch each once).
+    for (int64_t p = 0; p < kc; ++p) {
+      const float* src = A + (p0 + p) * lda + i0;
+      int64_t ir = 0;
+      for (; ir + kMR <= mc; ir += kMR) std::memcpy(dst + ir * kc + p * kMR, src + ir, kMR * sizeof(float));
+      if (ir < mc) {  // a partial micro-panel, zero-padded
+        float* d = dst + ir * kc + p * kMR;
         int64_t r = 0;
-        for (; r < mr; ++r) d[r] = src[r];
+        for (; r < mc - ir; ++r) d[r] = src[ir + r];
         for (; r < kMR; ++r) d[r] = 0.f;
       }
-    } else {  // A stored m×k: op(A)[i,p] = A[i*lda + p], contiguous in p
-      int64_t r = 0;
-      for (; r < mr; ++r) {
-        const float* src = A + (i0 + ir + r) * lda + p0;
-        for (int64_t p = 0; p < kc; ++p) dst[p * kMR + r] = src[p];
-      }
-      for (; r < kMR; ++r)
-        for (int64_t p = 0; p < kc; ++p) dst[p * kMR + r] = 0.f;
     }
+    return;
+  }
+  for (int64_t ir = 0; ir < mc; ir += kMR, dst += kMR * kc) {  // A stored m×k, contiguous in p
+    const int64_t mr = std::min<int64_t>(kMR, mc - ir);
+    int64_t r = 0;
+    for (; r < mr; ++r) {
+      const float* src = A + (i0 + ir + r) * lda + p0;
+      for (int64_t p = 0; p < kc; ++p) dst[p * kMR + r] = src[p];
+    }
+    for (; r < kMR; ++r)
+      for (int64_t p = 0; p < kc; ++p) dst[p * kMR + r] = 0.f;
   }
 }
 
 // Packs the NR-column micro-panel starting at column j0 of op(B), k-range [p0, p0+kc): kc groups
 // of NR values (columns past n are zero).
+template <int NR>
 void pack_b_panel(bool tb, const float* B, int64_t ldb, int64_t n, int64_t j0, int64_t p0, int64_t kc, float* dst) {
-  const int64_t nr = std::min<int64_t>(kNR, n - j0);
+  const int64_t nr = std::min<int64_t>(NR, n - j0);
   if (tb) {  // B stored n×k: op(B)[p,j] = B[j*ldb + p]
     int64_t c = 0;
     for (; c < nr; ++c) {
       const float* src = B + (j0 + c) * ldb + p0;
-      for (int64_t p = 0; p < kc; ++p) dst[p * kNR + c] = src[p];
+      for (int64_t p = 0; p < kc; ++p) dst[p * NR + c] = src[p];
     }
-    for (; c < kNR; ++c)
-      for (int64_t p = 0; p < kc; ++p) dst[p * kNR + c] = 0.f;
+    for (; c < NR; ++c)
+      for (int64_t p = 0; p < kc; ++p) dst[p * NR + c] = 0.f;
   } else {  // B stored k×n: op(B)[p,j] = B[p*ldb + j], contiguous in j
     for (int64_t p = 0; p < kc; ++p) {
       const float* src = B + (p0 + p) * ldb + j0;
-      float* d = dst + p * kNR;
+      float* d = dst + p * NR;
       int64_t c = 0;
       for (; c < nr; ++c) d[c] = src[c];
-      for (; c < kNR; ++c) d[c] = 0.f;
+      for (; c < NR; ++c) d[c] = 0.f;
     }
   }
 }
 
+// C[0:mr, 0:nr] from the accumulators in tile (row stride ld): α·acc, or α·acc + β·C. Compiled for
+// the baseline ISA (no FMA contraction), shared by both paths for their partial tiles.
+__attribute__((noinline)) void store_edge(const float* tile, int64_t ld, float* cp, int64_t ldc, int64_t mr,
+                                          int64_t nr, float alpha, float beff) {
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t j = 0; j < nr; ++j) {
+      float& cij = cp[i * ldc + j];
+      cij = beff == 0.f ? alpha * tile[i * ld + j] : alpha * tile[i * ld + j] + beff * cij;
+    }
+}
+
+#if LETHE_HAVE_AVX512_PATH
+// ---- AVX-512 path: 6×64 micro-kernel, A read in place ------------------------------------------
+constexpr int kNR512 = 64;
+static_assert(kNC % kNR512 == 0, "NC must be a multiple of the AVX-512 panel width");
+
+// The 6×16 kernel's epilogue on one 16-column chunk: C = α·acc, or fma(acc, α, β·C).
+LETHE_TARGET_AVX512 inline __m512 epilogue_512(__m512 acc, const float* c, __m512 va, __m512 vb, bool beta_zero) {
+  return beta_zero ? _mm512_mul_ps(acc, va) : _mm512_fmadd_ps(acc, va, _mm512_mul_ps(_mm512_loadu_ps(c), vb));
+}
+
+// Σ_{p<kc} a(r, p) · b[p, 0:64] for rows r < R, a(r, p) = a[r·rs + p·ps], b packed. kDirect (a
+// whole 6×64 tile): C[0:6, 0:64] is written through the epilogue from the registers. Otherwise the
+// raw sums go to acc (R×64, row stride 64) for the caller's partial store.
+template <int R, bool kDirect>
+LETHE_TARGET_AVX512 void sgemm_kernel_512(int64_t kc, const float* a, int64_t rs, int64_t ps, const float* b,
+                                          float* out, int64_t ldc, float alpha, float beta) {
+  __m512 c[R][4];
+  for (int r = 0; r < R; ++r)
+    for (int h = 0; h < 4; ++h) c[r][h] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kc; ++p, b += kNR512) {
+    const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16), b2 = _mm512_load_ps(b + 32),
+                 b3 = _mm512_load_ps(b + 48);
+    const float* ap = a + p * ps;
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m512 ar = _mm512_set1_ps(ap[r * rs]);
+      c[r][0] = _mm512_fmadd_ps(ar, b0, c[r][0]);
+      c[r][1] = _mm512_fmadd_ps(ar, b1, c[r][1]);
+      c[r][2] = _mm512_fmadd_ps(ar, b2, c[r][2]);
+      c[r][3] = _mm512_fmadd_ps(ar, b3, c[r][3]);
+    }
+  }
+  if constexpr (kDirect) {
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    const bool bz = beta == 0.f;
+    for (int r = 0; r < R; ++r)
+      for (int h = 0; h < 4; ++h) {
+        float* cp = out + r * ldc + 16 * h;
+        _mm512_storeu_ps(cp, epilogue_512(c[r][h], cp, va, vb, bz));
+      }
+  } else {
+    for (int r = 0; r < R; ++r)
+      for (int h = 0; h < 4; ++h) _mm512_storeu_ps(out + r * kNR512 + 16 * h, c[r][h]);
+  }
+}
+
+// C[0:6, 0:16] from 16 accumulator columns (row stride 64), as the 6×16 kernel stores a tile.
+LETHE_TARGET_AVX512 void store_chunk_512(const float* acc, float* cp, int64_t ldc, float alpha, float beff) {
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beff);
+  for (int i = 0; i < 6; ++i) {
+    float* c = cp + i * ldc;
+    _mm512_storeu_ps(c, epilogue_512(_mm512_loadu_ps(acc + i * kNR512), c, va, vb, beff == 0.f));
+  }
+}
+
+// One micro-tile of mr ≤ 6 rows and nr ≤ 64 columns at cp: a whole tile straight from the
+// registers; otherwise per 16-column chunk as the 6×16 path stores it (whole chunks of whole row
+// blocks through the vector epilogue, everything else through store_edge).
+void tile_512(int64_t mr, int64_t nr, int64_t kc, const float* a, int64_t rs, int64_t ps, const float* b, float* cp,
+              int64_t ldc, float alpha, float beff, float* tile) {
+  if (mr == 6 && nr == kNR512) {
+    sgemm_kernel_512<6, true>(kc, a, rs, ps, b, cp, ldc, alpha, beff);
+    return;
+  }
+  switch (mr) {
+    case 6: sgemm_kernel_512<6, false>(kc, a, rs, ps, b, tile, 0, 1.f, 0.f); break;
+    case 5: sgemm_kernel_512<5, false>(kc, a, rs, ps, b, tile, 0, 1.f, 0.f); break;
+    case 4: sgemm_kernel_512<4, false>(kc, a, rs, ps, b, tile, 0, 1.f, 0.f); break;
+    case 3: sgemm_kernel_512<3, false>(kc, a, rs, ps, b, tile, 0, 1.f, 0.f); break;
+    case 2: sgemm_kernel_512<2, false>(kc, a, rs, ps, b, tile, 0, 1.f, 0.f); break;
+    default: sgemm_kernel_512<1, false>(kc, a, rs, ps, b, tile, 0, 1.f, 0.f); break;
+  }
+  for (int64_t h = 0; h < nr; h += 16) {
+    const int64_t w = std::min<int64_t>(16, nr - h);
+    if (mr == 6 && w == 16) store_chunk_512(tile + h, cp + h, ldc, alpha, beff);
+    else store_edge(tile + h, kNR512, cp + h, ldc, mr, w, alpha, beff);
+  }
+}
+#endif  // LETHE_HAVE_AVX512_PATH
+
+// The blocked driver of both paths: kNR = 16 (AVX2/baseline kernel, A packed) or 64 (AVX-512
+// kernel, A in place). The task split, the KC blocks and every element's operations are the same.
+template <int NR>
 void sgemm_blocked(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
                    const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  // The 6×16 path always packs A; the AVX-512 path reads A in place unless it is transposed (a
+  // micro-tile of op(A) then spans kc rows of A, one page each for wide A: packing walks them once
+  // per block instead of once per micro-tile).
+  const bool pack = NR == kNR || ta;
   const double flops = 2.0 * double(m) * double(n) * double(k);
   const int nt = flops < 4e6 ? 1 : std::max(1, omp_get_max_threads());
   const int64_t kc_max = std::min(k, kKC);
   const int64_t nc_max = std::min(n, kNC);
   const int64_t mc_max = std::min((m + kMR - 1) / kMR * kMR, kMC);
   // All packing memory is taken here, outside the parallel region (an allocation failure must
-  // throw on the calling thread): one shared B panel, one A block per thread.
-  float* bpack = tls_b().get(static_cast<size_t>(kc_max * ((nc_max + kNR - 1) / kNR) * kNR));
-  const int64_t astride = (mc_max * kc_max + 15) / 16 * 16;  // keeps every block 64-byte aligned
-  float* apack_all = tls_a().get(static_cast<size_t>(astride * nt));
+  // throw on the calling thread): one shared B panel, one A block (or accumulator tile) per thread.
+  float* bpack = tls_b().get(static_cast<size_t>(kc_max * ((nc_max + NR - 1) / NR) * NR));
+  const int64_t astride = pack ? (mc_max * kc_max + 15) / 16 * 16 : 0;  // keeps every block 64-byte aligned
+  float* apack_all = pack ? tls_a().get(static_cast<size_t>(astride * nt)) : nullptr;
+  // Strides of op(A) in place: element (i, p) at A[i·rs + p·ps].
+  const int64_t rs = ta ? 1 : lda, ps = ta ? lda : 1;
 
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-    float* apack = apack_all + astride * omp_get_thread_num();
-    alignas(32) float tile[kMR * kNR];
+    float* apack = pack ? apack_all + astride * omp_get_thread_num() : nullptr;
+    alignas(64) float tile[kMR * NR];
     for (int64_t jc = 0; jc < n; jc += kNC) {
       const int64_t nc = std::min(kNC, n - jc);
-      const int64_t npanels = (nc + kNR - 1) / kNR;
+      const int64_t npanels = (nc + NR - 1) / NR;
       const int64_t nmc = (m + kMC - 1) / kMC;
       // Split the panels into chunks when there are too few row blocks to keep every thread
       // busy. This changes only which thread computes a tile, never how.
@@ -225,30 +344,33 @@ void sgemm_blocked(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alph
         const float beff = pc == 0 ? beta : 1.f;  // later k blocks add into C
 #pragma omp for schedule(static)
         for (int64_t jp = 0; jp < npanels; ++jp)
-          pack_b_panel(tb, B, ldb, n, jc + jp * kNR, pc, kc, bpack + jp * kNR * kc);
+          pack_b_panel<NR>(tb, B, ldb, n, jc + jp * NR, pc, kc, bpack + jp * NR * kc);
         // (implicit barrier: B is packed)
 #pragma omp for schedule(dynamic, 1)
         for (int64_t t = 0; t < ntasks; ++t) {
           const int64_t ib = t % nmc, cb = t / nmc;
           const int64_t ic = ib * kMC, mc = std::min(kMC, m - ic);
           const int64_t jp0 = cb * chunk, jp1 = std::min(npanels, jp0 + chunk);
-          pack_a(ta, A, lda, ic, mc, pc, kc, apack);
+          if (pack) pack_a(ta, A, lda, ic, mc, pc, kc, apack);
           for (int64_t jp = jp0; jp < jp1; ++jp) {
-            const int64_t j0 = jc + jp * kNR, nr = std::min<int64_t>(kNR, n - j0);
-            const float* bp = bpack + jp * kNR * kc;
+            const int64_t j0 = jc + jp * NR, nr = std::min<int64_t>(NR, n - j0);
+            const float* bp = bpack + jp * NR * kc;
             for (int64_t ir = 0; ir < mc; ir += kMR) {
               const int64_t mr = std::min<int64_t>(kMR, mc - ir);
-              const float* ap = apack + ir * kc;
               float* cp = C + (ic + ir) * ldc + j0;
-              if (mr == kMR && nr == kNR) {
-                sgemm_kernel_6x16(kc, ap, bp, cp, ldc, alpha, beff);
+              if constexpr (NR == kNR) {
+                const float* ap = apack + ir * kc;
+                if (mr == kMR && nr == kNR) {
+                  sgemm_kernel_6x16(kc, ap, bp, cp, ldc, alpha, beff);
+                } else {
+                  sgemm_kernel_6x16(kc, ap, bp, tile, kNR, 1.f, 0.f);
+                  store_edge(tile, kNR, cp, ldc, mr, nr, alpha, beff);
+                }
               } else {
-                sgemm_kernel_6x16(kc, ap, bp, tile, kNR, 1.f, 0.f);
-                for (int64_t i = 0; i < mr; ++i)
-                  for (int64_t j = 0; j < nr; ++j) {
-                    float& cij = cp[i * ldc + j];
-                    cij = beff == 0.f ? alpha * tile[i * kNR + j] : alpha * tile[i * kNR + j] + beff * cij;
-                  }
+#if LETHE_HAVE_AVX512_PATH
+                if (pack) tile_512(mr, nr, kc, apack + ir * kc, 1, kMR, bp, cp, ldc, alpha, beff, tile);
+                else tile_512(mr, nr, kc, A + (ic + ir) * rs + pc * ps, rs, ps, bp, cp, ldc, alpha, beff, tile);
+#endif
               }
             }
           }
@@ -261,6 +383,22 @@ void sgemm_blocked(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alph
 
 }  // namespace
 
+void sgemm(SgemmPath path, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* A,
+           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (path == SgemmPath::Auto)
+    path = cpu::avx512_available() ? SgemmPath::Avx512 : SgemmPath::Packed6x16;
+#if LETHE_HAVE_AVX512_PATH
+  if (path == SgemmPath::Avx512) {
+    LETHE_CHECK(cpu::avx512_available(), "gemm: the AVX-512 path was asked for on a CPU without AVX-512");
+    sgemm_blocked<kNR512>(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+#else
+  LETHE_CHECK(path != SgemmPath::Avx512, "gemm: this build has no AVX-512 path");
+#endif
+  sgemm_blocked<kNR>(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* A, int64_t lda, const T* B,
           int64_t ldb, T beta, T* C, int64_t ldc) {
@@ -271,7 +409,7 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
     return;
   }
   if constexpr (std::is_same_v<T, float>)
-    sgemm_blocked(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    sgemm(SgemmPath::Auto, trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
   else
     gemm_rows(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }

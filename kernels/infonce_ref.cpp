@@ -2,13 +2,16 @@
 // in-batch negatives, cosine similarity (rows normalised with eps 1e-12, as
 // torch.nn.functional.normalize) and temperature τ.
 // Numerics: S and the backward products use the CPU GEMM (float accumulation for f32, double
-// for f64); each row of S is max-shifted before exp and its denominator summed in double. The per-row loss term is computed in log space,
+// for f64); each row of S is max-shifted before exp (for f32 the vectorised exp of kernels/vmath.h) and its denominator summed in double. The per-row loss term is computed in log space,
 // −log P_bb = (max_b + log Σ_j exp(S_bj − max_b)) − S_bb, never as −log of the rounded P_bb, so it
 // stays finite even when P_bb underflows. The mean over rows is a det_sum (fixed order).
-// Backward: dS = (P − I)·dloss/B is materialised, dX̂ = dS Ŷ/τ and dŶ = dSᵀ X̂/τ by GEMM, then l2norm_rows_backward accumulates into dX, dY. The saved tensors
+// Backward: with dS = (P − I)·dloss/B, dX̂ = dS Ŷ/τ and dŶ = dSᵀ X̂/τ, computed as (dloss/(Bτ))·(P Ŷ − Ŷ)
+// and (dloss/(Bτ))·(Pᵀ X̂ − X̂) by GEMM over P (dS is never formed), then l2norm_rows_backward
+// accumulates into dX, dY. The saved tensors
 // are only read, so backward may be replayed.
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/gemm.h"
@@ -16,11 +19,21 @@
 #include "kernels/infonce_check.h"
 #include "kernels/ref_util.h"
 #include "kernels/rowops.h"
+#include "kernels/vmath.h"
 
 namespace lethe::ref {
 
 namespace {
 constexpr double kInfoNceEps = 1e-12;
+
+// Grow-only scratch per calling thread for the backward's B×d temporary (a fresh std::vector
+// would zero-fill it at every step).
+template <class T>
+T* scratch(int slot, size_t n) {
+  static thread_local std::vector<T> buf[1];
+  if (buf[slot].size() < n) buf[slot].resize(n);
+  return buf[slot].data();
+}
 }  // namespace
 
 template <class T>
@@ -34,22 +47,37 @@ void infonce_forward(Mat<const T> X, Mat<const T> Y, T tau, Mat<T> Xn, Mat<T> Yn
 
   std::vector<double> term(static_cast<size_t>(B));
   // S = X̂ Ŷᵀ / τ with the project's CPU GEMM (cache-blocked, deterministic for any thread
-  // count), written into P; then each row is max-shifted, exponentiated and normalised.
-  gemm<T>(false, true, B, B, d, static_cast<T>(1.0 / static_cast<double>(tau)), Xn.data, d, Yn.data, d, T(0), P.data, B);
-#pragma omp parallel for schedule(static) if (B * B > kOmpMin)
-  for (int64_t i = 0; i < B; ++i) {
-    T* row = P.row(i);
-    T mx = row[0];
-    for (int64_t j = 1; j < B; ++j) mx = std::max(mx, row[j]);
-    const T sii = row[i];
-    double s = 0.0;
-    for (int64_t j = 0; j < B; ++j) {
-      row[j] = std::exp(row[j] - mx);
-      s += static_cast<double>(row[j]);
+  // count), written into P a block of rows at a time; each block's rows are then max-shifted,
+  // exponentiated and normalised while they are still in cache, so P goes to memory once. (A row
+  // of C does not depend on which other rows the GEMM computes with it.)
+  const int64_t rows_per_block = std::max<int64_t>(1, (int64_t(1) << 18) / std::max<int64_t>(B, 1));  // ≤ 1 MB
+  for (int64_t r0 = 0; r0 < B; r0 += rows_per_block) {
+    const int64_t nr = std::min(rows_per_block, B - r0);
+    gemm<T>(false, true, nr, B, d, static_cast<T>(1.0 / static_cast<double>(tau)), Xn.data + r0 * d, d, Yn.data, d,
+            T(0), P.row(r0), B);
+#pragma omp parallel for schedule(static) if (nr * B > kOmpMin)
+    for (int64_t i = r0; i < r0 + nr; ++i) {
+      T* row = P.row(i);
+      const T sii = row[i];
+      double s = 0.0;
+      if constexpr (std::is_same_v<T, float>) {  // vectorised (kernels/vmath.h)
+        const float mx = vmath::max(row, B);
+        for (int64_t j = 0; j < B; ++j) row[j] -= mx;
+        vmath::exp(row, row, B);
+        s = vmath::sum_f64(row, B);
+        term[static_cast<size_t>(i)] = static_cast<double>(mx) + std::log(s) - static_cast<double>(sii);
+      } else {
+        T mx = row[0];
+        for (int64_t j = 1; j < B; ++j) mx = std::max(mx, row[j]);
+        for (int64_t j = 0; j < B; ++j) {
+          row[j] = std::exp(row[j] - mx);
+          s += static_cast<double>(row[j]);
+        }
+        term[static_cast<size_t>(i)] = static_cast<double>(mx) + std::log(s) - static_cast<double>(sii);
+      }
+      const T inv_s = static_cast<T>(1.0 / s);
+      for (int64_t j = 0; j < B; ++j) row[j] *= inv_s;
     }
-    term[static_cast<size_t>(i)] = static_cast<double>(mx) + std::log(s) - static_cast<double>(sii);
-    const T inv_s = static_cast<T>(1.0 / s);
-    for (int64_t j = 0; j < B; ++j) row[j] *= inv_s;
   }
   *loss = static_cast<T>(det_sum(B, [&](int64_t i) { return term[static_cast<size_t>(i)]; }) / static_cast<double>(B));
 }
@@ -64,19 +92,23 @@ void infonce_backward(Mat<const T> Xn, Mat<const T> Yn, Vec<const T> nx, Vec<con
   const T G = *dloss / static_cast<T>(B);
   const T inv_tau = static_cast<T>(1.0 / static_cast<double>(tau));
   const T eps = static_cast<T>(kInfoNceEps);
-  // dS = (P − I)·G (B×B, materialised), then the two products with the CPU GEMM.
-  std::vector<T> dS(static_cast<size_t>(B * B));
-#pragma omp parallel for schedule(static) if (B * B > kOmpMin)
-  for (int64_t i = 0; i < B; ++i)
-    for (int64_t j = 0; j < B; ++j) dS[static_cast<size_t>(i * B + j)] = (P.at(i, j) - (i == j ? T(1) : T(0))) * G;
-  std::vector<T> tmp(static_cast<size_t>(B * d));
-  if (!dX.empty()) {  // dX̂ = dS Ŷ / τ
-    gemm<T>(false, false, B, d, B, inv_tau, dS.data(), B, Yn.data, d, T(0), tmp.data(), d);
-    l2norm_rows_backward<T>(Xn, nx, eps, Mat<const T>(tmp.data(), B, d), dX);
+  // dS = (P − I)·G is never materialised: dX̂ = (G/τ)·(P Ŷ − Ŷ) and dŶ = (G/τ)·(Pᵀ X̂ − X̂), each
+  // one GEMM over P (read in place) and a row pass.
+  const T c = G * inv_tau;
+  T* tmp = scratch<T>(0, static_cast<size_t>(B * d));
+  const auto minus_self = [&](const T* Z) {  // tmp = c·tmp − c·Z
+#pragma omp parallel for schedule(static) if (B * d > kOmpMin)
+    for (int64_t e = 0; e < B * d; ++e) tmp[e] = c * tmp[e] - c * Z[e];
+  };
+  if (!dX.empty()) {
+    gemm<T>(false, false, B, d, B, T(1), P.data, B, Yn.data, d, T(0), tmp, d);
+    minus_self(Yn.data);
+    l2norm_rows_backward<T>(Xn, nx, eps, Mat<const T>(tmp, B, d), dX);
   }
-  if (!dY.empty()) {  // dŶ = dSᵀ X̂ / τ
-    gemm<T>(true, false, B, d, B, inv_tau, dS.data(), B, Xn.data, d, T(0), tmp.data(), d);
-    l2norm_rows_backward<T>(Yn, ny, eps, Mat<const T>(tmp.data(), B, d), dY);
+  if (!dY.empty()) {
+    gemm<T>(true, false, B, d, B, T(1), P.data, B, Xn.data, d, T(0), tmp, d);
+    minus_self(Xn.data);
+    l2norm_rows_backward<T>(Yn, ny, eps, Mat<const T>(tmp, B, d), dY);
   }
 }
 

@@ -4,6 +4,8 @@
 // with --run DIR, the state of a run folder (io/run_folder.h: finished and matching its manifest,
 // interrupted, damaged, ...), its files verified — exit code 0 when finished, 3 when interrupted
 // (or running), 5 when missing or empty, 4 otherwise (damaged, not a run folder).
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +16,7 @@
 #include "io/fs.h"
 #include "io/hash.h"
 #include "io/run_folder.h"
+#include "kernels/omp_wait.h"
 #include "kernels/runtime.h"
 #include "tools/args.h"
 #include "tools/commands.h"
@@ -107,6 +110,7 @@ int cmd_info(int argc, char** argv) {
   const int n = cuda::device_count();
   if (n > 0) std::printf("CUDA devices: %d (%s)\n", n, cuda::device_description().c_str());
   else std::printf("CUDA devices: 0\nCUDA device query: %s\n", cuda::device_query_error().c_str());
+  std::printf("OpenMP: %d threads, wait policy %s\n", omp_get_max_threads(), omp_wait_policy());
   return 0;
 }
 

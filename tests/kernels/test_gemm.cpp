@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "kernels/gemm.h"
+#include "kernels/gemm_cpu.h"
 #include "tests/test_util.h"
 
 namespace lethe {
@@ -120,13 +121,15 @@ TEST(FiniteDiff_linear, NullGradientsAreSkipped) {
 struct GemmShape {
   int64_t m, n, k;
 };
-// Crosses the micro-tile (6×16), MC (96), KC (256) and NC (2048) boundaries.
-const std::vector<GemmShape> kCpuShapes = {{1, 1, 1},    {6, 16, 1},   {7, 17, 3},   {33, 65, 17},
-                                           {97, 31, 257}, {200, 130, 600}, {13, 2100, 40}, {250, 7, 513}};
+// Crosses the micro-tiles (6×16, 6×64), MC (96), KC (256) and NC (2048) boundaries.
+const std::vector<GemmShape> kCpuShapes = {{1, 1, 1},     {6, 16, 1},      {7, 17, 3},     {33, 65, 17},
+                                           {97, 31, 257}, {200, 130, 600}, {13, 2100, 40}, {250, 7, 513},
+                                           {12, 64, 256}, {101, 200, 70}};
 
 // C lives in a guarded buffer with ldc = n + 3; the 3 padding columns hold a sentinel that must
 // survive.
-void check_cpu_gemm(bool ta, bool tb, GemmShape s, float alpha, float beta, uint64_t seed) {
+void check_cpu_gemm(bool ta, bool tb, GemmShape s, float alpha, float beta, uint64_t seed,
+                    ref::SgemmPath path = ref::SgemmPath::Auto) {
   const Stored sa = stored_a(ta, s.m, s.k), sb = stored_b(tb, s.k, s.n);
   const int64_t lda = sa.cols + 1, ldb = sb.cols + 2, ldc = s.n + 3;
   const auto A = random_vec<float>(sa.rows * lda, seed), B = random_vec<float>(sb.rows * ldb, seed + 1);
@@ -134,7 +137,10 @@ void check_cpu_gemm(bool ta, bool tb, GemmShape s, float alpha, float beta, uint
   for (int64_t i = 0; i < s.m; ++i)
     for (int64_t j = s.n; j < ldc; ++j) C0[i * ldc + j] = 12345.f;
   Guarded<float> C(C0);
-  ref::gemm<float>(ta, tb, s.m, s.n, s.k, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+  if (path == ref::SgemmPath::Auto)
+    ref::gemm<float>(ta, tb, s.m, s.n, s.k, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+  else
+    ref::sgemm(path, ta, tb, s.m, s.n, s.k, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
   const auto want = naive_gemm<float>(ta, tb, s.m, s.n, s.k, alpha, A, lda, B, ldb, beta, C0, ldc);
   const auto got = C.get();
   // Float accumulation over k terms of size ≤ 1: the error grows with k.
@@ -156,6 +162,48 @@ TEST(Ref_gemm, MatchesPlainLoopAllTransposesAndBlockBoundaries) {
         check_cpu_gemm(ta, tb, s, -0.75f, 0.5f, seed + 7);
         seed += 10;
       }
+}
+
+// The two CPU paths (kernels/gemm_cpu.h), each against the plain loop; the AVX-512 one only where
+// the CPU runs it.
+TEST(Ref_gemm, EachCpuPathMatchesPlainLoop) {
+  std::vector<ref::SgemmPath> paths = {ref::SgemmPath::Packed6x16};
+  if (cpu::avx512_available()) paths.push_back(ref::SgemmPath::Avx512);
+  uint64_t seed = 300;
+  for (auto path : paths)
+    for (auto s : kCpuShapes)
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          SCOPED_TRACE(test::case_name(std::string(path == ref::SgemmPath::Avx512 ? "avx512" : "packed") + "_ta" +
+                                           (ta ? "1" : "0") + "_tb" + (tb ? "1" : "0"),
+                                       {s.m, s.n, s.k}, seed));
+          check_cpu_gemm(ta, tb, s, 0.5f, 0.f, seed, path);
+          check_cpu_gemm(ta, tb, s, 1.f, 1.f, seed + 3, path);
+          seed += 10;
+        }
+}
+
+// The AVX-512 path performs every element's operations in the 6×16 path's order, epilogue
+// included: the results are the same bits, so a machine's answers do not depend on its path.
+TEST(Ref_gemm, Avx512PathEqualsPacked6x16BitForBit) {
+  if (!cpu::avx512_available()) GTEST_SKIP() << "this CPU has no AVX-512: only the 6x16 path runs here";
+  uint64_t seed = 500;
+  for (auto s : kCpuShapes)
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        for (auto [alpha, beta] : {std::pair{1.f, 0.f}, {1.f, 1.f}, {-0.75f, 0.5f}}) {
+          SCOPED_TRACE(test::case_name(std::string("bits_ta") + (ta ? "1" : "0") + "_tb" + (tb ? "1" : "0"),
+                                       {s.m, s.n, s.k}, seed));
+          const Stored sa = stored_a(ta, s.m, s.k), sb = stored_b(tb, s.k, s.n);
+          const auto A = random_vec<float>(sa.rows * sa.cols, seed), B = random_vec<float>(sb.rows * sb.cols, seed + 1);
+          std::vector<float> C1 = random_vec<float>(s.m * s.n, seed + 2), C2 = C1;
+          ref::sgemm(ref::SgemmPath::Packed6x16, ta, tb, s.m, s.n, s.k, alpha, A.data(), sa.cols, B.data(), sb.cols,
+                     beta, C1.data(), s.n);
+          ref::sgemm(ref::SgemmPath::Avx512, ta, tb, s.m, s.n, s.k, alpha, A.data(), sa.cols, B.data(), sb.cols, beta,
+                     C2.data(), s.n);
+          ASSERT_EQ(0, std::memcmp(C1.data(), C2.data(), C1.size() * sizeof(float)));
+          ++seed;
+        }
 }
 
 TEST(Ref_gemm, BetaZeroIgnoresNaNInC) {

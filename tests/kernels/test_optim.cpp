@@ -121,6 +121,29 @@ TEST(OptimRef, AdamMaskedElementsAreBitIdentical) {
   EXPECT_GT(changed, 0);
 }
 
+// The vectorised float path (no mask) against the element loop the masked path runs (an
+// all-ones mask): the same bits, with and without weight decay and segment scales, over lengths
+// that leave vector tails and cross the parallel chunking.
+TEST(OptimRef, AdamUnmaskedFloatPathEqualsTheElementLoopBitForBit) {
+  for (int64_t n : {int64_t(1), int64_t(17), int64_t(1000), int64_t(40000)})
+    for (double wd : {0.0, 0.01}) {
+      auto p = random_vec<float>(n, 1), m = random_vec<float>(n, 2, 0, 0.1), v = random_vec<float>(n, 3, 0, 0.1);
+      const auto g = random_vec<float>(n, 4, -3, 3);
+      auto p2 = p, m2 = m, v2 = v;
+      const std::vector<uint8_t> ones(static_cast<size_t>(n), 1);
+      AdamHp hp;
+      hp.step = 7;
+      hp.lr = 0.01;
+      hp.weight_decay = wd;
+      const auto L = make_layout(n, 3);
+      ref::adam_step<float>(p.data(), g.data(), m.data(), v.data(), n, hp, nullptr, L.view());
+      ref::adam_step<float>(p2.data(), g.data(), m2.data(), v2.data(), n, hp, ones.data(), L.view());
+      EXPECT_EQ(0, std::memcmp(p.data(), p2.data(), 4 * n)) << "n " << n << " wd " << wd;
+      EXPECT_EQ(0, std::memcmp(m.data(), m2.data(), 4 * n));
+      EXPECT_EQ(0, std::memcmp(v.data(), v2.data(), 4 * n));
+    }
+}
+
 TEST(OptimRef, AdamSegmentScale) {
   const int64_t n = 600;
   const auto p0 = random_vec<float>(n, 1), g = random_vec<float>(n, 2);
