@@ -13,9 +13,13 @@
 #   METHODS=...   the methods (default retrain,tru-auto,mmrecun-auto); the script passes --resume,
 #                 so a first call with METHODS=retrain (the long part) and a second with the
 #                 others make one table, and the regimes may run as separate processes.
+#                 The ablation rows of the tuned design: add tru-auto-no-gate,tru-auto-no-scaling,
+#                 tru-auto-no-isolation,tru-auto-no-rows (the same search with that intervention off).
 #   ORIGINAL=DIR  a finished `lethe train` run folder to use as θ₀ (default: OUT_DIR/original,
 #                 trained here with the SPEC defaults, or continued when interrupted)
-#   SEEDS=N       request seeds 1..N (default 3)
+#   SEEDS=N       number of request seeds (default 3)
+#   FIRST_SEED=S  the first request seed (default 1: seeds 1..3; the tuner's design used 101, keep
+#                 them disjoint)
 #   EXTRA="..."   extra flags for lethe train and lethe experiment (smoke tests on small data)
 # Afterwards: docs/results/check_acceptance.py OUT_DIR/*/results.json (both forget criteria,
 # retain within 5 %, speed-up ≥ 10×, for tru-auto and mmrecun-auto).
@@ -32,7 +36,8 @@ if [ -z "${ORIGINAL:-}" ]; then
     ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}
 fi
 for R in $REGIMES; do
-  "$L" experiment --data "$DATA" --model mgcn --regime "$R" --seeds "${SEEDS:-3}" --noise-floor all \
+  "$L" experiment --data "$DATA" --model mgcn --regime "$R" --seeds "${SEEDS:-3}" --first-seed "${FIRST_SEED:-1}" \
+    --noise-floor all \
     --original "$ORIG" --out "$OUT/$R" --methods "$METHODS" --unlearn.batch_size 256 --resume --quiet \
     ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}
 done

@@ -22,25 +22,37 @@ namespace {
 
 constexpr uint32_t kAutoDraw = 0x900000u;  // the candidates' draws (a stream of the unlearning purpose)
 
-// A searched setting: its key, range and whether it is searched on a log scale.
+// A searched setting: its key, range and whether it is searched on a log scale; a switch is
+// searched as on (the upper half of its unit range) or off.
 struct Knob {
   std::string key;
   double lo, hi;
   bool log;
-  bool integer = false;
+  bool flag = false;
 };
+
+// TRU or one of its ablations (tru-no-gate, ...): which interventions the runs have on.
+bool tru_family(const std::string& base_method) { return base_method == "tru" || base_method.rfind("tru-no-", 0) == 0; }
+bool tru_has(const std::string& base_method, const Config& base, const std::string& part) {
+  return base.flag("tru." + part) && base_method != "tru-no-" + part;
+}
 
 std::vector<Knob> knobs_for(const std::string& base_method, const Config& base, double lr0) {
   std::vector<Knob> k;
   k.push_back({"unlearn.lr", lr0 * base.f64("unlearn.auto.lr_low"), lr0 * base.f64("unlearn.auto.lr_high"), true});
-  if (base_method != "tru") return k;
-  if (base.flag("tru.gate")) k.push_back({"tru.gate.lambda", 0.0, 1.0, false});
-  if (base.flag("tru.isolation")) {
+  if (!tru_family(base_method)) return k;
+  if (tru_has(base_method, base, "gate")) {
+    // Whether the gate is worth its cost differs by request (it hurt on deleted users, helped on
+    // deleted pairs): the search decides it with the rest (unlearn.auto.gate_switch).
+    if (base.flag("unlearn.auto.gate_switch")) k.push_back({"tru.gate", 0.0, 1.0, false, true});
+    k.push_back({"tru.gate.lambda", 0.0, 1.0, false});
+  }
+  if (tru_has(base_method, base, "isolation")) {
     k.push_back({"tru.isolation.kappa", 0.1, 0.6, false});
     k.push_back({"tru.isolation.alpha", 0.0, 0.5, false});
   }
-  if (base.flag("tru.scaling")) k.push_back({"tru.scaling.gamma", 0.5, 1.5, false});
-  if (base.flag("tru.rows")) k.push_back({"tru.rows.power", 0.5, 1.5, false});
+  if (tru_has(base_method, base, "scaling")) k.push_back({"tru.scaling.gamma", 0.5, 1.5, false});
+  if (tru_has(base_method, base, "rows")) k.push_back({"tru.rows.power", 0.5, 1.5, false});
   return k;
 }
 
@@ -138,11 +150,13 @@ std::string key_text(const EpochKey& k) {
 std::string auto_base(const std::string& method) {
   if (method == "tru-auto") return "tru";
   if (method == "mmrecun-auto") return "mmrecun";
+  for (const char* part : {"gate", "scaling", "isolation", "rows"})
+    if (method == std::string("tru-auto-no-") + part) return std::string("tru-no-") + part;
   return "";
 }
 
 std::vector<AutoCandidate> auto_candidates(const std::string& base_method, const Config& base, double lr0, uint64_t seed) {
-  LETHE_CHECK(base_method == "tru" || base_method == "mmrecun", "auto: no search for method " + base_method);
+  LETHE_CHECK(tru_family(base_method) || base_method == "mmrecun", "auto: no search for method " + base_method);
   const int n = static_cast<int>(base.i64("unlearn.auto.candidates"));
   LETHE_CHECK(base.f64("unlearn.auto.lr_low") <= base.f64("unlearn.auto.lr_high"),
               "unlearn.auto.lr_low must not exceed unlearn.auto.lr_high");
@@ -160,6 +174,10 @@ std::vector<AutoCandidate> auto_candidates(const std::string& base_method, const
     for (int c = 1; c < n; ++c) {
       const double u = (static_cast<double>(perm[static_cast<size_t>(c - 1)]) + unit(seed, static_cast<uint32_t>(k), c)) /
                        static_cast<double>(m);
+      if (kb.flag) {
+        out[static_cast<size_t>(c)].settings.push_back({kb.key, u >= 0.5 ? "true" : "false"});
+        continue;
+      }
       const double v = kb.log ? std::exp(std::log(kb.lo) + u * (std::log(kb.hi) - std::log(kb.lo))) : kb.lo + u * (kb.hi - kb.lo);
       out[static_cast<size_t>(c)].settings.push_back({kb.key, setting_text(v)});
     }
@@ -470,6 +488,7 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
     char* end = nullptr;
     const double x = std::strtod(v.c_str(), &end);
     if (end && *end == '\0') r.stats["auto." + k] = x;
+    if (v == "true" || v == "false") r.stats["auto." + k] = v == "true" ? 1.0 : 0.0;
   }
   if (!adam_note.empty()) r.notes.push_back(adam_note);
   r.notes.push_back("tuned without Retrain on the valid split: candidate " + std::to_string(w.cand.id) + " of " +

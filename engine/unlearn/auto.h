@@ -5,9 +5,10 @@
 // before anything else, so it reads train and valid rows only. Every candidate is judged by the
 // valid-split signals of engine/audit/tuning_signals.h after every epoch.
 // The search is successive halving over a few candidate settings (the learning rate and, for TRU,
-// the gate's λ, isolation's κ and α and scaling's γ; the number of epochs is what the halving
-// allots): every candidate runs `rung_epochs` epochs, the better half (1/eta) goes on for eta
-// times as many, and so on, until one candidate is left; a candidate stops as soon as its signals
+// whether the gate is on and its λ, isolation's κ and α, scaling's γ and the row weights' power;
+// the number of epochs is what the halving allots): every candidate runs `rung_epochs` epochs,
+// the better half (1/eta) goes on for eta times as many, and so on, until one candidate is left;
+// a candidate stops as soon as its signals
 // say it forgot (parity and membership both hold) and keeps in memory the parameters of its best
 // epoch, which the result is rewound to. The search stops early when the best candidate has
 // forgotten within the utility floor. The result's time includes the whole search; the trace of
@@ -23,7 +24,9 @@
 
 namespace lethe::unlearn {
 
-// "tru-auto" → "tru", "mmrecun-auto" → "mmrecun"; "" for a name that is not an auto method.
+// "tru-auto" → "tru", "mmrecun-auto" → "mmrecun", the ablations "tru-auto-no-gate" → "tru-no-gate"
+// (likewise scaling, isolation, rows: the same search with that intervention off); "" for a name
+// that is not an auto method.
 std::string auto_base(const std::string& method);
 
 // One candidate of the search: the settings it changes (key, value as written) on top of the

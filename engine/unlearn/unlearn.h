@@ -46,8 +46,8 @@ struct TruSwitches {
 };
 
 // The canonical method names: retrain, finetune, neggrad, neggrad+, mmrecun, tru, the TRU
-// ablations tru-no-gate, tru-no-scaling, tru-no-isolation, tru-no-rows, the tuned tru-auto and
-// mmrecun-auto, multidelete and its ablations multidelete-no-md, multidelete-no-mkr,
+// ablations tru-no-gate, tru-no-scaling, tru-no-isolation, tru-no-rows, the tuned tru-auto (and
+// its ablations tru-auto-no-gate, ...-no-scaling, ...-no-isolation, ...-no-rows) and mmrecun-auto, multidelete and its ablations multidelete-no-md, multidelete-no-mkr,
 // multidelete-no-ukr, scalegun, scalegun-certified.
 bool is_method(const std::string& name);
 std::vector<std::string> method_names();

@@ -10,8 +10,11 @@
 //     exactly the result of one that never runs Retrain.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
+#include <string>
 
 #include "engine/audit/experiment.h"
 #include "engine/audit/tuning_signals.h"
@@ -203,8 +206,10 @@ TEST(Auto, CandidatesFollowTheSeedAndStartFromTheRunsOwnSettings) {
   EXPECT_TRUE(differs);
   // Every searched setting is in its range, and each knob's strata are each used once.
   std::set<int> strata;
+  std::set<std::string> gate;
   for (size_t k = 1; k < a.size(); ++k) {
-    ASSERT_EQ(a[k].settings.size(), 6u);  // lr, λ, κ, α, γ, rows power
+    ASSERT_EQ(a[k].settings.size(), 7u);  // lr, gate on/off, λ, κ, α, γ, rows power
+    gate.insert(a[k].cfg.str("tru.gate"));
     const double lr = a[k].cfg.f64("unlearn.lr"), kappa = a[k].cfg.f64("tru.isolation.kappa");
     EXPECT_TRUE(lr >= 0.002 * base.f64("unlearn.auto.lr_low") && lr <= 0.002 * base.f64("unlearn.auto.lr_high")) << lr;
     EXPECT_TRUE(kappa >= 0.1 && kappa <= 0.6) << kappa;
@@ -212,8 +217,38 @@ TEST(Auto, CandidatesFollowTheSeedAndStartFromTheRunsOwnSettings) {
     strata.insert(static_cast<int>(std::log(lr / lo) / std::log(hi / lo) * 3.0));
   }
   EXPECT_EQ(strata.size(), 3u);
+  EXPECT_EQ(gate, (std::set<std::string>{"true", "false"}));  // the gate's strata: both sides tried
+  EXPECT_TRUE(a[0].cfg.flag("tru.gate"));                       // candidate 0: the run's own setting
   // MMRecUn searches the learning rate only.
   for (const auto& m : unlearn::auto_candidates("mmrecun", base, 0.002, 1)) EXPECT_EQ(m.settings.size(), 1u);
+  // Without the switch the gate stays as the run has it.
+  Config fixed = base;
+  fixed.set("unlearn.auto.gate_switch", "false");
+  for (const auto& m : unlearn::auto_candidates("tru", fixed, 0.002, 1)) EXPECT_TRUE(m.cfg.flag("tru.gate"));
+}
+
+TEST(Auto, AblationsSearchWithoutTheInterventionTheyTurnOff) {
+  EXPECT_EQ(unlearn::auto_base("tru-auto"), "tru");
+  EXPECT_EQ(unlearn::auto_base("mmrecun-auto"), "mmrecun");
+  EXPECT_EQ(unlearn::auto_base("tru"), "");
+  Config base;
+  const std::map<std::string, std::vector<std::string>> gone{{"gate", {"tru.gate", "tru.gate.lambda"}},
+                                                             {"scaling", {"tru.scaling.gamma"}},
+                                                             {"isolation", {"tru.isolation.kappa", "tru.isolation.alpha"}},
+                                                             {"rows", {"tru.rows.power"}}};
+  const auto full = unlearn::auto_candidates("tru", base, 0.002, 1);
+  for (const auto& [part, keys] : gone) {
+    const std::string m = "tru-auto-no-" + part;
+    EXPECT_TRUE(is_method(m)) << m;
+    ASSERT_EQ(unlearn::auto_base(m), "tru-no-" + part);
+    const auto c = unlearn::auto_candidates(unlearn::auto_base(m), base, 0.002, 1);
+    ASSERT_EQ(c.size(), full.size());
+    for (size_t k = 1; k < c.size(); ++k) {
+      EXPECT_EQ(c[k].settings.size() + keys.size(), full[k].settings.size()) << m;
+      for (const auto& [key, v] : c[k].settings)
+        EXPECT_EQ(std::find(keys.begin(), keys.end(), key), keys.end()) << m << " searches " << key;
+    }
+  }
 }
 
 TEST(Auto, SameSeedSameChoiceAndTheTestSplitIsNeverRead) {
