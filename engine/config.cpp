@@ -67,6 +67,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"unlearn.auto.refine", "3", "bisection steps between the chosen epoch and a neighbour on the other side of parity (0: off)"},
       {"unlearn.auto.patience", "1", "a candidate stops after this many epochs in a row below the utility floor or past parity"},
       {"unlearn.auto.gate_switch", "true", "tru-auto: the search also tries candidates with the ranking fusion gate off"},
+      {"unlearn.auto.isolation_switch", "true", "tru-auto: the search also tries candidates with layer isolation off"},
       {"unlearn.auto.lr_low", "2", "smallest learning rate searched, × unlearn.lr (auto: the training lr)"},
       {"unlearn.auto.lr_high", "8", "largest learning rate searched, × unlearn.lr"},
       {"unlearn.auto.utility", "0.98", "utility floor: valid Recall@20 of retained users ≥ this × θ₀'s"},

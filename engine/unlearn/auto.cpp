@@ -41,13 +41,15 @@ std::vector<Knob> knobs_for(const std::string& base_method, const Config& base, 
   std::vector<Knob> k;
   k.push_back({"unlearn.lr", lr0 * base.f64("unlearn.auto.lr_low"), lr0 * base.f64("unlearn.auto.lr_high"), true});
   if (!tru_family(base_method)) return k;
+  // Whether the gate and layer isolation are worth their cost differs by request (the gate hurt on
+  // deleted users and helped on deleted pairs; layer isolation can leave out every table whose
+  // rows hold a deleted pair): the search decides them with the rest (unlearn.auto.*_switch).
   if (tru_has(base_method, base, "gate")) {
-    // Whether the gate is worth its cost differs by request (it hurt on deleted users, helped on
-    // deleted pairs): the search decides it with the rest (unlearn.auto.gate_switch).
     if (base.flag("unlearn.auto.gate_switch")) k.push_back({"tru.gate", 0.0, 1.0, false, true});
     k.push_back({"tru.gate.lambda", 0.0, 1.0, false});
   }
   if (tru_has(base_method, base, "isolation")) {
+    if (base.flag("unlearn.auto.isolation_switch")) k.push_back({"tru.isolation", 0.0, 1.0, false, true});
     k.push_back({"tru.isolation.kappa", 0.1, 0.6, false});
     k.push_back({"tru.isolation.alpha", 0.0, 0.5, false});
   }

@@ -5,14 +5,16 @@
 // before anything else, so it reads train and valid rows only. Every candidate is judged by the
 // valid-split signals of engine/audit/tuning_signals.h after every epoch.
 // The search is successive halving over a few candidate settings (the learning rate and, for TRU,
-// whether the gate is on and its λ, isolation's κ and α, scaling's γ and the row weights' power;
-// the number of epochs is what the halving allots): every candidate runs `rung_epochs` epochs,
-// the better half (1/eta) goes on for eta times as many, and so on, until one candidate is left;
-// a candidate stops as soon as its signals
-// say it forgot (parity and membership both hold) and keeps in memory the parameters of its best
-// epoch, which the result is rewound to. The search stops early when the best candidate has
-// forgotten within the utility floor. The result's time includes the whole search; the trace of
-// every candidate's every evaluated epoch and every halving decision is in UnlearnResult::trace.
+// whether the gate is on and its λ, whether layer isolation is on and its κ and α, scaling's γ
+// and the row weights' power; the number of epochs is what the halving allots): every candidate
+// runs `rung_epochs` epochs, the better half (1/eta) goes on for eta times as many, and so on,
+// until one candidate is left; a candidate stops as soon as its signals say it forgot (parity and
+// membership both hold) and keeps in memory the parameters of its best epoch, which the result is
+// rewound to. The search stops early when the best candidate has forgotten within the utility
+// floor. When the chosen epoch and its neighbour lie on either side of forget parity, a few
+// bisection steps on the line between their parameters refine it (unlearn.auto.refine). The
+// result's time includes the whole search; the trace of every candidate's every evaluated epoch,
+// every halving decision and every refinement step is in UnlearnResult::trace.
 #pragma once
 
 #include <string>

@@ -206,10 +206,11 @@ TEST(Auto, CandidatesFollowTheSeedAndStartFromTheRunsOwnSettings) {
   EXPECT_TRUE(differs);
   // Every searched setting is in its range, and each knob's strata are each used once.
   std::set<int> strata;
-  std::set<std::string> gate;
+  std::set<std::string> gate, isolation;
   for (size_t k = 1; k < a.size(); ++k) {
-    ASSERT_EQ(a[k].settings.size(), 7u);  // lr, gate on/off, λ, κ, α, γ, rows power
+    ASSERT_EQ(a[k].settings.size(), 8u);  // lr, gate on/off, λ, isolation on/off, κ, α, γ, rows power
     gate.insert(a[k].cfg.str("tru.gate"));
+    isolation.insert(a[k].cfg.str("tru.isolation"));
     const double lr = a[k].cfg.f64("unlearn.lr"), kappa = a[k].cfg.f64("tru.isolation.kappa");
     EXPECT_TRUE(lr >= 0.002 * base.f64("unlearn.auto.lr_low") && lr <= 0.002 * base.f64("unlearn.auto.lr_high")) << lr;
     EXPECT_TRUE(kappa >= 0.1 && kappa <= 0.6) << kappa;
@@ -217,14 +218,20 @@ TEST(Auto, CandidatesFollowTheSeedAndStartFromTheRunsOwnSettings) {
     strata.insert(static_cast<int>(std::log(lr / lo) / std::log(hi / lo) * 3.0));
   }
   EXPECT_EQ(strata.size(), 3u);
-  EXPECT_EQ(gate, (std::set<std::string>{"true", "false"}));  // the gate's strata: both sides tried
-  EXPECT_TRUE(a[0].cfg.flag("tru.gate"));                       // candidate 0: the run's own setting
+  EXPECT_EQ(gate, (std::set<std::string>{"true", "false"}));  // the switches' strata: both sides tried
+  EXPECT_EQ(isolation, (std::set<std::string>{"true", "false"}));
+  EXPECT_TRUE(a[0].cfg.flag("tru.gate"));  // candidate 0: the run's own settings
+  EXPECT_TRUE(a[0].cfg.flag("tru.isolation"));
   // MMRecUn searches the learning rate only.
   for (const auto& m : unlearn::auto_candidates("mmrecun", base, 0.002, 1)) EXPECT_EQ(m.settings.size(), 1u);
-  // Without the switch the gate stays as the run has it.
+  // Without the switches the gate and layer isolation stay as the run has them.
   Config fixed = base;
   fixed.set("unlearn.auto.gate_switch", "false");
-  for (const auto& m : unlearn::auto_candidates("tru", fixed, 0.002, 1)) EXPECT_TRUE(m.cfg.flag("tru.gate"));
+  fixed.set("unlearn.auto.isolation_switch", "false");
+  for (const auto& m : unlearn::auto_candidates("tru", fixed, 0.002, 1)) {
+    EXPECT_TRUE(m.cfg.flag("tru.gate"));
+    EXPECT_TRUE(m.cfg.flag("tru.isolation"));
+  }
 }
 
 TEST(Auto, AblationsSearchWithoutTheInterventionTheyTurnOff) {
@@ -234,7 +241,7 @@ TEST(Auto, AblationsSearchWithoutTheInterventionTheyTurnOff) {
   Config base;
   const std::map<std::string, std::vector<std::string>> gone{{"gate", {"tru.gate", "tru.gate.lambda"}},
                                                              {"scaling", {"tru.scaling.gamma"}},
-                                                             {"isolation", {"tru.isolation.kappa", "tru.isolation.alpha"}},
+                                                             {"isolation", {"tru.isolation", "tru.isolation.kappa", "tru.isolation.alpha"}},
                                                              {"rows", {"tru.rows.power"}}};
   const auto full = unlearn::auto_candidates("tru", base, 0.002, 1);
   for (const auto& [part, keys] : gone) {
