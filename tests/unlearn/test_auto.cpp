@@ -286,6 +286,55 @@ TEST(Auto, SameSeedSameChoiceAndTheTestSplitIsNeverRead) {
   EXPECT_EQ(static_cast<double>(m.log.size()), m.stats.at("auto_best_epoch"));
 }
 
+TEST(Auto, RefinementOnlyAddsEvaluationsBetweenTheChosenEpochAndItsNeighbour) {
+  // A request on which MMRecUn's chosen epoch and the next lie on either side of forget parity.
+  const Original& o = original("mgcn");
+  const io::ForgetSplit split = split_of(o, io::Regime::kInteraction, 0.2, 2);
+  Ctx ctx(Device::CPU);
+  auto run = [&](const char* refine) {
+    UnlearnInput in = auto_input(ctx, o, split);
+    in.cfg.set("unlearn.auto.max_epochs", "12");
+    in.cfg.set("unlearn.auto.refine", refine);
+    return run_unlearning("mmrecun-auto", in);
+  };
+  const UnlearnResult a = run("3"), b = run("0");
+  std::vector<io::Json> refines, search_a, search_b;
+  for (const auto& j : a.trace) (j.at("auto").as_string() == "refine" ? refines : search_a).push_back(j);
+  for (const auto& j : b.trace) search_b.push_back(j);
+  ASSERT_EQ(refines.size(), 3u) << "the request no longer straddles parity: pick another";
+  // The search itself is untouched: the same lines up to the result (wall times aside).
+  ASSERT_EQ(search_a.size(), search_b.size());
+  for (size_t k = 0; k + 1 < search_a.size(); ++k) {
+    io::Json x = search_a[k], y = search_b[k];
+    for (auto* j : {&x, &y})
+      if (j->contains("train_seconds")) (*j)["train_seconds"] = (*j)["eval_seconds"] = 0.0;
+    EXPECT_EQ(x.dump(-1), y.dump(-1)) << k;
+  }
+  // Bisection between the chosen epoch and a neighbour: t = 1/2, then ±1/4, then ±1/8.
+  const int64_t best = static_cast<int64_t>(b.stats.at("auto_best_epoch"));
+  double prev = 0.5, best_t = 0.0;
+  for (size_t k = 0; k < refines.size(); ++k) {
+    const io::Json& r = refines[k];
+    EXPECT_EQ(r.at("between").at(size_t{0}).as_int(), best);
+    EXPECT_EQ(std::abs(r.at("between").at(size_t{1}).as_int() - best), 1);
+    const double t = r.at("t").as_double();
+    EXPECT_DOUBLE_EQ(std::fabs(t - prev), k == 0 ? 0.0 : 0.5 / static_cast<double>(1 << k)) << k;
+    prev = t;
+    if (r.at("best").as_bool()) best_t = t;
+  }
+  EXPECT_EQ(a.stats.at("auto_refined_t"), best_t);
+  EXPECT_EQ(b.stats.at("auto_refined_t"), 0.0);
+  // The refined point is never worse by the tuner's own order than the epoch it started from.
+  const io::Json& sa = a.trace.back().at("signals");
+  const io::Json& sb = b.trace.back().at("signals");
+  ASSERT_TRUE(sb.at("floor_ok").as_bool());
+  EXPECT_TRUE(sa.at("floor_ok").as_bool());
+  EXPECT_TRUE((sa.at("parity_ok").as_bool() && sa.at("mia_ok").as_bool()) ||
+              sa.at("parity_dev").as_double() <= sb.at("parity_dev").as_double());
+  if (best_t > 0) EXPECT_NE(a.session->params().slab_bytes(), b.session->params().slab_bytes());
+  else EXPECT_EQ(a.session->params().slab_bytes(), b.session->params().slab_bytes());
+}
+
 }  // namespace
 }  // namespace lethe
 
