@@ -22,6 +22,7 @@
 #include "engine/audit/experiment.h"
 #include "engine/checkpointing.h"
 #include "engine/trainer.h"
+#include "engine/unlearn/auto.h"
 #include "engine/unlearn/unlearn.h"
 #include "graph/knn.h"
 #include "io/atomic_file.h"
@@ -71,6 +72,9 @@ int cmd_unlearn(int argc, char** argv) {
       .opt("checkpoint", "", "θ₀: a model checkpoint (e.g. RUN/checkpoint of lethe train)", true)
       .opt("request", "", "deletion request file (lethe forget --out)", true)
       .opt("method", "", "one of: " + method_list(), true)
+      .flag("auto",
+            "choose the method's settings for this request on the valid split, without a Retrain: tru, mmrecun "
+            "and tru-no-* become tru-auto, mmrecun-auto and tru-auto-no-* (docs/TRU.md)")
       .opt("out", "", "run folder for checkpoint, log.jsonl, summary.json", true)
       .opt("device", "auto", "auto, cpu or cuda")
       .flag("overwrite", "replace what --out holds (kept in RUN/.lethe-previous until this run has finished)")
@@ -81,8 +85,15 @@ int cmd_unlearn(int argc, char** argv) {
   add_config_flags(a);
   if (!a.parse(argc, argv)) return 0;
   io::RunFolderOptions ro = run_options(a, "unlearn", false, argc, argv);
-  const std::string method = a.str("method");
+  std::string method = a.str("method");
   if (!is_method(method)) throw Error("lethe unlearn: unknown --method '" + method + "' (one of: " + method_list() + ")");
+  if (a.on("auto")) {
+    const std::string tuned = method.rfind("tru-no-", 0) == 0 ? "tru-auto-no-" + method.substr(7) : method + "-auto";
+    if (!is_method(tuned) || unlearn::auto_base(tuned) != method)
+      throw Error("lethe unlearn: --auto tunes tru, mmrecun and the tru-no-* ablations only, not --method '" + method +
+                  "'");
+    method = tuned;
+  }
   const std::string ckpt_path = a.str("checkpoint"), req_path = a.str("request"), out = a.str("out");
   const int64_t seed = a.has("seed") ? a.i64("seed", 0, INT64_MAX) : 1;
   const Device dev = device_from(a);
