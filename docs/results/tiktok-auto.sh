@@ -21,6 +21,17 @@
 #   FIRST_SEED=S  the first request seed (default 1: seeds 1..3; the tuner's design used 101, keep
 #                 them disjoint)
 #   EXTRA="..."   extra flags for lethe train and lethe experiment (smoke tests on small data)
+#   AUTO="..."    extra flags for lethe experiment only, e.g. the search's epoch cap
+#                 "--unlearn.auto.max_total_epochs 12" (docs/TRU.md; default: no cap). Give the
+#                 same AUTO to every call on one OUT_DIR, the METHODS=retrain one included:
+#                 --resume refuses a changed setting.
+# Duration (estimate, one thread per process on the 2-core machine): the Retrains dominate — 2 per
+# request × 3 seeds × 3 regimes = 18, about 5 min each (the earlier TikTok Retrains took 300–330 s),
+# so about 1.5 h for METHODS=retrain, plus θ₀ (about 10 min) unless ORIGINAL is given; each tuned
+# run should take well under a tenth of a Retrain (that is the target) and at worst a few minutes
+# (every candidate to unlearn.auto.max_epochs: ~80 unlearning epochs of ~2 s), so 18 tuned runs
+# add 10–60 min and the four tru-auto-no-* ablations as much again. The regimes may run as three
+# processes side by side.
 # Afterwards: docs/results/check_acceptance.py OUT_DIR/*/results.json (both forget criteria,
 # retain within 5 %, speed-up ≥ 10×, for tru-auto and mmrecun-auto).
 set -euo pipefail
@@ -28,6 +39,7 @@ L=$1; DATA=$2; OUT=$3; shift 3
 REGIMES=${*:-user item interaction}
 METHODS=${METHODS:-retrain,tru-auto,mmrecun-auto}
 read -r -a EXTRA_ARGS <<< "${EXTRA:-}"
+read -r -a AUTO_ARGS <<< "${AUTO:-}"
 mkdir -p "$OUT"
 ORIG=${ORIGINAL:-$OUT/original}
 if [ -z "${ORIGINAL:-}" ]; then
@@ -39,7 +51,7 @@ for R in $REGIMES; do
   "$L" experiment --data "$DATA" --model mgcn --regime "$R" --seeds "${SEEDS:-3}" --first-seed "${FIRST_SEED:-1}" \
     --noise-floor all \
     --original "$ORIG" --out "$OUT/$R" --methods "$METHODS" --unlearn.batch_size 256 --resume --quiet \
-    ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}
+    ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"} ${AUTO_ARGS[@]+"${AUTO_ARGS[@]}"}
 done
 files=()
 for R in $REGIMES; do files+=("$OUT/$R/results.json"); done

@@ -277,12 +277,27 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
   }
 
   const int64_t patience = cfg.i64("unlearn.auto.patience");
+  // The whole search's epochs, every candidate's together, at most (0: no cap): once spent, every
+  // candidate is finished and the best epoch seen so far is the result.
+  const int64_t budget = cfg.i64("unlearn.auto.max_total_epochs");
+  int64_t spent_epochs = 0;
   auto advance = [&](Trial& t, int64_t until, int rung) {
     if (t.finished) return;
+    if (budget > 0 && spent_epochs >= budget) {
+      t.finished = true;
+      t.why = "the search's epoch budget (unlearn.auto.max_total_epochs) was spent";
+      return;
+    }
     int64_t& below = t.below;
     t.run->resume();
     while (t.run->done() < until) {
+      if (budget > 0 && spent_epochs >= budget) {
+        t.finished = true;
+        t.why = "the search's epoch budget (unlearn.auto.max_total_epochs) was spent";
+        break;
+      }
       const UnlearnEpoch ue = t.run->epoch();
+      ++spent_epochs;
       t.log.push_back(ue);
       const auto te = std::chrono::steady_clock::now();
       const Embeddings e = embed(ctx, ses.model(), ses.params());

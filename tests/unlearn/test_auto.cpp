@@ -286,6 +286,33 @@ TEST(Auto, SameSeedSameChoiceAndTheTestSplitIsNeverRead) {
   EXPECT_EQ(static_cast<double>(m.log.size()), m.stats.at("auto_best_epoch"));
 }
 
+TEST(Auto, TheEpochBudgetCapsTheWholeSearch) {
+  const Original& o = original("mgcn");
+  const io::ForgetSplit split = split_of(o, io::Regime::kInteraction, 0.2, 2);
+  Ctx ctx(Device::CPU);
+  auto run = [&](const char* budget) {
+    UnlearnInput in = auto_input(ctx, o, split);
+    in.cfg.set("unlearn.auto.max_epochs", "12");
+    in.cfg.set("unlearn.auto.max_total_epochs", budget);
+    return run_unlearning("mmrecun-auto", in);
+  };
+  const UnlearnResult free = run("0"), roomy = run("1000"), capped = run("5");
+  ASSERT_GT(free.stats.at("auto_epochs_total"), 5.0);  // else the cap below would test nothing
+  // A cap the search never reaches changes nothing.
+  EXPECT_EQ(roomy.session->params().slab_bytes(), free.session->params().slab_bytes());
+  EXPECT_EQ(roomy.stats.at("auto_epochs_total"), free.stats.at("auto_epochs_total"));
+  // A cap it reaches: no epoch beyond it, and the result is the best epoch seen within it.
+  EXPECT_EQ(capped.stats.at("auto_epochs_total"), 5.0);
+  int64_t epochs = 0;
+  bool said = false;
+  for (const auto& j : capped.trace) {
+    epochs += j.at("auto").as_string() == "epoch" && j.at("epoch").as_int() > 0;
+    said = said || (j.contains("finished") && j.at("finished").as_string().find("max_total_epochs") != std::string::npos);
+  }
+  EXPECT_EQ(epochs, 5);
+  EXPECT_TRUE(said) << "the trace does not say why the search stopped";
+}
+
 TEST(Auto, RefinementOnlyAddsEvaluationsBetweenTheChosenEpochAndItsNeighbour) {
   // A request on which MMRecUn's chosen epoch and the next lie on either side of forget parity.
   const Original& o = original("mgcn");
