@@ -4,10 +4,12 @@
 //                     the method, the request file and the request's content hash, and says the
 //                     model belongs on the retain graph (unlearn.graph = retain), so that
 //                     `lethe audit` can rebuild D_r and check it is auditing the right request;
-//   RUN/log.jsonl     one JSON object per unlearning epoch (losses, TRU's gate and scales);
+//   RUN/log.jsonl     one JSON object per unlearning epoch (losses, TRU's gate and scales), then
+//                     for tru-auto / mmrecun-auto one per step of the search (engine/unlearn/auto.h);
 //   RUN/summary.json  method, wall time, peak memory, TRU's selected layers and their scores,
 //                     what the method reports about its run (method_stats: e.g. the certified
-//                     head's ε, δ, retrains, bound and budget; notes), the core audit of the
+//                     head's ε, δ, retrains, bound and budget; the search's choice; notes),
+//                     the search's trace (auto_trace, the same lines as log.jsonl's), the core audit of the
 //                     unlearned model (retain and forget metrics, Exposure@20 and its reduction
 //                     against θ₀), and what --force accepted, if anything;
 //   RUN/run.json, RUN/manifest.json  the run folder's record (io/run_folder.h).
@@ -20,6 +22,7 @@
 #include "engine/audit/experiment.h"
 #include "engine/checkpointing.h"
 #include "engine/trainer.h"
+#include "engine/unlearn/auto.h"
 #include "engine/unlearn/unlearn.h"
 #include "graph/knn.h"
 #include "io/atomic_file.h"
@@ -69,6 +72,9 @@ int cmd_unlearn(int argc, char** argv) {
       .opt("checkpoint", "", "θ₀: a model checkpoint (e.g. RUN/checkpoint of lethe train)", true)
       .opt("request", "", "deletion request file (lethe forget --out)", true)
       .opt("method", "", "one of: " + method_list(), true)
+      .flag("auto",
+            "choose the method's settings for this request on the valid split, without a Retrain: tru, mmrecun "
+            "and tru-no-* become tru-auto, mmrecun-auto and tru-auto-no-* (docs/TRU.md)")
       .opt("out", "", "run folder for checkpoint, log.jsonl, summary.json", true)
       .opt("device", "auto", "auto, cpu or cuda")
       .opt("seed", "1", "the run's sampling seed (Retrain: also its initialisation)")
@@ -81,8 +87,15 @@ int cmd_unlearn(int argc, char** argv) {
   add_config_flags(a, {"training", "evaluation", "unlearning", "TRU", "MultiDelete", "ScaleGUN"}, {"dim"});
   if (!a.parse(argc, argv)) return 0;
   io::RunFolderOptions ro = run_options(a, "unlearn", false, argc, argv);
-  const std::string method = a.str("method");
+  std::string method = a.str("method");
   if (!is_method(method)) throw Error("lethe unlearn: unknown --method '" + method + "' (one of: " + method_list() + ")");
+  if (a.on("auto")) {
+    const std::string tuned = method.rfind("tru-no-", 0) == 0 ? "tru-auto-no-" + method.substr(7) : method + "-auto";
+    if (!is_method(tuned) || unlearn::auto_base(tuned) != method)
+      throw Error("lethe unlearn: --auto tunes tru, mmrecun and the tru-no-* ablations only, not --method '" + method +
+                  "'");
+    method = tuned;
+  }
   const std::string ckpt_path = a.str("checkpoint"), req_path = a.str("request"), out = a.str("out");
   const int64_t seed = a.i64("seed", 0, INT64_MAX);
   const Device dev = device_from(a);
@@ -177,6 +190,7 @@ int cmd_unlearn(int argc, char** argv) {
 
   std::string log;
   for (const auto& e : res.log) log += audit::epoch_json(e).dump(-1) + "\n";
+  for (const auto& t : res.trace) log += t.dump(-1) + "\n";  // tru-auto / mmrecun-auto: the search
   io::write_file_atomic(rf.path("log.jsonl"), log);
 
   io::Json s = io::Json::object();
@@ -215,6 +229,11 @@ int cmd_unlearn(int argc, char** argv) {
   for (const auto& n : res.notes) notes.push_back(n);
   s["notes"] = notes;
   run_meta(ds, info.model, method, cfg).put(s);
+  if (!res.trace.empty()) {
+    io::Json tr = io::Json::array();
+    for (const auto& t : res.trace) tr.push_back(t);
+    s["auto_trace"] = tr;
+  }
   io::write_json(rf.path("summary.json"), s);
   rf.finish();
 

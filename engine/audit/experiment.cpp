@@ -665,6 +665,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
         row.notes = res.notes;
         row.exposure_reduction = exposure_reduction(a0.exposure, a.exposure);
         for (const auto& ep : res.log) log.push_back(epoch_json(ep));
+        log.insert(log.end(), res.trace.begin(), res.trace.end());  // tru-auto / mmrecun-auto: the search
         auto meta = ckpt_meta;
         meta["unlearn.method"] = m;
         meta["unlearn.seconds"] = io::format_double(res.seconds);

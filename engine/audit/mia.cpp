@@ -313,6 +313,20 @@ void family_b_features(double s0, double s1, double* out) {
 
 // ---- the plan -----------------------------------------------------------------------------
 
+io::Regime effective_regime(const io::Dataset& ds, const io::ForgetSplit& split, io::Regime regime) {
+  if (regime != io::Regime::kExplicit) return regime;
+  std::vector<char> du(static_cast<size_t>(ds.n_users), 0), di(static_cast<size_t>(ds.n_items), 0);
+  for (int32_t u : split.deleted_users) du[static_cast<size_t>(u)] = 1;
+  for (int32_t i : split.deleted_items) di[static_cast<size_t>(i)] = 1;
+  bool all_u = split.deleted_items.empty() && !split.deleted_users.empty();
+  bool all_i = split.deleted_users.empty() && !split.deleted_items.empty();
+  for (int64_t e = 0; e < split.forget.size(); ++e) {
+    all_u = all_u && du[static_cast<size_t>(split.forget.user[static_cast<size_t>(e)])];
+    all_i = all_i && di[static_cast<size_t>(split.forget.item[static_cast<size_t>(e)])];
+  }
+  return all_u ? io::Regime::kUser : all_i ? io::Regime::kItem : io::Regime::kInteraction;
+}
+
 MiaPlan make_mia_plan(const io::Dataset& ds, const io::ForgetSplit& split, io::Regime regime, uint64_t seed,
                       const MiaOptions& opt) {
   LETHE_CHECK(opt.max_members >= 1 && opt.splits >= 1, "membership audit: bad options");
@@ -322,20 +336,7 @@ MiaPlan make_mia_plan(const io::Dataset& ds, const io::ForgetSplit& split, io::R
   const int64_t n = std::min<int64_t>(split.forget.size(), opt.max_members);
   p.members = sample_rows(split.forget, n, seed, AuditStage::kMembers, 0);
 
-  // A hand-written request is treated as a user (item) request when every forgotten row
-  // belongs to a deleted user (item), and pair by pair otherwise.
-  if (regime == io::Regime::kExplicit) {
-    std::vector<char> du(static_cast<size_t>(ds.n_users), 0), di(static_cast<size_t>(ds.n_items), 0);
-    for (int32_t u : split.deleted_users) du[static_cast<size_t>(u)] = 1;
-    for (int32_t i : split.deleted_items) di[static_cast<size_t>(i)] = 1;
-    bool all_u = split.deleted_items.empty() && !split.deleted_users.empty();
-    bool all_i = split.deleted_users.empty() && !split.deleted_items.empty();
-    for (int64_t e = 0; e < split.forget.size(); ++e) {
-      all_u = all_u && du[static_cast<size_t>(split.forget.user[static_cast<size_t>(e)])];
-      all_i = all_i && di[static_cast<size_t>(split.forget.item[static_cast<size_t>(e)])];
-    }
-    regime = all_u ? io::Regime::kUser : all_i ? io::Regime::kItem : io::Regime::kInteraction;
-  }
+  regime = effective_regime(ds, split, regime);
   // Family A: unseen positives of the same population.
   if (regime == io::Regime::kUser || regime == io::Regime::kItem) {
     const bool by_user = regime == io::Regime::kUser;
@@ -425,23 +426,24 @@ MiaPlan make_mia_plan(const io::Dataset& ds, const io::ForgetSplit& split, io::R
 
 // ---- evaluation ---------------------------------------------------------------------------
 
+AttackStats evaluate_family_a(const MiaPlan& plan, const PairStats* members, const PairStats* nonmembers) {
+  const size_t m = plan.a_members.size();
+  std::vector<double> X((2 * m) * kFamilyAFeatures);
+  std::vector<uint8_t> y(2 * m);
+  for (size_t k = 0; k < m; ++k) {
+    family_a_features(members[k], &X[k * kFamilyAFeatures]);
+    y[k] = 1;
+    family_a_features(nonmembers[k], &X[(m + k) * kFamilyAFeatures]);
+    y[m + k] = 0;
+  }
+  return run_attack(X, kFamilyAFeatures, y, plan.seed, plan.opt.splits, plan.opt.l2);
+}
+
 MiaResult evaluate_mia(const MiaPlan& plan, const std::vector<PairStats>& theta, const std::vector<PairStats>* theta0) {
   LETHE_CHECK(theta.size() == plan.queries.size(), "membership audit: statistics for another pair list");
   LETHE_CHECK(!theta0 || theta0->size() == plan.queries.size(), "membership audit: θ₀'s statistics for another pair list");
   MiaResult out;
-  // A.
-  {
-    const size_t m = plan.a_members.size();
-    std::vector<double> X((2 * m) * kFamilyAFeatures);
-    std::vector<uint8_t> y(2 * m);
-    for (size_t k = 0; k < m; ++k) {
-      family_a_features(theta[plan.at_a_members + k], &X[k * kFamilyAFeatures]);
-      y[k] = 1;
-      family_a_features(theta[plan.at_a_nonmembers + k], &X[(m + k) * kFamilyAFeatures]);
-      y[m + k] = 0;
-    }
-    out.a = run_attack(X, kFamilyAFeatures, y, plan.seed, plan.opt.splits, plan.opt.l2);
-  }
+  out.a = evaluate_family_a(plan, theta.data() + plan.at_a_members, theta.data() + plan.at_a_nonmembers);
   // B.
   if (theta0) {
     out.has_b = true;

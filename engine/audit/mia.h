@@ -104,6 +104,11 @@ struct MiaPlan {
   std::vector<size_t> at_c;
 };
 
+// The regime a request's membership audit treats it as: `regime` itself, except that an explicit
+// (hand-written) request counts as a user (item) request when every forgotten row belongs to a
+// deleted user (item), and as an interaction request otherwise.
+io::Regime effective_regime(const io::Dataset& ds, const io::ForgetSplit& split, io::Regime regime);
+
 // Draws the plan for a request. `ds` is the data the models were trained on (train = D),
 // `split` the request's D_f / D_r; `regime` decides A's population (user: the deleted users'
 // test rows; item: the deleted items' test rows, then their valid rows; interaction and mixed
@@ -118,6 +123,9 @@ struct MiaResult {
   double c_se_auc = AuditRow::kNaN;
   bool has_b = false;
 };
+// Family A alone: the statistics of plan.a_members and plan.a_nonmembers (in their order), e.g.
+// from a scoring pass that asked for those pairs only (the tuner of `--method tru-auto`).
+AttackStats evaluate_family_a(const MiaPlan& plan, const PairStats* members, const PairStats* nonmembers);
 // theta: the audited model's statistics of plan.queries; theta0: θ₀'s (null: no family B).
 MiaResult evaluate_mia(const MiaPlan& plan, const std::vector<PairStats>& theta, const std::vector<PairStats>* theta0);
 

@@ -153,16 +153,45 @@ const std::vector<std::string>& audit_result_keys() {
         "backdoor_trigger_holders", "backdoor_retain_ratio", "audit_seconds"};
     for (const auto& r : reference_keys())
       for (const char* suffix : {"_retrain", "_gap", "_spread"}) v.push_back(r + suffix);
+    // The forget criteria (attach_retrain_references): Retrain's forget level, the gap to it,
+    // its noise (second Retrain, on Retrain's row), the tolerance, the verdict, the gap as a
+    // fraction of θ₀'s distance to Retrain.
+    for (const char* f : {"forget_recall@20_retrain", "forget_recall@20_gap", "forget_recall@20_spread",
+                          "forget_tolerance", "forget_within", "forget_gap_ratio"})
+      v.push_back(f);
     return v;
   }();
   return k;
 }
 
+double forget_tolerance(double retrain_forget, double retrain_spread) {
+  double tol = std::max(0.2 * retrain_forget, 0.01);
+  if (!std::isnan(retrain_spread)) tol = std::max(tol, retrain_spread);
+  return tol;
+}
+
 void attach_retrain_references(std::vector<AuditRow>& rows) {
   for (auto& r : rows) {
     const AuditRow* ref = nullptr;
-    for (const auto& q : rows)
+    const AuditRow* orig = nullptr;
+    for (const auto& q : rows) {
       if (q.method == "retrain" && q.seed == r.seed && q.ok()) ref = &q;
+      if (q.method == "original" && q.seed == r.seed && q.ok()) orig = &q;
+    }
+    for (const char* k : {"forget_recall@20_retrain", "forget_recall@20_gap", "forget_tolerance", "forget_within",
+                          "forget_gap_ratio"})
+      r.audit.erase(k);
+    if (ref && !std::isnan(ref->forget_recall20) && r.ok() && r.method != "original" && r.method != "retrain" &&
+        !std::isnan(r.forget_recall20)) {
+      const double gap = std::fabs(r.forget_recall20 - ref->forget_recall20);
+      const double tol = forget_tolerance(ref->forget_recall20, ref->metric("forget_recall@20_spread"));
+      r.audit["forget_recall@20_retrain"] = ref->forget_recall20;
+      r.audit["forget_recall@20_gap"] = gap;
+      r.audit["forget_tolerance"] = tol;
+      r.audit["forget_within"] = gap <= tol ? 1.0 : 0.0;
+      const double span = orig ? orig->forget_recall20 - ref->forget_recall20 : kNaN;
+      if (span > 0) r.audit["forget_gap_ratio"] = gap / span;
+    }
     for (const auto& k : reference_keys()) {
       r.audit.erase(k + "_retrain");
       r.audit.erase(k + "_gap");
@@ -443,13 +472,24 @@ std::string umia_section(const std::vector<AuditRow>& rows) {
 
 std::string results_markdown(const std::vector<AuditRow>& rows, const ReportInfo& info) {
   const std::vector<MethodSummary> sums = summarize(rows);
-  io::Table t({"Method", "Runs", "Retain R@20 ↑", "Retain N@20 ↑", "Forget R@20 (→ Retrain)", "Exposure@20",
-               "Exposure reduction", "Overlap@20 vs Retrain", "Time (s)", "Speed-up", "Peak MiB"});
+  io::Table t({"Method", "Runs", "Retain R@20 ↑", "Retain N@20 ↑", "Forget R@20 (→ Retrain)", "Forget within reach",
+               "Forget error / gap", "Exposure@20", "Exposure reduction", "Overlap@20 vs Retrain", "Time (s)", "Speed-up",
+               "Peak MiB"});
   for (const auto& s : sums) {
     std::string runs = std::to_string(s.runs - s.failed);
     if (s.failed) runs += " (+" + std::to_string(s.failed) + " failed)";
     std::vector<io::Cell> cells = {display_name(s.method), numeric_cell(runs)};
-    for (std::string v : {pm(s.retain_recall20, 4), pm(s.retain_ndcg20, 4), pm(s.forget_recall20, 4), pm(s.exposure20, 4),
+    // The forget criteria, per request seed: within Retrain's reach (k of n seeds), and the
+    // gap to Retrain as a fraction of θ₀'s distance to it.
+    int64_t within = 0, judged = 0;
+    for (const auto& r : rows)
+      if (r.method == s.method && r.ok() && !std::isnan(r.metric("forget_within"))) {
+        ++judged;
+        within += r.metric("forget_within") > 0 ? 1 : 0;
+      }
+    const std::string reach = judged == 0 ? "–" : std::to_string(within) + "/" + std::to_string(judged);
+    for (std::string v : {pm(s.retain_recall20, 4), pm(s.retain_ndcg20, 4), pm(s.forget_recall20, 4), reach,
+                          pm(method_stat(rows, s.method, "forget_gap_ratio"), 3), pm(s.exposure20, 4),
                           pm(s.exposure_reduction, 1, 100.0, "%"), pm(s.overlap20, 3), pm(s.seconds, 2),
                           pm(s.speedup, 1, 1.0, "×"), pm(s.peak_bytes, 1, 1.0 / (1024.0 * 1024.0))})
       cells.push_back(numeric_cell(std::move(v)));
@@ -473,7 +513,11 @@ std::string results_markdown(const std::vector<AuditRow>& rows, const ReportInfo
             " pair(s).\n\n";
   md += "Retain metrics: retain " + info.retain_split +
         " split, deleted users excluded, D_r masked. Forget R@20: D_f as ground truth, "
-        "D_r masked (target: Retrain's value, not zero). Exposure@20: fraction of forget pairs in the user's top-20; "
+        "D_r masked (target: Retrain's value, not zero). Forget within reach: the request seeds on which "
+        "|forget − Retrain's| ≤ max(0.2 × Retrain's, |Retrain − second Retrain| when a second Retrain ran, 0.01) — a "
+        "model that forgot as well as retraining lands where Retrain itself might have; forget error / gap: "
+        "|forget − Retrain's| / (θ₀'s forget − Retrain's), the older rule (≤ 0.1). Exposure@20: fraction of forget pairs in "
+        "the user's top-20; "
         "its reduction is relative to θ₀. Overlap@20: mean per-user |top-20 ∩ Retrain's top-20| / 20 over retained "
         "users. Speed-up: Retrain's wall time / the method's, same device.\n\n";
   if (any_metric(rows, "mia_a_auc") || any_metric(rows, "mia_c_auc")) md += mia_section(rows);

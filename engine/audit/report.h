@@ -64,8 +64,16 @@ const std::vector<std::string>& extra_result_keys();
 // <key>_spread (|second Retrain's value − Retrain's|: the noise floor of the gap).
 const std::vector<std::string>& audit_result_keys();
 const std::vector<std::string>& reference_keys();
-// Fills <key>_retrain and <key>_gap of every row whose seed has a successful Retrain row.
+// Fills <key>_retrain and <key>_gap of every row whose seed has a successful Retrain row, and the
+// forget criteria of every method's row: forget_recall@20_gap = |forget − Retrain's|, within
+// forget_tolerance = forget_tolerance(Retrain's forget, its forget_recall@20_spread) — then
+// forget_within = 1 — and forget_gap_ratio = that gap / (θ₀'s forget − Retrain's) (the older rule:
+// within 10 % of θ₀'s distance to Retrain).
 void attach_retrain_references(std::vector<AuditRow>& rows);
+// How far a forget Recall@20 may be from Retrain's and still be within Retrain's own reach:
+// max(0.2 × Retrain's value, the distance between two Retrains of the request (spread; NaN when
+// there is no second Retrain), 0.01).
+double forget_tolerance(double retrain_forget, double retrain_spread);
 
 io::Json rows_to_json(const std::vector<AuditRow>& rows);
 std::vector<AuditRow> rows_from_json(const io::Json& j);  // a JSON list of rows

@@ -53,6 +53,9 @@ void put_audits(const ModelAudit& a, AuditRow& row) {
 }
 
 void put_spread(const ModelAudit& retrain2, AuditRow& r) {
+  const auto f2 = retrain2.core.forget.v.find("recall@" + std::to_string(kAuditK));
+  if (f2 != retrain2.core.forget.v.end() && !std::isnan(f2->second) && !std::isnan(r.forget_recall20))
+    r.audit["forget_recall@20_spread"] = std::fabs(f2->second - r.forget_recall20);
   AuditRow second;
   put_audits(retrain2, second);
   for (const auto& k : reference_keys()) {

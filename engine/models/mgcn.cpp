@@ -133,6 +133,13 @@ class MGCN final : public Model {
     return up;
   }
 
+  std::vector<int> item_row_params() const override {
+    std::vector<int> out;
+    for (const Mod& p : mp_)
+      if (p.F >= 0) out.push_back(p.F);
+    return out;
+  }
+
   LossTerms loss(Tape& t, const Batch& b, const RankSpec& rs) override {
     const int64_t U = data_.n_users, I = data_.n_items;
     const double B = static_cast<double>(b.size());

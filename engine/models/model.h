@@ -118,6 +118,9 @@ class Model {
   virtual std::vector<Var> modality_items() const { return {}; }
   // The user–item view as a graph polynomial (see UiPropagation).
   virtual UiPropagation ui_propagation() const = 0;
+  // Trainable tensors whose row r belongs to item r, besides ui_propagation().item_param (MGCN:
+  // its feature tables F_m). TRU's row-granular isolation weights their forget gradient by row.
+  virtual std::vector<int> item_row_params() const { return {}; }
   // The backbone's protocol defaults (protocol_defaults(name())).
   double default_lr() const;
   int64_t default_batch_size() const;

@@ -12,6 +12,7 @@
 
 #include "engine/ops.h"
 #include "engine/trainer.h"
+#include "engine/unlearn/approx.h"
 #include "engine/unlearn/common.h"
 #include "engine/unlearn/tru.h"
 #include "engine/unlearn/unlearn.h"
@@ -56,13 +57,16 @@ Recipe recipe_for(const std::string& method, const Config& cfg) {
       r.sw.gate = cfg.flag("tru.gate") && method != "tru-no-gate";
       r.sw.scaling = cfg.flag("tru.scaling") && method != "tru-no-scaling";
       r.sw.isolation = cfg.flag("tru.isolation") && method != "tru-no-isolation";
+      r.sw.rows = cfg.flag("tru.rows") && method != "tru-no-rows";
     }
   }
   return r;
 }
 
+using unlearn::EarlyStop;
 using unlearn::RetainCycle;
 using unlearn::shuffled;
+using unlearn::unlearn_lr;
 
 using unlearn::kFisherNeg;
 using unlearn::kForgetNeg;
@@ -90,10 +94,11 @@ struct Loop {
           ac.lr = lr;
           return ac;
         }()) {
-    if (rc.tru && (rc.sw.scaling || rc.sw.isolation)) {
+    if (separate_grads()) {
       Gf = GradSlab(s.params());
       Gr = GradSlab(s.params());
     }
+    if (rc.tru && rc.sw.rows) row_weights();
     gs.k = static_cast<int>(in.cfg.i64("tru.gate.k"));
     gs.temp = in.cfg.f64("tru.gate.temp");
     gs.lambda = in.cfg.f64("tru.gate.lambda");
@@ -102,6 +107,62 @@ struct Loop {
 
   Ctx& ctx() { return *in.ctx; }
   Model& model() { return s.model(); }
+  // TRU's interventions other than the gate act on the forget gradient on its own.
+  bool separate_grads() const { return rc.tru && (rc.sw.scaling || rc.sw.isolation || rc.sw.rows); }
+
+  // Row-granular isolation: one weight per row of every user- and item-indexed table.
+  std::vector<std::pair<int, OwnedTensor>> row_w;
+  std::vector<std::pair<int, std::vector<double>>> row_w_host;
+  void row_weights() {
+    const tru::RowWeights w = tru::row_weights(in.ds->n_users, in.ds->n_items, in.split->forget, in.ds->train,
+                                               in.cfg.f64("tru.rows.power"));
+    const UiPropagation up = model().ui_propagation();
+    std::vector<std::pair<int, const std::vector<double>*>> tables;
+    if (up.user_param >= 0) tables.push_back({up.user_param, &w.user});
+    if (up.item_param >= 0) tables.push_back({up.item_param, &w.item});
+    for (int id : model().item_row_params()) tables.push_back({id, &w.item});
+    for (const auto& [id, v] : tables) {
+      const ParamInfo& pi = s.params().info(id);
+      LETHE_CHECK(pi.rows == static_cast<int64_t>(v->size()), "tru rows: " + pi.name + " has " + std::to_string(pi.rows) +
+                                                                  " rows, not one per " +
+                                                                  (v == &w.user ? std::string("user") : std::string("item")));
+      row_w_host.emplace_back(id, *v);
+    }
+    upload_row_weights();
+  }
+  void upload_row_weights() {
+    row_w.clear();
+    for (const auto& [id, v] : row_w_host) {
+      OwnedTensor t(ctx(), s.params().dtype(), static_cast<int64_t>(v.size()), 1);
+      t.t().from_host(ctx(), v);
+      row_w.emplace_back(id, std::move(t));
+    }
+  }
+
+  // Rows whose whole train support is deleted (weight 1) get what Retrain gives them: a fresh
+  // draw of the model's initialisation (an independent draw: the run's seed on another stream),
+  // zero optimizer moments, and no forget gradient from then on. Returns how many were reset.
+  int64_t reset_rows() {
+    ParamStore fresh = s.params().clone();
+    model().init(fresh, in.seed ^ 0xA5A5F00DC0FFEEull);
+    const Tensor m = adam.m(), v = adam.v();
+    int64_t n = 0;
+    for (auto& [id, w] : row_w_host) {
+      const ParamInfo& pi = s.params().info(id);
+      std::vector<double> cur = s.params().get(id);
+      const std::vector<double> init = fresh.get(id);
+      for (int64_t r = 0; r < pi.rows; ++r) {
+        if (w[static_cast<size_t>(r)] < 1.0) continue;
+        for (int64_t c = 0; c < pi.cols; ++c) cur[static_cast<size_t>(r * pi.cols + c)] = init[static_cast<size_t>(r * pi.cols + c)];
+        for (const Tensor& mom : {m, v}) ops::fill(ctx(), mom.slice_rows(pi.offset + r * pi.cols, pi.cols), 0.0);
+        w[static_cast<size_t>(r)] = 0.0;
+        ++n;
+      }
+      s.params().set(id, cur);
+    }
+    upload_row_weights();
+    return n;
+  }
 
   void prepare(Batch& b, uint32_t neg_epoch, uint32_t step) {
     b.u = tape.upload_idx(b.users);
@@ -133,9 +194,14 @@ struct Loop {
     return tape.scale(tape.add(lt, hinge), rc.wf);
   }
 
-  void fisher_and_mask(const io::Interactions& forget, tru::LayerChoice* out_choice) {
+  void fisher_and_mask(const io::Interactions& forget, tru::LayerChoice* out_choice, unlearn::FisherSums* cache) {
     const int nb = static_cast<int>(in.cfg.i64("tru.isolation.batches"));
     const int64_t bs = unlearn_batch();
+    if (cache && cache->filled) {
+      LETHE_CHECK(cache->batches == nb && cache->batch_size == bs, "ApproxRun: Fisher sums of other batches reused");
+      choose(cache->forget, cache->retain, out_choice);
+      return;
+    }
     std::map<int, double> ff, fr;
     const std::vector<int64_t> perm = shuffled(forget.size(), in.seed, 0x200000u, 0);
     RetainCycle rcyc(in.split->retain, in.seed ^ 0x5F5Full);
@@ -167,6 +233,17 @@ struct Loop {
     }
     for (auto& [l, v] : ff) v /= done;
     for (auto& [l, v] : fr) v /= done;
+    if (cache) {
+      cache->forget = ff;
+      cache->retain = fr;
+      cache->batches = nb;
+      cache->batch_size = bs;
+      cache->filled = true;
+    }
+    choose(ff, fr, out_choice);
+  }
+
+  void choose(const std::map<int, double>& ff, const std::map<int, double>& fr, tru::LayerChoice* out_choice) {
     *out_choice = tru::choose_layers(s.params(), ff, fr, in.cfg.f64("tru.isolation.kappa"),
                                      static_cast<int>(in.cfg.i64("tru.isolation.kmax")),
                                      in.cfg.f64("tru.isolation.alpha"));
@@ -189,10 +266,11 @@ struct Loop {
     if (!std::isfinite(vf) || !std::isfinite(vr))
       LETHE_FAIL("unlearning diverged: forget loss " + std::to_string(vf) + ", retain loss " + std::to_string(vr) +
                  " at epoch " + std::to_string(epoch + 1));
-    const bool separate = rc.tru && (rc.sw.scaling || rc.sw.isolation) && lf.valid();
+    const bool separate = separate_grads() && lf.valid();
     if (separate) {
       Gf.zero(ctx());
       tape.backward(lf, Gf);
+      for (const auto& [id, w] : row_w) ops::scale_rows(ctx(), Gf.view(id), w, Gf.view(id));
       Tensor gr;
       if (lr.valid()) {
         Gr.zero(ctx());
@@ -242,90 +320,166 @@ io::Interactions item_gate_pairs(Ctx& ctx, ModelSession& s, const SplitPatterns&
 
 }  // namespace
 
+namespace unlearn {
+
+struct ApproxRun::Impl {
+  const UnlearnInput& in;
+  ModelSession& s;
+  const SplitPatterns& pats;
+  const std::string method;
+  const Recipe rc;
+  Loop L;
+  int64_t bs = 0, planned = 0, done = 0;
+  bool item_regime = false;
+  RetainCycle rcyc;
+  EarlyStop early;
+  std::vector<char> saved;  // the parameters while suspended
+  bool suspended = false;
+
+  Impl(const std::string& m, const UnlearnInput& i, ModelSession& ses, const SplitPatterns& p)
+      : in(i), s(ses), pats(p), method(m), rc(recipe_for(m, i.cfg)), L(i, rc, ses, p, unlearn_lr(i, ses.model())),
+        rcyc(i.split->retain, i.seed), early(i, p, ses) {}
+};
+
+ApproxRun::ApproxRun(const std::string& method, const UnlearnInput& in, ModelSession& s, const SplitPatterns& pats)
+    : p_(std::make_unique<Impl>(method, in, s, pats)) {}
+
+ApproxRun::~ApproxRun() = default;
+
+void ApproxRun::begin(UnlearnResult& r, FisherSums* fisher) {
+  Impl& P = *p_;
+  const UnlearnInput& in = P.in;
+  unlearn::restore_original(in, P.s, &P.L.adam, P.L.adam.lr());
+  if (P.rc.tru && P.rc.sw.rows && in.cfg.flag("tru.rows.reset"))
+    r.stats["rows_reset"] = static_cast<double>(P.L.reset_rows());
+  P.bs = P.L.unlearn_batch();
+  P.planned = P.rc.finetune ? in.cfg.i64_or("finetune.epochs", in.cfg.i64("unlearn.epochs")) : in.cfg.i64("unlearn.epochs");
+  LETHE_CHECK(P.bs >= 1 && P.planned >= 1, "unlearning needs unlearn.batch_size >= 1 and unlearn.epochs >= 1");
+  if (P.rc.tru && P.rc.sw.isolation) {
+    tru::LayerChoice choice;
+    P.L.fisher_and_mask(in.split->forget, &choice, fisher);
+    for (int l : choice.layers) r.selected_layers.push_back(choice.name[l]);
+    for (const auto& [l, v] : choice.score) r.layer_scores[choice.name[l]] = v;
+  }
+  if (P.rc.tru && P.rc.sw.scaling)
+    P.L.scaler = std::make_unique<tru::BranchScaler>(P.s.params(), in.cfg.f64("tru.scaling.gamma"),
+                                                     in.cfg.f64("tru.scaling.cmin"), in.cfg.f64("tru.scaling.cmax"),
+                                                     in.cfg.f64("tru.scaling.ema"));
+  P.item_regime = !in.split->deleted_items.empty();
+}
+
+int64_t ApproxRun::done() const { return p_->done; }
+int64_t ApproxRun::planned() const { return p_->planned; }
+
+UnlearnEpoch ApproxRun::epoch() {
+  Impl& P = *p_;
+  LETHE_CHECK(!P.suspended, "ApproxRun: epoch() on a suspended run");
+  const UnlearnInput& in = P.in;
+  const Recipe& rc = P.rc;
+  Loop& L = P.L;
+  const int64_t e = P.done, bs = P.bs;
+  const auto te = std::chrono::steady_clock::now();
+  UnlearnEpoch ue;
+  ue.epoch = e;
+  L.gate_sum = 0;
+  L.gate_n = 0;
+  const uint32_t ep = static_cast<uint32_t>(e);
+  int64_t nb = 0;
+  if (rc.finetune) {
+    const std::vector<int64_t> perm = shuffled(in.split->retain.size(), in.seed, 0x100000u, ep);
+    const int64_t n = in.split->retain.size();
+    for (int64_t lo = 0; lo < n; lo += bs, ++nb) {
+      Batch rb;
+      for (int64_t k = lo; k < std::min(n, lo + bs); ++k) {
+        rb.users.push_back(in.split->retain.user[perm[k]]);
+        rb.pos.push_back(in.split->retain.item[perm[k]]);
+      }
+      L.tape.clear();
+      L.prepare(rb, kRetainNeg + ep, static_cast<uint32_t>(nb));
+      ue.retain_loss += L.step(nullptr, &rb, ep, static_cast<uint32_t>(nb)).second;
+    }
+  } else {
+    const io::Interactions forget =
+        (rc.tru && rc.sw.gate && P.item_regime)
+            ? item_gate_pairs(*in.ctx, P.s, P.pats, *in.split, L.gs.k, in.cfg.i64("eval.tile_users"))
+            : in.split->forget;
+    ue.forget_pairs = forget.size();
+    const std::vector<int64_t> perm = shuffled(forget.size(), in.seed, 0x000000u, ep);
+    for (int64_t lo = 0; lo < forget.size(); lo += bs, ++nb) {
+      Batch fb, rb;
+      for (int64_t k = lo; k < std::min(forget.size(), lo + bs); ++k) {
+        fb.users.push_back(forget.user[perm[k]]);
+        fb.pos.push_back(forget.item[perm[k]]);
+      }
+      if (rc.retain) P.rcyc.take(fb.size(), rb);
+      L.tape.clear();
+      L.prepare(fb, kForgetNeg + ep, static_cast<uint32_t>(nb));
+      if (rc.retain) L.prepare(rb, kRetainNeg + ep, static_cast<uint32_t>(nb));
+      const auto [vf, vr] = L.step(&fb, rc.retain ? &rb : nullptr, ep, static_cast<uint32_t>(nb));
+      ue.forget_loss += vf;
+      ue.retain_loss += vr;
+    }
+  }
+  if (nb > 0) {
+    ue.forget_loss /= static_cast<double>(nb);
+    ue.retain_loss /= static_cast<double>(nb);
+  }
+  if (L.gate_n > 0) ue.gate_mean = L.gate_sum / static_cast<double>(L.gate_n);
+  if (L.scaler)
+    for (size_t b = 0; b < P.s.params().branches().size(); ++b)
+      ue.branch_scale[P.s.params().branches()[b]] = L.scaler->scales()[b];
+  ue.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - te).count();
+  ++P.done;
+  return ue;
+}
+
+bool ApproxRun::early_stop_reached() {
+  Impl& P = *p_;
+  if (!P.early.enabled() || P.rc.finetune) return false;
+  P.L.tape.clear();
+  return P.early.reached(*P.in.ctx, P.s);
+}
+
+void ApproxRun::suspend() {
+  Impl& P = *p_;
+  if (P.suspended) return;
+  P.L.tape.clear();
+  P.saved = P.s.params().slab_bytes();
+  P.suspended = true;
+}
+
+void ApproxRun::resume() {
+  Impl& P = *p_;
+  if (!P.suspended) return;
+  P.s.params().set_slab_bytes(P.saved);
+  P.saved.clear();
+  P.saved.shrink_to_fit();
+  P.suspended = false;
+}
+
+void ApproxRun::set_params(const std::vector<char>& bytes) {
+  LETHE_CHECK(!p_->suspended, "ApproxRun: set_params on a suspended run");
+  p_->s.params().set_slab_bytes(bytes);
+}
+
+std::vector<char> ApproxRun::params() const { return p_->suspended ? p_->saved : p_->s.params().slab_bytes(); }
+
+}  // namespace unlearn
+
 UnlearnResult run_approximate(const std::string& method, const UnlearnInput& in) {
   const unlearn::RunMeter meter;
   Ctx& ctx = *in.ctx;
-  const Recipe rc = recipe_for(method, in.cfg);
   const SplitPatterns pats = split_patterns(*in.ds, *in.split);
 
   UnlearnResult r;
   r.method = method;
   // θ₀ on the edited graph: the deleted edges stop propagating from the first step.
   r.session = unlearn::session_on_retain(in);
-  ModelSession& s = *r.session;
-  const double lr = unlearn::unlearn_lr(in, s.model());
-  Loop L(in, rc, s, pats, lr);
-  unlearn::restore_original(in, s, &L.adam, lr);
-  const int64_t bs = L.unlearn_batch();
-  const int64_t epochs = rc.finetune ? in.cfg.i64_or("finetune.epochs", in.cfg.i64("unlearn.epochs"))
-                                     : in.cfg.i64("unlearn.epochs");
-  LETHE_CHECK(bs >= 1 && epochs >= 1, "unlearning needs unlearn.batch_size >= 1 and unlearn.epochs >= 1");
-
-  if (rc.tru && rc.sw.isolation) {
-    tru::LayerChoice choice;
-    L.fisher_and_mask(in.split->forget, &choice);
-    for (int l : choice.layers) r.selected_layers.push_back(choice.name[l]);
-    for (const auto& [l, v] : choice.score) r.layer_scores[choice.name[l]] = v;
-  }
-  if (rc.tru && rc.sw.scaling)
-    L.scaler = std::make_unique<tru::BranchScaler>(s.params(), in.cfg.f64("tru.scaling.gamma"),
-                                                   in.cfg.f64("tru.scaling.cmin"), in.cfg.f64("tru.scaling.cmax"),
-                                                   in.cfg.f64("tru.scaling.ema"));
-  const bool item_regime = !in.split->deleted_items.empty();
-  RetainCycle rcyc(in.split->retain, in.seed);
-  const unlearn::EarlyStop early(in, pats, s);
-
+  unlearn::ApproxRun run(method, in, *r.session, pats);
+  run.begin(r);
+  const int64_t epochs = run.planned();
   for (int64_t e = 0; e < epochs; ++e) {
-    const auto te = std::chrono::steady_clock::now();
-    UnlearnEpoch ue;
-    ue.epoch = e;
-    L.gate_sum = 0;
-    L.gate_n = 0;
-    const uint32_t ep = static_cast<uint32_t>(e);
-    int64_t nb = 0;
-    if (rc.finetune) {
-      const std::vector<int64_t> perm = shuffled(in.split->retain.size(), in.seed, 0x100000u, ep);
-      const int64_t n = in.split->retain.size();
-      for (int64_t lo = 0; lo < n; lo += bs, ++nb) {
-        Batch rb;
-        for (int64_t k = lo; k < std::min(n, lo + bs); ++k) {
-          rb.users.push_back(in.split->retain.user[perm[k]]);
-          rb.pos.push_back(in.split->retain.item[perm[k]]);
-        }
-        L.tape.clear();
-        L.prepare(rb, kRetainNeg + ep, static_cast<uint32_t>(nb));
-        ue.retain_loss += L.step(nullptr, &rb, ep, static_cast<uint32_t>(nb)).second;
-      }
-    } else {
-      const io::Interactions forget =
-          (rc.tru && rc.sw.gate && item_regime)
-              ? item_gate_pairs(ctx, s, pats, *in.split, L.gs.k, in.cfg.i64("eval.tile_users"))
-              : in.split->forget;
-      ue.forget_pairs = forget.size();
-      const std::vector<int64_t> perm = shuffled(forget.size(), in.seed, 0x000000u, ep);
-      for (int64_t lo = 0; lo < forget.size(); lo += bs, ++nb) {
-        Batch fb, rb;
-        for (int64_t k = lo; k < std::min(forget.size(), lo + bs); ++k) {
-          fb.users.push_back(forget.user[perm[k]]);
-          fb.pos.push_back(forget.item[perm[k]]);
-        }
-        if (rc.retain) rcyc.take(fb.size(), rb);
-        L.tape.clear();
-        L.prepare(fb, kForgetNeg + ep, static_cast<uint32_t>(nb));
-        if (rc.retain) L.prepare(rb, kRetainNeg + ep, static_cast<uint32_t>(nb));
-        const auto [vf, vr] = L.step(&fb, rc.retain ? &rb : nullptr, ep, static_cast<uint32_t>(nb));
-        ue.forget_loss += vf;
-        ue.retain_loss += vr;
-      }
-    }
-    if (nb > 0) {
-      ue.forget_loss /= static_cast<double>(nb);
-      ue.retain_loss /= static_cast<double>(nb);
-    }
-    if (L.gate_n > 0) ue.gate_mean = L.gate_sum / static_cast<double>(L.gate_n);
-    if (L.scaler)
-      for (size_t b = 0; b < s.params().branches().size(); ++b) ue.branch_scale[s.params().branches()[b]] = L.scaler->scales()[b];
-    ue.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - te).count();
+    const UnlearnEpoch ue = run.epoch();
     r.log.push_back(ue);
     if (in.progress) {
       std::fprintf(stderr, "  %s epoch %lld/%lld: forget loss %.5f, retain loss %.5f", method.c_str(),
@@ -333,10 +487,7 @@ UnlearnResult run_approximate(const std::string& method, const UnlearnInput& in)
       if (ue.gate_mean >= 0) std::fprintf(stderr, ", mean gate %.3f", ue.gate_mean);
       std::fprintf(stderr, " (%.1fs; %s)\n", ue.seconds, meter.progress(e + 1, epochs).c_str());
     }
-    if (early.enabled() && !rc.finetune) {
-      L.tape.clear();
-      if (early.reached(ctx, s)) break;
-    }
+    if (run.early_stop_reached()) break;
   }
   meter.finish(ctx, r);
   return r;

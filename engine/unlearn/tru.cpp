@@ -154,4 +154,30 @@ std::vector<uint8_t> layer_mask(const ParamStore& ps, const std::vector<int>& la
   return m;
 }
 
+RowWeights row_weights(int32_t n_users, int32_t n_items, const io::Interactions& forget, const io::Interactions& train,
+                       double power) {
+  LETHE_CHECK(power >= 0 && std::isfinite(power), "tru.rows.power must be a finite number >= 0");
+  std::vector<int64_t> fu(static_cast<size_t>(n_users), 0), fi(static_cast<size_t>(n_items), 0),
+      tu(static_cast<size_t>(n_users), 0), ti(static_cast<size_t>(n_items), 0);
+  for (int64_t k = 0; k < forget.size(); ++k) {
+    ++fu[static_cast<size_t>(forget.user[k])];
+    ++fi[static_cast<size_t>(forget.item[k])];
+  }
+  for (int64_t k = 0; k < train.size(); ++k) {
+    ++tu[static_cast<size_t>(train.user[k])];
+    ++ti[static_cast<size_t>(train.item[k])];
+  }
+  auto share = [power](int64_t f, int64_t t) {
+    if (f == 0) return 0.0;
+    LETHE_CHECK(t >= f, "tru rows: a forget row that is not a train row");
+    return std::pow(static_cast<double>(f) / static_cast<double>(t), power);
+  };
+  RowWeights w;
+  w.user.resize(static_cast<size_t>(n_users));
+  w.item.resize(static_cast<size_t>(n_items));
+  for (size_t u = 0; u < w.user.size(); ++u) w.user[u] = share(fu[u], tu[u]);
+  for (size_t i = 0; i < w.item.size(); ++i) w.item[i] = share(fi[i], ti[i]);
+  return w;
+}
+
 }  // namespace lethe::tru

@@ -10,6 +10,7 @@
 #include "engine/params.h"
 #include "engine/tape.h"
 #include "graph/csr.h"
+#include "io/dataset.h"
 
 namespace lethe::tru {
 
@@ -73,5 +74,17 @@ LayerChoice choose_layers(const ParamStore& ps, const std::map<int, double>& fis
                           const std::map<int, double>& fisher_r, double kappa, int kmax, double alpha);
 // The per-element 0/1 mask of the chosen layers (slab length, padding 0).
 std::vector<uint8_t> layer_mask(const ParamStore& ps, const std::vector<int>& layers);  // trainable tensors only
+
+// ---- (d) row-granular isolation ----
+// The share of each row's train support that the request deletes: for user u,
+// w_u = (|D_f(u)| / |D(u)|)^power, for item i likewise over the item's train rows (D = the full
+// train set). 0 for a row D_f does not touch, 1 for a deleted user's or item's row. The forget
+// gradient of every user-indexed and item-indexed table is multiplied row by row by these weights,
+// so a row moves for forgetting in proportion to how much of what it learnt is being deleted.
+struct RowWeights {
+  std::vector<double> user, item;
+};
+RowWeights row_weights(int32_t n_users, int32_t n_items, const io::Interactions& forget, const io::Interactions& train,
+                       double power);
 
 }  // namespace lethe::tru

@@ -6,6 +6,7 @@
 
 #include "engine/checkpointing.h"
 #include "engine/trainer.h"
+#include "engine/unlearn/auto.h"
 #include "graph/bipartite.h"
 #include "kernels/runtime.h"
 
@@ -17,9 +18,11 @@ UnlearnResult run_scalegun(const UnlearnInput& in);                             
 UnlearnResult run_scalegun_certified(const UnlearnInput& in);                        // scalegun_certified.cpp
 
 std::vector<std::string> method_names() {
-  return {"retrain",           "finetune",           "neggrad",           "neggrad+",       "mmrecun",
-          "tru",               "tru-no-gate",        "tru-no-scaling",    "tru-no-isolation", "multidelete",
-          "multidelete-no-md", "multidelete-no-mkr", "multidelete-no-ukr", "scalegun",       "scalegun-certified"};
+  return {"retrain",          "finetune",          "neggrad",           "neggrad+",           "mmrecun",
+          "tru",              "tru-no-gate",       "tru-no-scaling",    "tru-no-isolation",   "tru-no-rows",
+          "tru-auto",         "tru-auto-no-gate",  "tru-auto-no-scaling", "tru-auto-no-isolation", "tru-auto-no-rows",
+          "mmrecun-auto",     "multidelete",       "multidelete-no-md",  "multidelete-no-mkr",
+          "multidelete-no-ukr", "scalegun",        "scalegun-certified"};
 }
 
 bool is_method(const std::string& name) {
@@ -108,6 +111,7 @@ UnlearnResult run_unlearning(const std::string& method, const UnlearnInput& in) 
   if (method.rfind("multidelete", 0) == 0) return run_multidelete(method, in);
   if (method == "scalegun") return run_scalegun(in);
   if (method == "scalegun-certified") return run_scalegun_certified(in);
+  if (!unlearn::auto_base(method).empty()) return unlearn::run_auto(method, in);
   return run_approximate(method, in);
 }
 

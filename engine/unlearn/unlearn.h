@@ -8,7 +8,10 @@
 //   neggrad+    β·L(D_r) − (1−β)·L(D_f);
 //   mmrecun     α·mean ℓ_rev(D_f) + β·mean ℓ_fwd(D_r) + the backbone's reg/aux terms, uniform;
 //   tru         mmrecun + ranking fusion gate + branch-wise modality scaling + capacity-aware
-//               layer isolation, each switchable (SPEC §4.3; the project's design);
+//               layer isolation + row-granular isolation, each switchable (the project's design,
+//               docs/TRU.md);
+//   tru-auto, mmrecun-auto  the same with their settings searched on the valid split for the
+//               request at hand, without a Retrain (auto.h);
 //   multidelete MultiDelete adapted to recommenders: modality decoupling on D_f, multimodal and
 //               unimodal knowledge retention against a frozen θ₀, each term switchable;
 //   scalegun    lazy local propagation by forward push, then one damped Newton step (uncertified);
@@ -31,6 +34,7 @@
 #include "engine/session.h"
 #include "io/checkpoint.h"
 #include "io/dataset.h"
+#include "io/json.h"
 #include "io/request.h"
 
 namespace lethe {
@@ -38,11 +42,13 @@ namespace lethe {
 // TRU's switches (the ablation): all on by default; `--no-gate` etc. turn one off.
 struct TruSwitches {
   bool gate = true, scaling = true, isolation = true;
+  bool rows = true;  // row-granular isolation (tru.rows)
 };
 
 // The canonical method names: retrain, finetune, neggrad, neggrad+, mmrecun, tru, the TRU
-// ablations tru-no-gate, tru-no-scaling, tru-no-isolation, multidelete and its ablations
-// multidelete-no-md, multidelete-no-mkr, multidelete-no-ukr, scalegun, scalegun-certified.
+// ablations tru-no-gate, tru-no-scaling, tru-no-isolation, tru-no-rows, the tuned tru-auto (and
+// its ablations tru-auto-no-gate, ...-no-scaling, ...-no-isolation, ...-no-rows) and mmrecun-auto, multidelete and its ablations multidelete-no-md, multidelete-no-mkr,
+// multidelete-no-ukr, scalegun, scalegun-certified.
 bool is_method(const std::string& name);
 std::vector<std::string> method_names();
 
@@ -83,6 +89,9 @@ struct UnlearnResult {
   // head: ε, δ, retrains, bound and budget), and statements the reports must carry with it.
   std::map<std::string, double> stats;
   std::vector<std::string> notes;
+  // tru-auto / mmrecun-auto: the search's trace, one JSON object per line of the run's log
+  // (every candidate's settings, every evaluated epoch's signals, every halving decision).
+  std::vector<io::Json> trace;
 };
 
 // Runs `method` (a canonical name). Throws lethe::Error for an unknown method.

@@ -238,4 +238,18 @@ i=$(grep -n 'seed 1/1: retrain \.\.\.' out.txt | tail -n 1 | cut -d: -f1)
 grep -q '^\[elapsed .*, ETA .*\] seed 1/1: mmrecun \.\.\.' out.txt || fail "stage lines carry no ETA"
 grep -q '^epoch ' out.txt && fail "--brief printed epoch lines"
 
+CHECK="11: the tuned methods take no Retrain; their search is in the run's log and summary"
+refused unlearn --data data --checkpoint t1/checkpoint --request req.tsv --method tru-auto --out a1 --quiet \
+  --retrained t1/checkpoint --has "unknown option --retrained"
+[ ! -e a1 ] || fail "a refused tru-auto run left its --out folder"
+ok unlearn --data data --checkpoint t1/checkpoint --request req.tsv --method tru-auto --out a1 --quiet \
+  --unlearn.auto.candidates 2 --unlearn.auto.max_epochs 2
+grep -E 'retain R@20|tuned without Retrain' out.txt >a1.txt
+grep -q '"auto": "result"' a1/log.jsonl || fail "tru-auto's log.jsonl lacks the search's trace"
+grep -q '"auto_trace"' a1/summary.json || fail "tru-auto's summary.json lacks the search's trace"
+refused unlearn --data data --checkpoint t1/checkpoint --request req.tsv --method neggrad --auto --out a2 --quiet \
+  --has "--auto tunes tru, mmrecun"
+ok unlearn --data data --checkpoint t1/checkpoint --request req.tsv --method tru --auto --out a2 --quiet \
+  --unlearn.auto.candidates 2 --unlearn.auto.max_epochs 2
+grep -E 'retain R@20|tuned without Retrain' out.txt | cmp -s - a1.txt || fail "--method tru --auto is not --method tru-auto"
 echo "cli checks: all passed"

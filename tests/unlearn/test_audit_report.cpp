@@ -314,6 +314,40 @@ TEST(AuditReport, AuditValuesCarryRetrainsValueGapAndSpread) {
   EXPECT_EQ(results_table(sample_rows()).to_csv().find("mia_"), std::string::npos);
 }
 
+TEST(AuditReport, ForgetCriteriaAgainstRetrainsOwnReach) {
+  std::vector<AuditRow> rows = sample_rows();  // Retrain forgets to 0.05, θ₀ to 0.30
+  for (auto& r : rows)
+    if (r.method == "retrain" && r.seed == 2) r.audit["forget_recall@20_spread"] = 0.03;  // a second Retrain
+  attach_retrain_references(rows);
+  auto find = [&](const std::string& m, int64_t seed) {
+    for (const auto& r : rows)
+      if (r.method == m && r.seed == seed) return r;
+    ADD_FAILURE() << m;
+    return AuditRow{};
+  };
+  EXPECT_DOUBLE_EQ(forget_tolerance(0.05, AuditRow::kNaN), 0.01);  // the 0.01 floor
+  EXPECT_DOUBLE_EQ(forget_tolerance(0.5, AuditRow::kNaN), 0.1);    // 0.2 × Retrain's
+  EXPECT_DOUBLE_EQ(forget_tolerance(0.05, 0.03), 0.03);            // two Retrains' distance
+  // Seed 1 (no second Retrain): tolerance 0.01; mmrecun at 0.02 misses, tru at 0.06 is within.
+  EXPECT_DOUBLE_EQ(find("mmrecun", 1).metric("forget_within"), 0.0);
+  EXPECT_DOUBLE_EQ(find("tru", 1).metric("forget_within"), 1.0);
+  EXPECT_NEAR(find("mmrecun", 1).metric("forget_recall@20_gap"), 0.03, 1e-15);
+  // Seed 2: the second Retrain landed 0.03 away, so mmrecun's 0.04 is within Retrain's reach.
+  EXPECT_DOUBLE_EQ(find("mmrecun", 2).metric("forget_tolerance"), 0.03);
+  EXPECT_DOUBLE_EQ(find("mmrecun", 2).metric("forget_within"), 1.0);
+  // The older rule beside it: the gap as a fraction of θ₀'s distance to Retrain (0.25).
+  EXPECT_NEAR(find("tru", 1).metric("forget_gap_ratio"), 0.01 / 0.25, 1e-12);
+  EXPECT_TRUE(std::isnan(find("retrain", 1).metric("forget_within")));
+  EXPECT_TRUE(std::isnan(find("original", 1).metric("forget_within")));
+  const std::vector<AuditRow> back = rows_from_json(rows_to_json(rows));
+  for (size_t r = 0; r < rows.size(); ++r) EXPECT_EQ(back[r].audit, rows[r].audit) << r;
+  ReportInfo info;
+  const std::string md = results_markdown(rows, info);
+  EXPECT_NE(md.find("Forget within reach"), std::string::npos);
+  EXPECT_NE(md.find(" 1/2 |"), std::string::npos) << md;  // mmrecun
+  EXPECT_NE(md.find(" 2/2 |"), std::string::npos) << md;  // tru
+}
+
 TEST(AuditReport, MarkdownAndSvgShowTheMembershipAudit) {
   std::vector<AuditRow> rows = rows_with_mia();
   attach_retrain_references(rows);

@@ -18,95 +18,11 @@
 #include "graph/bipartite.h"
 #include "tests/io/io_test_util.h"
 #include "tests/models/tiny_data.h"
+#include "tests/unlearn/original.h"
 #include "tests/test_util.h"
 
 namespace lethe {
 namespace {
-
-// One trained original model shared by the tests of this file.
-struct Original {
-  io::Dataset ds;
-  Config cfg;
-  io::Checkpoint ckpt;
-  std::string model;
-};
-
-Original train_original(const std::string& model) {
-  Original o;
-  o.ds = test::tiny_dataset(120, 200, 12, {8, 6}, 41, 5);
-  o.model = model;
-  o.cfg.set("dim", "16");
-  o.cfg.set("epochs", "40");
-  o.cfg.set("batch_size", "128");
-  o.cfg.set("lr", "0.01");
-  o.cfg.set("patience", "1000");
-  o.cfg.set("mgcn.knn_k", "4");
-  o.cfg.set("unlearn.epochs", "30");
-  o.cfg.set("unlearn.batch_size", "32");
-  o.cfg.set("finetune.epochs", "8");
-  Ctx ctx(Device::CPU);
-  ModelSession s(ctx, o.ds, model, o.cfg, "");
-  TrainOptions opt = TrainOptions::from(o.cfg, s.model());
-  opt.progress = false;
-  opt.epoch_lines = false;
-  opt.eval_test = false;
-  s.init(opt.seed);
-  AdamConfig ac;
-  ac.lr = opt.lr;
-  Adam adam(s.params(), ac);
-  const auto v = graph::interaction_pattern(o.ds.n_users, o.ds.n_items, o.ds.valid);
-  train(ctx, s.model(), s.params(), adam, s.data(), o.ds.train, v, v, opt);
-  const test::TempDir tmp;  // per process: ctest runs tests that train the same model side by side
-  const std::string path = tmp.file("orig_" + model + ".ckpt");
-  save_model_checkpoint(path, model, o.cfg, o.ds, s.params(), nullptr, nullptr);
-  o.ckpt = io::read_checkpoint(path);
-  std::remove(path.c_str());
-  return o;
-}
-
-const Original& original(const std::string& model) {
-  static std::map<std::string, Original> cache;
-  auto it = cache.find(model);
-  if (it == cache.end()) it = cache.emplace(model, train_original(model)).first;
-  return it->second;
-}
-
-double forget_recall(Ctx& ctx, ModelSession& s, const SplitPatterns& p) {
-  Embeddings e = embed(ctx, s.model(), s.params());
-  EvalSpec spec;
-  spec.truth = &p.forget;
-  spec.mask = &s.data().train_mask;  // D_r: the session's graph is built from the retain set
-  spec.ks = {20};
-  return evaluate(ctx, e.users, e.items, spec).get("recall@20");
-}
-
-double original_forget_recall(Ctx& ctx, const Original& o, const io::ForgetSplit& split, const SplitPatterns& p) {
-  ModelSession s(ctx, o.ds, o.model, o.cfg, "", DType::F32, &split.retain);
-  restore_model_checkpoint(o.ckpt, "original", s.params(), nullptr, nullptr);
-  return forget_recall(ctx, s, p);
-}
-
-// The D_f / D_r split of a generated request on o's data.
-io::ForgetSplit split_of(const Original& o, io::Regime regime, double ratio, uint64_t seed) {
-  io::RequestSpec rs;
-  rs.regime = regime;
-  rs.ratio = ratio;
-  rs.seed = seed;
-  return io::resolve(o.ds, io::make_request(o.ds, rs));
-}
-
-UnlearnInput input_for(Ctx& ctx, const Original& o, const io::ForgetSplit& split) {
-  UnlearnInput in;
-  in.ctx = &ctx;
-  in.ds = &o.ds;
-  in.split = &split;
-  in.model = o.model;
-  in.cfg = o.cfg;
-  in.original = &o.ckpt;
-  in.seed = 3;
-  in.progress = std::getenv("LETHE_TEST_PROGRESS") != nullptr;
-  return in;
-}
 
 // One test per (backbone, regime) — ctest runs each test in its own process, so the original
 // model is trained once per test — looping over every method.
@@ -126,12 +42,17 @@ TEST_P(EveryMethod, LowersForgetRecall) {
   const double before = original_forget_recall(ctx, o, split, p);
   for (const std::string& method : method_names()) {
     SCOPED_TRACE(method);
-    UnlearnResult r = run_unlearning(method, input_for(ctx, o, split));
+    UnlearnInput in = input_for(ctx, o, split);
+    // The tuned methods: the valid split of this data has one row for each of 120 users, so one
+    // user moves its Recall@20 by about 1 % — a 0.98 utility floor is below the noise here.
+    in.cfg.set("unlearn.auto.utility", "0.8");
+    UnlearnResult r = run_unlearning(method, in);
     const double after = forget_recall(ctx, *r.session, p);
     std::string layers;
     for (const auto& l : r.selected_layers) layers += l + " (" + std::to_string(r.layer_scores[l]) + ") ";
     EXPECT_GT(r.seconds, 0.0);
-    EXPECT_FALSE(r.log.empty());
+    // A tuned method may find that its start (θ₀ with the fully deleted rows reset) forgot already.
+    EXPECT_TRUE(!r.log.empty() || (r.stats.count("auto_best_epoch") && r.stats.at("auto_best_epoch") == 0.0));
     // MultiDelete's ablations each drop one term by design (multidelete-no-md keeps no forgetting
     // term at all); they are measured in the ablation tables, not required to forget here.
     if (method.rfind("multidelete-no-", 0) == 0) continue;
@@ -291,6 +212,9 @@ TEST(TruIsolation, MaskedLayersStayBitIdenticalWhenRetainIsIsolatedToo) {
   UnlearnInput in = input_for(ctx, o, split);
   in.cfg.set("tru.isolation.retain", "true");
   in.cfg.set("tru.isolation.kmax", "2");
+  // The restart of rows whose whole support is deleted is not a gradient step and ignores the
+  // layer choice (TruRows.FullyDeletedRowsRestartFromAFreshDrawAndStayThere covers it).
+  in.cfg.set("tru.rows.reset", "false");
   UnlearnResult r = run_unlearning("tru", in);
   ASSERT_FALSE(r.selected_layers.empty());
   ASSERT_LE(r.selected_layers.size(), 2u);
