@@ -2,7 +2,7 @@
 // (so an optimizer step, a checksum, ‖Δθ‖, per-branch gradient norms and a checkpoint are each
 // one pass over one buffer), plus gradient slabs of the same layout.
 // Every tensor carries a branch tag — "id", a modality name ("image", "text", ...) or "shared" —
-// and a layer id; TRU reduces gradients by branch and masks updates by layer (SPEC §4.3).
+// and a layer id; TRU reduces gradients by branch and masks updates by layer (docs/TRU.md).
 // Tensors start on 16-element boundaries (64 bytes in f32) for vector loads; the padding is
 // always zero in both parameters and gradients.
 #pragma once

@@ -6,7 +6,7 @@
 // Parameter leaves are bound to the ParamStore's slab: their gradients go into the GradSlab
 // given to backward(), which accumulates (the caller zeroes it). A tape can therefore be
 // backpropagated more than once from different losses into different gradient slabs — TRU's
-// separate forget and retain gradients (SPEC §4.3b) — because backward never modifies saved
+// separate forget and retain gradients (docs/TRU.md) — because backward never modifies saved
 // values. Values and intermediate gradients live in the tape's arena on the context's device,
 // released together by clear() at the start of the next step, so a warmed-up training step
 // allocates nothing (tests/models/test_trainer.cpp StepAllocation checks it on the CPU; on a GPU

@@ -1,4 +1,4 @@
-// engine/trainer.h — the MMRec training protocol (SPEC §3.4) for any backbone:
+// engine/trainer.h — the MMRec training protocol (docs/MODELS.md, "Training") for any backbone:
 // Adam; each epoch the train rows are shuffled (Philox, keyed by (seed, epoch)) and cut into
 // batches; each row gets one negative from the counter-based sampler keyed by
 // (seed, epoch, step, row); the whole graph is propagated every batch; lr × decay^(epoch/E);
@@ -103,7 +103,7 @@ struct StepLoss {
 StepLoss train_step(Tape& tape, Model& model, const ParamStore& ps, Adam& adam, const GradSlab& grads,
                     ModelData& data, Batch& batch, uint64_t seed, uint32_t epoch, uint32_t step);
 
-// Draws the batch's negatives on the tape's device (SPEC §3.4 sampler; uniform over all items
+// Draws the batch's negatives on the tape's device (the sampler of docs/MODELS.md, "Training"; uniform over all items
 // when the model does not reject positives).
 void sample_batch_negatives(Tape& tape, const Model& model, ModelData& data, Batch& batch, uint64_t seed,
                             uint32_t epoch, uint32_t step);

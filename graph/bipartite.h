@@ -1,4 +1,4 @@
-// graph/bipartite.h — the user–item graph of SPEC §2 built from a set of train interactions:
+// graph/bipartite.h — the user–item graph of docs/MODELS.md, "Graphs" built from a set of train interactions:
 //   A   (U+I)×(U+I) symmetric bipartite adjacency (weights 1, no self-loops),
 //   Â = D^{-1/2} A D^{-1/2} (a zero-degree node has a zero row),
 //   R̂   the user→item block of Â (U×I) and R̂ᵀ (I×U),

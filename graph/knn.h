@@ -1,4 +1,4 @@
-// graph/knn.h — the per-modality item–item kNN graph of MGCN (SPEC §2):
+// graph/knn.h — the per-modality item–item kNN graph of MGCN (docs/MODELS.md, "Graphs"):
 //   X̄ = row-L2-normalised features (a zero row stays zero), S = X̄ X̄ᵀ (cosine similarity),
 //   keep each row's top-k entries (self included; ties to the smaller item id),
 //   w_ij = S_ij, deg_i = Σ_j w_ij over row i's kept entries,

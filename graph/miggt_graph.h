@@ -1,4 +1,4 @@
-// graph/miggt_graph.h — MIG-GT's propagation graph (SPEC §3.3), built from train interactions:
+// graph/miggt_graph.h — MIG-GT's propagation graph (docs/MODELS.md, "The three backbones"), built from train interactions:
 // U + I nodes (users 0..U−1, items U..U+I−1), directed edges u→i and i→u for every interaction
 // and a self-loop on every node, weighted
 //     w(src→dst) = deg_src^{-1/2} · deg_dst^{-1/2},   deg = in-degree, the self-loop included

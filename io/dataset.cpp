@@ -1,4 +1,4 @@
-// io/dataset.cpp — the dataset folder (SPEC §1.1): one .inter file plus every
+// io/dataset.cpp — the dataset folder (docs/MODELS.md, "Data"): one .inter file plus every
 // <modality>_feat.npy, validated as a whole; and the dataset fingerprint.
 // Nothing is half-loaded: the Dataset is assembled in a local and only returned once every file
 // has been read and checked; any problem throws.

@@ -1,8 +1,8 @@
-// io/dataset.h — a recommendation dataset in memory: the MMRec folder convention (SPEC §1.1).
+// io/dataset.h — a recommendation dataset in memory: the MMRec folder convention (docs/MODELS.md, "Data").
 // One <name>.inter (TSV with header; required columns userID, itemID, x_label in any order;
 // other columns ignored; x_label 0 train, 1 valid, 2 test) and zero or more
 // <modality>_feat.npy (2-D, one row per item, converted to float32).
-// Loading validates everything before returning (SPEC §1.2); a bad file raises lethe::Error
+// Loading validates everything before returning (docs/MODELS.md, "Data"); a bad file raises lethe::Error
 // whose message names the file, the line (for .inter) and what was expected.
 #pragma once
 

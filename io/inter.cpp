@@ -1,4 +1,4 @@
-// io/inter.cpp — the .inter reader and writer (SPEC §1.1, §1.2).
+// io/inter.cpp — the .inter reader and writer (docs/MODELS.md, "Data").
 // Speed: the file is read in one go and parsed in place with hand-rolled integer parsing (no
 // stream call per field): ../shared/data/amazon-sports (296k rows, 3.8 MB) parses in ~10 ms.
 // Validation: every problem is a lethe::Error "FILE:LINE: what was found, what was expected".
@@ -83,7 +83,7 @@ int parse_label(const char* b, const char* e, const std::string& path, int64_t l
   return v;
 }
 
-// IDs must be dense (SPEC §1.1: U = max userID + 1, and every ID is an array index): at most
+// IDs must be dense (docs/MODELS.md, "Data": U = max userID + 1, and every ID is an array index): at most
 // max(1024, distinct) of the IDs 0..max may be unused. This rejects un-remapped raw IDs with a
 // clear message, and bounds every O(U) allocation by the size of the input. When max + 1
 // exceeds 2·rows + 1024 the rule is broken whatever the rows hold, so nothing of size max is

@@ -1,4 +1,4 @@
-// io/npy.cpp — the .npy reader and writer (SPEC §1.1, §1.2).
+// io/npy.cpp — the .npy reader and writer (docs/MODELS.md, "Data").
 // Accepted: format versions 1.0, 2.0, 3.0; dtypes <f2, <f4, <f8 (little-endian float16/32/64);
 // C order; exactly 2-D (items × features). Everything is converted to float32 and checked
 // finite (a NaN/inf names its row and column). float16 is decoded bit-exactly, subnormals

@@ -1,4 +1,4 @@
-// io/request.h — deletion requests (SPEC §4.1): what to forget, turned into the forget set D_f
+// io/request.h — deletion requests (docs/MODELS.md, "Requests"): what to forget, turned into the forget set D_f
 // and the retain set D_r. A request is persisted as a small text file, and resolve() is a pure
 // function of the data set and that file, so every unlearning method and Retrain see the
 // identical split.

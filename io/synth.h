@@ -1,4 +1,4 @@
-// io/synth.h — the synthetic data generator (SPEC §1.3): a recommendation data set with a
+// io/synth.h — the synthetic data generator (docs/MODELS.md, "Data"): a recommendation data set with a
 // planted structure, deterministic from a seed, identical on every machine (all randomness from
 // the counter-based Philox RNG, kernels/philox.h, purpose RngPurpose::kSynth; all transcendental
 // functions from io/detmath.h; fixed summation orders; results do not depend on the thread

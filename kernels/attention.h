@@ -1,4 +1,4 @@
-// kernels/attention.h — the core of MIG-GT's sampled global transformer (SPEC §3.3): many small,
+// kernels/attention.h — the core of MIG-GT's sampled global transformer (docs/MODELS.md, "The three backbones"): many small,
 // independent attention blocks, plus the Philox draw of the sampled rows.
 //
 // The transformer of node n works on M_n = [z_n; z_{s1}; …; z_{sS}] (L = S + 1 rows). The engine

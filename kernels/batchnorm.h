@@ -1,5 +1,5 @@
 // kernels/batchnorm.h — batch normalisation over the rows of a matrix (torch.nn.BatchNorm1d on
-// an N×C input), for MIG-GT's modality encoders (SPEC §3.3). One column = one channel.
+// an N×C input), for MIG-GT's modality encoders (docs/MODELS.md, "The three backbones"). One column = one channel.
 //
 // Training mode normalises with the batch statistics and updates the running statistics:
 //   mean_c = (1/N) Σ_r X[r,c],  var_c = (1/N) Σ_r (X[r,c] − mean_c)²   (biased, two passes)

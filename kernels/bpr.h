@@ -2,7 +2,7 @@
 // embedding rows U, P, N (each B×d).
 //   x_b = <U_b, P_b> − <U_b, N_b>
 //   BPR:          ℓ_b = −log σ(x_b)  = softplus(−x_b)
-//   reverse BPR:  ℓ_b = −log σ(−x_b) = softplus(x_b)   (SPEC §4.2: ℓ_rev = −log σ(s_uj − s_ui))
+//   reverse BPR:  ℓ_b = −log σ(−x_b) = softplus(x_b)   (docs/MODELS.md, "Unlearning methods": ℓ_rev = −log σ(s_uj − s_ui))
 //   loss = scale · Σ_b w_b ℓ_b     (w null: all ones; scale = 1/B for a mean, 1 for a sum)
 // softplus is evaluated stably as max(z,0) + log1p(exp(−|z|)); the sum has a fixed order.
 #pragma once

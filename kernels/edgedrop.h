@@ -1,4 +1,4 @@
-// kernels/edgedrop.h — edge dropout on a propagation graph's CSR values (MIG-GT, SPEC §3.3).
+// kernels/edgedrop.h — edge dropout on a propagation graph's CSR values (MIG-GT, docs/MODELS.md, "The three backbones").
 // Each edge e keeps its weight with probability 1 − p, decided by the same rule as
 // kernels/sampling.h's dropout, keyed by the EDGE ID rather than by the position:
 //   keep_e = u01(philox(seed, stream, e / 4).v[e % 4]) >= p,

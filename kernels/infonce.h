@@ -1,5 +1,5 @@
 // kernels/infonce.h — InfoNCE with in-batch negatives, cosine similarity and temperature τ
-// (MGCN's contrastive term, SPEC §3.2):
+// (MGCN's contrastive term, docs/MODELS.md, "The three backbones"):
 //   x̂_b = x_b / max(‖x_b‖, 1e-12), ŷ likewise;  S = X̂ Ŷᵀ / τ  (B×B)
 //   P = row-softmax(S);  loss = mean_b −log P_bb
 // Backward: dS = (P − I) · dloss / B;  dX̂ = dS Ŷ / τ;  dŶ = dSᵀ X̂ / τ; then through the

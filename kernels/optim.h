@@ -1,4 +1,4 @@
-// kernels/optim.h — optimizer steps over the flat parameter slab (SPEC §3.4, §4.3).
+// kernels/optim.h — optimizer steps over the flat parameter slab (docs/MODELS.md, "Training"; docs/TRU.md).
 // Adam follows torch.optim.Adam (L2 weight decay added to the gradient, bias-corrected moments).
 // Two optional controls serve TRU's targeted updates:
 //   mask  (n bytes, 0/1): elements with mask 0 are left untouched — parameter AND moments;

@@ -1,6 +1,6 @@
 // kernels/reduce.h — reductions over the flat gradient slab: per-segment squared norms (one
 // segment per parameter tensor; the engine sums segments into per-branch and per-layer norms,
-// SPEC §4.3(b,c)) and clipping by the global L2 norm. Accumulation is in double with a fixed
+// docs/TRU.md) and clipping by the global L2 norm. Accumulation is in double with a fixed
 // order. On the GPU a segment is spread over many blocks (fixed-size chunks of the slab, then
 // each segment's chunk partials added in chunk order), so a 28.9M-element feature table is not
 // reduced by one block while the biases beside it wait.

@@ -1,5 +1,5 @@
 // kernels/sampling.h — random draws on the counter-based RNG (kernels/philox.h), identical on
-// CPU and GPU: negative sampling (SPEC §3.4), dropout masks, uniform fills.
+// CPU and GPU: negative sampling (docs/MODELS.md, "Training"), dropout masks, uniform fills.
 #pragma once
 
 #include "kernels/common.h"

@@ -1,5 +1,5 @@
 // kernels/sampling_ref.cpp — CPU reference for kernels/sampling.h (the spec): negative
-// sampling (SPEC §3.4), inverted dropout and uniform fills, all drawn from the counter-based
+// sampling (docs/MODELS.md, "Training"), inverted dropout and uniform fills, all drawn from the counter-based
 // Philox RNG so that the CUDA version reproduces every draw bit for bit.
 // Bit-exactness notes: the random decisions (negatives, keep masks, u01 draws) are pure integer
 // / exact float operations and match exactly. Values are one IEEE-rounded float operation each

@@ -1,4 +1,4 @@
-// kernels/tur.h — MIG-GT's TUR loss (SPEC §3.3): for each training pair (u, i) the user's final
+// kernels/tur.h — MIG-GT's TUR loss (docs/MODELS.md, "The three backbones"): for each training pair (u, i) the user's final
 // embedding o_u scores the L = S + 1 rows of the item's global-transformer output O_{U+i}
 // (row 0 is the item's own embedding o_i, rows 1..S its sampled context), and a cross-entropy
 // with target 0 asks o_u·o_i to beat the context:

@@ -168,7 +168,7 @@ Bench& bench_for(Device dev, const std::string& model) {
   Ctx& ctx = context(dev);
   auto b = std::make_unique<Bench>();
   const auto t0 = std::chrono::steady_clock::now();
-  const Config cfg;  // every default of SPEC.md
+  const Config cfg;  // every documented default
   b->s = std::make_unique<ModelSession>(ctx, d.ds, model, cfg, cache_dir());
   b->s->init(kInitSeed);
   b->opt = TrainOptions::from(cfg, b->s->model());

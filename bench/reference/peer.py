@@ -4,7 +4,7 @@ the MMRec toolbox structures them: the whole graph propagated with torch.sparse.
 matrices) at every batch, MGCN's feature tables trainable nn.Embedding weights, its kNN item
 graphs built from the raw features with torch.topk and symmetric normalisation, Adam, batches
 of 2048 shuffled train rows with one negative each, lr x 0.96^(epoch/50). The losses are Lethe's
-(SPEC: BPR as mean softplus(s_neg - s_pos), the squared-norm regulariser / B, MGCN's InfoNCE
+(docs/MODELS.md: BPR as mean softplus(s_neg - s_pos), the squared-norm regulariser / B, MGCN's InfoNCE
 terms), so that the autograd cross-check compares the same mathematics.
 
   peer.py train --data DIR --model lightgcn|mgcn --epochs N [--threads T] [--inter FILE] [--json FILE]

@@ -16,7 +16,7 @@
 #                 The ablation rows of the tuned design: add tru-auto-no-gate,tru-auto-no-scaling,
 #                 tru-auto-no-isolation,tru-auto-no-rows (the same search with that intervention off).
 #   ORIGINAL=DIR  a finished `lethe train` run folder to use as θ₀ (default: OUT_DIR/original,
-#                 trained here with the SPEC defaults, or continued when interrupted)
+#                 trained here with the documented defaults, or continued when interrupted)
 #   SEEDS=N       number of request seeds (default 3)
 #   FIRST_SEED=S  the first request seed (default 1: seeds 1..3; the tuner's design used 101, keep
 #                 them disjoint)

@@ -1,4 +1,4 @@
-// engine/audit/audit.h — the core audits of SPEC §4.4: how well a model still recommends from
+// engine/audit/audit.h — the core audits of docs/AUDITS.md: how well a model still recommends from
 // the retained data, how much of the forget set it still surfaces, and how close its rankings
 // are to Retrain's. Every audit ranks all items for a user with the user's RETAINED train items
 // (D_r) masked — never D's — so the forgotten items compete like any unseen item:

@@ -35,7 +35,7 @@ ProtocolDefaults protocol_defaults(const std::string& model) {
   ProtocolDefaults d;
   const std::string name = backbone_of(canonical_model_name(model));  // a pair head trains like its backbone
   if (name == "lightgcn" || name == "mgcn") return d;
-  if (name == "miggt") {  // SPEC §3.3: MIG-GT's own schedule
+  if (name == "miggt") {  // docs/MODELS.md, "The three backbones": MIG-GT's own schedule
     d.lr = 1e-2;
     d.batch_size = 8000;
     d.lr_decay = 0.99;

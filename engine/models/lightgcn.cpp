@@ -1,7 +1,7 @@
-// engine/models/lightgcn.cpp — LightGCN (He et al., SIGIR 2020; SPEC §3.1).
+// engine/models/lightgcn.cpp — LightGCN (He et al., SIGIR 2020; docs/MODELS.md, "The three backbones").
 //   E⁰ = [E_u; E_i];  E^{l+1} = Â E^l;  final = mean(E⁰ … E^L)
 //   loss = mean BPR + λ · ½(‖e⁰_u‖² + ‖e⁰_i⁺‖² + ‖e⁰_i⁻‖²) summed over the batch / B
-// (the squared-norm form of SPEC §3.1, written like MGCN's regulariser).
+// (the squared-norm form of docs/MODELS.md, "The three backbones", written like MGCN's regulariser).
 // Tags: branch "id"; the user table is layer 0 and the item table layer 1.
 #include "engine/models/model.h"
 

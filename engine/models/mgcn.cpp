@@ -1,5 +1,5 @@
 // engine/models/mgcn.cpp — MGCN (Yu et al., ACM MM 2023) as the MMRec toolbox implements it
-// (SPEC §3.2), for any number M ≥ 1 of modalities.
+// (docs/MODELS.md, "The three backbones"), for any number M ≥ 1 of modalities.
 //   f_m   = F_m W_m + b_m                          F_m trainable, initialised from raw features
 //   ẽ_m   = E_id ⊙ σ(f_m G_m + g_m)               purifier
 //   content = mean(H⁰, H¹, H²), H⁰ = [E_u; E_id], H^{l+1} = Â H^l

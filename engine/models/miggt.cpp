@@ -1,4 +1,4 @@
-// engine/models/miggt.cpp — MIG-GT (Hu, Hooi, He, Wei, AAAI 2025; SPEC §3.3): modality-
+// engine/models/miggt.cpp — MIG-GT (Hu, Hooi, He, Wei, AAAI 2025; docs/MODELS.md, "The three backbones"): modality-
 // independent receptive fields (one MGDCF propagation per branch, each with its own hop count)
 // plus a sampled global transformer.
 //
@@ -21,8 +21,8 @@
 //   + l2 · ½ Σ_b (‖o_u‖² + ‖o_i‖² + ‖o_j‖²)          over the batch's rows
 //   + tur · Σ_b CE((o_u · O_{U+i}[s])_{s=0..S}, target 0)   (not in reverse mode, see below)
 //
-// Design decisions the SPEC leaves open (the project's choices, documented here):
-//  * Score scale 1/√attn_dim (SPEC: /2 with attn_dim 4) — the reference code's /√(head width).
+// Design decisions the maths leaves open (the project's choices, documented here):
+//  * Score scale 1/√attn_dim (the paper: /2 with attn_dim 4) — the reference code's /√(head width).
 //  * Edge dropout: torch.nn.Dropout on the normalised edge weights, self-loops included (kept
 //    weights × 1/(1−p), no renormalisation), as the reference code; an independent mask per
 //    branch (the reference builds one MGDCF module, hence one dropout call, per branch).
@@ -46,7 +46,7 @@
 //    and biases 0 (the reference's MyLinear), BN γ = 1, β = 0, running mean 0 / var 1.
 //  * Modalities listed in miggt.k_modality take that hop count; the others the auto rule
 //    (text 2, image/visual 1, others 2).
-//  * Only the dropouts SPEC §3.3 names are applied (inside the encoders and on z, rate
+//  * Only the dropouts named in docs/MODELS.md (MIG-GT) are applied (inside the encoders and on z, rate
 //    miggt.feat_dropout); the reference code's extra dropouts on the raw features and on the
 //    branch inputs are not. The random projection's entries are N(0, 1/proj_dim) (the scale
 //    cancels in the row normalisation), drawn libm-independently (io/detmath.h).

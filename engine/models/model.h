@@ -37,7 +37,7 @@ class ModelData {
   // when knn_k > 0. dtype is the parameters' (f64 only for gradient checks on the CPU).
   ModelData(Ctx& ctx, const io::Dataset& ds, DType dtype, int knn_k, const std::string& knn_cache_dir);
   // Rebuild Â, R̂, R̂ᵀ and the train pattern from these interactions (unlearning edits the
-  // graph to D_r; SPEC §2). Features and kNN graphs depend only on content and stay.
+  // graph to D_r; docs/MODELS.md, "Graphs"). Features and kNN graphs depend only on content and stay.
   void set_train(const io::Interactions& train);
 
   Ctx& ctx() { return ctx_; }
@@ -126,7 +126,7 @@ class Model {
   int64_t default_batch_size() const;
   double default_lr_decay() const;
   double default_lr_decay_epochs() const;
-  // Negatives: true = uniform over train items rejecting the user's (SPEC §3.4); false =
+  // Negatives: true = uniform over train items rejecting the user's (docs/MODELS.md, "Training"); false =
   // uniform over all items (MIG-GT).
   virtual bool negatives_reject_positives() const { return true; }
   // True when forward() records the same ops with the same arguments whatever (epoch, step) it
@@ -135,7 +135,7 @@ class Model {
   virtual bool step_invariant_forward() const { return false; }
 };
 
-// What the training protocol's "auto" settings mean for a backbone (SPEC §3.4; MIG-GT's own in
+// What the training protocol's "auto" settings mean for a backbone (docs/MODELS.md, "Training"; MIG-GT's own in
 // §3.3), known before the model is built so that settings can be resolved and checked before any
 // work. Throws for an unknown backbone.
 struct ProtocolDefaults {

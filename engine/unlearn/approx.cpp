@@ -1,4 +1,4 @@
-// engine/unlearn/approx.cpp — the approximate unlearning methods (SPEC §4.2, §4.3): finetune,
+// engine/unlearn/approx.cpp — the approximate unlearning methods (docs/MODELS.md, "Unlearning methods"; docs/TRU.md): finetune,
 // neggrad, neggrad+, mmrecun and TRU (with its ablations), in one loop.
 // Every method starts from θ₀ with the user–item graph rebuilt from D_r, and a fresh Adam at the
 // training lr. An epoch is one pass over the forget set in shuffled batches; each forget batch
@@ -301,7 +301,7 @@ struct Loop {
 };
 
 // For item requests under the gate: D_f plus (u, i) for every user whose current top-K (D_r
-// masked) holds a deleted item (SPEC §4.3a) — the item persists through collaborative signal.
+// masked) holds a deleted item (docs/TRU.md) — the item persists through collaborative signal.
 io::Interactions item_gate_pairs(Ctx& ctx, ModelSession& s, const SplitPatterns& pats, const io::ForgetSplit& split,
                                  int K, int64_t tile) {
   io::Interactions out = split.forget;

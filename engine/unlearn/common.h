@@ -48,7 +48,7 @@ void restore_original(const UnlearnInput& in, ModelSession& s, Adam* adam, doubl
 double unlearn_lr(const UnlearnInput& in, const Model& m);     // unlearn.lr, auto = the training lr
 int64_t unlearn_batch(const UnlearnInput& in, const Model& m);  // unlearn.batch_size, auto = training's
 
-// One negative per entry of `users`, by the backbone's sampler rule (SPEC §3.4: uniform over
+// One negative per entry of `users`, by the backbone's sampler rule (docs/MODELS.md, "Training": uniform over
 // `pool` rejecting the user's row of `train`; MIG-GT: uniform over all n_items items), drawn on the
 // host by the sampler's CPU path (the items the device would draw for the same key).
 std::vector<int32_t> host_negatives(const Model& m, const graph::HostCsr& train, const std::vector<int32_t>& pool,

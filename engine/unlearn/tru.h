@@ -1,4 +1,4 @@
-// engine/unlearn/tru.h — TRU's three interventions as separate, testable pieces (SPEC §4.3;
+// engine/unlearn/tru.h — TRU's three interventions as separate, testable pieces (docs/TRU.md;
 // the project's design). The approximate-unlearning loop (approx.cpp) composes them.
 #pragma once
 
@@ -65,7 +65,7 @@ struct LayerChoice {
   std::map<int, std::string> name;            // tensor names of the layer joined by '+'
 };
 // S_l = (F_f,l / (F_r,l + ε)) / n_l^α; layers are taken by decreasing S_l until the selected
-// element count reaches kappa × all trainable elements or kmax layers are chosen (SPEC §4.3c
+// element count reaches kappa × all trainable elements or kmax layers are chosen (docs/TRU.md
 // read literally: the layer that crosses the budget is still taken, so at least one layer is
 // always chosen; α keeps a huge table from winning by size alone). Layers with S_l = 0 (no
 // forget gradient) are never chosen. ε = 1e-12 + 1e-9 × max_l F_r,l keeps the ratio finite for

@@ -1,4 +1,4 @@
-// engine/unlearn/unlearn.h — unlearning methods behind one interface (SPEC §4.2, §4.3).
+// engine/unlearn/unlearn.h — unlearning methods behind one interface (docs/MODELS.md, "Unlearning methods"; docs/TRU.md).
 // Every method receives the original model θ₀ (a trained checkpoint), the dataset and the
 // forget/retain split of a deletion request, and returns a model that should behave as if D_f
 // had never been seen:

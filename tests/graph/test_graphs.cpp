@@ -1,5 +1,5 @@
 // tests/graph/test_graphs.cpp — the host CSR layer (graph/csr.h) and the normalised user–item
-// graph of SPEC §2 (graph/bipartite.h).
+// graph of docs/MODELS.md, "Graphs" (graph/bipartite.h).
 // CSR: csr_from_coo sorts columns, sums or rejects duplicates and names out-of-range entries;
 // transpose matches a dense transpose and is an involution; validate names each kind of damage.
 // Bipartite: Â = D^{-1/2} A D^{-1/2} against hand-computed values and against an independent
@@ -209,7 +209,7 @@ io::Interactions rows_of(const std::vector<std::pair<int32_t, int32_t>>& ui) {
   return x;
 }
 
-// The SPEC §2 definition built densely and independently, in double: A over U+I nodes (users
+// The docs/MODELS.md, "Graphs" definition built densely and independently, in double: A over U+I nodes (users
 // first), deg = row sums of A, Â = D^{-1/2} A D^{-1/2} with 0 for zero-degree nodes.
 std::vector<double> dense_ahat(int32_t U, int32_t I, const io::Interactions& x) {
   const int64_t N = U + I;

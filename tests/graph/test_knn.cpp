@@ -1,4 +1,4 @@
-// tests/graph/test_knn.cpp — the per-modality item–item kNN graph of SPEC §2 (graph/knn.h):
+// tests/graph/test_knn.cpp — the per-modality item–item kNN graph of docs/MODELS.md, "Graphs" (graph/knn.h):
 // the tiled build (float GEMM + top-K, CPU and CUDA) against the brute-force definition on
 // seeded random features of several shapes (k = 1, 10, k > I, a zero feature row, exact ties)
 // and on TikTok's real image features; the degree normalisation ŵ_ij = deg_i^{-1/2} S_ij
@@ -136,7 +136,7 @@ bool close(double got, double ref) { return std::abs(got - ref) <= 1e-5 + 1e-5 *
   return ::testing::AssertionSuccess();
 }
 
-// The normalisation of SPEC §2 recomputed in double from A's own kept columns:
+// The normalisation of docs/MODELS.md, "Graphs" recomputed in double from A's own kept columns:
 // deg_i = Σ_{j kept in row i} cos(i, j), ŵ_ij = deg_i^{-1/2} cos(i, j) deg_j^{-1/2} (0 when a
 // degree is ≤ 0). `rows` limits the check (empty: every row).
 ::testing::AssertionResult normalisation_holds(const HostCsr& A, const Unit& u, const std::vector<int64_t>& rows = {}) {

@@ -1,4 +1,4 @@
-// tests/io/test_inter.cpp — the .inter reader (SPEC §1.1, §1.2): what it accepts (any column
+// tests/io/test_inter.cpp — the .inter reader (docs/MODELS.md, "Data"): what it accepts (any column
 // order, extra columns, CRLF, trailing blank lines), the statistics it computes, the duplicate
 // policy, and one test per bad input — each writes its own malformed file and checks that the
 // error names the file, the line and what was expected.

@@ -1,4 +1,4 @@
-// tests/io/test_request.cpp — deletion requests (SPEC §4.1): selection sizes per regime,
+// tests/io/test_request.cpp — deletion requests (docs/MODELS.md, "Requests"): selection sizes per regime,
 // determinism, most/least-active ordering, resolve() into D_f / D_r, the request file round
 // trip, and every request-file error with its line number.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// tests/io/test_synth.cpp — the synthetic generator (SPEC §1.3): shape and split rules,
+// tests/io/test_synth.cpp — the synthetic generator (docs/MODELS.md, "Data"): shape and split rules,
 // determinism (same seed → same bytes, independent of the thread count, and a pinned
 // fingerprint so that a change of the output is noticed), the planted structure (popularity
 // skew, per-modality signal-to-noise ordering), the feature transforms (ReLU / L2 rows), item

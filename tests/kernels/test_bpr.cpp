@@ -1,7 +1,7 @@
 // tests/kernels/test_bpr.cpp — fused BPR / reverse-BPR (kernels/bpr.h): finite differences of
 // the backward (CPU, double, weighted and unweighted, both directions, accumulating into
 // non-zero gradients), the loss against the direct formula, stability at x = ±100 and beyond,
-// reverse = BPR with i⁺ and i⁻ swapped (SPEC §4.2), guards, and CUDA against the reference over
+// reverse = BPR with i⁺ and i⁻ swapped (docs/MODELS.md, "Unlearning methods"), guards, and CUDA against the reference over
 // B ∈ {1, 7, 2048} × d ∈ {1, 64, 65} × weights {none, given} × direction.
 #include <memory>
 
@@ -76,7 +76,7 @@ TEST(FiniteDiff_bpr, LossMatchesDirectFormula) {
         sn += t.U[b * d + c] * t.N[b * d + c];
       }
       EXPECT_NEAR(x[b], sp - sn, 1e-14);
-      // BPR: −log σ(s_ui − s_uj); reverse (SPEC §4.2): −log σ(s_uj − s_ui).
+      // BPR: −log σ(s_ui − s_uj); reverse (docs/MODELS.md, "Unlearning methods"): −log σ(s_uj − s_ui).
       const double z = reverse ? sn - sp : sp - sn;
       direct += t.w[b] * -std::log(1.0 / (1.0 + std::exp(-z)));
     }

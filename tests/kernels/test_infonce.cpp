@@ -15,7 +15,7 @@ using test::allclose;
 using test::Guarded;
 using test::random_vec;
 
-// loss = mean_b [ log Σ_b' exp(cos(x_b, y_b')/τ) − cos(x_b, y_b)/τ ], straight from SPEC §3.2.
+// loss = mean_b [ log Σ_b' exp(cos(x_b, y_b')/τ) − cos(x_b, y_b)/τ ], straight from docs/MODELS.md, "The three backbones".
 double naive_infonce(const std::vector<double>& X, const std::vector<double>& Y, int64_t B, int64_t d, double tau) {
   auto unit = [d](const std::vector<double>& M, int64_t r) {
     double n = 0;

@@ -1,4 +1,4 @@
-// tests/models/test_miggt.cpp — the MIG-GT backbone (engine/models/miggt.cpp, SPEC §3.3):
+// tests/models/test_miggt.cpp — the MIG-GT backbone (engine/models/miggt.cpp, docs/MODELS.md, "The three backbones"):
 //  * whole-model finite-difference gradient checks (CPU, double) of the full loss (BPR sum +
 //    l2 + TUR) in evaluation mode, in training mode with every random draw held fixed (dropout,
 //    edge dropout and attention samples are functions of (seed, epoch, step), so two forwards
