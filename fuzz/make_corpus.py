@@ -5,7 +5,7 @@ format variant) plus, when the real data is present, the first lines of its .int
 the first rows of its .npy files (read in place: real data is never committed).
 
 usage: python3 fuzz/make_corpus.py [OUT_DIR] [DATA_DIR]
-       (defaults: fuzz-corpus next to fuzz/, and $LETHE_DATA or ../shared/data)
+       (defaults: fuzz-corpus next to fuzz/, and $LETHE_DATA or the tests' data folder, tests/data_dir.h)
 """
 import os
 import struct
