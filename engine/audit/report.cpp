@@ -468,6 +468,21 @@ std::string umia_section(const std::vector<AuditRow>& rows) {
   return md;
 }
 
+// What every report ends with: the failed runs, the runs' and the report's notes, the command,
+// the device and the date.
+std::string report_footer(const std::vector<AuditRow>& rows, const ReportInfo& info) {
+  std::string md;
+  for (const auto& r : rows)
+    if (!r.ok()) md += "- failed: " + r.method + " seed " + std::to_string(r.seed) + ": " + r.error + "\n";
+  for (const auto& r : rows)
+    for (const auto& n : r.notes) md += "- " + r.method + " seed " + std::to_string(r.seed) + ": " + n + "\n";
+  for (const auto& n : info.notes) md += "- " + n + "\n";
+  if (!info.command.empty()) md += "\nCommand: `" + info.command + "`\n";
+  if (!info.device.empty()) md += "\nDevice: " + info.device + "\n";
+  md += "\nDate: " + (info.date.empty() ? utc_now() : info.date) + "\n";
+  return md;
+}
+
 }  // namespace
 
 std::string results_markdown(const std::vector<AuditRow>& rows, const ReportInfo& info) {
@@ -522,15 +537,7 @@ std::string results_markdown(const std::vector<AuditRow>& rows, const ReportInfo
         "users. Speed-up: Retrain's wall time / the method's, same device.\n\n";
   if (any_metric(rows, "mia_a_auc") || any_metric(rows, "mia_c_auc")) md += mia_section(rows);
   if (any_metric(rows, "umia_deleted_rate")) md += umia_section(rows);
-  for (const auto& r : rows)
-    if (!r.ok()) md += "- failed: " + r.method + " seed " + std::to_string(r.seed) + ": " + r.error + "\n";
-  for (const auto& r : rows)
-    for (const auto& n : r.notes) md += "- " + r.method + " seed " + std::to_string(r.seed) + ": " + n + "\n";
-  for (const auto& n : info.notes) md += "- " + n + "\n";
-  if (!info.command.empty()) md += "\nCommand: `" + info.command + "`\n";
-  if (!info.device.empty()) md += "\nDevice: " + info.device + "\n";
-  md += "\nDate: " + (info.date.empty() ? utc_now() : info.date) + "\n";
-  return md;
+  return md + report_footer(rows, info);
 }
 
 std::string backdoor_markdown(const std::vector<AuditRow>& rows, const ReportInfo& info) {
@@ -570,15 +577,7 @@ std::string backdoor_markdown(const std::vector<AuditRow>& rows, const ReportInf
         "θ_clean's ASR) (the tolerance column) and its retain Recall@20 is at least 0.97 × θ_clean's. θ_clean is "
         "the Retrain of \"delete every fake user\"; every other method starts from θ₀ and is asked to forget exactly "
         "the fake users.\n\n";
-  for (const auto& r : rows)
-    if (!r.ok()) md += "- failed: " + r.method + " seed " + std::to_string(r.seed) + ": " + r.error + "\n";
-  for (const auto& r : rows)
-    for (const auto& n : r.notes) md += "- " + r.method + " seed " + std::to_string(r.seed) + ": " + n + "\n";
-  for (const auto& n : info.notes) md += "- " + n + "\n";
-  if (!info.command.empty()) md += "\nCommand: `" + info.command + "`\n";
-  if (!info.device.empty()) md += "\nDevice: " + info.device + "\n";
-  md += "\nDate: " + (info.date.empty() ? utc_now() : info.date) + "\n";
-  return md;
+  return md + report_footer(rows, info);
 }
 
 // ---- SVG ---------------------------------------------------------------------------------
