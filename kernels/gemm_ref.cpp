@@ -341,10 +341,13 @@ LETHE_TARGET_AVX512 void sgemv_512(int64_t m, int64_t k, float alpha, const floa
 template <int NR>
 void sgemm_blocked(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
                    const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  // The 6×16 path always packs A; the AVX-512 path reads A in place unless it is transposed (a
-  // micro-tile of op(A) then spans kc rows of A, one page each for wide A: packing walks them once
-  // per block instead of once per micro-tile).
-  const bool pack = NR == kNR || ta;
+  // The 6×16 path always packs A; the AVX-512 path reads A in place unless it is transposed and
+  // wide (a micro-tile of op(A) then spans kc rows of A, one page each for wide A such as
+  // InfoNCE's 2048-wide P: packing walks them once per block instead of once per micro-tile).
+  // A transposed A with rows of at most 512 floats (the weight gradients' Xᵀ·dY, X of width 64
+  // or 128) is read in place: the kc rows a block's tiles share stay in cache, and the transposing
+  // copy cost more than it saved.
+  const bool pack = NR == kNR || (ta && lda > 512);
   const double flops = 2.0 * double(m) * double(n) * double(k);
   const int nt = flops < 4e6 ? 1 : std::max(1, omp_get_max_threads());
   const int64_t kc_max = std::min(k, kKC);

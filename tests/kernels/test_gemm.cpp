@@ -130,7 +130,9 @@ const std::vector<GemmShape> kCpuShapes = {{1, 1, 1},     {6, 16, 1},      {7, 1
                                            {12, 64, 256}, {101, 200, 70},
                                            // one column of C: the AVX-512 path's row-vector kernel
                                            // (16 rows a register, several k blocks, partial blocks)
-                                           {37, 1, 600},  {300, 1, 64},    {16, 1, 5}};
+                                           {37, 1, 600},  {300, 1, 64},    {16, 1, 5},
+                                           // a transposed A this wide is packed by the AVX-512 path
+                                           {600, 70, 300}};
 
 // C lives in a guarded buffer with ldc = n + 3; the 3 padding columns hold a sentinel that must
 // survive.
