@@ -2,7 +2,9 @@
 // in-batch negatives, cosine similarity (rows normalised with eps 1e-12, as
 // torch.nn.functional.normalize) and temperature τ.
 // Numerics: S and the backward products use the CPU GEMM (float accumulation for f32, double
-// for f64); each row of S is max-shifted before exp (for f32 the vectorised exp of kernels/vmath.h) and its denominator summed in double. The per-row loss term is computed in log space,
+// for f64; for f32 on AVX-512, S is computed a few rows at a time into a cache-resident block,
+// sgemm_nt_rows, and P written once); each row of S is max-shifted before exp (for f32 the
+// vectorised exp of kernels/vmath.h, shift, exp and sum in one pass) and its denominator summed in double. The per-row loss term is computed in log space,
 // −log P_bb = (max_b + log Σ_j exp(S_bj − max_b)) − S_bb, never as −log of the rounded P_bb, so it
 // stays finite even when P_bb underflows. The mean over rows is a det_sum (fixed order).
 // Backward: with dS = (P − I)·dloss/B, dX̂ = dS Ŷ/τ and dŶ = dSᵀ X̂/τ, computed as (dloss/(Bτ))·(P Ŷ − Ŷ)
@@ -54,9 +56,7 @@ void infonce_forward(Mat<const T> X, Mat<const T> Y, T tau, Mat<T> Xn, Mat<T> Yn
     double s = 0.0;
     if constexpr (std::is_same_v<T, float>) {  // vectorised (kernels/vmath.h)
       const float mx = vmath::max(src, B);
-      for (int64_t j = 0; j < B; ++j) src[j] -= mx;
-      vmath::exp(src, src, B);
-      s = vmath::sum_f64(src, B);
+      s = vmath::exp_shifted_sum(src, mx, B);
       term[static_cast<size_t>(i)] = static_cast<double>(mx) + std::log(s) - static_cast<double>(sii);
     } else {
       T mx = src[0];
