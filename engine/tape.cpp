@@ -337,7 +337,8 @@ Var Tape::sigmoid(Var x) {
   Tensor y = alloc(value(x).rows, value(x).cols);
   ops::sigmoid(ctx_, value(x), y);
   return push(y, {x}, [this, x, y](const Tensor& dy) {
-    if (Tensor gx = g(x); gx.defined()) ops::sigmoid_backward(ctx_, y, dy, gx);
+    bool first;  // a first contribution writes dx instead of zero-filling and adding
+    if (Tensor gx = g_first(x, first); gx.defined()) ops::sigmoid_backward(ctx_, y, dy, gx, !first);
   });
 }
 
@@ -345,7 +346,8 @@ Var Tape::tanh(Var x) {
   Tensor y = alloc(value(x).rows, value(x).cols);
   ops::tanh(ctx_, value(x), y);
   return push(y, {x}, [this, x, y](const Tensor& dy) {
-    if (Tensor gx = g(x); gx.defined()) ops::tanh_backward(ctx_, y, dy, gx);
+    bool first;
+    if (Tensor gx = g_first(x, first); gx.defined()) ops::tanh_backward(ctx_, y, dy, gx, !first);
   });
 }
 

@@ -85,9 +85,10 @@ template <class T> void sigmoid(Vec<const T> x, Vec<T> y) {
   else
     map(x.n, [&](int64_t i) { y[i] = sigmoid_stable(x[i]); });
 }
-template <class T> void sigmoid_backward(Vec<const T> y, Vec<const T> dy, Vec<T> dx) {
+template <class T> void sigmoid_backward(Vec<const T> y, Vec<const T> dy, Vec<T> dx, bool accumulate) {
   check_len(y, dy, "sigmoid_backward"); check_len(y, dx, "sigmoid_backward");
-  map(y.n, [&](int64_t i) { dx[i] += dy[i] * y[i] * (T(1) - y[i]); });
+  if (accumulate) map(y.n, [&](int64_t i) { dx[i] += dy[i] * y[i] * (T(1) - y[i]); });
+  else map(y.n, [&](int64_t i) { dx[i] = dy[i] * y[i] * (T(1) - y[i]); });
 }
 template <class T> void tanh(Vec<const T> x, Vec<T> y) {
   check_len(x, y, "tanh");
@@ -96,9 +97,10 @@ template <class T> void tanh(Vec<const T> x, Vec<T> y) {
   else
     map(x.n, [&](int64_t i) { y[i] = std::tanh(x[i]); });
 }
-template <class T> void tanh_backward(Vec<const T> y, Vec<const T> dy, Vec<T> dx) {
+template <class T> void tanh_backward(Vec<const T> y, Vec<const T> dy, Vec<T> dx, bool accumulate) {
   check_len(y, dy, "tanh_backward"); check_len(y, dx, "tanh_backward");
-  map(y.n, [&](int64_t i) { dx[i] += dy[i] * (T(1) - y[i] * y[i]); });
+  if (accumulate) map(y.n, [&](int64_t i) { dx[i] += dy[i] * (T(1) - y[i] * y[i]); });
+  else map(y.n, [&](int64_t i) { dx[i] = dy[i] * (T(1) - y[i] * y[i]); });
 }
 template <class T> void softplus(Vec<const T> x, Vec<T> y) {
   check_len(x, y, "softplus");
@@ -154,9 +156,9 @@ void scale_rows_backward(Mat<const T> X, Vec<const T> s, Mat<const T> dY, Mat<T>
   template void axpy<T>(T, Vec<const T>, Vec<T>);                                                  \
   template void mul_backward<T>(Vec<const T>, Vec<const T>, Vec<const T>, Vec<T>, Vec<T>);         \
   template void sigmoid<T>(Vec<const T>, Vec<T>);                                                  \
-  template void sigmoid_backward<T>(Vec<const T>, Vec<const T>, Vec<T>);                           \
+  template void sigmoid_backward<T>(Vec<const T>, Vec<const T>, Vec<T>, bool);                     \
   template void tanh<T>(Vec<const T>, Vec<T>);                                                     \
-  template void tanh_backward<T>(Vec<const T>, Vec<const T>, Vec<T>);                              \
+  template void tanh_backward<T>(Vec<const T>, Vec<const T>, Vec<T>, bool);                        \
   template void softplus<T>(Vec<const T>, Vec<T>);                                                 \
   template void softplus_backward<T>(Vec<const T>, Vec<const T>, Vec<T>);                          \
   template void prelu<T>(Vec<const T>, const T*, Vec<T>);                                          \
