@@ -87,10 +87,11 @@ void sigmoid(Ctx& c, const Tensor& x, const Tensor& y) {
   LETHE_OPS_GPU cuda::sigmoid(x.cvec<float>(), y.vec<float>(), c.exec());
   LETHE_OPS_END
 }
-void sigmoid_backward(Ctx& c, const Tensor& y, const Tensor& dy, const Tensor& dx) {
-  LETHE_OPS_COST(4 * ne(dx), nb(y) + nb(dy) + acc(dx));
-  LETHE_OPS_BEGIN("sigmoid_backward", &y, &dy, &dx) ref::sigmoid_backward<T>(y.cvec<T>(), dy.cvec<T>(), dx.vec<T>());
-  LETHE_OPS_GPU cuda::sigmoid_backward(y.cvec<float>(), dy.cvec<float>(), dx.vec<float>(), c.exec());
+void sigmoid_backward(Ctx& c, const Tensor& y, const Tensor& dy, const Tensor& dx, bool accumulate) {
+  LETHE_OPS_COST(4 * ne(dx), nb(y) + nb(dy) + (accumulate ? acc(dx) : nb(dx)));
+  LETHE_OPS_BEGIN("sigmoid_backward", &y, &dy, &dx)
+  ref::sigmoid_backward<T>(y.cvec<T>(), dy.cvec<T>(), dx.vec<T>(), accumulate);
+  LETHE_OPS_GPU cuda::sigmoid_backward(y.cvec<float>(), dy.cvec<float>(), dx.vec<float>(), c.exec(), accumulate);
   LETHE_OPS_END
 }
 void tanh(Ctx& c, const Tensor& x, const Tensor& y) {
@@ -99,10 +100,11 @@ void tanh(Ctx& c, const Tensor& x, const Tensor& y) {
   LETHE_OPS_GPU cuda::tanh(x.cvec<float>(), y.vec<float>(), c.exec());
   LETHE_OPS_END
 }
-void tanh_backward(Ctx& c, const Tensor& y, const Tensor& dy, const Tensor& dx) {
-  LETHE_OPS_COST(4 * ne(dx), nb(y) + nb(dy) + acc(dx));
-  LETHE_OPS_BEGIN("tanh_backward", &y, &dy, &dx) ref::tanh_backward<T>(y.cvec<T>(), dy.cvec<T>(), dx.vec<T>());
-  LETHE_OPS_GPU cuda::tanh_backward(y.cvec<float>(), dy.cvec<float>(), dx.vec<float>(), c.exec());
+void tanh_backward(Ctx& c, const Tensor& y, const Tensor& dy, const Tensor& dx, bool accumulate) {
+  LETHE_OPS_COST(4 * ne(dx), nb(y) + nb(dy) + (accumulate ? acc(dx) : nb(dx)));
+  LETHE_OPS_BEGIN("tanh_backward", &y, &dy, &dx)
+  ref::tanh_backward<T>(y.cvec<T>(), dy.cvec<T>(), dx.vec<T>(), accumulate);
+  LETHE_OPS_GPU cuda::tanh_backward(y.cvec<float>(), dy.cvec<float>(), dx.vec<float>(), c.exec(), accumulate);
   LETHE_OPS_END
 }
 void softplus(Ctx& c, const Tensor& x, const Tensor& y) {

@@ -139,10 +139,17 @@ Tensor Tape::g(Var v) {
   Node& n = nodes_[static_cast<size_t>(v.id)];
   if (!n.requires_grad) return Tensor();
   if (!n.grad.defined()) {
-    if (n.param >= 0) n.grad = grads_->view(n.param);
-    else n.grad = zeros(n.value.rows, n.value.cols);
+    if (n.param >= 0) {
+      n.grad = grads_->view(n.param);
+    } else if (n.view_of >= 0) {
+      const int64_t r0 = n.view_r0, rows = n.value.rows;
+      const Tensor pg = g(Var{n.view_of});  // may grow nodes_' elements' grads, never nodes_ itself
+      nodes_[static_cast<size_t>(v.id)].grad = pg.slice_rows(r0, rows);
+    } else {
+      n.grad = zeros(n.value.rows, n.value.cols);
+    }
   }
-  return n.grad;
+  return nodes_[static_cast<size_t>(v.id)].grad;
 }
 
 Tensor Tape::g_first(Var v, bool& first) {
@@ -153,6 +160,8 @@ Tensor Tape::g_first(Var v, bool& first) {
   if (!n.grad.defined()) {
     if (n.param >= 0) {
       n.grad = grads_->view_first(n.param, first);  // first when the slab's zero is still pending
+    } else if (n.view_of >= 0) {
+      return g(v);  // the parent's rows: they may hold other contributions already
     } else {
       n.grad = alloc(n.value.rows, n.value.cols);
       first = true;
@@ -266,7 +275,7 @@ void Tape::add_scaled(Var v, double alpha, const Tensor& dy) {
   if (!v.valid()) return;
   Node& n = nodes_[static_cast<size_t>(v.id)];
   if (!n.requires_grad) return;
-  if (alpha == 1.0 && !n.grad.defined() && n.param < 0 && claim_alias(dy)) {
+  if (alpha == 1.0 && !n.grad.defined() && n.param < 0 && n.view_of < 0 && claim_alias(dy)) {
     // The first contribution is dy itself: v's gradient becomes a view of dy's buffer, no copy.
     n.grad = Tensor(dy.data, dy.dtype, dy.device, n.value.rows, n.value.cols);
     return;
@@ -328,7 +337,8 @@ Var Tape::sigmoid(Var x) {
   Tensor y = alloc(value(x).rows, value(x).cols);
   ops::sigmoid(ctx_, value(x), y);
   return push(y, {x}, [this, x, y](const Tensor& dy) {
-    if (Tensor gx = g(x); gx.defined()) ops::sigmoid_backward(ctx_, y, dy, gx);
+    bool first;  // a first contribution writes dx instead of zero-filling and adding
+    if (Tensor gx = g_first(x, first); gx.defined()) ops::sigmoid_backward(ctx_, y, dy, gx, !first);
   });
 }
 
@@ -336,7 +346,8 @@ Var Tape::tanh(Var x) {
   Tensor y = alloc(value(x).rows, value(x).cols);
   ops::tanh(ctx_, value(x), y);
   return push(y, {x}, [this, x, y](const Tensor& dy) {
-    if (Tensor gx = g(x); gx.defined()) ops::tanh_backward(ctx_, y, dy, gx);
+    bool first;
+    if (Tensor gx = g_first(x, first); gx.defined()) ops::tanh_backward(ctx_, y, dy, gx, !first);
   });
 }
 
@@ -449,9 +460,19 @@ Var Tape::concat_rows(Var a, Var b) {
 
 Var Tape::slice_rows(Var x, int64_t r0, int64_t n) {
   Tensor y = value(x).slice_rows(r0, n);  // a view: values are never modified after creation
-  return push(y, {x}, [this, x, r0, n](const Tensor& dy) {
-    if (Tensor gx = g(x); gx.defined() && n) ops::axpy(ctx_, 1.0, dy, gx.slice_rows(r0, n));
+  Var s = push(y, {x}, [this, x, r0, n](const Tensor& dy) {
+    if (Tensor gx = g(x); gx.defined() && n) {
+      const Tensor rows = gx.slice_rows(r0, n);
+      if (dy.data != rows.data) ops::axpy(ctx_, 1.0, dy, rows);  // else the contributions are there already
+    }
   });
+  // The slice's gradient lives in its parent's when the parent is an intermediate node (a
+  // parameter's gradient is the slab's, which a slice must not zero or alias).
+  if (node(x).requires_grad && node(x).param < 0) {
+    nodes_[static_cast<size_t>(s.id)].view_of = x.id;
+    nodes_[static_cast<size_t>(s.id)].view_r0 = r0;
+  }
+  return s;
 }
 
 Var Tape::stack_cols(const std::vector<Var>& cols) {

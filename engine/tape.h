@@ -150,6 +150,11 @@ class Tape {
     Tensor grad;  // set during backward
     bool requires_grad = false;
     int param = -1;
+    // A row slice of an intermediate node (slice_rows): its gradient is that node's gradient's
+    // rows [view_r0, view_r0 + rows), so contributions land in the parent directly (no zero fill
+    // of the slice's own buffer, no copy into the parent's).
+    int view_of = -1;
+    int64_t view_r0 = 0;
     std::function<void(const Tensor& dy)> back;
   };
   Var push(Tensor value, bool requires_grad, std::function<void(const Tensor&)> back);
@@ -159,8 +164,9 @@ class Tape {
   // True when x is a parameter used once, by the linear layer being backpropagated, and nothing
   // has written its gradient yet: its whole gradient is that layer's dX (FusedAdam).
   bool fusable(Var x) const;
-  // The gradient buffer of an input during backward (allocated and zeroed on first use), or an
-  // undefined tensor if the input needs none.
+  // The gradient buffer of an input during backward (allocated and zeroed on first use; for a
+  // row slice of an intermediate node, the parent's buffer's rows), or an undefined tensor if the
+  // input needs none.
   Tensor g(Var v);
   // The same buffer for a closure that can write all of it: `first` is true when this is the
   // node's first contribution and the buffer holds nothing yet — fresh arena memory, or a

@@ -62,20 +62,26 @@ void sigmoid(Vec<const float> x, Vec<float> y, const GpuExec& g) {
   const float* a = x.data; float* o = y.data;
   launch_map("sigmoid", x.n, g, [=] __device__(int64_t i) { o[i] = sigmoid_f(a[i]); });
 }
-void sigmoid_backward(Vec<const float> y, Vec<const float> dy, Vec<float> dx, const GpuExec& g) {
+void sigmoid_backward(Vec<const float> y, Vec<const float> dy, Vec<float> dx, const GpuExec& g, bool accumulate) {
   check_len(y, dy, "sigmoid_backward"); check_len(y, dx, "sigmoid_backward");
   const float *py = y.data, *pd = dy.data; float* o = dx.data;
-  launch_map("sigmoid_backward", y.n, g, [=] __device__(int64_t i) { o[i] += pd[i] * py[i] * (1.f - py[i]); });
+  if (accumulate)
+    launch_map("sigmoid_backward", y.n, g, [=] __device__(int64_t i) { o[i] += pd[i] * py[i] * (1.f - py[i]); });
+  else
+    launch_map("sigmoid_backward", y.n, g, [=] __device__(int64_t i) { o[i] = pd[i] * py[i] * (1.f - py[i]); });
 }
 void tanh(Vec<const float> x, Vec<float> y, const GpuExec& g) {
   check_len(x, y, "tanh");
   const float* a = x.data; float* o = y.data;
   launch_map("tanh", x.n, g, [=] __device__(int64_t i) { o[i] = tanhf(a[i]); });
 }
-void tanh_backward(Vec<const float> y, Vec<const float> dy, Vec<float> dx, const GpuExec& g) {
+void tanh_backward(Vec<const float> y, Vec<const float> dy, Vec<float> dx, const GpuExec& g, bool accumulate) {
   check_len(y, dy, "tanh_backward"); check_len(y, dx, "tanh_backward");
   const float *py = y.data, *pd = dy.data; float* o = dx.data;
-  launch_map("tanh_backward", y.n, g, [=] __device__(int64_t i) { o[i] += pd[i] * (1.f - py[i] * py[i]); });
+  if (accumulate)
+    launch_map("tanh_backward", y.n, g, [=] __device__(int64_t i) { o[i] += pd[i] * (1.f - py[i] * py[i]); });
+  else
+    launch_map("tanh_backward", y.n, g, [=] __device__(int64_t i) { o[i] = pd[i] * (1.f - py[i] * py[i]); });
 }
 void softplus(Vec<const float> x, Vec<float> y, const GpuExec& g) {
   check_len(x, y, "softplus");

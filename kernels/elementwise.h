@@ -18,9 +18,11 @@ template <class T> void axpy(T alpha, Vec<const T> x, Vec<T> y);         // y +=
 // y = a*b: da += dy*b, db += dy*a
 template <class T> void mul_backward(Vec<const T> a, Vec<const T> b, Vec<const T> dy, Vec<T> da, Vec<T> db);
 template <class T> void sigmoid(Vec<const T> x, Vec<T> y);
-template <class T> void sigmoid_backward(Vec<const T> y, Vec<const T> dy, Vec<T> dx);  // dx += dy*y*(1-y)
+// dx += dy*y*(1-y); with accumulate = false dx = dy*y*(1-y) (a first gradient contribution: dx not read)
+template <class T> void sigmoid_backward(Vec<const T> y, Vec<const T> dy, Vec<T> dx, bool accumulate = true);
 template <class T> void tanh(Vec<const T> x, Vec<T> y);
-template <class T> void tanh_backward(Vec<const T> y, Vec<const T> dy, Vec<T> dx);     // dx += dy*(1-y^2)
+// dx += dy*(1-y^2); with accumulate = false dx = dy*(1-y^2)
+template <class T> void tanh_backward(Vec<const T> y, Vec<const T> dy, Vec<T> dx, bool accumulate = true);
 // softplus(x) = log(1 + e^x), computed stably as max(x,0) + log1p(e^-|x|).
 template <class T> void softplus(Vec<const T> x, Vec<T> y);
 template <class T> void softplus_backward(Vec<const T> x, Vec<const T> dy, Vec<T> dx); // dx += dy*sigmoid(x)
@@ -44,9 +46,9 @@ void scale(Vec<const float> x, float alpha, Vec<float> y, const GpuExec& g);
 void axpy(float alpha, Vec<const float> x, Vec<float> y, const GpuExec& g);
 void mul_backward(Vec<const float> a, Vec<const float> b, Vec<const float> dy, Vec<float> da, Vec<float> db, const GpuExec& g);
 void sigmoid(Vec<const float> x, Vec<float> y, const GpuExec& g);
-void sigmoid_backward(Vec<const float> y, Vec<const float> dy, Vec<float> dx, const GpuExec& g);
+void sigmoid_backward(Vec<const float> y, Vec<const float> dy, Vec<float> dx, const GpuExec& g, bool accumulate = true);
 void tanh(Vec<const float> x, Vec<float> y, const GpuExec& g);
-void tanh_backward(Vec<const float> y, Vec<const float> dy, Vec<float> dx, const GpuExec& g);
+void tanh_backward(Vec<const float> y, Vec<const float> dy, Vec<float> dx, const GpuExec& g, bool accumulate = true);
 void softplus(Vec<const float> x, Vec<float> y, const GpuExec& g);
 void softplus_backward(Vec<const float> x, Vec<const float> dy, Vec<float> dx, const GpuExec& g);
 void prelu(Vec<const float> x, const float* slope, Vec<float> y, const GpuExec& g);

@@ -1,6 +1,7 @@
 // kernels/elementwise_ref.cpp — CPU reference for kernels/elementwise.h (the spec).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 
 #include "kernels/elementwise.h"
@@ -28,11 +29,27 @@ void map_chunks(int64_t n, F&& f) {
 }
 }  // namespace
 
-template <class T> void fill(Vec<T> y, T value) { map(y.n, [&](int64_t i) { y[i] = value; }); }
+// Zero fills and copies go through libc's memset/memcpy (the same bits; they use wider stores
+// than the element loop, and non-temporal ones for large buffers), 64K elements a chunk.
+template <class F>
+void bytes_chunks(int64_t n, F&& f) {
+  constexpr int64_t kChunk = int64_t(1) << 16;
+  const int64_t nch = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) if (n > kOmpMin)
+  for (int64_t c = 0; c < nch; ++c) f(c * kChunk, std::min(n, (c + 1) * kChunk));
+}
+
+template <class T> void fill(Vec<T> y, T value) {
+  if (value == T(0) && !std::signbit(value))  // +0.0 is all zero bits
+    bytes_chunks(y.n, [&](int64_t lo, int64_t hi) { std::memset(y.data + lo, 0, size_t(hi - lo) * sizeof(T)); });
+  else
+    map(y.n, [&](int64_t i) { y[i] = value; });
+}
 
 template <class T> void copy(Vec<const T> x, Vec<T> y) {
   check_len(x, y, "copy");
-  map(x.n, [&](int64_t i) { y[i] = x[i]; });
+  if (x.data == y.data) return;
+  bytes_chunks(x.n, [&](int64_t lo, int64_t hi) { std::memcpy(y.data + lo, x.data + lo, size_t(hi - lo) * sizeof(T)); });
 }
 
 template <class T> void add(Vec<const T> a, Vec<const T> b, Vec<T> y) {
@@ -68,9 +85,10 @@ template <class T> void sigmoid(Vec<const T> x, Vec<T> y) {
   else
     map(x.n, [&](int64_t i) { y[i] = sigmoid_stable(x[i]); });
 }
-template <class T> void sigmoid_backward(Vec<const T> y, Vec<const T> dy, Vec<T> dx) {
+template <class T> void sigmoid_backward(Vec<const T> y, Vec<const T> dy, Vec<T> dx, bool accumulate) {
   check_len(y, dy, "sigmoid_backward"); check_len(y, dx, "sigmoid_backward");
-  map(y.n, [&](int64_t i) { dx[i] += dy[i] * y[i] * (T(1) - y[i]); });
+  if (accumulate) map(y.n, [&](int64_t i) { dx[i] += dy[i] * y[i] * (T(1) - y[i]); });
+  else map(y.n, [&](int64_t i) { dx[i] = dy[i] * y[i] * (T(1) - y[i]); });
 }
 template <class T> void tanh(Vec<const T> x, Vec<T> y) {
   check_len(x, y, "tanh");
@@ -79,9 +97,10 @@ template <class T> void tanh(Vec<const T> x, Vec<T> y) {
   else
     map(x.n, [&](int64_t i) { y[i] = std::tanh(x[i]); });
 }
-template <class T> void tanh_backward(Vec<const T> y, Vec<const T> dy, Vec<T> dx) {
+template <class T> void tanh_backward(Vec<const T> y, Vec<const T> dy, Vec<T> dx, bool accumulate) {
   check_len(y, dy, "tanh_backward"); check_len(y, dx, "tanh_backward");
-  map(y.n, [&](int64_t i) { dx[i] += dy[i] * (T(1) - y[i] * y[i]); });
+  if (accumulate) map(y.n, [&](int64_t i) { dx[i] += dy[i] * (T(1) - y[i] * y[i]); });
+  else map(y.n, [&](int64_t i) { dx[i] = dy[i] * (T(1) - y[i] * y[i]); });
 }
 template <class T> void softplus(Vec<const T> x, Vec<T> y) {
   check_len(x, y, "softplus");
@@ -137,9 +156,9 @@ void scale_rows_backward(Mat<const T> X, Vec<const T> s, Mat<const T> dY, Mat<T>
   template void axpy<T>(T, Vec<const T>, Vec<T>);                                                  \
   template void mul_backward<T>(Vec<const T>, Vec<const T>, Vec<const T>, Vec<T>, Vec<T>);         \
   template void sigmoid<T>(Vec<const T>, Vec<T>);                                                  \
-  template void sigmoid_backward<T>(Vec<const T>, Vec<const T>, Vec<T>);                           \
+  template void sigmoid_backward<T>(Vec<const T>, Vec<const T>, Vec<T>, bool);                     \
   template void tanh<T>(Vec<const T>, Vec<T>);                                                     \
-  template void tanh_backward<T>(Vec<const T>, Vec<const T>, Vec<T>);                              \
+  template void tanh_backward<T>(Vec<const T>, Vec<const T>, Vec<T>, bool);                        \
   template void softplus<T>(Vec<const T>, Vec<T>);                                                 \
   template void softplus_backward<T>(Vec<const T>, Vec<const T>, Vec<T>);                          \
   template void prelu<T>(Vec<const T>, const T*, Vec<T>);                                          \

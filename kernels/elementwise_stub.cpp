@@ -12,9 +12,9 @@ void scale(Vec<const float>, float, Vec<float>, const GpuExec&) { no_cuda("scale
 void axpy(float, Vec<const float>, Vec<float>, const GpuExec&) { no_cuda("axpy"); }
 void mul_backward(Vec<const float>, Vec<const float>, Vec<const float>, Vec<float>, Vec<float>, const GpuExec&) { no_cuda("mul_backward"); }
 void sigmoid(Vec<const float>, Vec<float>, const GpuExec&) { no_cuda("sigmoid"); }
-void sigmoid_backward(Vec<const float>, Vec<const float>, Vec<float>, const GpuExec&) { no_cuda("sigmoid_backward"); }
+void sigmoid_backward(Vec<const float>, Vec<const float>, Vec<float>, const GpuExec&, bool) { no_cuda("sigmoid_backward"); }
 void tanh(Vec<const float>, Vec<float>, const GpuExec&) { no_cuda("tanh"); }
-void tanh_backward(Vec<const float>, Vec<const float>, Vec<float>, const GpuExec&) { no_cuda("tanh_backward"); }
+void tanh_backward(Vec<const float>, Vec<const float>, Vec<float>, const GpuExec&, bool) { no_cuda("tanh_backward"); }
 void softplus(Vec<const float>, Vec<float>, const GpuExec&) { no_cuda("softplus"); }
 void softplus_backward(Vec<const float>, Vec<const float>, Vec<float>, const GpuExec&) { no_cuda("softplus_backward"); }
 void prelu(Vec<const float>, const float*, Vec<float>, const GpuExec&) { no_cuda("prelu"); }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "kernels/adam_cpu.h"
 #include "kernels/cpu_simd.h"
@@ -29,4 +30,14 @@ void sgemm(SgemmPath path, bool trans_a, bool trans_b, int64_t m, int64_t n, int
 // computes G and runs Adam.
 bool sgemm_adam(int64_t m, int64_t n, int64_t k, const float* A, int64_t lda, const float* B, int64_t ldb, float* P,
                 float* M, float* V, const AdamF32& f);
+
+// C = α·A·Bᵀ (A m×k with row stride lda, B n×k with row stride ldb, k ≤ 256), a block of `rows`
+// rows at a time: Bᵀ is packed once, each block is computed into a per-thread buffer (nr × n,
+// contiguous, every element with the bits sgemm's AVX-512 path gives it with β = 0) and handed to
+// visit(i0, nr, block) while it is still in cache; blocks may be visited concurrently, from
+// several threads, in any order. InfoNCE's B×B similarities are normalised this way before
+// they are stored. Returns false, touching nothing, when the path does not apply (no AVX-512 on
+// this CPU, k = 0 or k > 256): the caller then runs gemm.
+bool sgemm_nt_rows(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda, const float* B,
+                   int64_t ldb, int64_t rows, const std::function<void(int64_t, int64_t, float*)>& visit);
 }  // namespace lethe::ref

@@ -41,6 +41,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include "kernels/cpu_simd.h"
@@ -302,6 +303,37 @@ void tile_512(int64_t mr, int64_t nr, int64_t kc, const float* a, int64_t rs, in
     else store_edge(tile + h, kNR512, cp + h, ldc, mr, w, alpha, beff);
   }
 }
+
+// One column of C (n = 1: MGCN's attention score w₂ᵀ·tanh(·) and its weight gradient). The 6×64
+// kernel would spend 63 of its 64 lanes on zero padding; here 16 rows share a register instead,
+// each lane running its own row's operations exactly as the blocked path does for that element:
+// per KC block acc = fma(a(i,p), b(p), acc) for p in order from zero, then the partial-tile store
+// (store_edge: α·acc, or α·acc + β·C). a(i, p) = A[i·rs + p·ps] (ps = 1: rows of A gathered;
+// rs = 1: a contiguous load), b(p) = B[p·bs].
+LETHE_TARGET_AVX512 void sgemv_512(int64_t m, int64_t k, float alpha, const float* A, int64_t rs, int64_t ps,
+                                    const float* B, int64_t bs, float beta, float* C, int64_t ldc) {
+  const int64_t nblk = (m + 15) / 16;
+  const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i offs = _mm512_mullo_epi32(lanes, _mm512_set1_epi32(static_cast<int32_t>(rs)));
+#pragma omp parallel for schedule(static) if (double(m) * double(k) > 4e6)
+  for (int64_t blk = 0; blk < nblk; ++blk) {
+    const int64_t i0 = blk * 16, mr = std::min<int64_t>(16, m - i0);
+    const __mmask16 msk = static_cast<__mmask16>(mr == 16 ? 0xFFFFu : (1u << mr) - 1u);
+    alignas(64) float acc[16];
+    for (int64_t pc = 0; pc < k; pc += kKC) {
+      const int64_t kc = std::min(kKC, k - pc);
+      __m512 a0 = _mm512_setzero_ps();
+      const float* ap = A + i0 * rs + pc * ps;
+      for (int64_t p = 0; p < kc; ++p, ap += ps) {
+        const __m512 av = rs == 1 ? _mm512_maskz_loadu_ps(msk, ap)
+                                  : _mm512_mask_i32gather_ps(_mm512_setzero_ps(), msk, offs, ap, 4);
+        a0 = _mm512_fmadd_ps(av, _mm512_set1_ps(B[(pc + p) * bs]), a0);
+      }
+      _mm512_store_ps(acc, a0);
+      store_edge(acc, 1, C + i0 * ldc, ldc, mr, 1, alpha, pc == 0 ? beta : 1.f);
+    }
+  }
+}
 #endif  // LETHE_HAVE_AVX512_PATH
 
 // The blocked driver of both paths: kNR = 16 (AVX2/baseline kernel, A packed) or 64 (AVX-512
@@ -309,10 +341,13 @@ void tile_512(int64_t mr, int64_t nr, int64_t kc, const float* a, int64_t rs, in
 template <int NR>
 void sgemm_blocked(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
                    const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  // The 6×16 path always packs A; the AVX-512 path reads A in place unless it is transposed (a
-  // micro-tile of op(A) then spans kc rows of A, one page each for wide A: packing walks them once
-  // per block instead of once per micro-tile).
-  const bool pack = NR == kNR || ta;
+  // The 6×16 path always packs A; the AVX-512 path reads A in place unless it is transposed and
+  // wide (a micro-tile of op(A) then spans kc rows of A, one page each for wide A such as
+  // InfoNCE's 2048-wide P: packing walks them once per block instead of once per micro-tile).
+  // A transposed A with rows of at most 512 floats (the weight gradients' Xᵀ·dY, X of width 64
+  // or 128) is read in place: the kc rows a block's tiles share stay in cache, and the transposing
+  // copy cost more than it saved.
+  const bool pack = NR == kNR || (ta && lda > 512);
   const double flops = 2.0 * double(m) * double(n) * double(k);
   const int nt = flops < 4e6 ? 1 : std::max(1, omp_get_max_threads());
   const int64_t kc_max = std::min(k, kKC);
@@ -390,6 +425,11 @@ void sgemm(SgemmPath path, bool ta, bool tb, int64_t m, int64_t n, int64_t k, fl
 #if LETHE_HAVE_AVX512_PATH
   if (path == SgemmPath::Avx512) {
     LETHE_CHECK(cpu::avx512_available(), "gemm: the AVX-512 path was asked for on a CPU without AVX-512");
+    // A single column of C through the row-vector kernel (lane offsets are 32-bit: 15·lda must fit).
+    if (n == 1 && (ta || 15 * lda < (int64_t(1) << 31))) {
+      sgemv_512(m, k, alpha, A, ta ? 1 : lda, ta ? lda : 1, B, tb ? 1 : ldb, beta, C, ldc);
+      return;
+    }
     sgemm_blocked<kNR512>(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
@@ -431,6 +471,44 @@ bool sgemm_adam(int64_t m, int64_t n, int64_t k, const float* A, int64_t lda, co
   return true;
 #else
   (void)m, (void)n, (void)k, (void)A, (void)lda, (void)B, (void)ldb, (void)P, (void)M, (void)V, (void)f;
+  return false;
+#endif
+}
+
+bool sgemm_nt_rows(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda, const float* B,
+                   int64_t ldb, int64_t rows, const std::function<void(int64_t, int64_t, float*)>& visit) {
+#if LETHE_HAVE_AVX512_PATH
+  if (!cpu::avx512_available() || k <= 0 || k > kKC || m <= 0 || n <= 0 || rows <= 0) return false;
+  LETHE_CHECK(lda >= k && ldb >= k, "sgemm_nt_rows: leading dimensions below k");
+  const int64_t npanels = (n + kNR512 - 1) / kNR512;
+  const int nt = std::max(1, omp_get_max_threads());
+  // op(B) = Bᵀ packed once for all row blocks, as sgemm_blocked packs its panels (one k block);
+  // one rows × n block buffer per thread, allocated here on the calling thread.
+  float* bpack = tls_b().get(static_cast<size_t>(npanels * kNR512 * k));
+  const int64_t bstride = (rows * n + 15) / 16 * 16;
+  float* buf_all = tls_a().get(static_cast<size_t>(bstride * nt));
+  const int64_t nblocks = (m + rows - 1) / rows;
+#pragma omp parallel num_threads(nt) if (nt > 1 && double(m) * double(n) * double(k) > 4e6)
+  {
+    float* buf = buf_all + bstride * omp_get_thread_num();
+    alignas(64) float tile[kMR * kNR512];
+#pragma omp for schedule(static)
+    for (int64_t jp = 0; jp < npanels; ++jp) pack_b_panel<kNR512>(true, B, ldb, n, jp * kNR512, 0, k, bpack + jp * kNR512 * k);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t ib = 0; ib < nblocks; ++ib) {
+      const int64_t i0 = ib * rows, nr = std::min(rows, m - i0);
+      for (int64_t jp = 0; jp < npanels; ++jp) {
+        const int64_t j0 = jp * kNR512, nc = std::min<int64_t>(kNR512, n - j0);
+        for (int64_t ir = 0; ir < nr; ir += kMR)
+          tile_512(std::min<int64_t>(kMR, nr - ir), nc, k, A + (i0 + ir) * lda, lda, 1, bpack + jp * kNR512 * k,
+                   buf + ir * n + j0, n, alpha, 0.f, tile);
+      }
+      visit(i0, nr, buf);
+    }
+  }
+  return true;
+#else
+  (void)m, (void)n, (void)k, (void)alpha, (void)A, (void)lda, (void)B, (void)ldb, (void)rows, (void)visit;
   return false;
 #endif
 }

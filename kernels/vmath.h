@@ -21,6 +21,10 @@ float max(const float* x, int64_t n);
 // (element j goes to sum j mod 8, in increasing j), then ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7)).
 // Eight independent chains instead of one: the sum is no longer bound by the add latency.
 double sum_f64(const float* x, int64_t n);
+// x[j] ← exp(x[j] − shift) (the difference rounded to float, then exp as exp() computes it) and
+// returns sum_f64 of the new x: the bits of `x[j] -= shift; exp(x, x, n); sum_f64(x, n)` in one
+// pass (InfoNCE's row softmax).
+double exp_shifted_sum(float* x, float shift, int64_t n);
 // Which implementation runs here: "libmvec AVX-512", "libmvec AVX2" or "scalar".
 const char* implementation();
 }  // namespace lethe::vmath

@@ -1,5 +1,7 @@
 // tests/kernels/test_elementwise.cpp — elementwise family: finite-difference checks of every
 // backward (CPU, double) and CUDA against the CPU reference over a table of lengths.
+#include <limits>
+
 #include "kernels/elementwise.h"
 
 #include "tests/test_util.h"
@@ -42,6 +44,26 @@ TEST(FiniteDiff_tanh, Backward) {
   fd_unary([](auto x, auto y) { ref::tanh<double>(x, y); },
            [](auto y, auto dy, auto dx) { ref::tanh_backward<double>(y, dy, dx); }, 12, true);
 }
+// The write form of a first gradient contribution (accumulate = false): the bits of adding into
+// zeros, and dx is never read (a NaN there does not propagate).
+TEST(Ref_unary_backward, WriteFormEqualsAddingIntoZeros) {
+  for (int64_t n : {int64_t(1), int64_t(17), int64_t(70000)}) {
+    const auto y = random_vec<float>(n, 41, -0.99, 0.99), dy = random_vec<float>(n, 42);
+    using CVf = Vec<const float>;
+    for (int which = 0; which < 2; ++which) {
+      std::vector<float> add(n, 0.f), write(n, std::numeric_limits<float>::quiet_NaN());
+      const auto run = [&](std::vector<float>& dx, bool accumulate) {
+        if (which == 0) ref::sigmoid_backward<float>(CVf(y.data(), n), CVf(dy.data(), n), Vec<float>(dx.data(), n), accumulate);
+        else ref::tanh_backward<float>(CVf(y.data(), n), CVf(dy.data(), n), Vec<float>(dx.data(), n), accumulate);
+      };
+      run(add, true);
+      run(write, false);
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_EQ(add[i], write[i]) << (which ? "tanh" : "sigmoid") << "_backward, n " << n << ", element " << i;
+    }
+  }
+}
+
 TEST(FiniteDiff_softplus, Backward) {
   fd_unary([](auto x, auto y) { ref::softplus<double>(x, y); },
            [](auto x, auto dy, auto dx) { ref::softplus_backward<double>(x, dy, dx); }, 13, false);
@@ -220,6 +242,12 @@ TEST(CudaVsRef_sigmoid_backward, Lengths) {
                   [](auto v) { ref::sigmoid_backward<float>(CV(v[0]), CV(v[1]), v[2]); },
                   [](auto v, auto g) { cuda::sigmoid_backward(CV(v[0]), CV(v[1]), v[2], g); });
 }
+TEST(CudaVsRef_sigmoid_backward, WriteForm) {
+  LETHE_REQUIRE_GPU();
+  cuda_vs_ref_map("sigmoid_backward_write", {2, 1, false},
+                  [](auto v) { ref::sigmoid_backward<float>(CV(v[0]), CV(v[1]), v[2], false); },
+                  [](auto v, auto g) { cuda::sigmoid_backward(CV(v[0]), CV(v[1]), v[2], g, false); });
+}
 TEST(CudaVsRef_tanh, Lengths) {
   LETHE_REQUIRE_GPU();
   cuda_vs_ref_map("tanh", {1, 1, false}, [](auto v) { ref::tanh<float>(CV(v[0]), v[1]); },
@@ -229,6 +257,12 @@ TEST(CudaVsRef_tanh_backward, Lengths) {
   LETHE_REQUIRE_GPU();
   cuda_vs_ref_map("tanh_backward", {2, 1, true}, [](auto v) { ref::tanh_backward<float>(CV(v[0]), CV(v[1]), v[2]); },
                   [](auto v, auto g) { cuda::tanh_backward(CV(v[0]), CV(v[1]), v[2], g); });
+}
+TEST(CudaVsRef_tanh_backward, WriteForm) {
+  LETHE_REQUIRE_GPU();
+  cuda_vs_ref_map("tanh_backward_write", {2, 1, false},
+                  [](auto v) { ref::tanh_backward<float>(CV(v[0]), CV(v[1]), v[2], false); },
+                  [](auto v, auto g) { cuda::tanh_backward(CV(v[0]), CV(v[1]), v[2], g, false); });
 }
 TEST(CudaVsRef_softplus, Lengths) {
   LETHE_REQUIRE_GPU();

@@ -127,7 +127,12 @@ struct GemmShape {
 // Crosses the micro-tiles (6×16, 6×64), MC (96), KC (256) and NC (2048) boundaries.
 const std::vector<GemmShape> kCpuShapes = {{1, 1, 1},     {6, 16, 1},      {7, 17, 3},     {33, 65, 17},
                                            {97, 31, 257}, {200, 130, 600}, {13, 2100, 40}, {250, 7, 513},
-                                           {12, 64, 256}, {101, 200, 70}};
+                                           {12, 64, 256}, {101, 200, 70},
+                                           // one column of C: the AVX-512 path's row-vector kernel
+                                           // (16 rows a register, several k blocks, partial blocks)
+                                           {37, 1, 600},  {300, 1, 64},    {16, 1, 5},
+                                           // a transposed A this wide is packed by the AVX-512 path
+                                           {600, 70, 300}};
 
 // C lives in a guarded buffer with ldc = n + 3; the 3 padding columns hold a sentinel that must
 // survive.
@@ -246,6 +251,47 @@ TEST(Ref_gemm, AdamEpilogueEqualsStoredProductThenAdamBitForBit) {
   EXPECT_FALSE(ref::sgemm_adam(10, 4, 300, A.data(), 300, B.data(), 300, P.data(), M.data(), V.data(), f));
   EXPECT_FALSE(ref::sgemm_adam(10, 4, 0, A.data(), 300, B.data(), 300, P.data(), M.data(), V.data(), f));
   EXPECT_EQ(P, std::vector<float>(40, 1.f));
+}
+
+// sgemm_nt_rows (InfoNCE's similarities a block of rows at a time) hands every block the bits of
+// the AVX-512 path's C = α·A·Bᵀ with β = 0, every row exactly once, for any block height and
+// thread count; lda and ldb larger than k are honoured.
+TEST(Ref_gemm, RowBlocksEqualStoredProductBitForBit) {
+  if (!cpu::avx512_available()) GTEST_SKIP() << "this CPU has no AVX-512: the row-block path never runs here";
+  uint64_t seed = 900;
+  for (auto [m, n, k] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {1, 1, 1}, {7, 5, 3}, {37, 130, 64}, {200, 2048, 64}, {61, 77, 256}}) {
+    for (int64_t rows : {1, 6, 13, 30})
+      for (int threads : {1, 2}) {
+        SCOPED_TRACE(test::case_name("nt_rows_r" + std::to_string(rows) + "_t" + std::to_string(threads), {m, n, k},
+                                     seed));
+        const int64_t lda = k + 1, ldb = k + 2;
+        const auto A = random_vec<float>(m * lda, seed), B = random_vec<float>(n * ldb, seed + 1);
+        std::vector<float> want(static_cast<size_t>(m * n)), got(static_cast<size_t>(m * n), 7.f);
+        std::vector<int> seen(static_cast<size_t>(m), 0);
+        ref::sgemm(ref::SgemmPath::Avx512, false, true, m, n, k, 0.25f, A.data(), lda, B.data(), ldb, 0.f,
+                   want.data(), n);
+        const int before = omp_get_max_threads();
+        omp_set_num_threads(threads);
+        const bool ran = ref::sgemm_nt_rows(m, n, k, 0.25f, A.data(), lda, B.data(), ldb, rows,
+                                            [&](int64_t i0, int64_t nr, float* blk) {
+                                              for (int64_t r = 0; r < nr; ++r) ++seen[static_cast<size_t>(i0 + r)];
+                                              std::memcpy(got.data() + i0 * n, blk, size_t(nr * n) * sizeof(float));
+                                            });
+        omp_set_num_threads(before);
+        ASSERT_TRUE(ran);
+        EXPECT_EQ(seen, std::vector<int>(static_cast<size_t>(m), 1)) << "each row visited once";
+        EXPECT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)));
+        ++seed;
+      }
+  }
+  // Outside its range (k above one k block, k = 0) it declines without visiting anything.
+  std::vector<float> A(10 * 300), B(4 * 300);
+  int visits = 0;
+  const auto count = [&](int64_t, int64_t, float*) { ++visits; };
+  EXPECT_FALSE(ref::sgemm_nt_rows(10, 4, 300, 1.f, A.data(), 300, B.data(), 300, 6, count));
+  EXPECT_FALSE(ref::sgemm_nt_rows(10, 4, 0, 1.f, A.data(), 300, B.data(), 300, 6, count));
+  EXPECT_EQ(visits, 0);
 }
 
 TEST(Ref_gemm, BetaZeroIgnoresNaNInC) {

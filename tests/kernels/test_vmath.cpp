@@ -96,5 +96,22 @@ TEST(Vmath, MaxAndOrderedDoubleSum) {
   }
 }
 
+// exp_shifted_sum (InfoNCE's row softmax in one pass) gives the bits of subtract, exp, sum_f64,
+// for lengths with and without a partial vector or a partial group of eight.
+TEST(Vmath, ExpShiftedSumEqualsThreePassesBitForBit) {
+  for (int64_t n : {int64_t(1), int64_t(5), int64_t(8), int64_t(13), int64_t(16), int64_t(24), int64_t(31),
+                    int64_t(2048), int64_t(2053)}) {
+    const auto x = test::random_vec<float>(n, static_cast<uint64_t>(n) + 11, -9, 3);
+    const float shift = vmath::max(x.data(), n);
+    std::vector<float> a = x, b = x;
+    for (auto& v : a) v -= shift;
+    vmath::exp(a.data(), a.data(), n);
+    const double want = vmath::sum_f64(a.data(), n);
+    const double got = vmath::exp_shifted_sum(b.data(), shift, n);
+    EXPECT_EQ(0, std::memcmp(&want, &got, sizeof want)) << n << ": sum " << got << ", three passes " << want;
+    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float))) << n << ": the exponentials";
+  }
+}
+
 }  // namespace
 }  // namespace lethe
