@@ -441,38 +441,11 @@ void sgemm(SgemmPath path, bool ta, bool tb, int64_t m, int64_t n, int64_t k, fl
 
 bool sgemm_adam(int64_t m, int64_t n, int64_t k, const float* A, int64_t lda, const float* B, int64_t ldb, float* P,
                 float* M, float* V, const AdamF32& f) {
-#if LETHE_HAVE_AVX512_PATH
-  if (!cpu::avx512_available() || k <= 0 || k > kKC || m <= 0 || n <= 0) return false;
-  LETHE_CHECK(lda >= k && ldb >= k, "sgemm_adam: leading dimensions below k");
-  const int64_t npanels = (n + kNR512 - 1) / kNR512;
-  const int nt = std::max(1, omp_get_max_threads());
-  // The whole of op(B) = Bᵀ (k × n) packed once in 64-wide panels, as sgemm_blocked packs each
-  // panel of its (single) k block; and one MR × n gradient strip per thread.
-  float* bpack = tls_b().get(static_cast<size_t>(npanels * kNR512 * k));
-  const int64_t gstride = (kMR * n + 15) / 16 * 16;
-  float* gbuf_all = tls_a().get(static_cast<size_t>(gstride * nt));
-  const int64_t nblocks = (m + kMR - 1) / kMR;
-#pragma omp parallel num_threads(nt) if (nt > 1 && double(m) * double(n) * double(k) > 2e6)
-  {
-    float* gbuf = gbuf_all + gstride * omp_get_thread_num();
-    alignas(64) float tile[kMR * kNR512];
-#pragma omp for schedule(static)
-    for (int64_t jp = 0; jp < npanels; ++jp) pack_b_panel<kNR512>(true, B, ldb, n, jp * kNR512, 0, k, bpack + jp * kNR512 * k);
-#pragma omp for schedule(dynamic, 4)
-    for (int64_t ib = 0; ib < nblocks; ++ib) {
-      const int64_t i0 = ib * kMR, mr = std::min<int64_t>(kMR, m - i0);
-      for (int64_t jp = 0; jp < npanels; ++jp) {
-        const int64_t j0 = jp * kNR512, nr = std::min<int64_t>(kNR512, n - j0);
-        tile_512(mr, nr, k, A + i0 * lda, lda, 1, bpack + jp * kNR512 * k, gbuf + j0, n, 1.f, 0.f, tile);
-      }
-      adam_f32_range(P + i0 * n, gbuf, M + i0 * n, V + i0 * n, 0, mr * n, 1.0f, f);
-    }
-  }
-  return true;
-#else
-  (void)m, (void)n, (void)k, (void)A, (void)lda, (void)B, (void)ldb, (void)P, (void)M, (void)V, (void)f;
-  return false;
-#endif
+  // The product's rows MR at a time (sgemm_nt_rows: op(B) packed once, one strip per thread),
+  // each strip applied by Adam while it is still in cache and never stored.
+  return sgemm_nt_rows(m, n, k, 1.f, A, lda, B, ldb, kMR, [&](int64_t i0, int64_t mr, float* g) {
+    adam_f32_range(P + i0 * n, g, M + i0 * n, V + i0 * n, 0, mr * n, 1.0f, f);
+  });
 }
 
 bool sgemm_nt_rows(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda, const float* B,
