@@ -328,6 +328,24 @@ bool is_mmrec_name(const std::string& name) {
 
 bool is_mmrec_ignored(const std::string& name) { return mmrec_ignored(name); }
 
+const std::map<std::string, std::string>& legacy_config_values() {
+  static const std::map<std::string, std::string> values = [] {
+    std::map<std::string, std::string> v = {
+        {"checkpoint_every", "*"},            // when last.ckpt is written, not what is trained
+        {"cuda.graphs", "false"},             // every step launched kernel by kernel
+        {"cuda.tf32", "false"},               // FP32 products
+        {"eval.filter_cold_users", "false"},  // every user with valid/test rows was evaluated
+        {"tru.rows", "false"},                // TRU without row-granular isolation
+        {"tru.rows.power", "*"},              // read only with tru.rows on
+        {"tru.rows.reset", "*"},
+    };
+    for (const auto& k : config_keys())  // read by tru-auto / mmrecun-auto only
+      if (std::string(k.key).rfind("unlearn.auto.", 0) == 0) v[k.key] = "*";
+    return v;
+  }();
+  return values;
+}
+
 std::string config_group(const std::string& key) {
   static const std::pair<const char*, const char*> prefixes[] = {
       {"eval.", "evaluation"},      {"lightgcn.", "LightGCN"},       {"mgcn.", "MGCN"},

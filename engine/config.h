@@ -28,6 +28,13 @@ struct ConfigKey {
 // MultiDelete, ScaleGUN, audits.
 const std::vector<ConfigKey>& config_keys();
 
+// Settings added after runs began recording theirs (run.json, checkpoints), each with the value
+// that reproduces what a run made before the setting existed did; "*" where it cannot change such
+// a run's results (it only times checkpoints, or only a method that did not exist then reads it).
+// Run folders compare an earlier run's missing keys against these (io/run_folder.h), so that a
+// newer program continues or reuses that run only when it behaves the same.
+const std::map<std::string, std::string>& legacy_config_values();
+
 // The group a key belongs to, by its prefix — what each command's --help lists (a command shows
 // only the groups it reads): "training" (no prefix), "evaluation" (eval.), "LightGCN", "MGCN",
 // "MIG-GT", "unlearning" (unlearn., finetune., neggrad., neggrad_plus., mmrecun.), "TRU",

@@ -38,6 +38,12 @@ void write_train_metrics(const std::string& path, const std::string& model, cons
   io::write_json(path, m);
 }
 
+io::RunSettings legacy_run_settings() {
+  io::RunSettings s;
+  for (const auto& [k, v] : legacy_config_values()) s["config." + k] = v;
+  return s;
+}
+
 io::RunSettings train_settings(const std::string& model, uint64_t data_fingerprint, const Config& cfg) {
   const Config c = resolve_training_settings(cfg, model);
   io::RunSettings s;

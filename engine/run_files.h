@@ -46,6 +46,10 @@ void write_train_metrics(const std::string& path, const std::string& model, cons
 // `cfg` need not be resolved.
 io::RunSettings train_settings(const std::string& model, uint64_t data_fingerprint, const Config& cfg);
 
+// legacy_config_values() as run settings ("config.<key>" → value): what RunFolderOptions::legacy
+// and every first_difference over run settings take.
+io::RunSettings legacy_run_settings();
+
 struct TrainRunOptions {
   std::string resume_from;  // "" = a fresh start; else a checkpoint to continue (its state)
   bool progress = true, epoch_lines = true;

@@ -155,11 +155,18 @@ std::string settings_hash(const RunSettings& s) {
   return hex64(h.digest());
 }
 
-SettingDiff first_difference(const RunSettings& there, const RunSettings& here) {
+SettingDiff first_difference(const RunSettings& there, const RunSettings& here, const RunSettings& legacy) {
   auto a = there.begin(), b = here.begin();
   while (a != there.end() || b != here.end()) {
     if (b == here.end() || (a != there.end() && a->first < b->first)) return {a->first, a->second, "(not set)"};
-    if (a == there.end() || b->first < a->first) return {b->first, "(not set)", b->second};
+    if (a == there.end() || b->first < a->first) {
+      const auto l = legacy.find(b->first);
+      if (l == legacy.end()) return {b->first, "(not set)", b->second};
+      if (l->second != "*" && l->second != b->second)
+        return {b->first, "(not set: made before this setting existed, which behaved as " + l->second + ")", b->second};
+      ++b;
+      continue;
+    }
     if (a->second != b->second) return {a->first, a->second, b->second};
     ++a;
     ++b;
@@ -407,7 +414,7 @@ RunFolder::RunFolder(const std::string& dir, RunFolderOptions o) : dir_(dir), o_
       f.previous.empty() ? "" : " (the finished run it was replacing is kept in " + f.previous + ")";
   const std::string when = f.started.empty() ? "" : " (started " + f.started + ")";
   auto check_settings = [&] {
-    const SettingDiff d = o_.compare ? o_.compare(f) : first_difference(f.settings, o_.settings);
+    const SettingDiff d = o_.compare ? o_.compare(f) : first_difference(f.settings, o_.settings, o_.legacy);
     if (d.empty()) return;
     throw Error("--resume: the run in " + dir_ + " was made with " + setting_name(d.key) + " = " + printable(d.there) +
                 ", this command has " + setting_name(d.key) + " = " + printable(d.here) +

@@ -39,7 +39,12 @@ struct SettingDiff {
   std::string key, there, here;  // "(not set)" for a key one side lacks
   bool empty() const { return key.empty(); }
 };
-SettingDiff first_difference(const RunSettings& there, const RunSettings& here);
+// `legacy` names settings that later versions added, each with the value that reproduces what a run
+// made before it existed did ("*": the setting cannot change such a run's results). A key the run
+// found lacks is then equal when this run's value is that one (or any, for "*"), so that a new
+// program can continue, or reuse, what an earlier one made with the same behaviour; a key this run
+// lacks (one that was removed) always differs.
+SettingDiff first_difference(const RunSettings& there, const RunSettings& here, const RunSettings& legacy = {});
 // A setting's key as messages show it: "config.K" (a configuration key) as K, "method.M.K" (a
 // method's own setting in an experiment) as "K of method M", anything else as it is.
 std::string setting_name(const std::string& key);
@@ -112,7 +117,9 @@ struct RunFolderOptions {
   // How to continue an interrupted run, for the refusal ("--resume RUN/last.ckpt"); empty for a
   // command that cannot continue one (unlearn).
   std::string resume_hint;
-  // The comparison --resume makes; empty = first_difference(found.settings, settings).
+  // Settings added by later versions (first_difference's `legacy`), for the default comparison.
+  RunSettings legacy;
+  // The comparison --resume makes; empty = first_difference(found.settings, settings, legacy).
   std::function<SettingDiff(const RunFolderInfo& found)> compare;
 };
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "engine/run_files.h"
 #include "io/fs.h"
 #include "kernels/runtime.h"
 #include "tools/audit_cli.h"
@@ -100,6 +101,7 @@ io::RunFolderOptions run_options(const Args& a, const std::string& command, bool
                 ": --resume and --overwrite contradict each other (--resume continues the run in " + a.str("out") +
                 ", --overwrite replaces it)");
   o.command_line = command_line(argc, argv);
+  o.legacy = legacy_run_settings();
   return o;
 }
 

@@ -56,7 +56,7 @@ int cmd_train(int argc, char** argv) {
       if (!c.meta.count("train.next_epoch"))
         throw Error(resume_from + " holds no training state (resume from RUN/last.ckpt of lethe train)");
       const io::SettingDiff d =
-          io::first_difference(train_settings(info.model, info.data_fingerprint, info.config), ro.settings);
+          io::first_difference(train_settings(info.model, info.data_fingerprint, info.config), ro.settings, ro.legacy);
       if (!d.empty())
         throw Error("--resume: " + resume_from + " was made with " + io::setting_name(d.key) + " = " + d.there +
                     ", this command has " + io::setting_name(d.key) + " = " + d.here +

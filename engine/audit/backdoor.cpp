@@ -9,6 +9,7 @@
 
 #include "engine/audit/audit_rng.h"
 #include "engine/checkpointing.h"
+#include "engine/run_files.h"
 #include "engine/ops.h"
 #include "engine/session.h"
 #include "engine/trainer.h"
@@ -280,6 +281,7 @@ std::vector<AuditRow> run_backdoor_experiment(const ExperimentOptions& o) {
     for (const auto& [k, v] : ms.overrides) settings["method." + m + "." + k] = v;
   io::RunFolderOptions ro;
   ro.command = "backdoor";
+  ro.legacy = legacy_run_settings();
   ro.title = "the backdoor experiment of `lethe experiment --audits backdoor`";
   ro.settings = settings;
   ro.command_line = o.command;

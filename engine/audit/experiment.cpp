@@ -272,7 +272,7 @@ OriginalRun ensure_original(const ExperimentOptions& o, const io::Dataset& ds, C
     auto lock = std::make_unique<io::RunLock>(dir, io::RunLock::Mode::kShared, o.command);
     const io::RunFolderInfo f = io::inspect_run_folder(dir);
     if (f.state == io::RunState::kFinished && f.command == "train") {
-      const io::SettingDiff d = io::first_difference(f.settings, want);
+      const io::SettingDiff d = io::first_difference(f.settings, want, legacy_run_settings());
       if (!d.empty())
         throw Error(dir + " holds a finished θ₀ trained with " + io::setting_name(d.key) + " = " + d.there +
                     ", this experiment has " + io::setting_name(d.key) + " = " + d.here +
@@ -289,6 +289,7 @@ OriginalRun ensure_original(const ExperimentOptions& o, const io::Dataset& ds, C
     io::RunFolderOptions ro;
     ro.command = "train";
     ro.settings = want;
+    ro.legacy = legacy_run_settings();
     ro.command_line = o.command;
     ro.resume = o.resume;
     ro.resume_hint = "lethe experiment --resume";
@@ -376,7 +377,7 @@ io::SettingDiff resume_difference(const io::RunFolderInfo& found, const io::RunS
     }
     return out;
   };
-  return io::first_difference(compared(found.settings), compared(now));
+  return io::first_difference(compared(found.settings), compared(now), legacy_run_settings());
 }
 
 }  // namespace

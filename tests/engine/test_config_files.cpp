@@ -190,6 +190,25 @@ TEST(ConfigFiles, EveryKeyHasAGroupAndEveryGroupKeys) {
   EXPECT_EQ(config_group("backdoor.attack_size"), "audits");
 }
 
+// The settings added after runs began recording theirs name real keys, and each earlier behaviour
+// is a value its key accepts ("*" aside); the behaviour-changing ones are pinned here, because a
+// wrong entry would let a newer program reuse a run that computed something else.
+TEST(ConfigFiles, LegacyValuesNameRealKeysWithValidValues) {
+  const auto& legacy = legacy_config_values();
+  for (const auto& [k, v] : legacy) {
+    Config c;
+    EXPECT_TRUE(c.known(k)) << k;
+    if (v != "*") {
+      EXPECT_NO_THROW(c.set(k, v, "legacy")) << k << " = " << v;
+    }
+  }
+  EXPECT_EQ(legacy.at("eval.filter_cold_users"), "false");
+  EXPECT_EQ(legacy.at("tru.rows"), "false");
+  EXPECT_EQ(legacy.at("cuda.tf32"), "false");
+  EXPECT_EQ(legacy.at("unlearn.auto.utility"), "*");
+  EXPECT_FALSE(legacy.count("lr")) << "a setting every run records has no earlier behaviour";
+}
+
 // The command line accepts MMRec's names (tools/cli_common.cpp) exactly where Config::apply
 // understands them: each name is_mmrec_name() accepts applies without "unknown setting".
 TEST(ConfigFiles, MmrecNamesOnTheCommandLineAreThoseApplyKnows) {

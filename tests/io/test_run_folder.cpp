@@ -129,6 +129,49 @@ TEST(IoRunFolder, ResumeComparesEverySettingAndLeavesAFinishedRunAlone) {
     EXPECT_FALSE(path_exists(rf.path(kManifestFile)));
   }
   EXPECT_EQ(first_difference({{"a", "1"}}, {{"a", "1"}}).key, "");
+}
+
+// A setting added by a later version: a run made before it lacks the key. It compares equal when
+// this run's value reproduces what that run did (or always, for "*"), and differs otherwise,
+// saying what the earlier run behaved as; a key the new run lacks (a removed setting) differs.
+TEST(IoRunFolder, SettingsAddedLaterCompareByTheirEarlierBehaviour) {
+  const RunSettings old = {{"config.lr", "0.001"}, {"model", "mgcn"}};
+  const RunSettings legacy = {{"config.filter", "false"}, {"config.every", "*"}};
+  EXPECT_EQ(first_difference(old, {{"config.lr", "0.001"}, {"model", "mgcn"}, {"config.filter", "false"}}, legacy).key,
+            "");
+  EXPECT_EQ(first_difference(old, {{"config.lr", "0.001"}, {"model", "mgcn"}, {"config.every", "7"}}, legacy).key, "");
+  const SettingDiff d =
+      first_difference(old, {{"config.filter", "true"}, {"config.lr", "0.001"}, {"model", "mgcn"}}, legacy);
+  EXPECT_EQ(d.key, "config.filter");
+  EXPECT_EQ(d.here, "true");
+  EXPECT_TRUE(has_all(d.there, {"before this setting existed", "false"})) << d.there;
+  // Not a legacy key, or no legacy table: a missing key is a difference, as before.
+  EXPECT_EQ(first_difference(old, {{"config.lr", "0.001"}, {"config.new", "1"}, {"model", "mgcn"}}, legacy).key,
+            "config.new");
+  EXPECT_EQ(first_difference(old, {{"config.filter", "false"}, {"config.lr", "0.001"}, {"model", "mgcn"}}).key,
+            "config.filter");
+  // A key only the earlier run has differs whatever the table says.
+  EXPECT_EQ(first_difference({{"config.filter", "false"}, {"model", "mgcn"}}, {{"model", "mgcn"}}, legacy).key,
+            "config.filter");
+  // A different value of a key both have is a difference even when it is the legacy value.
+  EXPECT_EQ(first_difference({{"config.every", "1"}}, {{"config.every", "2"}}, legacy).key, "config.every");
+
+  // The run folder's own --resume comparison takes the table from its options.
+  TempDir t;
+  const std::string dir = t.file("run");
+  {
+    RunFolder rf(dir, opts("experiment", old));
+    rf.begin();
+    rf.finish();
+  }
+  RunFolderOptions o = opts("experiment", {{"config.filter", "true"}, {"config.lr", "0.001"}, {"model", "mgcn"}});
+  o.resume = true;
+  o.reopen_finished = true;
+  o.legacy = legacy;
+  EXPECT_TRUE(has_all(error_of([&] { RunFolder rf(dir, o); }), {"--resume", "filter", "before this setting existed"}));
+  o.settings["config.filter"] = "false";
+  RunFolder rf(dir, o);
+  EXPECT_EQ(rf.start(), RunFolder::Start::kResume);
   EXPECT_EQ(setting_name("config.tru.gate.k"), "tru.gate.k");
   EXPECT_EQ(setting_name("method.tru.tru.gate.k"), "tru.gate.k of method tru");
 }

@@ -330,6 +330,70 @@ TEST(Experiment, ItsFolderIsRefusedWithoutResumeOrWithOtherSettings) {
   EXPECT_FALSE(io::path_exists(io::path_join(o.out_dir, ".lethe-previous")));
 }
 
+// What a run folder made by an earlier program, before `key` existed, looks like: run.json lacks
+// the setting and the manifest is over that (the folder reopened and finished through the API).
+void as_if_made_before(const std::string& dir, const std::string& key) {
+  const io::RunFolderInfo f = io::inspect_run_folder(dir);
+  ASSERT_EQ(f.state, io::RunState::kFinished);
+  io::RunSettings older = f.settings;
+  ASSERT_EQ(older.erase(key), 1u) << key;
+  io::RunFolderOptions ro;
+  ro.command = f.command;
+  ro.settings = older;
+  ro.command_line = "(test)";
+  ro.resume = true;
+  ro.reopen_finished = true;
+  ro.compare = [](const io::RunFolderInfo&) { return io::SettingDiff{}; };
+  io::RunFolder rf(dir, ro);
+  rf.begin();
+  rf.finish();
+}
+
+// A θ₀ and an experiment made before a setting existed are reused and continued by a newer
+// program only when its value of that setting reproduces what the earlier one did
+// (eval.filter_cold_users: it evaluated every user; tru.rows: TRU without row weights), and
+// refused otherwise, naming the setting and the earlier behaviour.
+TEST(Experiment, RunsFromBeforeASettingExistedAreReusedOnlyWithItsBehaviour) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  o.methods = {"retrain", "mmrecun"};
+  o.noise_floor = NoiseFloor::kOff;
+  o.original_dir = dir.file("theta0");
+  o.cfg.set("eval.filter_cold_users", "false");
+  o.cfg.set("tru.rows", "false");
+  const std::vector<AuditRow> first = run_experiment(o);
+  as_if_made_before(o.original_dir, "config.eval.filter_cold_users");
+  as_if_made_before(o.original_dir, "config.cuda.tf32");
+  as_if_made_before(o.out_dir, "config.eval.filter_cold_users");
+  as_if_made_before(o.out_dir, "config.tru.rows");
+  as_if_made_before(o.out_dir, "config.unlearn.auto.utility");
+  const std::string theta0_run = io::read_file(io::path_join(o.original_dir, io::kRunFile));
+
+  ExperimentOptions strict = o;
+  strict.out_dir = dir.file("out2");
+  strict.cfg.set("eval.filter_cold_users", "true");
+  EXPECT_TRUE(test::has_all(test::error_of([&] { run_experiment(strict); }),
+                            {o.original_dir, "filter_cold_users", "before this setting existed", "false"}));
+  ExperimentOptions fresh = o;
+  fresh.out_dir = dir.file("out3");
+  const std::vector<AuditRow> again = run_experiment(fresh);
+  EXPECT_EQ(io::read_file(io::path_join(o.original_dir, io::kRunFile)), theta0_run) << "θ₀ was trained again";
+  ASSERT_EQ(again.size(), first.size());
+  for (size_t i = 0; i < again.size(); ++i) EXPECT_EQ(again[i].retain_recall20, first[i].retain_recall20) << i;
+
+  // The experiment itself: --resume adding a method, with tru.rows on (the earlier program had no
+  // row weights) is refused; with it off the earlier rows stay and the new method is added.
+  ExperimentOptions more = o;
+  more.resume = true;
+  more.methods = {"retrain", "mmrecun", "finetune"};
+  more.cfg.set("tru.rows", "true");
+  EXPECT_TRUE(test::has_all(test::error_of([&] { run_experiment(more); }), {"--resume", "tru.rows", "false"}));
+  more.cfg.set("tru.rows", "false");
+  const std::vector<AuditRow> added = run_experiment(more);
+  ASSERT_EQ(added.size(), first.size() + 1);
+  EXPECT_EQ(added[1].retain_recall20, first[1].retain_recall20);
+}
+
 // Issue item 2: while θ₀ was retrained, `checkpoint` changed at every new best epoch while the old
 // metrics.json stayed; a run killed then and started again said "reusing the original model"
 // (best epoch 4 of 12). Only a θ₀ whose manifest matches is reused now; an interrupted one is
