@@ -40,6 +40,30 @@ __device__ __forceinline__ float seg_scale(int64_t e, const int64_t* __restrict_
   return (s >= 0 && s < nseg) ? __ldg(sc + s) : 1.0f;
 }
 
+// Adam's constants as a kernel uses them, rounded to float as the CPU rounds them for its update.
+struct AdamConsts {
+  float b1, omb1, b2, omb2, eps, wd;
+  bool use_wd;
+};
+AdamConsts adam_consts(const AdamHp& hp) {
+  return {static_cast<float>(hp.beta1), static_cast<float>(1.0 - hp.beta1), static_cast<float>(hp.beta2),
+          static_cast<float>(1.0 - hp.beta2), static_cast<float>(hp.eps), static_cast<float>(hp.weight_decay),
+          hp.weight_decay != 0.0};
+}
+
+// One element's update — moments, then the parameter — in the CPU twin's order of operations;
+// every Adam kernel below ends in it.
+__device__ __forceinline__ void adam_element(float& p, float& m, float& v, float g, const AdamConsts& k,
+                                             float step_size, float bc2_sqrt) {
+  if (k.use_wd) g += k.wd * p;
+  const float mi = k.b1 * m + k.omb1 * g;
+  const float vi = k.b2 * v + k.omb2 * g * g;
+  m = mi;
+  v = vi;
+  const float denom = sqrtf(vi) / bc2_sqrt + k.eps;
+  p -= step_size * (mi / denom);
+}
+
 void check_seg(const SegScale& seg, const char* op) {
   LETHE_CHECK(seg.nseg >= 0, std::string(op) + ": negative segment count");
   if (seg.nseg > 0)
@@ -55,24 +79,14 @@ void adam_step(float* p, const float* g, float* m, float* v, int64_t n, const Ad
   check_seg(seg, "adam_step");
   const double bc1 = 1.0 - std::pow(hp.beta1, static_cast<double>(hp.step));
   const double bc2 = 1.0 - std::pow(hp.beta2, static_cast<double>(hp.step));
-  const float b1 = static_cast<float>(hp.beta1), omb1 = static_cast<float>(1.0 - hp.beta1);
-  const float b2 = static_cast<float>(hp.beta2), omb2 = static_cast<float>(1.0 - hp.beta2);
   const float step_size = static_cast<float>(hp.lr / bc1), bc2_sqrt = static_cast<float>(std::sqrt(bc2));
-  const float eps = static_cast<float>(hp.eps), wd = static_cast<float>(hp.weight_decay);
-  const bool use_wd = hp.weight_decay != 0.0;
+  const AdamConsts k = adam_consts(hp);
   const int64_t* off = seg.offsets;
   const float* sc = seg.scale;
   const int64_t nseg = seg.nseg;
   launch_map("adam_step", n, gx, [=] __device__(int64_t e) {
     if (mask && !mask[e]) return;
-    float gi = g[e] * seg_scale(e, off, sc, nseg);
-    if (use_wd) gi += wd * p[e];
-    const float mi = b1 * m[e] + omb1 * gi;
-    const float vi = b2 * v[e] + omb2 * gi * gi;
-    m[e] = mi;
-    v[e] = vi;
-    const float denom = sqrtf(vi) / bc2_sqrt + eps;
-    p[e] -= step_size * (mi / denom);
+    adam_element(p[e], m[e], v[e], g[e] * seg_scale(e, off, sc, nseg), k, step_size, bc2_sqrt);
   });
 }
 
@@ -82,20 +96,9 @@ void adam_step_at(float* p, const float* g, float* m, float* v, int64_t n, const
                   const GpuExec& gx) {
   detail::check_adam_step(p, g, m, v, n, hp);
   LETHE_CHECK(st != nullptr, "adam_step_at: no step state");
-  const float b1 = static_cast<float>(hp.beta1), omb1 = static_cast<float>(1.0 - hp.beta1);
-  const float b2 = static_cast<float>(hp.beta2), omb2 = static_cast<float>(1.0 - hp.beta2);
-  const float eps = static_cast<float>(hp.eps), wd = static_cast<float>(hp.weight_decay);
-  const bool use_wd = hp.weight_decay != 0.0;
+  const AdamConsts k = adam_consts(hp);
   launch_map("adam_step_at", n, gx, [=] __device__(int64_t e) {
-    const float step_size = static_cast<float>(st->step_size), bc2_sqrt = static_cast<float>(st->bc2_sqrt);
-    float gi = g[e];
-    if (use_wd) gi += wd * p[e];
-    const float mi = b1 * m[e] + omb1 * gi;
-    const float vi = b2 * v[e] + omb2 * gi * gi;
-    m[e] = mi;
-    v[e] = vi;
-    const float denom = sqrtf(vi) / bc2_sqrt + eps;
-    p[e] -= step_size * (mi / denom);
+    adam_element(p[e], m[e], v[e], g[e], k, static_cast<float>(st->step_size), static_cast<float>(st->bc2_sqrt));
   });
 }
 
@@ -110,8 +113,8 @@ constexpr int kGaRows = 128, kGaCols = 64, kGaK = 32;
 
 __global__ void __launch_bounds__(256)
     gemm_adam_kernel(const float* __restrict__ dY, const float* __restrict__ W, int64_t N, int64_t C, int64_t K,
-                     float* __restrict__ P, float* __restrict__ M, float* __restrict__ V, const StepState* st, float b1,
-                     float omb1, float b2, float omb2, float eps, float wd, bool use_wd) {
+                     float* __restrict__ P, float* __restrict__ M, float* __restrict__ V, const StepState* st,
+                     AdamConsts ak) {
   __shared__ float sA[kGaK][kGaRows + 1];  // dY tile, k-major
   __shared__ float sB[kGaK][kGaCols + 1];  // W tile, k-major
   const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * 16 + tx;
@@ -157,14 +160,7 @@ __global__ void __launch_bounds__(256)
       const int64_t c = c0 + tx + 16 * j;
       if (c >= C) continue;
       const int64_t e = r * C + c;
-      float gi = acc[i][j];
-      if (use_wd) gi += wd * P[e];
-      const float mi = b1 * M[e] + omb1 * gi;
-      const float vi = b2 * V[e] + omb2 * gi * gi;
-      M[e] = mi;
-      V[e] = vi;
-      const float denom = sqrtf(vi) / bc2_sqrt + eps;
-      P[e] -= step_size * (mi / denom);
+      adam_element(P[e], M[e], V[e], acc[i][j], ak, step_size, bc2_sqrt);
     }
   }
 }
@@ -182,9 +178,7 @@ void gemm_adam_at(Mat<const float> dY, Mat<const float> W, Mat<float> P, Mat<flo
   LETHE_CHECK((N + kGaRows - 1) / kGaRows <= 65535, "gemm_adam_at: more than 65535 × 128 rows");
   const dim3 grid(static_cast<unsigned>((C + kGaCols - 1) / kGaCols), static_cast<unsigned>((N + kGaRows - 1) / kGaRows));
   gemm_adam_kernel<<<grid, dim3(16, 16), 0, gx.stream>>>(
-      dY.data, W.data, N, C, K, P.data, M.data, V.data, st, static_cast<float>(hp.beta1),
-      static_cast<float>(1.0 - hp.beta1), static_cast<float>(hp.beta2), static_cast<float>(1.0 - hp.beta2),
-      static_cast<float>(hp.eps), static_cast<float>(hp.weight_decay), hp.weight_decay != 0.0);
+      dY.data, W.data, N, C, K, P.data, M.data, V.data, st, adam_consts(hp));
   LETHE_LAUNCH_CHECK("gemm_adam_at", gx.stream);
 }
 
