@@ -114,6 +114,9 @@ const std::vector<ConfigKey>& config_keys() {
       {"tru.isolation.retain", "false", "also restrict the retain gradient to the selected layers"},
       {"tru.rows", "true", "row-granular isolation: weight each user/item row's forget gradient by its deleted share"},
       {"tru.rows.power", "1", "exponent p of the row weight (|D_f(r)|/|D(r)|)^p (0: every row D_f touches, weight 1)"},
+      {"tru.rows.id_tables", "true",
+       "with layer isolation, row-granular isolation's tables are always updated (their row weights confine the update), "
+       "outside kappa and kmax"},
       {"tru.rows.reset", "true", "rows whose whole support is deleted restart from a fresh initialisation (as in Retrain)"},
       // ---- MultiDelete, adapted to recommenders (docs/BASELINES.md) ----
       {"multidelete.md", "true", "modality-decoupling loss L_MD on the forget batch (method multidelete-no-md: off)"},
@@ -338,6 +341,7 @@ const std::map<std::string, std::string>& legacy_config_values() {
         {"tru.rows", "false"},                // TRU without row-granular isolation
         {"tru.rows.power", "*"},              // read only with tru.rows on
         {"tru.rows.reset", "*"},
+        {"tru.rows.id_tables", "false"},      // layer isolation chose the tables by score like any layer
     };
     for (const auto& k : config_keys())  // read by tru-auto / mmrecun-auto only
       if (std::string(k.key).rfind("unlearn.auto.", 0) == 0) v[k.key] = "*";

@@ -60,6 +60,9 @@ int cmd_experiment(int argc, char** argv) {
       .flag("resume",
             "continue the experiment in OUT: keep its successful (seed, method) rows and run only the missing "
             "ones (methods and seeds may be added; any other setting must be the same, else it is refused)")
+      .opt("redo", "",
+           "with --resume: comma-separated methods to run again on every seed, their rows replaced (after a change "
+           "to a method; their own settings may change); not retrain")
       .flag("overwrite", "replace what OUT holds (kept in OUT/.lethe-previous until this run has finished)")
       .flag("keep-checkpoints", "save every unlearned model under OUT/runs/ (Retrain's is always saved)")
       .flag("brief", "stage lines only: each run's start and end with the elapsed time and the ETA, no per-epoch lines")
@@ -104,6 +107,7 @@ int cmd_experiment(int argc, char** argv) {
   o.device = device_from(a);
   o.resume = a.on("resume");
   o.overwrite = a.on("overwrite");
+  if (a.has("redo")) o.redo = audit::parse_methods(a.str("redo"), "--redo");
   o.keep_checkpoints = a.on("keep-checkpoints");
   o.progress = !a.on("quiet");
   o.epoch_lines = !a.on("brief");

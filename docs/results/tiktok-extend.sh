@@ -19,12 +19,16 @@
 #   AUTO="..."  extra flags for the tuned methods' calls (e.g. --unlearn.auto.max_total_epochs 12;
 #               the same value on every call: a folder's settings cannot change once written)
 #   EXTRA="..." extra flags for every call (the ones tiktok-baselines.sh was given)
+#   REDO=...    methods whose rows the auto and ablations steps run again (--redo), e.g. tru-auto
+#               after a change to TRU's design
+#   LEGACY="..." the settings that reproduce the program that made the folders (below); give
+#               LEGACY="" for folders made by this program
 #
-# The folders were made by an earlier program, before eval.filter_cold_users and tru.rows existed:
-# it evaluated every user and TRU had no row weights. Every call passes --eval.filter_cold_users
-# false and --tru.rows false, which reproduce that (lethe refuses to continue a folder otherwise),
-# and the tuned methods get their row weights back through their own settings
-# (tiktok-auto-rows.cfg). Every call passes --resume, so a step that stopped continues when run
+# The folders were made by an earlier program, before eval.filter_cold_users, tru.rows and
+# tru.rows.id_tables existed: it evaluated every user and TRU had no row weights. Every call passes
+# LEGACY (default --eval.filter_cold_users false --tru.rows false --tru.rows.id_tables false),
+# which reproduces that (lethe refuses to continue a folder otherwise), and the tuned methods get
+# TRU's current design back through their own settings (tiktok-auto-rows.cfg). Every call passes --resume, so a step that stopped continues when run
 # again; rows already in results.json are kept.
 set -euo pipefail
 L=$1; DATA=$2; OUT=$3; shift 3
@@ -35,20 +39,29 @@ CFG=$HERE/tiktok
 ROWS=$HERE/tiktok-auto-rows.cfg
 read -r -a AUTO_ARGS <<< "${AUTO:-}"
 read -r -a EXTRA_ARGS <<< "${EXTRA:-}"
+read -r -a LEGACY_ARGS <<< "${LEGACY---eval.filter_cold_users false --tru.rows false --tru.rows.id_tables false}"
+redo_for() {  # the methods of REDO among those of one call, as --redo
+  local r="" m
+  for m in ${REDO//,/ }; do [[ ",$1," == *",$m,"* ]] && r+="${r:+,}$m"; done
+  [ -n "$r" ] && echo "--redo $r"
+  return 0
+}
 [ -f "$OUT/original/manifest.json" ] || { echo "no finished θ₀ in $OUT/original: run tiktok-baselines.sh first" >&2; exit 1; }
 
 run() {  # regime, noise floor, methods, method configs, extra flags...
   local R=$1 NF=$2 M=$3 MC=$4; shift 4
   "$L" experiment --data "$DATA" --model mgcn --regime "$R" --seeds 3 --noise-floor "$NF" \
     --original "$OUT/original" --out "$OUT/$R" --methods "retrain${M:+,$M}" ${MC:+--method-config "$MC"} \
-    --unlearn.batch_size 256 --eval.filter_cold_users false --tru.rows false --resume --quiet \
+    --unlearn.batch_size 256 ${LEGACY_ARGS[@]+"${LEGACY_ARGS[@]}"} --resume --quiet \
     ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"} "$@"
 }
 for S in $STEPS; do
   case $S in
     auto)
       for R in $REGIMES; do
-        run "$R" first tru-auto,mmrecun-auto "tru-auto=$ROWS" ${AUTO_ARGS[@]+"${AUTO_ARGS[@]}"}
+        # shellcheck disable=SC2046 # redo_for prints a flag and its value
+        run "$R" first tru-auto,mmrecun-auto "tru-auto=$ROWS" ${AUTO_ARGS[@]+"${AUTO_ARGS[@]}"} \
+          $(redo_for tru-auto,mmrecun-auto)
       done ;;
     security)
       mc="finetune=$CFG/finetune.cfg"
@@ -58,10 +71,11 @@ for S in $STEPS; do
       for R in $REGIMES; do run "$R" all "" ""; done ;;
     ablations)
       mc=""
-      for m in tru-auto-no-gate tru-auto-no-scaling tru-auto-no-isolation tru-auto-no-rows; do mc+="${mc:+,}$m=$ROWS"; done
+      ab=tru-auto-no-gate,tru-auto-no-scaling,tru-auto-no-isolation,tru-auto-no-rows
+      for m in ${ab//,/ }; do mc+="${mc:+,}$m=$ROWS"; done
       for R in $REGIMES; do
-        run "$R" first tru-auto-no-gate,tru-auto-no-scaling,tru-auto-no-isolation,tru-auto-no-rows "$mc" \
-          ${AUTO_ARGS[@]+"${AUTO_ARGS[@]}"}
+        # shellcheck disable=SC2046
+        run "$R" first "$ab" "$mc" ${AUTO_ARGS[@]+"${AUTO_ARGS[@]}"} $(redo_for "$ab")
       done ;;
     *) echo "tiktok-extend.sh: unknown step '$S' (auto, security, noisefloor or ablations)" >&2; exit 2 ;;
   esac

@@ -39,7 +39,7 @@ NoiseFloor parse_noise_floor(const std::string& s) {
   throw Error("--noise-floor must be all, first or off, got '" + s + "'");
 }
 
-std::vector<std::string> parse_methods(const std::string& list) {
+std::vector<std::string> parse_methods(const std::string& list, const std::string& option) {
   std::vector<std::string> out;
   std::stringstream ss(list);
   std::string m;
@@ -48,12 +48,12 @@ std::vector<std::string> parse_methods(const std::string& list) {
   while (std::getline(ss, m, ',')) {
     const auto b = m.find_first_not_of(" \t"), e = m.find_last_not_of(" \t");
     m = b == std::string::npos ? "" : m.substr(b, e - b + 1);
-    if (m.empty()) throw Error("--methods: empty name in '" + list + "' (accepted: " + accepted + ")");
-    if (!is_method(m)) throw Error("--methods: unknown method '" + m + "' (accepted: " + accepted + ")");
-    if (std::find(out.begin(), out.end(), m) != out.end()) throw Error("--methods: '" + m + "' is listed twice");
+    if (m.empty()) throw Error(option + ": empty name in '" + list + "' (accepted: " + accepted + ")");
+    if (!is_method(m)) throw Error(option + ": unknown method '" + m + "' (accepted: " + accepted + ")");
+    if (std::find(out.begin(), out.end(), m) != out.end()) throw Error(option + ": '" + m + "' is listed twice");
     out.push_back(m);
   }
-  if (out.empty()) throw Error("--methods: no method given (accepted: " + accepted + ")");
+  if (out.empty()) throw Error(option + ": no method given (accepted: " + accepted + ")");
   return out;
 }
 
@@ -117,6 +117,14 @@ void validate(const ExperimentOptions& o) {
     throw Error("--model '" + o.model + "': give the canonical name " + canonical_model_name(o.model));
   validate_settings(o.cfg);
   (void)TrainOptions::from(o.cfg, o.model);
+  for (const auto& m : o.redo) {
+    if (!o.resume) throw Error("--redo " + m + " replaces rows of an experiment: it needs --resume");
+    if (m == "retrain")
+      throw Error("--redo retrain: every other row is compared with Retrain's; start the experiment again "
+                  "(--overwrite) or use another --out");
+    if (std::find(o.methods.begin(), o.methods.end(), m) == o.methods.end())
+      throw Error("--redo " + m + ": not in --methods");
+  }
   for (const auto& [m, ms] : o.method_cfg) {
     if (std::find(o.methods.begin(), o.methods.end(), m) == o.methods.end() || m == "retrain")
       throw Error("method settings given for '" + m + "', which is not an approximate method in --methods");
@@ -358,14 +366,14 @@ io::RunSettings experiment_settings(const ExperimentOptions& o, const io::Datase
 
 // --resume's comparison: every shared setting must be equal; a method's own settings
 // (method.<m>.<key>) only matter for the methods this run runs that already have finished rows —
-// a method added now may come with settings of its own.
+// a method added now, or one whose rows --redo replaces, may come with settings of its own.
 io::SettingDiff resume_difference(const io::RunFolderInfo& found, const io::RunSettings& now,
-                                  const std::vector<std::string>& methods) {
+                                  const std::vector<std::string>& methods, const std::vector<std::string>& redo) {
   std::set<std::string> with_rows;
   const std::string results = io::path_join(found.dir, "results.json");
   if (io::is_regular_file(results))
     for (const auto& r : rows_from_json(io::read_json(results)))
-      if (r.ok()) with_rows.insert(r.method);
+      if (r.ok() && std::find(redo.begin(), redo.end(), r.method) == redo.end()) with_rows.insert(r.method);
   auto compared = [&](const io::RunSettings& in) {
     io::RunSettings out;
     for (const auto& [k, v] : in) {
@@ -429,11 +437,16 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   ro.inputs = {o.data_dir};
   if (!o.original_dir.empty()) ro.inputs.push_back(o.original_dir);
   if (o.original_dir.empty()) ro.allowed = {"original", "original-shadow"};  // θ₀'s (and the shadow's) run folders
-  ro.compare = [&](const io::RunFolderInfo& f) { return resume_difference(f, settings, o.methods); };
+  ro.compare = [&](const io::RunFolderInfo& f) { return resume_difference(f, settings, o.methods, o.redo); };
   io::RunFolder rf(o.out_dir, ro);
   io::RunSettings merged = settings;  // the own settings of methods whose rows stay, though not run now
+  auto redone = [&](const std::string& key) {  // a method.<m>.* key of a method whose rows --redo replaces
+    const std::string m = key.substr(7, key.find('.', 7) - 7);
+    return std::find(o.redo.begin(), o.redo.end(), m) != o.redo.end();
+  };
   for (const auto& [k, v] : rf.found().settings)
-    if (rf.start() == io::RunFolder::Start::kResume && k.rfind("method.", 0) == 0 && !merged.count(k)) merged[k] = v;
+    if (rf.start() == io::RunFolder::Start::kResume && k.rfind("method.", 0) == 0 && !merged.count(k) && !redone(k))
+      merged[k] = v;
   rf.begin(merged);
 
   const std::string results_path = io::path_join(o.out_dir, "results.json");
@@ -620,7 +633,8 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     bool redo = false;
     for (const auto& m : order) {
       const AuditRow* done = book.find(m, s);
-      if (o.resume && done && done->ok() && !redo) {
+      const bool redo_m = std::find(o.redo.begin(), o.redo.end(), m) != o.redo.end();
+      if (o.resume && done && done->ok() && !redo && !redo_m) {
         if (m != "retrain") {
           if (o.eta) o.eta->done(m, -1);
           say("seed " + std::to_string(s) + ": " + m + " already in results.json, skipped");

@@ -41,7 +41,7 @@ NoiseFloor parse_noise_floor(const std::string& s);  // all | first | off; throw
 
 // A comma-separated --methods list, each name checked against method_names() (duplicates are
 // an error); throws naming the bad name and listing the accepted ones.
-std::vector<std::string> parse_methods(const std::string& list);
+std::vector<std::string> parse_methods(const std::string& list, const std::string& option = "--methods");
 
 // One method's own settings: the file they came from, the keys it sets (for the report) and the
 // resulting configuration.
@@ -81,6 +81,10 @@ struct ExperimentOptions {
   Device device = Device::CPU;
   bool resume = false;           // continue the run in out_dir (same settings): keep its successful rows
   bool overwrite = false;        // replace what out_dir holds (kept aside until this run finishes)
+  // With resume: methods run again on every seed, their rows replaced (after a change to a
+  // method); their own settings may differ from the rows they replace. Never retrain (every other
+  // row is compared with it).
+  std::vector<std::string> redo;
   bool keep_checkpoints = false; // save every unlearned model (Retrain's is always saved)
   bool progress = true;          // stage lines on stderr (what runs, when it ends)
   bool epoch_lines = true;       // and, with progress, the per-epoch lines of training and unlearning

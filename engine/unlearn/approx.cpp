@@ -244,9 +244,18 @@ struct Loop {
   }
 
   void choose(const std::map<int, double>& ff, const std::map<int, double>& fr, tru::LayerChoice* out_choice) {
+    // Row-granular isolation's tables are chosen whatever their score (tru.rows.id_tables): their
+    // row weights confine the forget update to the rows D_f touches, so the capacity budget,
+    // which guards dense layers every prediction goes through, has nothing to guard there.
+    std::vector<int> always;
+    if (rc.tru && rc.sw.rows && in.cfg.flag("tru.rows.id_tables"))
+      for (const auto& [id, w] : row_w_host) {
+        const int l = s.params().info(id).layer;
+        if (std::find(always.begin(), always.end(), l) == always.end()) always.push_back(l);
+      }
     *out_choice = tru::choose_layers(s.params(), ff, fr, in.cfg.f64("tru.isolation.kappa"),
                                      static_cast<int>(in.cfg.i64("tru.isolation.kmax")),
-                                     in.cfg.f64("tru.isolation.alpha"));
+                                     in.cfg.f64("tru.isolation.alpha"), always);
     const std::vector<uint8_t> m = tru::layer_mask(s.params(), out_choice->layers);
     mask_dev = Buffer(ctx(), m.size());
     mask_dev.upload(m.data(), m.size());

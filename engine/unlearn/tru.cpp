@@ -115,7 +115,8 @@ std::vector<float> BranchScaler::segment_scales(const ParamStore& ps) const {
 }
 
 LayerChoice choose_layers(const ParamStore& ps, const std::map<int, double>& fisher_f,
-                          const std::map<int, double>& fisher_r, double kappa, int kmax, double alpha) {
+                          const std::map<int, double>& fisher_r, double kappa, int kmax, double alpha,
+                          const std::vector<int>& always) {
   LayerChoice lc;
   for (const auto& p : ps.infos()) {
     if (!p.trainable) continue;  // BN running statistics: no gradient, no capacity
@@ -135,10 +136,15 @@ LayerChoice choose_layers(const ParamStore& ps, const std::map<int, double>& fis
     order.push_back(l);
   }
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return lc.score[a] > lc.score[b]; });
+  auto forced = [&](int l) { return std::find(always.begin(), always.end(), l) != always.end(); };
+  for (int l : order)
+    if (forced(l)) lc.layers.push_back(l);
+  const int n_forced = static_cast<int>(lc.layers.size());
   const double budget = kappa * static_cast<double>(ps.trainable_elements());
   double used = 0;
   for (int l : order) {
-    if (static_cast<int>(lc.layers.size()) >= kmax || used >= budget) break;
+    if (forced(l)) continue;
+    if (static_cast<int>(lc.layers.size()) - n_forced >= kmax || used >= budget) break;
     if (!(lc.score[l] > 0)) break;  // a layer the forget loss does not touch is never chosen
     lc.layers.push_back(l);
     used += static_cast<double>(lc.elements[l]);

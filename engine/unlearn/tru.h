@@ -69,9 +69,11 @@ struct LayerChoice {
 // read literally: the layer that crosses the budget is still taken, so at least one layer is
 // always chosen; α keeps a huge table from winning by size alone). Layers with S_l = 0 (no
 // forget gradient) are never chosen. ε = 1e-12 + 1e-9 × max_l F_r,l keeps the ratio finite for
-// layers the retain loss does not touch.
+// layers the retain loss does not touch. `always` (row-granular isolation's tables, whose row
+// weights already confine their update) are chosen first, outside the budget and kmax; the
+// others compete as above.
 LayerChoice choose_layers(const ParamStore& ps, const std::map<int, double>& fisher_f,
-                          const std::map<int, double>& fisher_r, double kappa, int kmax, double alpha);
+                          const std::map<int, double>& fisher_r, double kappa, int kmax, double alpha, const std::vector<int>& always = {});
 // The per-element 0/1 mask of the chosen layers (slab length, padding 0).
 std::vector<uint8_t> layer_mask(const ParamStore& ps, const std::vector<int>& layers);  // trainable tensors only
 

@@ -109,6 +109,42 @@ TEST(TruRows, UntouchedRowsKeepTheirValuesTouchedRowsMove) {
   EXPECT_EQ(run_unlearning("tru", off).session->params().slab_bytes(), without.session->params().slab_bytes());
 }
 
+// tru.rows.id_tables: with layer isolation and row-granular isolation, every row-weighted table
+// (MGCN: the user and item ID tables and the item feature tables) is updated beside the kmax
+// layers the Fisher scores choose; the dense layers' choice is unchanged. Without row weights
+// (tru.rows off, or tru-no-rows) the setting changes nothing, bit for bit.
+TEST(TruRows, IdTablesAreChosenBesideKmaxAndOnlyWithRows) {
+  const Original& o = original("mgcn");
+  const io::ForgetSplit split = split_of(o, io::Regime::kInteraction, 0.05, 9);
+  Ctx ctx(Device::CPU);
+  UnlearnInput in = input_for(ctx, o, split);
+  in.cfg.set("unlearn.epochs", "2");
+  in.cfg.set("tru.isolation.kmax", "1");
+  in.cfg.set("tru.isolation.alpha", "0.5");
+  in.cfg.set("tru.rows.id_tables", "false");
+  const UnlearnResult plain = run_unlearning("tru", in);
+  ASSERT_EQ(plain.selected_layers.size(), 1u);
+  in.cfg.set("tru.rows.id_tables", "true");
+  const UnlearnResult with = run_unlearning("tru", in);
+  std::set<std::string> chosen(with.selected_layers.begin(), with.selected_layers.end());
+  for (const char* t : {"user_emb", "item_emb"}) EXPECT_TRUE(chosen.count(t)) << t << " not chosen";
+  EXPECT_TRUE(chosen.count(plain.selected_layers[0])) << "the scored choice changed";
+  // Every table outside the scored choice is a row-weighted one (ID or item feature table).
+  for (const auto& l : with.selected_layers) {
+    if (l == plain.selected_layers[0]) continue;
+    EXPECT_TRUE(l == "user_emb" || l == "item_emb" || (l.size() > 5 && l.compare(l.size() - 5, 5, ".feat") == 0))
+        << l << " is not a row-weighted table";
+  }
+  EXPECT_NE(with.session->params().slab_bytes(), plain.session->params().slab_bytes());
+  // No row weights: the setting has nothing to add.
+  in.cfg.set("tru.rows", "false");
+  const UnlearnResult off_with = run_unlearning("tru", in);
+  in.cfg.set("tru.rows.id_tables", "false");
+  const UnlearnResult off_without = run_unlearning("tru", in);
+  EXPECT_EQ(off_with.selected_layers, off_without.selected_layers);
+  EXPECT_EQ(off_with.session->params().slab_bytes(), off_without.session->params().slab_bytes());
+}
+
 TEST(TruRows, FullyDeletedRowsRestartFromAFreshDrawAndStayThere) {
   const Original& o = original("mgcn");
   const io::ForgetSplit split = split_of(o, io::Regime::kUser, 0.1, 4);

@@ -394,6 +394,45 @@ TEST(Experiment, RunsFromBeforeASettingExistedAreReusedOnlyWithItsBehaviour) {
   EXPECT_EQ(added[1].retain_recall20, first[1].retain_recall20);
 }
 
+// --redo: a method's rows run again on every seed and replace the old ones (its own settings may
+// change); every other row, Retrain's included, stays as it was. Never without --resume, never
+// Retrain.
+TEST(Experiment, RedoReplacesOneMethodsRowsAndKeepsTheRest) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  o.methods = {"retrain", "mmrecun", "finetune"};
+  o.noise_floor = NoiseFloor::kOff;
+  const std::vector<AuditRow> first = run_experiment(o);
+  ASSERT_EQ(first.size(), 4u);  // θ₀, retrain, mmrecun, finetune
+
+  ExperimentOptions again = o;
+  again.resume = true;
+  again.redo = {"mmrecun"};
+  test::write_bytes(dir.file("mmrecun.cfg"), "unlearn.lr = 0.1\nunlearn.epochs = 4\n");
+  again.method_cfg = parse_method_configs("mmrecun=" + dir.file("mmrecun.cfg"), again.cfg, again.methods);
+  const std::vector<AuditRow> second = run_experiment(again);
+  ASSERT_EQ(second.size(), first.size());
+  for (size_t i = 0; i < first.size(); ++i) {
+    ASSERT_EQ(second[i].method, first[i].method);
+    if (first[i].method == "mmrecun") {
+      EXPECT_NE(second[i].seconds, first[i].seconds) << "mmrecun's row was not run again";
+      EXPECT_NE(second[i].retain_recall20, first[i].retain_recall20) << "mmrecun ran with its old settings";
+    } else {
+      EXPECT_EQ(second[i].forget_recall20, first[i].forget_recall20) << first[i].method;
+      EXPECT_EQ(second[i].seconds, first[i].seconds) << first[i].method << " was run again";
+    }
+  }
+  const std::string run = io::read_file(io::path_join(o.out_dir, io::kRunFile));
+  EXPECT_NE(run.find("method.mmrecun.unlearn.lr"), std::string::npos) << "the new settings are not recorded";
+
+  ExperimentOptions bad = again;
+  bad.redo = {"retrain"};
+  EXPECT_TRUE(test::has_all(test::error_of([&] { run_experiment(bad); }), {"--redo retrain", "--overwrite"}));
+  bad.redo = {"mmrecun"};
+  bad.resume = false;
+  EXPECT_TRUE(test::has_all(test::error_of([&] { run_experiment(bad); }), {"--redo mmrecun", "--resume"}));
+}
+
 // Issue item 2: while θ₀ was retrained, `checkpoint` changed at every new best epoch while the old
 // metrics.json stayed; a run killed then and started again said "reusing the original model"
 // (best epoch 4 of 12). Only a θ₀ whose manifest matches is reused now; an interrupted one is

@@ -215,6 +215,9 @@ TEST(TruIsolation, MaskedLayersStayBitIdenticalWhenRetainIsIsolatedToo) {
   // The restart of rows whose whole support is deleted is not a gradient step and ignores the
   // layer choice (TruRows.FullyDeletedRowsRestartFromAFreshDrawAndStayThere covers it).
   in.cfg.set("tru.rows.reset", "false");
+  // The κ/kmax choice alone (the row-weighted tables that tru.rows.id_tables adds beside it:
+  // TruRows.IdTablesAreChosenBesideKmaxAndOnlyWithRows).
+  in.cfg.set("tru.rows.id_tables", "false");
   UnlearnResult r = run_unlearning("tru", in);
   ASSERT_FALSE(r.selected_layers.empty());
   ASSERT_LE(r.selected_layers.size(), 2u);
@@ -259,6 +262,11 @@ TEST(TruIsolation, ChoosesByScoreWithinBudgetAndKmax) {
   EXPECT_EQ(c.layers, (std::vector<int>{1, 2, 3, 0}));
   EXPECT_NEAR(c.score.at(1), 4.0 / 100.0, 1e-9);
   EXPECT_EQ(c.elements.at(1), 100);
+  // Layers named in `always` come first, outside kmax and the budget; the rest compete as before.
+  c = tru::choose_layers(ps, ff, fr, 0.02, 1, 0.5, {2, 4});
+  EXPECT_EQ(c.layers, (std::vector<int>{2, 4, 0}));  // by score among the forced, then "big"
+  c = tru::choose_layers(ps, ff, fr, 0.99, 2, 0.5, {0});
+  EXPECT_EQ(c.layers, (std::vector<int>{0, 1, 2}));  // "big" forced: kmax 2 still takes a and b
   const auto m = tru::layer_mask(ps, {1, 3});
   int64_t ones = 0;
   for (uint8_t b : m) ones += b;
