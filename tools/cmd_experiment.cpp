@@ -134,6 +134,15 @@ int cmd_experiment(int argc, char** argv) {
     ro.reopen_finished = true;
     ro.resume_hint = "--resume";
     ro.allowed = {"original", "original-shadow", "user", "item", "interaction", "backdoor"};
+    // θ₀ run folders under other names beside them (an --original inside OUT — the user-level
+    // attack's θ₀ of one regime run on its own — and its shadow model): another run's inputs, kept.
+    if (io::is_directory(out))
+      for (const std::string& e : io::list_dir(out)) {
+        const std::string p = io::path_join(out, e);
+        if (io::is_directory(p) && io::entry_exists(io::path_join(p, io::kRunFile)) &&
+            io::inspect_run_folder(p).command == "train")
+          ro.allowed.push_back(e);
+      }
     ro.compare = [](const io::RunFolderInfo&) { return io::SettingDiff{}; };  // each regime compares its own
     if (o.audits.requests())
       for (io::Regime r : regimes) ro.settings[std::string("regime.") + io::regime_name(r)] = "included";

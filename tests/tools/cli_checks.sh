@@ -252,4 +252,25 @@ refused unlearn --data data --checkpoint t1/checkpoint --request req.tsv --metho
 ok unlearn --data data --checkpoint t1/checkpoint --request req.tsv --method tru --auto --out a2 --quiet \
   --unlearn.auto.candidates 2 --unlearn.auto.max_epochs 2
 grep -E 'retain R@20|tuned without Retrain' out.txt | cmp -s - a1.txt || fail "--method tru --auto is not --method tru-auto"
+CHECK="12: parts of one experiment folder run separately (a θ₀ of its own beside the regimes), --redo"
+# A regime run alone with its θ₀ inside OUT (as security.sh runs the user-level attack's part),
+# then the backdoor experiment into the same OUT: the θ₀ folder is another run's input, not junk.
+ok experiment --data data --model lightgcn --regime user --methods retrain,mmrecun --noise-floor off --audits core \
+  --epochs 2 --unlearn.epochs 1 --original x2/theta0-a --out x2/user --quiet
+ok experiment --data data --model lightgcn --methods retrain,mmrecun --audits backdoor --seeds 1 --epochs 2 \
+  --unlearn.epochs 1 --backdoor.attack_size 0.05 --out x2 --quiet
+[ -f x2/backdoor/results.json ] && [ -f x2/theta0-a/checkpoint ] || fail "the backdoor part did not run beside the regime"
+# --redo runs one method again and keeps every other row.
+before=$(grep -c '"method"' x2/user/results.json)
+refused experiment --data data --model lightgcn --regime user --methods retrain,mmrecun --noise-floor off --audits core \
+  --epochs 2 --unlearn.epochs 1 --original x2/theta0-a --out x2/user --quiet --redo mmrecun --has "--redo mmrecun" "--resume"
+echo "unlearn.lr = 0.05" >mm.cfg  # the redone method's own settings may change; shared ones may not
+ok experiment --data data --model lightgcn --regime user --methods retrain,mmrecun --noise-floor off --audits core \
+  --epochs 2 --unlearn.epochs 1 --original x2/theta0-a --out x2/user --quiet --resume --redo mmrecun \
+  --method-config mmrecun=mm.cfg
+grep -q '"method.mmrecun.unlearn.lr": "0.05"' x2/user/run.json || fail "the redone method's settings are not recorded"
+refused experiment --data data --model lightgcn --regime user --methods retrain,mmrecun --noise-floor off --audits core \
+  --epochs 2 --unlearn.epochs 1 --original x2/theta0-a --out x2/user --quiet --resume --redo mmrecun \
+  --unlearn.lr 0.05 --has "--resume" "unlearn.lr"
+[ "$(grep -c '"method"' x2/user/results.json)" = "$before" ] || fail "--redo changed the number of rows"
 echo "cli checks: all passed"
