@@ -2,7 +2,9 @@
 # docs/results/security.sh — the security audits of docs/results/security/ (docs/AUDITS.md says
 # what each one measures): MGCN on the TikTok data, the user and the interaction regimes at their
 # default ratios with 3 request seeds (1..3), every method with its tuned settings (the files of
-# docs/results/tiktok/, as tiktok.sh uses them), audited against Retrain and against a second
+# docs/results/tiktok/, as tiktok.sh uses them; MultiDelete's and ScaleGUN's from
+# docs/results/tiktok-baselines/cfg/; tru-auto and mmrecun-auto tune themselves, tru-auto with
+# TRU's current design pinned by tiktok-auto-rows.cfg), audited against Retrain and against a second
 # Retrain (seed s + 1000) on EVERY seed, so each audit's Retrain-vs-Retrain spread has 3 samples:
 #   user         core + membership families A/B/C + the user-level attack (--audits core,mia,umia;
 #                θ₀ is trained without the two reserved user groups, into OUT/original-umia/, and
@@ -22,7 +24,8 @@ set -euo pipefail
 L=$1; DATA=$2; OUT=$3; shift 3
 PARTS=${*:-user interaction backdoor}
 CFG=$(cd "$(dirname "$0")" && pwd)/tiktok
-METHODS=${METHODS:-retrain,finetune,neggrad,neggrad+,mmrecun,tru,tru-no-gate,tru-no-scaling,tru-no-isolation}
+METHODS=${METHODS:-retrain,finetune,neggrad,neggrad+,mmrecun,tru,tru-no-gate,tru-no-scaling,tru-no-isolation,multidelete,scalegun,scalegun-certified,tru-auto,mmrecun-auto}
+BASE=$(cd "$(dirname "$0")" && pwd)/tiktok-baselines/cfg
 SEEDS=${SEEDS:-3}
 MODEL=${MODEL:-mgcn}
 EXTRA=${EXTRA:-}
@@ -36,7 +39,11 @@ method_configs() {
       finetune) f=$CFG/finetune.cfg ;;
       mmrecun) f=$CFG/$R-mmrecun.cfg ;;
       tru | tru-no-*) f=$CFG/$R-tru.cfg ;;
-      *) continue ;;
+      multidelete | multidelete-no-*) f=$BASE/$R-multidelete.cfg ;;
+      scalegun) f=$BASE/$R-scalegun.cfg ;;
+      scalegun-certified) f=$BASE/$R-scalegun-certified.cfg ;;
+      tru-auto | tru-auto-no-*) f=$BASE/../../tiktok-auto-rows.cfg ;;
+      *) continue ;;  # retrain, finetune's defaults, neggrad(+), and the tuned methods (their own search)
     esac
     mc+="${mc:+,}$m=$f"
   done
