@@ -29,6 +29,10 @@
 namespace lethe::audit {
 
 namespace {
+
+bool listed(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 constexpr double kNaN = AuditRow::kNaN;
 }  // namespace
 
@@ -122,8 +126,7 @@ void validate(const ExperimentOptions& o) {
     if (m == "retrain")
       throw Error("--redo retrain: every other row is compared with Retrain's; start the experiment again "
                   "(--overwrite) or use another --out");
-    if (std::find(o.methods.begin(), o.methods.end(), m) == o.methods.end())
-      throw Error("--redo " + m + ": not in --methods");
+    if (!listed(o.methods, m)) throw Error("--redo " + m + ": not in --methods");
   }
   for (const auto& [m, ms] : o.method_cfg) {
     if (std::find(o.methods.begin(), o.methods.end(), m) == o.methods.end() || m == "retrain")
@@ -373,7 +376,7 @@ io::SettingDiff resume_difference(const io::RunFolderInfo& found, const io::RunS
   const std::string results = io::path_join(found.dir, "results.json");
   if (io::is_regular_file(results))
     for (const auto& r : rows_from_json(io::read_json(results)))
-      if (r.ok() && std::find(redo.begin(), redo.end(), r.method) == redo.end()) with_rows.insert(r.method);
+      if (r.ok() && !listed(redo, r.method)) with_rows.insert(r.method);
   auto compared = [&](const io::RunSettings& in) {
     io::RunSettings out;
     for (const auto& [k, v] : in) {
@@ -441,8 +444,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   io::RunFolder rf(o.out_dir, ro);
   io::RunSettings merged = settings;  // the own settings of methods whose rows stay, though not run now
   auto redone = [&](const std::string& key) {  // a method.<m>.* key of a method whose rows --redo replaces
-    const std::string m = key.substr(7, key.find('.', 7) - 7);
-    return std::find(o.redo.begin(), o.redo.end(), m) != o.redo.end();
+    return listed(o.redo, key.substr(7, key.find('.', 7) - 7));
   };
   for (const auto& [k, v] : rf.found().settings)
     if (rf.start() == io::RunFolder::Start::kResume && k.rfind("method.", 0) == 0 && !merged.count(k) && !redone(k))
@@ -633,8 +635,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     bool redo = false;
     for (const auto& m : order) {
       const AuditRow* done = book.find(m, s);
-      const bool redo_m = std::find(o.redo.begin(), o.redo.end(), m) != o.redo.end();
-      if (o.resume && done && done->ok() && !redo && !redo_m) {
+      if (o.resume && done && done->ok() && !redo && !listed(o.redo, m)) {
         if (m != "retrain") {
           if (o.eta) o.eta->done(m, -1);
           say("seed " + std::to_string(s) + ": " + m + " already in results.json, skipped");

@@ -73,7 +73,8 @@ struct LayerChoice {
 // weights already confine their update) are chosen first, outside the budget and kmax; the
 // others compete as above.
 LayerChoice choose_layers(const ParamStore& ps, const std::map<int, double>& fisher_f,
-                          const std::map<int, double>& fisher_r, double kappa, int kmax, double alpha, const std::vector<int>& always = {});
+                          const std::map<int, double>& fisher_r, double kappa, int kmax, double alpha,
+                          const std::vector<int>& always = {});
 // The per-element 0/1 mask of the chosen layers (slab length, padding 0).
 std::vector<uint8_t> layer_mask(const ParamStore& ps, const std::vector<int>& layers);  // trainable tensors only
 
