@@ -41,8 +41,8 @@ read -r -a AUTO_ARGS <<< "${AUTO:-}"
 read -r -a EXTRA_ARGS <<< "${EXTRA:-}"
 read -r -a LEGACY_ARGS <<< "${LEGACY---eval.filter_cold_users false --tru.rows false --tru.rows.id_tables false}"
 redo_for() {  # the methods of REDO among those of one call, as --redo
-  local r="" m
-  for m in ${REDO//,/ }; do [[ ",$1," == *",$m,"* ]] && r+="${r:+,}$m"; done
+  local r="" m list=${REDO:-}
+  for m in ${list//,/ }; do [[ ",$1," == *",$m,"* ]] && r+="${r:+,}$m"; done
   [ -n "$r" ] && echo "--redo $r"
   return 0
 }
