@@ -290,8 +290,9 @@ std::vector<AuditRow> run_backdoor_experiment(const ExperimentOptions& o) {
   ro.reopen_finished = true;  // --resume adds the methods and seeds it lacks
   ro.resume_hint = "--resume";
   ro.inputs = {o.data_dir};
+  ro.compare = [&](const io::RunFolderInfo& f) { return resume_difference(f, settings, o.methods, o.redo); };
   io::RunFolder rf(o.out_dir, ro);
-  rf.begin();
+  rf.begin(resumed_settings(rf, settings, o.redo));
   io::make_dirs(io::path_join(o.out_dir, "requests"));
   const std::string results_path = io::path_join(o.out_dir, "results.json");
   std::vector<AuditRow> rows;
@@ -420,7 +421,8 @@ std::vector<AuditRow> run_backdoor_experiment(const ExperimentOptions& o) {
     in.progress = o.progress && o.epoch_lines;
     for (const auto& m : o.methods) {
       if (m == "retrain") continue;  // θ_clean is the Retrain of this request
-      if (const AuditRow* done = find(m, s); rf.start() == io::RunFolder::Start::kResume && done && done->ok()) {
+      const bool redo = std::find(o.redo.begin(), o.redo.end(), m) != o.redo.end();
+      if (const AuditRow* done = find(m, s); rf.start() == io::RunFolder::Start::kResume && done && done->ok() && !redo) {
         say(tag + ": " + m + " already in results.json, skipped");
         continue;
       }

@@ -367,6 +367,8 @@ io::RunSettings experiment_settings(const ExperimentOptions& o, const io::Datase
   return s;
 }
 
+}  // namespace
+
 // --resume's comparison: every shared setting must be equal; a method's own settings
 // (method.<m>.<key>) only matter for the methods this run runs that already have finished rows —
 // a method added now, or one whose rows --redo replaces, may come with settings of its own.
@@ -391,7 +393,16 @@ io::SettingDiff resume_difference(const io::RunFolderInfo& found, const io::RunS
   return io::first_difference(compared(found.settings), compared(now), legacy_run_settings());
 }
 
-}  // namespace
+io::RunSettings resumed_settings(const io::RunFolder& rf, const io::RunSettings& now,
+                                 const std::vector<std::string>& redo) {
+  io::RunSettings merged = now;
+  if (rf.start() != io::RunFolder::Start::kResume) return merged;
+  for (const auto& [k, v] : rf.found().settings)
+    if (k.rfind("method.", 0) == 0 && !merged.count(k) && !listed(redo, k.substr(7, k.find('.', 7) - 7)))
+      merged[k] = v;
+  return merged;
+}
+
 
 std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   validate(o);
@@ -442,14 +453,7 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
   if (o.original_dir.empty()) ro.allowed = {"original", "original-shadow"};  // θ₀'s (and the shadow's) run folders
   ro.compare = [&](const io::RunFolderInfo& f) { return resume_difference(f, settings, o.methods, o.redo); };
   io::RunFolder rf(o.out_dir, ro);
-  io::RunSettings merged = settings;  // the own settings of methods whose rows stay, though not run now
-  auto redone = [&](const std::string& key) {  // a method.<m>.* key of a method whose rows --redo replaces
-    return listed(o.redo, key.substr(7, key.find('.', 7) - 7));
-  };
-  for (const auto& [k, v] : rf.found().settings)
-    if (rf.start() == io::RunFolder::Start::kResume && k.rfind("method.", 0) == 0 && !merged.count(k) && !redone(k))
-      merged[k] = v;
-  rf.begin(merged);
+  rf.begin(resumed_settings(rf, settings, o.redo));
 
   const std::string results_path = io::path_join(o.out_dir, "results.json");
   RowBook book;

@@ -41,6 +41,18 @@ NoiseFloor parse_noise_floor(const std::string& s);  // all | first | off; throw
 
 // A comma-separated --methods list, each name checked against method_names() (duplicates are
 // an error); throws naming the bad name and listing the accepted ones.
+// --resume's comparison for an experiment folder (run_experiment's and the backdoor
+// experiment's): every shared setting must be equal (a setting added later compares by the
+// behaviour of the runs made before it: legacy_config_values()); a method's own settings
+// (method.<m>.<key>) only for the methods run now that already have rows there — a method added
+// now, one not run now, or one whose rows `redo` replaces may come with settings of its own.
+io::SettingDiff resume_difference(const io::RunFolderInfo& found, const io::RunSettings& now,
+                                  const std::vector<std::string>& methods, const std::vector<std::string>& redo);
+// What a resumed folder's run.json then records: `now`, plus the own settings of the methods
+// whose rows stay though they are not run now (not those `redo` replaces).
+io::RunSettings resumed_settings(const io::RunFolder& rf, const io::RunSettings& now,
+                                 const std::vector<std::string>& redo);
+
 std::vector<std::string> parse_methods(const std::string& list, const std::string& option = "--methods");
 
 // One method's own settings: the file they came from, the keys it sets (for the report) and the

@@ -182,6 +182,8 @@ TEST(Experiment, BackdoorEndToEnd) {
   o.methods = {"retrain", "mmrecun"};
   o.out_dir = dir.file("backdoor");
   o.cfg.set("backdoor.attack_size", "0.05");
+  test::write_bytes(dir.file("mmrecun.cfg"), "unlearn.epochs = 3\n");
+  o.method_cfg = parse_method_configs("mmrecun=" + dir.file("mmrecun.cfg"), o.cfg, o.methods);
   const std::vector<AuditRow> rows = run_backdoor_experiment(o);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].method, "original");
@@ -211,6 +213,17 @@ TEST(Experiment, BackdoorEndToEnd) {
   ASSERT_EQ(again.size(), 3u);
   for (size_t r = 0; r < 3; ++r) EXPECT_EQ(again[r].metric("backdoor_target_rank"), rows[r].metric("backdoor_target_rank"));
   EXPECT_EQ(again[0].seconds, rows[0].seconds);  // θ₀ was reused, not trained again
+  // --resume with another method list: the rows of a method not run now stay, whatever its own
+  // settings; the new method is added.
+  ExperimentOptions more = o;
+  more.methods = {"retrain", "finetune"};
+  more.method_cfg.clear();
+  const std::vector<AuditRow> added = run_backdoor_experiment(more);
+  ASSERT_EQ(added.size(), 4u);
+  EXPECT_EQ(added[2].method, "mmrecun");
+  EXPECT_EQ(added[2].metric("backdoor_target_rank"), rows[2].metric("backdoor_target_rank"));
+  EXPECT_EQ(added[3].method, "finetune");
+  EXPECT_EQ(added[3].status, "ok") << added[3].error;
 }
 
 TEST(Experiment, MethodSettingsReachOnlyTheirMethod) {
