@@ -28,8 +28,8 @@
 # tru.rows.id_tables existed: it evaluated every user and TRU had no row weights. Every call passes
 # LEGACY (default --eval.filter_cold_users false --tru.rows false --tru.rows.id_tables false),
 # which reproduces that (lethe refuses to continue a folder otherwise), and the tuned methods get
-# TRU's current design back through their own settings (tiktok-auto-rows.cfg). Every call passes --resume, so a step that stopped continues when run
-# again; rows already in results.json are kept.
+# TRU's current design back through their own settings (tiktok-auto-rows.cfg). Every call passes
+# --resume, so a step that stopped continues when run again; rows already in results.json are kept.
 set -euo pipefail
 L=$1; DATA=$2; OUT=$3; shift 3
 STEPS=${*:-auto security noisefloor ablations}
