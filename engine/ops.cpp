@@ -463,13 +463,21 @@ void adam_step_at(Ctx& c, const Tensor& p, const Tensor& g, const Tensor& m, con
                                    c.exec());
   LETHE_OPS_END
 }
+namespace {
+// The negative samplers' index tensors, each on the context's device.
+void check_negatives(Ctx& c, const char* op, const IdxTensor& users, const IdxTensor& pool, const IdxTensor& out) {
+  for (const IdxTensor* t : {&users, &pool, &out}) check_idx(c, op, *t);
+}
+// Per draw: the user's train row bounds and a binary search of its items (about log2 of 64).
+double negatives_bytes(const IdxTensor& users, const IdxTensor& out) {
+  return idx_bytes(users.n) + idx_bytes(out.n) + 8.0 * double(out.n) + 24.0 * double(out.n);
+}
+}  // namespace
 void sample_negatives_at(Ctx& c, uint64_t seed, const StepState* st, const IdxTensor& users, const IdxTensor& pool,
                          const Csr& train, const IdxTensor& out) {
-  check_idx(c, "sample_negatives_at", users);
-  check_idx(c, "sample_negatives_at", pool);
-  check_idx(c, "sample_negatives_at", out);
+  check_negatives(c, "sample_negatives_at", users, pool, out);
   Vec<int32_t> o(out.data, out.n);
-  LETHE_OPS_COST(8 * double(out.n), idx_bytes(users.n) + idx_bytes(out.n) + 8.0 * double(out.n) + 24.0 * double(out.n));
+  LETHE_OPS_COST(8 * double(out.n), negatives_bytes(users, out));
   LETHE_OPS_SCOPE("sample_negatives_at");
   if (c.is_cuda()) cuda::sample_negatives_at(seed, st, users.vec(), pool.vec(), train, o, c.exec());
   else ref::sample_negatives_at(seed, st, users.vec(), pool.vec(), train, o);
@@ -500,12 +508,9 @@ void topk_rows(Ctx& c, const Tensor& S, const Csr* exclude, int64_t row0, int K,
 }
 void sample_negatives(Ctx& c, uint64_t seed, uint64_t stream, const IdxTensor& users, const IdxTensor& pool,
                       const Csr& train, const IdxTensor& out) {
-  check_idx(c, "sample_negatives", users);
-  check_idx(c, "sample_negatives", pool);
-  check_idx(c, "sample_negatives", out);
+  check_negatives(c, "sample_negatives", users, pool, out);
   Vec<int32_t> o(out.data, out.n);
-  // Per draw: the user's train row bounds and a binary search of its items (about log2 of 64).
-  LETHE_OPS_COST(8 * double(out.n), idx_bytes(users.n) + idx_bytes(out.n) + 8.0 * double(out.n) + 24.0 * double(out.n));
+  LETHE_OPS_COST(8 * double(out.n), negatives_bytes(users, out));
   LETHE_OPS_SCOPE("sample_negatives");
   if (c.is_cuda()) cuda::sample_negatives(seed, stream, users.vec(), pool.vec(), train, o, c.exec());
   else ref::sample_negatives(seed, stream, users.vec(), pool.vec(), train, o);

@@ -29,9 +29,28 @@ __device__ __forceinline__ bool in_sorted_row(const int32_t* __restrict__ row, i
 
 namespace {
 // Row b's negative for `stream`: the reference's draws, rejection order and fallback.
-__device__ __forceinline__ void draw_negative(uint64_t seed, uint64_t stream, int64_t b, const int32_t* users_p,
-                                              const int32_t* pool_p, uint32_t P, const int32_t* rowptr,
-                                              const int32_t* col, int64_t nrows, int32_t* out_p) {
+// What a draw reads and writes, captured by value into the kernels below.
+struct NegativeArgs {
+  const int32_t* users_p;
+  const int32_t* pool_p;
+  uint32_t P;
+  const int32_t* rowptr;
+  const int32_t* col;
+  int64_t nrows;
+  int32_t* out_p;
+};
+NegativeArgs negative_args(Vec<const int32_t> users, Vec<const int32_t> pool, const Csr& train, Vec<int32_t> out) {
+  return {users.data, pool.data, static_cast<uint32_t>(pool.n), train.rowptr, train.col, train.rows, out.data};
+}
+
+__device__ __forceinline__ void draw_negative(uint64_t seed, uint64_t stream, int64_t b, const NegativeArgs& a_) {
+  const int32_t* users_p = a_.users_p;
+  const int32_t* pool_p = a_.pool_p;
+  const uint32_t P = a_.P;
+  const int32_t* rowptr = a_.rowptr;
+  const int32_t* col = a_.col;
+  const int64_t nrows = a_.nrows;
+  int32_t* out_p = a_.out_p;
   const int32_t u = users_p[b];
   if (u < 0 || u >= nrows) {
     out_p[b] = -1;
@@ -64,16 +83,8 @@ void sample_negatives(uint64_t seed, uint64_t stream, Vec<const int32_t> users, 
                       const Csr& train, Vec<int32_t> out, const GpuExec& g) {
   detail::check_sample_negatives(users, pool, train, out);
   if (users.n == 0) return;
-  const int32_t* users_p = users.data;
-  const int32_t* pool_p = pool.data;
-  const int32_t* rowptr = train.rowptr;
-  const int32_t* col = train.col;
-  const int64_t nrows = train.rows;
-  const uint32_t P = static_cast<uint32_t>(pool.n);
-  int32_t* out_p = out.data;
-  launch_map("sample_negatives", users.n, g, [=] __device__(int64_t b) {
-    draw_negative(seed, stream, b, users_p, pool_p, P, rowptr, col, nrows, out_p);
-  });
+  const NegativeArgs a = negative_args(users, pool, train, out);
+  launch_map("sample_negatives", users.n, g, [=] __device__(int64_t b) { draw_negative(seed, stream, b, a); });
 }
 
 void sample_negatives_at(uint64_t seed, const StepState* st, Vec<const int32_t> users, Vec<const int32_t> pool,
@@ -81,16 +92,9 @@ void sample_negatives_at(uint64_t seed, const StepState* st, Vec<const int32_t> 
   detail::check_sample_negatives(users, pool, train, out);
   LETHE_CHECK(st != nullptr, "sample_negatives_at: no step state");
   if (users.n == 0) return;
-  const int32_t* users_p = users.data;
-  const int32_t* pool_p = pool.data;
-  const int32_t* rowptr = train.rowptr;
-  const int32_t* col = train.col;
-  const int64_t nrows = train.rows;
-  const uint32_t P = static_cast<uint32_t>(pool.n);
-  int32_t* out_p = out.data;
+  const NegativeArgs a = negative_args(users, pool, train, out);
   launch_map("sample_negatives_at", users.n, g, [=] __device__(int64_t b) {
-    const uint64_t stream = rng_stream(RngPurpose::kNegative, st->epoch, st->step);
-    draw_negative(seed, stream, b, users_p, pool_p, P, rowptr, col, nrows, out_p);
+    draw_negative(seed, rng_stream(RngPurpose::kNegative, st->epoch, st->step), b, a);
   });
 }
 
