@@ -19,7 +19,14 @@ struct AdamF32 {
 AdamF32 adam_f32_factors(const AdamHp& hp, double step_size, double bc2_sqrt);
 
 // For e in [lo, hi): g' = sc·g[e] (+ wd·p[e]); m, v, p updated as torch.optim.Adam does.
-// Vectorised (AVX-512, AVX2 or baseline, chosen once at load time), never contracted into FMAs.
+// Vectorised (AVX-512 or AVX2 intrinsics, or the scalar loop, chosen once per process by the
+// CPU's features), never contracted into FMAs: every path gives every element the same bits.
 void adam_f32_range(float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi, float sc, const AdamF32& f);
+
+// The same through a named path, for tests and benchmarks (throws on a CPU or build without it).
+enum class AdamPath { Scalar, Avx2, Avx512 };
+bool adam_f32_path_available(AdamPath path);
+void adam_f32_range(AdamPath path, float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi, float sc,
+                    const AdamF32& f);
 
 }  // namespace lethe::ref

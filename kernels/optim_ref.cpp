@@ -21,6 +21,7 @@
 #include <type_traits>
 
 #include "kernels/adam_cpu.h"
+#include "kernels/cpu_simd.h"
 #include "kernels/gemm.h"
 #include "kernels/gemm_cpu.h"
 #include "kernels/optim.h"
@@ -68,28 +69,102 @@ void map_range(int64_t lo, int64_t hi, F&& f) {
 }  // namespace
 
 // The float update without a mask (every training step): the reference's arithmetic, operation
-// for operation and never contracted into FMAs, in a function GCC vectorises for AVX-512 and AVX2
-// as well as the baseline (picked once at load time), so the result is bit for bit the scalar
-// loop's (tests/kernels/test_optim.cpp compares them) at the memory's speed. Declared in
+// for operation and never contracted into FMAs, written with AVX-512 or AVX2 intrinsics (picked
+// once per process by the CPU's features) — every operation is an IEEE single-precision multiply,
+// add, subtract, divide or square root, each lane rounded exactly as the scalar loop rounds its
+// element, so the result is bit for bit the scalar loop's (tests/kernels/test_optim.cpp compares
+// them). GCC leaves the plain loop scalar (std::sqrt sets errno; the -O2 cost model refuses the
+// remainder loop), which made Adam compute-bound at ~2.5 ns an element. Declared in
 // kernels/adam_cpu.h: the GEMM whose epilogue applies Adam (gemm_ref.cpp) runs it on its tiles.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("fp-contract=off")))
+namespace {
+#if defined(__GNUC__) && !defined(__clang__)
+#define LETHE_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define LETHE_NO_CONTRACT
 #endif
-void adam_f32_range(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m, float* __restrict__ v,
-                    int64_t lo, int64_t hi, float sc, const AdamF32& f) {
-  const float b1 = f.b1, omb1 = f.omb1, b2 = f.b2, omb2 = f.omb2, step_size = f.step_size, bc2_sqrt = f.bc2_sqrt,
-              eps = f.eps, wd = f.wd;
-  const bool use_wd = f.use_wd;
+
+// The scalar loop: the reference, and the vector paths' remainders.
+LETHE_NO_CONTRACT inline void adam_f32_scalar(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m,
+                                              float* __restrict__ v, int64_t lo, int64_t hi, float sc,
+                                              const AdamF32& f) {
   for (int64_t e = lo; e < hi; ++e) {
     float gi = g[e] * sc;
-    if (use_wd) gi += wd * p[e];
-    const float mi = b1 * m[e] + omb1 * gi;
-    const float vi = b2 * v[e] + omb2 * gi * gi;
+    if (f.use_wd) gi += f.wd * p[e];
+    const float mi = f.b1 * m[e] + f.omb1 * gi;
+    const float vi = f.b2 * v[e] + f.omb2 * gi * gi;
     m[e] = mi;
     v[e] = vi;
-    const float denom = std::sqrt(vi) / bc2_sqrt + eps;
-    p[e] -= step_size * (mi / denom);
+    const float denom = std::sqrt(vi) / f.bc2_sqrt + f.eps;
+    p[e] -= f.step_size * (mi / denom);
   }
+}
+
+#if LETHE_HAVE_AVX512_PATH
+// (GCC 12 reports its own _mm512_sqrt_ps as "maybe uninitialized" under an optimize attribute.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// W lanes at a time; the same expression tree as adam_f32_scalar.
+#define LETHE_ADAM_VECTOR_BODY(V, W, PS)                                                                \
+  const V vsc = PS(set1)(sc), vwd = PS(set1)(f.wd), vb1 = PS(set1)(f.b1), vomb1 = PS(set1)(f.omb1);   \
+  const V vb2 = PS(set1)(f.b2), vomb2 = PS(set1)(f.omb2), vbc2 = PS(set1)(f.bc2_sqrt);               \
+  const V veps = PS(set1)(f.eps), vstep = PS(set1)(f.step_size);                                     \
+  int64_t e = lo;                                                                                  \
+  for (; e + (W) <= hi; e += (W)) {                                                                \
+    V gi = PS(mul)(PS(loadu)(g + e), vsc);                                                         \
+    if (f.use_wd) gi = PS(add)(gi, PS(mul)(vwd, PS(loadu)(p + e)));                                \
+    const V mi = PS(add)(PS(mul)(vb1, PS(loadu)(m + e)), PS(mul)(vomb1, gi));                      \
+    const V vi = PS(add)(PS(mul)(vb2, PS(loadu)(v + e)), PS(mul)(PS(mul)(vomb2, gi), gi));         \
+    PS(storeu)(m + e, mi);                                                                         \
+    PS(storeu)(v + e, vi);                                                                         \
+    const V denom = PS(add)(PS(div)(PS(sqrt)(vi), vbc2), veps);                                    \
+    PS(storeu)(p + e, PS(sub)(PS(loadu)(p + e), PS(mul)(vstep, PS(div)(mi, denom))));              \
+  }                                                                                                \
+  adam_f32_scalar(p, g, m, v, e, hi, sc, f);
+#define LETHE_PS512(op) _mm512_##op##_ps
+#define LETHE_PS256(op) _mm256_##op##_ps
+
+LETHE_TARGET_AVX512 LETHE_NO_CONTRACT void adam_f32_avx512(float* p, const float* g, float* m, float* v, int64_t lo,
+                                                           int64_t hi, float sc, const AdamF32& f) {
+  LETHE_ADAM_VECTOR_BODY(__m512, 16, LETHE_PS512)
+}
+__attribute__((target("arch=x86-64-v3"))) LETHE_NO_CONTRACT void adam_f32_avx2(float* p, const float* g, float* m,
+                                                                               float* v, int64_t lo, int64_t hi,
+                                                                               float sc, const AdamF32& f) {
+  LETHE_ADAM_VECTOR_BODY(__m256, 8, LETHE_PS256)
+}
+#undef LETHE_PS512
+#undef LETHE_PS256
+#undef LETHE_ADAM_VECTOR_BODY
+#pragma GCC diagnostic pop
+#endif
+}  // namespace
+
+bool adam_f32_path_available(AdamPath path) {
+  switch (path) {
+    case AdamPath::Scalar: return true;
+#if LETHE_HAVE_AVX512_PATH
+    case AdamPath::Avx2: return __builtin_cpu_supports("avx2");
+    case AdamPath::Avx512: return cpu::avx512_available();
+#endif
+    default: return false;
+  }
+}
+
+void adam_f32_range(AdamPath path, float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi, float sc,
+                    const AdamF32& f) {
+  LETHE_CHECK(adam_f32_path_available(path), "adam_f32_range: this CPU (or build) has no such vector path");
+#if LETHE_HAVE_AVX512_PATH
+  if (path == AdamPath::Avx512) return adam_f32_avx512(p, g, m, v, lo, hi, sc, f);
+  if (path == AdamPath::Avx2) return adam_f32_avx2(p, g, m, v, lo, hi, sc, f);
+#endif
+  adam_f32_scalar(p, g, m, v, lo, hi, sc, f);
+}
+
+void adam_f32_range(float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi, float sc, const AdamF32& f) {
+  static const AdamPath path = adam_f32_path_available(AdamPath::Avx512) ? AdamPath::Avx512
+                               : adam_f32_path_available(AdamPath::Avx2) ? AdamPath::Avx2
+                                                                         : AdamPath::Scalar;
+  adam_f32_range(path, p, g, m, v, lo, hi, sc, f);
 }
 
 AdamF32 adam_f32_factors(const AdamHp& hp, double step_size, double bc2_sqrt) {

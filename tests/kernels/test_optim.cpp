@@ -5,10 +5,13 @@
 // SGD and grad_combine semantics including aliasing, Adam with its step factors read from the
 // training step's state (bit for bit adam_step), and CUDA against the reference over a table of
 // lengths × mask × segment layouts.
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <tuple>
 
+#include "kernels/adam_cpu.h"
 #include "kernels/gemm.h"
 #include "kernels/optim.h"
 #include "kernels/step.h"
@@ -146,6 +149,43 @@ TEST(OptimRef, AdamUnmaskedFloatPathEqualsTheElementLoopBitForBit) {
       EXPECT_EQ(0, std::memcmp(m.data(), m2.data(), 4 * n));
       EXPECT_EQ(0, std::memcmp(v.data(), v2.data(), 4 * n));
     }
+}
+
+// The float update's vector paths (AVX-512, AVX2 intrinsics) against the scalar loop, bit for
+// bit: lengths that leave every remainder, weight decay on and off, a gradient scale, and values
+// that reach the edges of the arithmetic (zero second moments, tiny and huge gradients). A path
+// this CPU lacks is skipped by name.
+TEST(OptimRef, AdamVectorPathsEqualTheScalarLoopBitForBit) {
+  AdamHp hp;
+  hp.step = 3;
+  hp.lr = 0.003;
+  int checked = 0;
+  for (ref::AdamPath path : {ref::AdamPath::Avx2, ref::AdamPath::Avx512}) {
+    if (!ref::adam_f32_path_available(path)) {
+      std::printf("[ skipped path %d: this CPU lacks it ]\n", static_cast<int>(path));
+      continue;
+    }
+    for (int64_t n : {int64_t(1), int64_t(7), int64_t(8), int64_t(15), int64_t(16), int64_t(33), int64_t(1000)})
+      for (double wd : {0.0, 0.05})
+        for (float sc : {1.0f, 0.37f}) {
+          hp.weight_decay = wd;
+          const double bc1 = 1.0 - std::pow(hp.beta1, 3.0), bc2 = 1.0 - std::pow(hp.beta2, 3.0);
+          const ref::AdamF32 f = ref::adam_f32_factors(hp, hp.lr / bc1, std::sqrt(bc2));
+          auto p = random_vec<float>(n, 11, -2, 2), m = random_vec<float>(n, 12, -0.1, 0.1),
+               v = random_vec<float>(n, 13, 0, 0.1), g = random_vec<float>(n, 14, -3, 3);
+          for (int64_t e = 0; e < n; e += 5) v[e] = 0.f;     // sqrt(0), eps alone in the denominator
+          for (int64_t e = 1; e < n; e += 7) g[e] = 1e-30f;  // underflowing squares
+          for (int64_t e = 2; e < n; e += 9) g[e] = 3e18f;   // overflowing squares
+          auto p2 = p, m2 = m, v2 = v;
+          ref::adam_f32_range(ref::AdamPath::Scalar, p.data(), g.data(), m.data(), v.data(), 0, n, sc, f);
+          ref::adam_f32_range(path, p2.data(), g.data(), m2.data(), v2.data(), 0, n, sc, f);
+          EXPECT_EQ(0, std::memcmp(p.data(), p2.data(), 4 * n)) << "path " << static_cast<int>(path) << " n " << n;
+          EXPECT_EQ(0, std::memcmp(m.data(), m2.data(), 4 * n)) << "path " << static_cast<int>(path) << " n " << n;
+          EXPECT_EQ(0, std::memcmp(v.data(), v2.data(), 4 * n)) << "path " << static_cast<int>(path) << " n " << n;
+          ++checked;
+        }
+  }
+  if (checked == 0) GTEST_SKIP() << "this CPU has neither AVX2 nor AVX-512: only the scalar loop runs";
 }
 
 TEST(OptimRef, AdamSegmentScale) {
