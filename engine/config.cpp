@@ -86,6 +86,8 @@ const std::vector<ConfigKey>& config_keys() {
       {"unlearn.auto.lr_low", "2", "smallest learning rate searched, × unlearn.lr (auto: the training lr)"},
       {"unlearn.auto.lr_high", "8", "largest learning rate searched, × unlearn.lr"},
       {"unlearn.auto.utility", "0.98", "utility floor: valid Recall@20 of retained users ≥ this × θ₀'s"},
+      {"unlearn.auto.floor_users", "untouched",
+       "users the utility floor is measured on: untouched (those who lose no row) or retained (every retained user)"},
       {"unlearn.auto.parity_tol", "0.1", "forget parity holds when |F − V| ≤ max(this × V, z SE, parity_abs)"},
       {"unlearn.auto.parity_abs", "0.01", "absolute half-width of the forget-parity band"},
       {"unlearn.auto.z", "2", "standard errors of the parity and membership bands"},
@@ -345,6 +347,7 @@ const std::map<std::string, std::string>& legacy_config_values() {
     };
     for (const auto& k : config_keys())  // read by tru-auto / mmrecun-auto only
       if (std::string(k.key).rfind("unlearn.auto.", 0) == 0) v[k.key] = "*";
+    v["unlearn.auto.floor_users"] = "retained";  // the floor was measured on every retained user
     return v;
   }();
   return values;

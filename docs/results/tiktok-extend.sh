@@ -24,11 +24,13 @@
 #   LEGACY="..." the settings that reproduce the program that made the folders (below); give
 #               LEGACY="" for folders made by this program
 #
-# The folders were made by an earlier program, before eval.filter_cold_users, tru.rows and
-# tru.rows.id_tables existed: it evaluated every user and TRU had no row weights. Every call passes
-# LEGACY (default --eval.filter_cold_users false --tru.rows false --tru.rows.id_tables false),
-# which reproduces that (lethe refuses to continue a folder otherwise), and the tuned methods get
-# TRU's current design back through their own settings (tiktok-auto-rows.cfg). Every call passes
+# The folders were made by an earlier program, before eval.filter_cold_users, tru.rows,
+# tru.rows.id_tables and unlearn.auto.floor_users existed: it evaluated every user, TRU had no row
+# weights and the tuner's utility floor covered every retained user. Every call passes LEGACY
+# (default --eval.filter_cold_users false --tru.rows false --tru.rows.id_tables false
+# --unlearn.auto.floor_users retained), which reproduces that (lethe refuses to continue a folder
+# otherwise), and the tuned methods get the current design back through their own settings
+# (tiktok-auto-rows.cfg). Every call passes
 # --resume, so a step that stopped continues when run again; rows already in results.json are kept.
 set -euo pipefail
 L=$1; DATA=$2; OUT=$3; shift 3
@@ -39,7 +41,7 @@ CFG=$HERE/tiktok
 ROWS=$HERE/tiktok-auto-rows.cfg
 read -r -a AUTO_ARGS <<< "${AUTO:-}"
 read -r -a EXTRA_ARGS <<< "${EXTRA:-}"
-read -r -a LEGACY_ARGS <<< "${LEGACY---eval.filter_cold_users false --tru.rows false --tru.rows.id_tables false}"
+read -r -a LEGACY_ARGS <<< "${LEGACY---eval.filter_cold_users false --tru.rows false --tru.rows.id_tables false --unlearn.auto.floor_users retained}"
 redo_for() {  # the methods of REDO among those of one call, as --redo
   local r="" m list=${REDO:-}
   for m in ${list//,/ }; do [[ ",$1," == *",$m,"* ]] && r+="${r:+,}$m"; done
@@ -60,7 +62,7 @@ for S in $STEPS; do
     auto)
       for R in $REGIMES; do
         # shellcheck disable=SC2046 # redo_for prints a flag and its value
-        run "$R" first tru-auto,mmrecun-auto "tru-auto=$ROWS" ${AUTO_ARGS[@]+"${AUTO_ARGS[@]}"} \
+        run "$R" first tru-auto,mmrecun-auto "tru-auto=$ROWS,mmrecun-auto=$ROWS" ${AUTO_ARGS[@]+"${AUTO_ARGS[@]}"} \
           $(redo_for tru-auto,mmrecun-auto)
       done ;;
     security)

@@ -87,6 +87,22 @@ TuningSignals::TuningSignals(Ctx& ctx, const io::Dataset& ds, const io::ForgetSp
     for (int64_t e = uv.rowptr[u]; e < uv.rowptr[u + 1]; ++e) queries_.push_back(pair_of(static_cast<int32_t>(u), uv.col[e]));
   }
   at_a_ = queries_.size();
+  // The floor's users: every retained user, or (floor_untouched) those who lose no row — when
+  // none of those has a valid row, every retained user after all (said in floor_population()).
+  floor_user_.assign(static_cast<size_t>(ds.n_users), 1);
+  floor_population_ = "every retained user's valid rows";
+  if (ts.floor_untouched) {
+    std::vector<char> touched(static_cast<size_t>(ds.n_users), 0);
+    for (int32_t u : split.forget_users) touched[static_cast<size_t>(u)] = 1;
+    bool any = false;
+    for (size_t k = at_u_; k < at_a_ && !any; ++k) any = !touched[static_cast<size_t>(queries_[k].user)];
+    if (any) {
+      for (size_t u = 0; u < touched.size(); ++u) floor_user_[u] = touched[u] ? 0 : 1;
+      floor_population_ = "valid rows of the retained users who lose no row";
+    } else {
+      floor_population_ = "every retained user's valid rows (every one of them loses a row)";
+    }
+  }
   // Popularity strata: every item's train count in D_r; the edges are the quantiles k/strata of
   // D_f's pairs' counts, so D_f's pairs fill the strata about evenly (ties permitting).
   std::vector<int64_t> pop(static_cast<size_t>(ds.n_items), 0);
@@ -121,13 +137,16 @@ Signals TuningSignals::compute(const Tensor& users, const Tensor& items, std::ma
                                   queries_.begin() + static_cast<std::ptrdiff_t>(at_a_));
   const std::map<int32_t, double> ur = user_recalls(uq, ms.pairs.data() + at_u_);
   {
-    std::vector<double> x, dx;
+    std::vector<double> all, x, dx;
     for (const auto& [u, r] : ur) {
+      all.push_back(r);
+      if (!floor_user_[static_cast<size_t>(u)]) continue;
       x.push_back(r);
       const auto it = utility0_.find(u);
       if (it != utility0_.end()) dx.push_back(r - it->second);
     }
     s.utility = mean_se2(x).first;
+    s.utility_retained = mean_se2(all).first;
     if (!utility0_.empty()) s.utility_se = std::sqrt(mean_se2(dx).second);
     if (keep_utility) *keep_utility = ur;
   }

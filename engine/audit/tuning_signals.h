@@ -2,10 +2,14 @@
 // (engine/unlearn/auto.h) reads from a model to judge how well it forgot, without a Retrain and
 // on the VALID split only (docs/TRU.md, "Tuning without Retrain"). One scoring pass of the
 // Auditor per model gives three signals:
-//   utility        valid Recall@20 of the retained users (D_r masked, deleted users excluded);
-//                  it must stay at or above `utility` × the reference's — θ₀ as unlearning
-//                  starts from it, on the edited graph (the standard error of a model's
-//                  user-by-user difference from the reference is reported beside it);
+//   utility        valid Recall@20 of the users whose data is kept in full — no deleted row of
+//                  theirs (`floor_untouched`; otherwise every retained user) — D_r masked; it
+//                  must stay at or above `utility` × the reference's — θ₀ as unlearning starts
+//                  from it, on the edited graph (the standard error of a model's user-by-user
+//                  difference from the reference is reported beside it). A user who lost rows
+//                  loses utility in a Retrain too (less data of theirs is learned from), so what
+//                  the floor guards is what the update costs the users it must not touch; the
+//                  mean over every retained user is reported beside it (utility_retained);
 //   forget parity  F = D_f's Recall@20 (D_r masked; per user, averaged over the users with D_f
 //                  rows — the audited forget recall) against V = the valid Recall@20 of the same
 //                  population: the deleted users' valid rows (user requests), the deleted items'
@@ -50,6 +54,7 @@ namespace lethe::audit {
 
 struct TuningSettings {
   double utility = 0.98;     // utility floor as a fraction of θ₀'s valid Recall@20
+  bool floor_untouched = true;  // the floor's users: those who lose no row (else every retained user)
   double parity_tol = 0.1;   // relative half-width of the parity band (× V)
   double parity_abs = 0.01;  // absolute half-width the band never goes below
   double z = 2.0;            // standard errors of the parity and membership bands
@@ -58,7 +63,8 @@ struct TuningSettings {
 
 struct Signals {
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-  double utility = kNaN;                   // valid Recall@20 of the retained users
+  double utility = kNaN;                   // valid Recall@20 of the floor's users
+  double utility_retained = kNaN;          // valid Recall@20 of every retained user
   double utility_se = kNaN;                // SE of its user-by-user difference from θ₀'s
   double forget = kNaN, valid = kNaN;      // F and V (see above)
   double parity_se = kNaN;                 // SE of F − V
@@ -90,6 +96,7 @@ class TuningSignals {
   double floor() const { return floor_; }
   io::Regime regime() const { return regime_; }
   const std::string& population() const { return population_; }  // what V is measured on
+  const std::string& floor_population() const { return floor_population_; }  // what the floor is measured on
   const MiaPlan& plan() const { return plan_; }
 
  private:
@@ -104,6 +111,8 @@ class TuningSignals {
   std::vector<int> pair_stratum_;     // popularity stratum of every F and V pair
   std::vector<double> pair_weight_;   // 1 / (the pair's user's pairs on its side)
   std::string population_;
+  std::string floor_population_;
+  std::vector<char> floor_user_;      // 1: the user's valid Recall@20 counts in the floor's utility
   // The pairs of the scoring pass: F's, V's, the retained users' valid rows (utility), then
   // family A's members and non-members.
   std::vector<PairQuery> queries_;

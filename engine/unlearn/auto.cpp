@@ -74,6 +74,7 @@ using audit::Signals;
 io::Json signals_json(const Signals& s) {
   io::Json j = io::Json::object();
   j["utility"] = s.utility;
+  j["utility_retained"] = s.utility_retained;
   j["forget"] = s.forget;
   j["valid"] = s.valid;
   j["parity"] = s.parity();
@@ -217,6 +218,10 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
 
   audit::TuningSettings ts;
   ts.utility = cfg.f64("unlearn.auto.utility");
+  const std::string floor_users = cfg.str("unlearn.auto.floor_users");
+  if (floor_users != "untouched" && floor_users != "retained")
+    throw Error("unlearn.auto.floor_users must be untouched or retained, got '" + floor_users + "'");
+  ts.floor_untouched = floor_users == "untouched";
   ts.parity_tol = cfg.f64("unlearn.auto.parity_tol");
   ts.parity_abs = cfg.f64("unlearn.auto.parity_abs");
   ts.z = cfg.f64("unlearn.auto.z");
@@ -248,6 +253,7 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
   head["mia_population"] = sig.plan().a_population;
   head["reference"] = signals_json(s0);
   head["utility_floor"] = sig.floor();
+  head["floor_population"] = sig.floor_population();
   r.trace.push_back(head);
 
   std::vector<Trial> trials;

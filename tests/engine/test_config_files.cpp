@@ -206,6 +206,7 @@ TEST(ConfigFiles, LegacyValuesNameRealKeysWithValidValues) {
   EXPECT_EQ(legacy.at("tru.rows"), "false");
   EXPECT_EQ(legacy.at("cuda.tf32"), "false");
   EXPECT_EQ(legacy.at("unlearn.auto.utility"), "*");
+  EXPECT_EQ(legacy.at("unlearn.auto.floor_users"), "retained");  // the floor over every retained user
   EXPECT_FALSE(legacy.count("lr")) << "a setting every run records has no earlier behaviour";
 }
 

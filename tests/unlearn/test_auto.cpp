@@ -200,7 +200,25 @@ TEST(TuningSignals, ReadTheAuditorsNumbers) {
   sp.test = sp.valid;
   const audit::Auditor aud(ctx, sp, {20}, 64);
   const audit::CoreAudit a = aud.audit(e.users, e.items, false);
-  EXPECT_NEAR(r.utility, a.retain.get("recall@20"), 1e-12);
+  EXPECT_NEAR(r.utility_retained, a.retain.get("recall@20"), 1e-12);
+  {  // the floor's users: the retained users who lose no row (the audit with the others excluded)
+    SplitPatterns su = sp;
+    su.deleted_user.resize(static_cast<size_t>(o.ds.n_users), 0);
+    for (int32_t u : split.forget_users) su.deleted_user[static_cast<size_t>(u)] = 1;
+    const audit::Auditor au(ctx, su, {20}, 64);
+    ASSERT_FALSE(split.forget_users.empty());
+    EXPECT_NEAR(r.utility, au.audit(e.users, e.items, false).retain.get("recall@20"), 1e-12);
+    EXPECT_NE(r.utility, r.utility_retained) << "the two populations gave the same mean: the test tells nothing";
+    EXPECT_EQ(sig.floor_population(), "valid rows of the retained users who lose no row");
+    audit::TuningSettings all = ts;
+    all.floor_untouched = false;  // every retained user, as before unlearn.auto.floor_users
+    audit::TuningSignals sig_all(ctx, o.ds, split, io::Regime::kItem, 5, all, 64);
+    const audit::Signals ra = sig_all.measure_reference(e.users, e.items);
+    EXPECT_NEAR(ra.utility, a.retain.get("recall@20"), 1e-12);
+    EXPECT_EQ(ra.utility, ra.utility_retained);
+    EXPECT_EQ(ra.forget, r.forget);  // the floor's population changes nothing else
+    EXPECT_EQ(ra.mia_auc, r.mia_auc);
+  }
   EXPECT_NEAR(r.forget, a.forget.get("recall@20"), 1e-12);  // one stratum: F is the audited forget recall
   EXPECT_DOUBLE_EQ(sig.floor(), 0.98 * r.utility);
   EXPECT_TRUE(r.floor_ok);
