@@ -62,21 +62,34 @@ std::string Table::to_csv() const {
   return out;
 }
 
+namespace {
+// Characters as a reader sees them: UTF-8 code points ("–", "θ₀", "µs" are one or two, not 3–5 bytes).
+size_t display_width(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char ch : s) n += (ch & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+// A cell that stands for "no value" in a numeric column ("–", "-" or empty) keeps it numeric.
+bool placeholder(const Cell& c) { return c.text == "–" || c.text == "-" || c.text.empty(); }
+}  // namespace
+
 std::string Table::to_markdown() const {
   const size_t n = header_.size();
   std::vector<size_t> width(n, 3);
-  std::vector<bool> numeric(n, !rows_.empty());
-  for (size_t c = 0; c < n; ++c) width[c] = std::max(width[c], md_field(header_[c]).size());
+  std::vector<bool> numeric(n, false), text(n, false);
+  for (size_t c = 0; c < n; ++c) width[c] = std::max(width[c], display_width(md_field(header_[c])));
   for (const auto& r : rows_)
     for (size_t c = 0; c < n; ++c) {
-      width[c] = std::max(width[c], md_field(r[c].text).size());
-      if (!r[c].numeric) numeric[c] = false;
+      width[c] = std::max(width[c], display_width(md_field(r[c].text)));
+      if (r[c].numeric) numeric[c] = true;
+      else if (!placeholder(r[c])) text[c] = true;
     }
+  for (size_t c = 0; c < n; ++c) numeric[c] = numeric[c] && !text[c];  // right-aligned: numbers and placeholders only
   auto line = [&](auto cell_text, bool right) {
     std::string out = "|";
     for (size_t c = 0; c < n; ++c) {
       const std::string t = cell_text(c);
-      const std::string pad(width[c] - std::min(width[c], t.size()), ' ');
+      const std::string pad(width[c] - std::min(width[c], display_width(t)), ' ');
       out += " " + ((right && numeric[c]) ? pad + t : t + pad) + " |";
     }
     return out + "\n";

@@ -171,5 +171,21 @@ TEST(IoTable, MarkdownAlignsNumbersRight) {
   EXPECT_EQ(read_file(d.file("t.csv")), t.to_csv());
 }
 
+// Widths in characters, not bytes (every line of the table is as wide on screen), and a "–" for a
+// missing value keeps a numeric column right-aligned.
+TEST(IoTable, MarkdownPadsByCharactersAndKeepsPlaceholdersNumeric) {
+  Table t({"model", "µs", "graph"});
+  t.add_row({"θ₀", Cell(1120), Cell(1001)});
+  t.add_row({"miggt", Cell(1862), "–"});
+  EXPECT_EQ(t.to_markdown(),
+            "| model |   µs | graph |\n"
+            "| ----- | ---: | ----: |\n"
+            "| θ₀    | 1120 |  1001 |\n"
+            "| miggt | 1862 |     – |\n");
+  Table only_text({"a"});
+  only_text.add_row({"–"});
+  EXPECT_EQ(only_text.to_markdown(), "| a   |\n| --- |\n| –   |\n");  // no number: a text column
+}
+
 }  // namespace
 }  // namespace lethe::io
