@@ -143,7 +143,8 @@ bool adam_f32_path_available(AdamPath path) {
   switch (path) {
     case AdamPath::Scalar: return true;
 #if LETHE_HAVE_AVX512_PATH
-    case AdamPath::Avx2: return __builtin_cpu_supports("avx2");
+    case AdamPath::Avx2:  // compiled for x86-64-v3: AVX2, FMA and BMI2 at least
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2");
     case AdamPath::Avx512: return cpu::avx512_available();
 #endif
     default: return false;
