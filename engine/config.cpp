@@ -85,7 +85,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"unlearn.auto.isolation_switch", "true", "tru-auto: the search also tries candidates with layer isolation off"},
       {"unlearn.auto.lr_low", "2", "smallest learning rate searched, × unlearn.lr (auto: the training lr)"},
       {"unlearn.auto.lr_high", "8", "largest learning rate searched, × unlearn.lr"},
-      {"unlearn.auto.utility", "0.98", "utility floor: valid Recall@20 of retained users ≥ this × θ₀'s"},
+      {"unlearn.auto.utility", "0.98", "utility floor: valid Recall@20 of the floor's users (unlearn.auto.floor_users) ≥ this × θ₀'s"},
       {"unlearn.auto.floor_users", "untouched",
        "users the utility floor is measured on: untouched (those who lose no row) or retained (every retained user)"},
       {"unlearn.auto.parity_tol", "0.1", "forget parity holds when |F − V| ≤ max(this × V, z SE, parity_abs)"},

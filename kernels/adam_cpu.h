@@ -23,10 +23,17 @@ AdamF32 adam_f32_factors(const AdamHp& hp, double step_size, double bc2_sqrt);
 // CPU's features), never contracted into FMAs: every path gives every element the same bits.
 void adam_f32_range(float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi, float sc, const AdamF32& f);
 
+// The same with a 0/1 mask (one byte an element, any non-zero byte is 1): an element whose byte is
+// 0 is not written at all (layer isolation).
+void adam_f32_range(float* p, const float* g, float* m, float* v, const uint8_t* mask, int64_t lo, int64_t hi,
+                    float sc, const AdamF32& f);
+
 // The same through a named path, for tests and benchmarks (throws on a CPU or build without it).
 enum class AdamPath { Scalar, Avx2, Avx512 };
 bool adam_f32_path_available(AdamPath path);
 void adam_f32_range(AdamPath path, float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi, float sc,
                     const AdamF32& f);
+void adam_f32_range(AdamPath path, float* p, const float* g, float* m, float* v, const uint8_t* mask, int64_t lo,
+                    int64_t hi, float sc, const AdamF32& f);
 
 }  // namespace lethe::ref

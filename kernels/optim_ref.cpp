@@ -83,11 +83,13 @@ namespace {
 #define LETHE_NO_CONTRACT
 #endif
 
-// The scalar loop: the reference, and the vector paths' remainders.
+// The scalar loop: the reference, and the vector paths' remainders. mask: nullptr (every element)
+// or one byte an element, 0 = leave p, m and v unwritten.
 LETHE_NO_CONTRACT inline void adam_f32_scalar(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m,
-                                              float* __restrict__ v, int64_t lo, int64_t hi, float sc,
-                                              const AdamF32& f) {
+                                              float* __restrict__ v, const uint8_t* mask, int64_t lo, int64_t hi,
+                                              float sc, const AdamF32& f) {
   for (int64_t e = lo; e < hi; ++e) {
+    if (mask && !mask[e]) continue;
     float gi = g[e] * sc;
     if (f.use_wd) gi += f.wd * p[e];
     const float mi = f.b1 * m[e] + f.omb1 * gi;
@@ -103,40 +105,75 @@ LETHE_NO_CONTRACT inline void adam_f32_scalar(float* __restrict__ p, const float
 // (GCC 12 reports its own _mm512_sqrt_ps as "maybe uninitialized" under an optimize attribute.)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// W lanes at a time; the same expression tree as adam_f32_scalar.
-#define LETHE_ADAM_VECTOR_BODY(V, W, PS)                                                                \
+// W lanes at a time; the same expression tree as adam_f32_scalar. SELECT sets up the lanes' mask
+// (and skips a group with none selected), STORE writes the selected lanes only.
+#define LETHE_ADAM_VECTOR_BODY(V, W, PS, SELECT, STORE)                                                 \
   const V vsc = PS(set1)(sc), vwd = PS(set1)(f.wd), vb1 = PS(set1)(f.b1), vomb1 = PS(set1)(f.omb1);   \
   const V vb2 = PS(set1)(f.b2), vomb2 = PS(set1)(f.omb2), vbc2 = PS(set1)(f.bc2_sqrt);               \
   const V veps = PS(set1)(f.eps), vstep = PS(set1)(f.step_size);                                     \
   int64_t e = lo;                                                                                  \
   for (; e + (W) <= hi; e += (W)) {                                                                \
+    SELECT                                                                                         \
     V gi = PS(mul)(PS(loadu)(g + e), vsc);                                                         \
     if (f.use_wd) gi = PS(add)(gi, PS(mul)(vwd, PS(loadu)(p + e)));                                \
     const V mi = PS(add)(PS(mul)(vb1, PS(loadu)(m + e)), PS(mul)(vomb1, gi));                      \
     const V vi = PS(add)(PS(mul)(vb2, PS(loadu)(v + e)), PS(mul)(PS(mul)(vomb2, gi), gi));         \
-    PS(storeu)(m + e, mi);                                                                         \
-    PS(storeu)(v + e, vi);                                                                         \
+    STORE(m + e, mi);                                                                              \
+    STORE(v + e, vi);                                                                              \
     const V denom = PS(add)(PS(div)(PS(sqrt)(vi), vbc2), veps);                                    \
-    PS(storeu)(p + e, PS(sub)(PS(loadu)(p + e), PS(mul)(vstep, PS(div)(mi, denom))));              \
+    STORE(p + e, PS(sub)(PS(loadu)(p + e), PS(mul)(vstep, PS(div)(mi, denom))));                  \
   }                                                                                                \
-  adam_f32_scalar(p, g, m, v, e, hi, sc, f);
+  adam_f32_scalar(p, g, m, v, mask, e, hi, sc, f);
 #define LETHE_PS512(op) _mm512_##op##_ps
 #define LETHE_PS256(op) _mm256_##op##_ps
 
-LETHE_TARGET_AVX512 LETHE_NO_CONTRACT void adam_f32_avx512(float* p, const float* g, float* m, float* v, int64_t lo,
-                                                           int64_t hi, float sc, const AdamF32& f) {
-  LETHE_ADAM_VECTOR_BODY(__m512, 16, LETHE_PS512)
+template <bool kMasked>
+LETHE_TARGET_AVX512 LETHE_NO_CONTRACT void adam_f32_avx512(float* p, const float* g, float* m, float* v,
+                                                           const uint8_t* mask, int64_t lo, int64_t hi, float sc,
+                                                           const AdamF32& f) {
+#define LETHE_SELECT_512                                                                         \
+  __mmask16 k = 0xFFFF;                                                                        \
+  if (kMasked) {                                                                               \
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(mask + e));             \
+    k = _mm_test_epi8_mask(b, b);                                                              \
+    if (!k) continue;                                                                          \
+  }
+#define LETHE_STORE_512(ptr, val) \
+  if (kMasked) _mm512_mask_storeu_ps(ptr, k, val); else _mm512_storeu_ps(ptr, val)
+  LETHE_ADAM_VECTOR_BODY(__m512, 16, LETHE_PS512, LETHE_SELECT_512, LETHE_STORE_512)
+#undef LETHE_SELECT_512
+#undef LETHE_STORE_512
 }
+template <bool kMasked>
 __attribute__((target("arch=x86-64-v3"))) LETHE_NO_CONTRACT void adam_f32_avx2(float* p, const float* g, float* m,
-                                                                               float* v, int64_t lo, int64_t hi,
-                                                                               float sc, const AdamF32& f) {
-  LETHE_ADAM_VECTOR_BODY(__m256, 8, LETHE_PS256)
+                                                                               float* v, const uint8_t* mask,
+                                                                               int64_t lo, int64_t hi, float sc,
+                                                                               const AdamF32& f) {
+#define LETHE_SELECT_256                                                                          \
+  __m256i k = _mm256_set1_epi32(-1);                                                            \
+  if (kMasked) {                                                                                \
+    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mask + e));              \
+    k = _mm256_cmpgt_epi32(_mm256_cvtepu8_epi32(b), _mm256_setzero_si256());                    \
+    if (_mm256_testz_si256(k, k)) continue;                                                     \
+  }
+#define LETHE_STORE_256(ptr, val) \
+  if (kMasked) _mm256_maskstore_ps(ptr, k, val); else _mm256_storeu_ps(ptr, val)
+  LETHE_ADAM_VECTOR_BODY(__m256, 8, LETHE_PS256, LETHE_SELECT_256, LETHE_STORE_256)
+#undef LETHE_SELECT_256
+#undef LETHE_STORE_256
 }
 #undef LETHE_PS512
 #undef LETHE_PS256
 #undef LETHE_ADAM_VECTOR_BODY
 #pragma GCC diagnostic pop
 #endif
+
+AdamPath best_adam_path() {
+  static const AdamPath path = adam_f32_path_available(AdamPath::Avx512) ? AdamPath::Avx512
+                               : adam_f32_path_available(AdamPath::Avx2) ? AdamPath::Avx2
+                                                                         : AdamPath::Scalar;
+  return path;
+}
 }  // namespace
 
 bool adam_f32_path_available(AdamPath path) {
@@ -151,21 +188,32 @@ bool adam_f32_path_available(AdamPath path) {
   }
 }
 
-void adam_f32_range(AdamPath path, float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi, float sc,
-                    const AdamF32& f) {
+void adam_f32_range(AdamPath path, float* p, const float* g, float* m, float* v, const uint8_t* mask, int64_t lo,
+                    int64_t hi, float sc, const AdamF32& f) {
   LETHE_CHECK(adam_f32_path_available(path), "adam_f32_range: this CPU (or build) has no such vector path");
 #if LETHE_HAVE_AVX512_PATH
-  if (path == AdamPath::Avx512) return adam_f32_avx512(p, g, m, v, lo, hi, sc, f);
-  if (path == AdamPath::Avx2) return adam_f32_avx2(p, g, m, v, lo, hi, sc, f);
+  if (path == AdamPath::Avx512)
+    return mask ? adam_f32_avx512<true>(p, g, m, v, mask, lo, hi, sc, f)
+                : adam_f32_avx512<false>(p, g, m, v, nullptr, lo, hi, sc, f);
+  if (path == AdamPath::Avx2)
+    return mask ? adam_f32_avx2<true>(p, g, m, v, mask, lo, hi, sc, f)
+                : adam_f32_avx2<false>(p, g, m, v, nullptr, lo, hi, sc, f);
 #endif
-  adam_f32_scalar(p, g, m, v, lo, hi, sc, f);
+  adam_f32_scalar(p, g, m, v, mask, lo, hi, sc, f);
+}
+
+void adam_f32_range(AdamPath path, float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi, float sc,
+                    const AdamF32& f) {
+  adam_f32_range(path, p, g, m, v, nullptr, lo, hi, sc, f);
 }
 
 void adam_f32_range(float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi, float sc, const AdamF32& f) {
-  static const AdamPath path = adam_f32_path_available(AdamPath::Avx512) ? AdamPath::Avx512
-                               : adam_f32_path_available(AdamPath::Avx2) ? AdamPath::Avx2
-                                                                         : AdamPath::Scalar;
-  adam_f32_range(path, p, g, m, v, lo, hi, sc, f);
+  adam_f32_range(best_adam_path(), p, g, m, v, nullptr, lo, hi, sc, f);
+}
+
+void adam_f32_range(float* p, const float* g, float* m, float* v, const uint8_t* mask, int64_t lo, int64_t hi,
+                    float sc, const AdamF32& f) {
+  adam_f32_range(best_adam_path(), p, g, m, v, mask, lo, hi, sc, f);
 }
 
 AdamF32 adam_f32_factors(const AdamHp& hp, double step_size, double bc2_sqrt) {
@@ -196,16 +244,14 @@ void adam_apply(T* p, const T* g, T* m, T* v, int64_t n, double step_size_d, dou
   const bool use_wd = hp.weight_decay != 0.0;
   for_each_piece(n, seg, [&](int64_t lo, int64_t hi, float scale) {
     const T sc = static_cast<T>(scale);
-    if constexpr (std::is_same_v<T, float>) {
-      if (!mask) {  // fixed chunks, each vectorised
-        const AdamF32 f = adam_f32_factors(hp, step_size_d, bc2_sqrt_d);
-        constexpr int64_t kChunk = 1 << 14;
-        const int64_t nch = (hi - lo + kChunk - 1) / kChunk;
+    if constexpr (std::is_same_v<T, float>) {  // fixed chunks, each vectorised (masked or not)
+      const AdamF32 f = adam_f32_factors(hp, step_size_d, bc2_sqrt_d);
+      constexpr int64_t kChunk = 1 << 14;
+      const int64_t nch = (hi - lo + kChunk - 1) / kChunk;
 #pragma omp parallel for schedule(static) if (hi - lo > kOmpMin)
-        for (int64_t c = 0; c < nch; ++c)
-          adam_f32_range(p, g, m, v, lo + c * kChunk, std::min(hi, lo + (c + 1) * kChunk), sc, f);
-        return;
-      }
+      for (int64_t c = 0; c < nch; ++c)
+        adam_f32_range(p, g, m, v, mask, lo + c * kChunk, std::min(hi, lo + (c + 1) * kChunk), sc, f);
+      return;
     }
     map_range(lo, hi, [&](int64_t e) {
       if (mask && !mask[e]) return;

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <tuple>
 
 #include "kernels/adam_cpu.h"
@@ -152,9 +153,10 @@ TEST(OptimRef, AdamUnmaskedFloatPathEqualsTheElementLoopBitForBit) {
 }
 
 // The float update's vector paths (AVX-512, AVX2 intrinsics) against the scalar loop, bit for
-// bit: lengths that leave every remainder, weight decay on and off, a gradient scale, and values
-// that reach the edges of the arithmetic (zero second moments, tiny and huge gradients). A path
-// this CPU lacks is skipped by name.
+// bit, without and with a 0/1 mask (masked-out elements never written): lengths that leave every
+// remainder, weight decay on and off, a gradient scale, and values that reach the edges of the
+// arithmetic (zero second moments, tiny and huge gradients). A path this CPU lacks is skipped by
+// name.
 TEST(OptimRef, AdamVectorPathsEqualTheScalarLoopBitForBit) {
   AdamHp hp;
   hp.step = 3;
@@ -176,12 +178,29 @@ TEST(OptimRef, AdamVectorPathsEqualTheScalarLoopBitForBit) {
           for (int64_t e = 0; e < n; e += 5) v[e] = 0.f;     // sqrt(0), eps alone in the denominator
           for (int64_t e = 1; e < n; e += 7) g[e] = 1e-30f;  // underflowing squares
           for (int64_t e = 2; e < n; e += 9) g[e] = 3e18f;   // overflowing squares
-          auto p2 = p, m2 = m, v2 = v;
-          ref::adam_f32_range(ref::AdamPath::Scalar, p.data(), g.data(), m.data(), v.data(), 0, n, sc, f);
-          ref::adam_f32_range(path, p2.data(), g.data(), m2.data(), v2.data(), 0, n, sc, f);
-          EXPECT_EQ(0, std::memcmp(p.data(), p2.data(), 4 * n)) << "path " << static_cast<int>(path) << " n " << n;
-          EXPECT_EQ(0, std::memcmp(m.data(), m2.data(), 4 * n)) << "path " << static_cast<int>(path) << " n " << n;
-          EXPECT_EQ(0, std::memcmp(v.data(), v2.data(), 4 * n)) << "path " << static_cast<int>(path) << " n " << n;
+          // A mask with whole groups off, single lanes off and non-1 "on" bytes (any non-zero is on).
+          std::vector<uint8_t> mask(static_cast<size_t>(n));
+          for (int64_t e = 0; e < n; ++e) mask[e] = (e / 16) % 3 == 1 ? 0 : e % 5 == 3 ? 0 : e % 7 == 2 ? 255 : 1;
+          for (const uint8_t* mk : {static_cast<const uint8_t*>(nullptr), static_cast<const uint8_t*>(mask.data())}) {
+            auto p1 = p, m1 = m, v1 = v, p2 = p, m2 = m, v2 = v;
+            ref::adam_f32_range(ref::AdamPath::Scalar, p1.data(), g.data(), m1.data(), v1.data(), mk, 0, n, sc, f);
+            ref::adam_f32_range(path, p2.data(), g.data(), m2.data(), v2.data(), mk, 0, n, sc, f);
+            const std::string what = "path " + std::to_string(static_cast<int>(path)) + " n " + std::to_string(n) +
+                                     (mk ? " masked" : "");
+            EXPECT_EQ(0, std::memcmp(p1.data(), p2.data(), 4 * n)) << what;
+            EXPECT_EQ(0, std::memcmp(m1.data(), m2.data(), 4 * n)) << what;
+            EXPECT_EQ(0, std::memcmp(v1.data(), v2.data(), 4 * n)) << what;
+            if (!mk) continue;
+            for (int64_t e = 0; e < n; ++e) {
+              if (mask[e]) {
+                EXPECT_NE(m2[e], m[e]) << what << " e " << e << ": a selected element was not updated";
+              } else {
+                EXPECT_EQ(0, std::memcmp(&p2[e], &p[e], 4)) << what << " e " << e;
+                EXPECT_EQ(0, std::memcmp(&m2[e], &m[e], 4)) << what << " e " << e;
+                EXPECT_EQ(0, std::memcmp(&v2[e], &v[e], 4)) << what << " e " << e;
+              }
+            }
+          }
           ++checked;
         }
   }
