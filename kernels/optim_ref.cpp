@@ -68,14 +68,15 @@ void map_range(int64_t lo, int64_t hi, F&& f) {
 
 }  // namespace
 
-// The float update without a mask (every training step): the reference's arithmetic, operation
-// for operation and never contracted into FMAs, written with AVX-512 or AVX2 intrinsics (picked
-// once per process by the CPU's features) — every operation is an IEEE single-precision multiply,
-// add, subtract, divide or square root, each lane rounded exactly as the scalar loop rounds its
-// element, so the result is bit for bit the scalar loop's (tests/kernels/test_optim.cpp compares
-// them). GCC leaves the plain loop scalar (std::sqrt sets errno; the -O2 cost model refuses the
-// remainder loop), which made Adam compute-bound at ~2.5 ns an element. Declared in
-// kernels/adam_cpu.h: the GEMM whose epilogue applies Adam (gemm_ref.cpp) runs it on its tiles.
+// The float update (every training step; with a mask, TRU's layer isolation): the reference's
+// arithmetic, operation for operation and never contracted into FMAs, written with AVX-512 or
+// AVX2 intrinsics (picked once per process by the CPU's features) — every operation is an IEEE
+// single-precision multiply, add, subtract, divide or square root, each lane rounded exactly as
+// the scalar loop rounds its element, so the result is bit for bit the scalar loop's
+// (tests/kernels/test_optim.cpp compares them); masked-out lanes are never stored. GCC leaves the
+// plain loop scalar (std::sqrt keeps errno semantics), which made Adam compute-bound at ~2.5 ns an
+// element. Declared in kernels/adam_cpu.h: the GEMM whose epilogue applies Adam (gemm_ref.cpp)
+// runs it on its tiles.
 namespace {
 #if defined(__GNUC__) && !defined(__clang__)
 #define LETHE_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
