@@ -28,11 +28,10 @@ void adam_f32_range(float* p, const float* g, float* m, float* v, int64_t lo, in
 void adam_f32_range(float* p, const float* g, float* m, float* v, const uint8_t* mask, int64_t lo, int64_t hi,
                     float sc, const AdamF32& f);
 
-// The same through a named path, for tests and benchmarks (throws on a CPU or build without it).
+// The same through a named path, for tests and benchmarks (mask may be nullptr; throws on a CPU or
+// build without the path).
 enum class AdamPath { Scalar, Avx2, Avx512 };
 bool adam_f32_path_available(AdamPath path);
-void adam_f32_range(AdamPath path, float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi, float sc,
-                    const AdamF32& f);
 void adam_f32_range(AdamPath path, float* p, const float* g, float* m, float* v, const uint8_t* mask, int64_t lo,
                     int64_t hi, float sc, const AdamF32& f);
 

@@ -169,6 +169,21 @@ __attribute__((target("arch=x86-64-v3"))) LETHE_NO_CONTRACT void adam_f32_avx2(f
 #pragma GCC diagnostic pop
 #endif
 
+// The dispatch without a check: the callers below pass a path this CPU has.
+void run_adam_path(AdamPath path, float* p, const float* g, float* m, float* v, const uint8_t* mask, int64_t lo,
+                   int64_t hi, float sc, const AdamF32& f) {
+#if LETHE_HAVE_AVX512_PATH
+  if (path == AdamPath::Avx512)
+    return mask ? adam_f32_avx512<true>(p, g, m, v, mask, lo, hi, sc, f)
+                : adam_f32_avx512<false>(p, g, m, v, nullptr, lo, hi, sc, f);
+  if (path == AdamPath::Avx2)
+    return mask ? adam_f32_avx2<true>(p, g, m, v, mask, lo, hi, sc, f)
+                : adam_f32_avx2<false>(p, g, m, v, nullptr, lo, hi, sc, f);
+#endif
+  adam_f32_scalar(p, g, m, v, mask, lo, hi, sc, f);
+}
+
+// The widest path this CPU has, decided once per process.
 AdamPath best_adam_path() {
   static const AdamPath path = adam_f32_path_available(AdamPath::Avx512) ? AdamPath::Avx512
                                : adam_f32_path_available(AdamPath::Avx2) ? AdamPath::Avx2
@@ -192,29 +207,16 @@ bool adam_f32_path_available(AdamPath path) {
 void adam_f32_range(AdamPath path, float* p, const float* g, float* m, float* v, const uint8_t* mask, int64_t lo,
                     int64_t hi, float sc, const AdamF32& f) {
   LETHE_CHECK(adam_f32_path_available(path), "adam_f32_range: this CPU (or build) has no such vector path");
-#if LETHE_HAVE_AVX512_PATH
-  if (path == AdamPath::Avx512)
-    return mask ? adam_f32_avx512<true>(p, g, m, v, mask, lo, hi, sc, f)
-                : adam_f32_avx512<false>(p, g, m, v, nullptr, lo, hi, sc, f);
-  if (path == AdamPath::Avx2)
-    return mask ? adam_f32_avx2<true>(p, g, m, v, mask, lo, hi, sc, f)
-                : adam_f32_avx2<false>(p, g, m, v, nullptr, lo, hi, sc, f);
-#endif
-  adam_f32_scalar(p, g, m, v, mask, lo, hi, sc, f);
-}
-
-void adam_f32_range(AdamPath path, float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi, float sc,
-                    const AdamF32& f) {
-  adam_f32_range(path, p, g, m, v, nullptr, lo, hi, sc, f);
+  run_adam_path(path, p, g, m, v, mask, lo, hi, sc, f);
 }
 
 void adam_f32_range(float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi, float sc, const AdamF32& f) {
-  adam_f32_range(best_adam_path(), p, g, m, v, nullptr, lo, hi, sc, f);
+  run_adam_path(best_adam_path(), p, g, m, v, nullptr, lo, hi, sc, f);
 }
 
 void adam_f32_range(float* p, const float* g, float* m, float* v, const uint8_t* mask, int64_t lo, int64_t hi,
                     float sc, const AdamF32& f) {
-  adam_f32_range(best_adam_path(), p, g, m, v, mask, lo, hi, sc, f);
+  run_adam_path(best_adam_path(), p, g, m, v, mask, lo, hi, sc, f);
 }
 
 AdamF32 adam_f32_factors(const AdamHp& hp, double step_size, double bc2_sqrt) {

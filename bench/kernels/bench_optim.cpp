@@ -87,7 +87,7 @@ void BM_cpu_adam_path_in_cache(benchmark::State& st) {
   AdamHp hp;
   const ref::AdamF32 f = ref::adam_f32_factors(hp, 1e-3 / 0.1, 0.03);
   for (auto _ : st) {
-    ref::adam_f32_range(path, p.data(), g.data(), m.data(), v.data(), 0, n, 1.0f, f);
+    ref::adam_f32_range(path, p.data(), g.data(), m.data(), v.data(), nullptr, 0, n, 1.0f, f);
     benchmark::DoNotOptimize(p.data());
   }
   st.counters["elements"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
