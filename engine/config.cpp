@@ -119,6 +119,14 @@ const std::vector<ConfigKey>& config_keys() {
       {"tru.rows.id_tables", "true",
        "with layer isolation, row-granular isolation's tables are always updated (their row weights confine the update), "
        "outside kappa and kmax"},
+      {"tru.confine", "true",
+       "requests that delete pairs only: the update moves only the user rows of the users who lose pairs, "
+       "with no retain term (needs tru.rows)"},
+      {"tru.match", "true",
+       "rank matching: the forget loss pulls each D_f pair to the rank an unseen positive of its popularity has "
+       "(replaces the reverse loss and the gate)"},
+      {"tru.match.temp", "0.1", "rank matching's scale T as a fraction of the std of u's scores"},
+      {"tru.match.strata", "5", "rank matching's item-popularity strata"},
       {"tru.rows.reset", "true", "rows whose whole support is deleted restart from a fresh initialisation (as in Retrain)"},
       // ---- MultiDelete, adapted to recommenders (docs/BASELINES.md) ----
       {"multidelete.md", "true", "modality-decoupling loss L_MD on the forget batch (method multidelete-no-md: off)"},
@@ -344,6 +352,10 @@ const std::map<std::string, std::string>& legacy_config_values() {
         {"tru.rows.power", "*"},              // read only with tru.rows on
         {"tru.rows.reset", "*"},
         {"tru.rows.id_tables", "false"},      // layer isolation chose the tables by score like any layer
+        {"tru.match", "false"},               // the reverse loss (and the gate) on D_f
+        {"tru.match.temp", "*"},              // read only with tru.match on
+        {"tru.match.strata", "*"},
+        {"tru.confine", "false"},             // the update reached every table the other interventions let it
     };
     for (const auto& k : config_keys())  // read by tru-auto / mmrecun-auto only
       if (std::string(k.key).rfind("unlearn.auto.", 0) == 0) v[k.key] = "*";
@@ -441,6 +453,8 @@ const Range kRanges[] = {
     {"tru.isolation.kmax", true, 1, kInf, false, false},
     {"tru.isolation.batches", true, 1, kInf, false, false},
     {"tru.rows.power", false, 0, kInf, false, false},
+    {"tru.match.temp", false, 0, kInf, true, false},
+    {"tru.match.strata", true, 1, kInf, false, false},
     {"scalegun.r_max", false, 0, kInf, true, false},
     {"scalegun.damping", false, 0, kInf, false, false},
     {"scalegun.cg_iters", true, 1, kInf, false, false},

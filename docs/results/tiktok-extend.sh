@@ -11,7 +11,8 @@
 #               user-level attack, is security.sh's, which needs its own θ₀)
 #   noisefloor  a second Retrain (seed s + 1000) on every request, not only the first
 #               (--noise-floor all): each seed's own Retrain-to-Retrain distance
-#   ablations   tru-auto-no-{gate,scaling,isolation,rows}: the search with that part of the design off
+#   ablations   tru-auto-no-{gate,scaling,isolation,rows,match,confine}: the search with that part of
+#               the design off
 #
 # usage: docs/results/tiktok-extend.sh LETHE_BINARY DATA_DIR OUT_DIR [step ...]
 #   steps: auto security noisefloor ablations (default: all four, in that order)
@@ -25,10 +26,11 @@
 #               LEGACY="" for folders made by this program
 #
 # The folders were made by an earlier program, before eval.filter_cold_users, tru.rows,
-# tru.rows.id_tables and unlearn.auto.floor_users existed: it evaluated every user, TRU had no row
-# weights and the tuner's utility floor covered every retained user. Every call passes LEGACY
-# (default --eval.filter_cold_users false --tru.rows false --tru.rows.id_tables false
-# --unlearn.auto.floor_users retained), which reproduces that (lethe refuses to continue a folder
+# tru.rows.id_tables, unlearn.auto.floor_users, tru.match and tru.confine existed: it evaluated
+# every user, TRU had no row weights, used the reverse loss everywhere and the tuner's utility
+# floor covered every retained user. Every call passes LEGACY (default --eval.filter_cold_users
+# false --tru.rows false --tru.rows.id_tables false --unlearn.auto.floor_users retained --tru.match
+# false --tru.confine false), which reproduces that (lethe refuses to continue a folder
 # otherwise), and the tuned methods get the current design back through their own settings
 # (tiktok-auto-rows.cfg). Every call passes
 # --resume, so a step that stopped continues when run again; rows already in results.json are kept.
@@ -41,7 +43,7 @@ CFG=$HERE/tiktok
 ROWS=$HERE/tiktok-auto-rows.cfg
 read -r -a AUTO_ARGS <<< "${AUTO:-}"
 read -r -a EXTRA_ARGS <<< "${EXTRA:-}"
-read -r -a LEGACY_ARGS <<< "${LEGACY---eval.filter_cold_users false --tru.rows false --tru.rows.id_tables false --unlearn.auto.floor_users retained}"
+read -r -a LEGACY_ARGS <<< "${LEGACY---eval.filter_cold_users false --tru.rows false --tru.rows.id_tables false --unlearn.auto.floor_users retained --tru.match false --tru.confine false}"
 redo_for() {  # the methods of REDO among those of one call, as --redo
   local r="" m list=${REDO:-}
   for m in ${list//,/ }; do [[ ",$1," == *",$m,"* ]] && r+="${r:+,}$m"; done
@@ -73,7 +75,7 @@ for S in $STEPS; do
       for R in $REGIMES; do run "$R" all "" ""; done ;;
     ablations)
       mc=""
-      ab=tru-auto-no-gate,tru-auto-no-scaling,tru-auto-no-isolation,tru-auto-no-rows
+      ab=tru-auto-no-gate,tru-auto-no-scaling,tru-auto-no-isolation,tru-auto-no-rows,tru-auto-no-match,tru-auto-no-confine
       for m in ${ab//,/ }; do mc+="${mc:+,}$m=$ROWS"; done
       for R in $REGIMES; do
         # shellcheck disable=SC2046

@@ -176,6 +176,10 @@ io::Json epoch_json(const UnlearnEpoch& e) {
   j["seconds"] = e.seconds;
   j["forget_pairs"] = e.forget_pairs;
   if (e.gate_mean >= 0) j["gate_mean"] = e.gate_mean;
+  if (e.match_rank >= 0) {
+    j["match_rank"] = e.match_rank;
+    j["match_target"] = e.match_target;
+  }
   if (!e.branch_scale.empty()) {
     io::Json b = io::Json::object();
     for (const auto& [k, v] : e.branch_scale) b[k] = v;

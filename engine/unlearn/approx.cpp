@@ -34,7 +34,10 @@ struct Recipe {
   TruSwitches sw;
 };
 
-Recipe recipe_for(const std::string& method, const Config& cfg) {
+// A request that deletes pairs only — no whole user, no whole item.
+bool pairs_only(const io::ForgetSplit& split) { return split.deleted_users.empty() && split.deleted_items.empty(); }
+
+Recipe recipe_for(const std::string& method, const Config& cfg, const io::ForgetSplit& split) {
   Recipe r;
   if (method == "finetune") {
     r.finetune = true;
@@ -58,6 +61,15 @@ Recipe recipe_for(const std::string& method, const Config& cfg) {
       r.sw.scaling = cfg.flag("tru.scaling") && method != "tru-no-scaling";
       r.sw.isolation = cfg.flag("tru.isolation") && method != "tru-no-isolation";
       r.sw.rows = cfg.flag("tru.rows") && method != "tru-no-rows";
+      r.sw.match = cfg.flag("tru.match") && method != "tru-no-match";
+      if (r.sw.match) r.sw.gate = false;  // the gate weights the reverse loss, which matching replaces
+      // Confinement needs the row weights (which rows D_f touches) and applies to pair requests.
+      r.sw.confine = cfg.flag("tru.confine") && method != "tru-no-confine" && r.sw.rows && pairs_only(split);
+      if (r.sw.confine) {
+        r.retain = false;          // nothing outside the forget users' rows moves, so nothing to repair
+        r.sw.isolation = false;    // the confinement is the isolation: one table, the rows D_f touches
+        r.sw.scaling = false;      // one branch carries the whole update
+      }
     }
   }
   return r;
@@ -87,6 +99,7 @@ struct Loop {
   const uint8_t* step_mask = nullptr;    // isolate-retain: applied to the whole update
   double gate_sum = 0;
   int64_t gate_n = 0;
+  std::vector<int32_t> anchors;  // rank matching: the current forget batch's anchor items
 
   Loop(const UnlearnInput& i, const Recipe& r, ModelSession& ses, const SplitPatterns& p, double lr)
       : in(i), rc(r), s(ses), pats(p), tape(*i.ctx, ses.params()), G(ses.params()), adam(ses.params(), [&] {
@@ -119,8 +132,10 @@ struct Loop {
     const UiPropagation up = model().ui_propagation();
     std::vector<std::pair<int, const std::vector<double>*>> tables;
     if (up.user_param >= 0) tables.push_back({up.user_param, &w.user});
-    if (up.item_param >= 0) tables.push_back({up.item_param, &w.item});
-    for (int id : model().item_row_params()) tables.push_back({id, &w.item});
+    if (!rc.sw.confine) {
+      if (up.item_param >= 0) tables.push_back({up.item_param, &w.item});
+      for (int id : model().item_row_params()) tables.push_back({id, &w.item});
+    }
     for (const auto& [id, v] : tables) {
       const ParamInfo& pi = s.params().info(id);
       LETHE_CHECK(pi.rows == static_cast<int64_t>(v->size()), "tru rows: " + pi.name + " has " + std::to_string(pi.rows) +
@@ -129,6 +144,20 @@ struct Loop {
       row_w_host.emplace_back(id, *v);
     }
     upload_row_weights();
+    if (rc.sw.confine) confine_mask(up.user_param, w.user);
+  }
+  // Confinement: the optimizer step (forget and retain alike) is masked to the rows of the user
+  // table whose users lose pairs; every other element keeps its bits.
+  void confine_mask(int user_param, const std::vector<double>& wu) {
+    LETHE_CHECK(user_param >= 0, "tru.confine: " + model().name() + " has no user table to confine the update to");
+    const ParamInfo& pi = s.params().info(user_param);
+    std::vector<uint8_t> m(static_cast<size_t>(s.params().numel()), 0);
+    for (int64_t r = 0; r < pi.rows; ++r)
+      if (wu[static_cast<size_t>(r)] > 0)
+        std::fill(m.begin() + pi.offset + r * pi.cols, m.begin() + pi.offset + (r + 1) * pi.cols, uint8_t{1});
+    mask_dev = Buffer(ctx(), m.size());
+    mask_dev.upload(m.data(), m.size());
+    forget_mask = step_mask = static_cast<const uint8_t*>(mask_dev.data());
   }
   void upload_row_weights() {
     row_w.clear();
@@ -172,6 +201,7 @@ struct Loop {
 
   // The forget term on a prepared forget batch, after the forward. `use_gate` adds TRU's gate.
   Var forget_loss(Batch& fb, bool use_gate) {
+    if (rc.tru && rc.sw.match) return tape.scale(match_loss(fb), rc.wf);
     if (rc.forget == ForgetTerm::kAscent) return tape.scale(model().loss(tape, fb, RankSpec{}).rank, -rc.wf);
     RankSpec rs;
     rs.reverse = true;
@@ -192,6 +222,38 @@ struct Loop {
     Var h = tape.softplus(tape.sub(sc, tape.constant(tape.upload(tm, B, 1))));
     Var hinge = tape.sum(tape.mul(h, tape.constant(rs.weights)), gs.lambda / static_cast<double>(B));
     return tape.scale(tape.add(lt, hinge), rc.wf);
+  }
+
+  // Rank matching: mean over the batch of T_b·log cosh((s_b − τ_b)/T_b), τ_b the anchor's current
+  // score and T_b = tru.match.temp × the std of the user's scores (both constants): the gradient
+  // on s_b is tanh((s_b − τ_b)/T_b), ±1 far from the target (like the reverse loss's) and fading
+  // to 0 at it, from either side. A pair without an anchor weighs 0.
+  Var match_loss(Batch& fb) {
+    const int64_t B = fb.size();
+    LETHE_CHECK(static_cast<int64_t>(anchors.size()) == B, "rank matching: the batch has no anchors");
+    const Tensor& U = tape.value(model().users());
+    const Tensor& It = tape.value(model().items());
+    std::vector<int32_t> a(anchors);
+    for (int32_t& x : a) x = std::max(x, 0);
+    Tensor Ub = tape.alloc(B, U.cols), Ab = tape.alloc(B, U.cols), tau = tape.alloc(B, 1);
+    ops::gather_rows(ctx(), U, fb.u, Ub);
+    ops::gather_rows(ctx(), It, tape.upload_idx(a), Ab);
+    ops::rowdot(ctx(), Ub, Ab, tau);
+    const std::vector<double> sd = tru::score_std(ctx(), tape, Ub, It);
+    const double temp = in.cfg.f64("tru.match.temp");
+    std::vector<double> inv(static_cast<size_t>(B)), T(static_cast<size_t>(B)), off(static_cast<size_t>(B));
+    for (int64_t b = 0; b < B; ++b) {
+      const double t = std::max(temp * sd[b], 1e-12);
+      const bool on = anchors[b] >= 0;
+      inv[b] = on ? 1.0 / t : 0.0;
+      T[b] = on ? t : 0.0;
+      off[b] = std::log(2.0);
+    }
+    Var sc = tape.rowdot(tape.gather(model().users(), fb.u), tape.gather(model().items(), fb.p));
+    Var z = tape.mul(tape.sub(sc, tape.constant(tau)), tape.constant(tape.upload(inv, B, 1)));
+    // log cosh z = softplus(2z) − z − ln 2
+    Var lc = tape.sub(tape.sub(tape.softplus(tape.scale(z, 2.0)), z), tape.constant(tape.upload(off, B, 1)));
+    return tape.sum(tape.mul(lc, tape.constant(tape.upload(T, B, 1))), 1.0 / static_cast<double>(B));
   }
 
   void fisher_and_mask(const io::Interactions& forget, tru::LayerChoice* out_choice, unlearn::FisherSums* cache) {
@@ -296,7 +358,7 @@ struct Loop {
         seg.scale = static_cast<const float*>(seg_scale_dev.data());
         seg.nseg = s.params().count();
       }
-      ops::grad_combine(ctx(), G.all(), Gf.all(), gr, rc.sw.isolation ? forget_mask : nullptr, seg);
+      ops::grad_combine(ctx(), G.all(), Gf.all(), gr, (rc.sw.isolation || rc.sw.confine) ? forget_mask : nullptr, seg);
       adam.step(ctx(), s.params(), G.all(), step_mask);
     } else {
       Var total = lf.valid() && lr.valid() ? tape.add(lf, lr) : (lf.valid() ? lf : lr);
@@ -327,6 +389,25 @@ io::Interactions item_gate_pairs(Ctx& ctx, ModelSession& s, const SplitPatterns&
   return out;
 }
 
+// Rank matching's targets for this epoch, from the current model (docs/TRU.md, "(e)").
+tru::MatchTargets match_targets_now(const UnlearnInput& in, ModelSession& ses, const SplitPatterns& pats, Tape& tape) {
+  const io::ForgetSplit& sp = *in.split;
+  const io::Dataset& ds = *in.ds;
+  std::vector<char> in_pop(static_cast<size_t>(!sp.deleted_items.empty() ? ds.n_items : ds.n_users), 0);
+  const bool by_item = !sp.deleted_items.empty();
+  for (int32_t x : by_item ? sp.deleted_items : !sp.deleted_users.empty() ? sp.deleted_users : sp.forget_users)
+    in_pop[static_cast<size_t>(x)] = 1;
+  io::Interactions unseen;
+  for (int64_t k = 0; k < ds.valid.size(); ++k) {
+    const int32_t u = ds.valid.user[static_cast<size_t>(k)], i = ds.valid.item[static_cast<size_t>(k)];
+    if (in_pop[static_cast<size_t>(by_item ? i : u)]) unseen.push(u, i);
+  }
+  tape.clear();
+  const Embeddings e = embed(*in.ctx, ses.model(), ses.params());
+  return tru::match_targets(*in.ctx, e.users, e.items, sp.forget, unseen, pats.retain_train,
+                            static_cast<int>(in.cfg.i64("tru.match.strata")));
+}
+
 }  // namespace
 
 namespace unlearn {
@@ -346,7 +427,7 @@ struct ApproxRun::Impl {
   bool suspended = false;
 
   Impl(const std::string& m, const UnlearnInput& i, ModelSession& ses, const SplitPatterns& p)
-      : in(i), s(ses), pats(p), method(m), rc(recipe_for(m, i.cfg)), L(i, rc, ses, p, unlearn_lr(i, ses.model())),
+      : in(i), s(ses), pats(p), method(m), rc(recipe_for(m, i.cfg, *i.split)), L(i, rc, ses, p, unlearn_lr(i, ses.model())),
         rcyc(i.split->retain, i.seed), early(i, p, ses) {}
 };
 
@@ -413,12 +494,27 @@ UnlearnEpoch ApproxRun::epoch() {
             ? item_gate_pairs(*in.ctx, P.s, P.pats, *in.split, L.gs.k, in.cfg.i64("eval.tile_users"))
             : in.split->forget;
     ue.forget_pairs = forget.size();
+    tru::MatchTargets mt;
+    if (rc.tru && rc.sw.match) {
+      mt = match_targets_now(in, P.s, P.pats, L.tape);
+      double tr = 0, cr = 0;
+      for (size_t k = 0; k < mt.target.size(); ++k) {
+        tr += std::log(static_cast<double>(mt.target[k]));
+        cr += std::log(static_cast<double>(mt.rank[k]));
+      }
+      if (!mt.target.empty()) {
+        ue.match_rank = std::exp(cr / static_cast<double>(mt.target.size()));
+        ue.match_target = std::exp(tr / static_cast<double>(mt.target.size()));
+      }
+    }
     const std::vector<int64_t> perm = shuffled(forget.size(), in.seed, 0x000000u, ep);
     for (int64_t lo = 0; lo < forget.size(); lo += bs, ++nb) {
       Batch fb, rb;
+      L.anchors.clear();
       for (int64_t k = lo; k < std::min(forget.size(), lo + bs); ++k) {
         fb.users.push_back(forget.user[perm[k]]);
         fb.pos.push_back(forget.item[perm[k]]);
+        if (!mt.anchor.empty()) L.anchors.push_back(mt.anchor[static_cast<size_t>(perm[k])]);
       }
       if (rc.retain) P.rcyc.take(fb.size(), rb);
       L.tape.clear();

@@ -37,23 +37,26 @@ bool tru_has(const std::string& base_method, const Config& base, const std::stri
   return base.flag("tru." + part) && base_method != "tru-no-" + part;
 }
 
-std::vector<Knob> knobs_for(const std::string& base_method, const Config& base, double lr0) {
+std::vector<Knob> knobs_for(const std::string& base_method, const Config& base, double lr0, bool pairs_only) {
   std::vector<Knob> k;
   k.push_back({"unlearn.lr", lr0 * base.f64("unlearn.auto.lr_low"), lr0 * base.f64("unlearn.auto.lr_high"), true});
   if (!tru_family(base_method)) return k;
   // Whether the gate and layer isolation are worth their cost differs by request (the gate hurt on
   // deleted users and helped on deleted pairs; layer isolation can leave out every table whose
   // rows hold a deleted pair): the search decides them with the rest (unlearn.auto.*_switch).
-  if (tru_has(base_method, base, "gate")) {
+  // Settings that do nothing in a run are not searched: the gate under rank matching (which
+  // replaces the loss it weights), isolation and scaling under confinement (docs/TRU.md, (f)).
+  const bool confined = pairs_only && tru_has(base_method, base, "confine") && tru_has(base_method, base, "rows");
+  if (tru_has(base_method, base, "gate") && !tru_has(base_method, base, "match")) {
     if (base.flag("unlearn.auto.gate_switch")) k.push_back({"tru.gate", 0.0, 1.0, false, true});
     k.push_back({"tru.gate.lambda", 0.0, 1.0, false});
   }
-  if (tru_has(base_method, base, "isolation")) {
+  if (tru_has(base_method, base, "isolation") && !confined) {
     if (base.flag("unlearn.auto.isolation_switch")) k.push_back({"tru.isolation", 0.0, 1.0, false, true});
     k.push_back({"tru.isolation.kappa", 0.1, 0.6, false});
     k.push_back({"tru.isolation.alpha", 0.0, 0.5, false});
   }
-  if (tru_has(base_method, base, "scaling")) k.push_back({"tru.scaling.gamma", 0.5, 1.5, false});
+  if (tru_has(base_method, base, "scaling") && !confined) k.push_back({"tru.scaling.gamma", 0.5, 1.5, false});
   if (tru_has(base_method, base, "rows")) k.push_back({"tru.rows.power", 0.5, 1.5, false});
   return k;
 }
@@ -153,17 +156,18 @@ std::string key_text(const EpochKey& k) {
 std::string auto_base(const std::string& method) {
   if (method == "tru-auto") return "tru";
   if (method == "mmrecun-auto") return "mmrecun";
-  for (const char* part : {"gate", "scaling", "isolation", "rows"})
+  for (const char* part : {"gate", "scaling", "isolation", "rows", "match", "confine"})
     if (method == std::string("tru-auto-no-") + part) return std::string("tru-no-") + part;
   return "";
 }
 
-std::vector<AutoCandidate> auto_candidates(const std::string& base_method, const Config& base, double lr0, uint64_t seed) {
+std::vector<AutoCandidate> auto_candidates(const std::string& base_method, const Config& base, double lr0, uint64_t seed,
+                                           bool pairs_only) {
   LETHE_CHECK(tru_family(base_method) || base_method == "mmrecun", "auto: no search for method " + base_method);
   const int n = static_cast<int>(base.i64("unlearn.auto.candidates"));
   LETHE_CHECK(base.f64("unlearn.auto.lr_low") <= base.f64("unlearn.auto.lr_high"),
               "unlearn.auto.lr_low must not exceed unlearn.auto.lr_high");
-  const std::vector<Knob> knobs = knobs_for(base_method, base, lr0);
+  const std::vector<Knob> knobs = knobs_for(base_method, base, lr0, pairs_only);
   std::vector<AutoCandidate> out(static_cast<size_t>(n));
   for (int c = 0; c < n; ++c) out[static_cast<size_t>(c)].id = c;
   // Candidate 0: the run's own settings, at the centre of the learning-rate range.
@@ -257,7 +261,8 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
   r.trace.push_back(head);
 
   std::vector<Trial> trials;
-  for (AutoCandidate& c : auto_candidates(base, cfg, lr0, in.seed)) {
+  const bool pairs_only = in.split->deleted_users.empty() && in.split->deleted_items.empty();
+  for (AutoCandidate& c : auto_candidates(base, cfg, lr0, in.seed, pairs_only)) {
     Trial t;
     t.cand = std::move(c);
     t.in = std::make_unique<UnlearnInput>(vin);
@@ -331,6 +336,10 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
       j["best"] = better;
       j["train_seconds"] = ue.seconds;
       j["eval_seconds"] = eval_s;
+      if (ue.match_rank >= 0) {
+        j["match_rank"] = ue.match_rank;
+        j["match_target"] = ue.match_target;
+      }
       r.trace.push_back(j);
       if (in.progress)
         std::fprintf(stderr,

@@ -43,7 +43,10 @@ struct AutoCandidate {
 // spread each searched setting over its range in a Latin-hypercube design drawn from the
 // project's RNG under `seed` (the same seed gives the same candidates).
 // lr0: the learning rate `base` resolves to (unlearn.lr, or the training lr when auto).
-std::vector<AutoCandidate> auto_candidates(const std::string& base_method, const Config& base, double lr0, uint64_t seed);
+// pairs_only: the request deletes pairs only (no whole user or item), where TRU's confinement
+// applies and the settings it makes moot (isolation's, scaling's) are not searched.
+std::vector<AutoCandidate> auto_candidates(const std::string& base_method, const Config& base, double lr0, uint64_t seed,
+                                           bool pairs_only = false);
 
 // Runs the search and returns the chosen candidate's model (see above).
 UnlearnResult run_auto(const std::string& method, const UnlearnInput& in);

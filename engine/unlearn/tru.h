@@ -32,6 +32,10 @@ GateValues gate_values(Ctx& ctx, Tape& tape, const Tensor& user_emb, const Tenso
                        const std::vector<int32_t>& users, const std::vector<int32_t>& items,
                        const graph::HostCsr& full_train, const GateSettings& gs);
 
+// The standard deviation of each row's scores over all items, exactly and without the scores:
+// var_u = e_uᵀ C e_u − (e_u·μ)² with C = E_iᵀE_i / I and μ the mean item row (Ub: B×d rows).
+std::vector<double> score_std(Ctx& ctx, Tape& tape, const Tensor& Ub, const Tensor& item_emb);
+
 // ---- (b) branch-wise modality scaling ----
 // c_b = clip((mean_b' G_b' / G_b)^γ, c_min, c_max) from per-branch forget-gradient norms G_b,
 // smoothed by an EMA: c ← ema·c + (1−ema)·c_new (the first step takes c_new). A branch whose
@@ -89,5 +93,26 @@ struct RowWeights {
 };
 RowWeights row_weights(int32_t n_users, int32_t n_items, const io::Interactions& forget, const io::Interactions& train,
                        double power);
+
+// ---- (e) rank matching (tru.match) ----
+// Where a model that never saw D_f would rank it: among the unseen positives of the same
+// population (`unseen`: valid rows — of the users who lose pairs, of the deleted users, of the
+// deleted items), popularity-matched. Every pair (forget and unseen) is ranked for its user over
+// the items outside D_r(u) (`retain`), best = 1; items are cut into `strata` popularity strata by
+// their D_r train count at the quantiles of D_f's; within a stratum D_f's pairs, ordered by their
+// current rank, take the quantiles (k + ½)/n of the unseen pairs' rank distribution in that
+// stratum (each unseen pair weighing 1 / its user's unseen pairs, so every user counts once, as
+// in a per-user recall; a stratum without unseen pairs takes the pooled distribution): the
+// one-dimensional optimal transport from D_f's ranks to the unseen ones, which moves no pair
+// further than the matching needs. The anchor of a pair is the item its user now has at the
+// target rank (outside D_r(u) and the pair's own item); the forget loss pulls the pair's score
+// to the anchor's current score from either side.
+struct MatchTargets {
+  std::vector<int32_t> anchor;        // per forget pair
+  std::vector<int64_t> rank, target;  // its current rank and its target rank
+  int64_t unseen_pairs = 0;           // unseen pairs behind the targets
+};
+MatchTargets match_targets(Ctx& ctx, const Tensor& user_emb, const Tensor& item_emb, const io::Interactions& forget,
+                           const io::Interactions& unseen, const graph::HostCsr& retain, int strata);
 
 }  // namespace lethe::tru

@@ -20,7 +20,9 @@ UnlearnResult run_scalegun_certified(const UnlearnInput& in);                   
 std::vector<std::string> method_names() {
   return {"retrain",          "finetune",          "neggrad",           "neggrad+",           "mmrecun",
           "tru",              "tru-no-gate",       "tru-no-scaling",    "tru-no-isolation",   "tru-no-rows",
+          "tru-no-match",     "tru-no-confine",
           "tru-auto",         "tru-auto-no-gate",  "tru-auto-no-scaling", "tru-auto-no-isolation", "tru-auto-no-rows",
+          "tru-auto-no-match", "tru-auto-no-confine",
           "mmrecun-auto",     "multidelete",       "multidelete-no-md",  "multidelete-no-mkr",
           "multidelete-no-ukr", "scalegun",        "scalegun-certified"};
 }

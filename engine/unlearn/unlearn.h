@@ -43,11 +43,14 @@ namespace lethe {
 struct TruSwitches {
   bool gate = true, scaling = true, isolation = true;
   bool rows = true;  // row-granular isolation (tru.rows)
+  bool match = false;  // rank matching replaces the reverse loss and the gate (tru.match)
+  bool confine = false;  // interaction requests: only the forget users' rows move (tru.confine)
 };
 
 // The canonical method names: retrain, finetune, neggrad, neggrad+, mmrecun, tru, the TRU
-// ablations tru-no-gate, tru-no-scaling, tru-no-isolation, tru-no-rows, the tuned tru-auto (and
-// its ablations tru-auto-no-gate, ...-no-scaling, ...-no-isolation, ...-no-rows) and mmrecun-auto, multidelete and its ablations multidelete-no-md, multidelete-no-mkr,
+// ablations tru-no-gate, tru-no-scaling, tru-no-isolation, tru-no-rows, tru-no-match,
+// tru-no-confine, the tuned tru-auto (and its ablations tru-auto-no-gate, ...-no-scaling,
+// ...-no-isolation, ...-no-rows, ...-no-match, ...-no-confine) and mmrecun-auto, multidelete and its ablations multidelete-no-md, multidelete-no-mkr,
 // multidelete-no-ukr, scalegun, scalegun-certified.
 bool is_method(const std::string& name);
 std::vector<std::string> method_names();
@@ -71,6 +74,7 @@ struct UnlearnEpoch {
   double seconds = 0;
   std::map<std::string, double> branch_scale;  // TRU scaling: c_b after the epoch (EMA)
   double gate_mean = -1;                       // TRU gate: mean g over the epoch's forget pairs
+  double match_rank = -1, match_target = -1;   // rank matching: geometric means of D_f's ranks and targets
   int64_t forget_pairs = 0;                    // pairs in the epoch's forget set
   std::map<std::string, double> terms;         // method-specific values (MultiDelete's loss terms, ...)
 };

@@ -186,8 +186,8 @@ NB_MODULE(_lethe, m) {
             return r.unlearn(req, method, s, seed);
           },
           nb::arg("request"), nb::arg("method"), nb::arg("settings").none() = nb::none(), nb::arg("seed") = 1,
-          "Unlearns a request: retrain, finetune, neggrad, neggrad+, mmrecun, tru, tru-no-gate, tru-no-scaling or\n"
-          "tru-no-isolation; settings (a dict, a file or None) add unlearning settings.")
+          "Unlearns a request with any method `lethe unlearn --method` takes (retrain, finetune, neggrad, mmrecun,\n"
+          "tru, tru-auto, their ablations, ...); settings (a dict, a file or None) add unlearning settings.")
       .def(
           "audit",
           [](const lethe::Recommender& r, const lethe::Recommender& unlearned, const lethe::ForgetRequest& req,

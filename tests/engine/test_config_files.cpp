@@ -207,6 +207,8 @@ TEST(ConfigFiles, LegacyValuesNameRealKeysWithValidValues) {
   EXPECT_EQ(legacy.at("cuda.tf32"), "false");
   EXPECT_EQ(legacy.at("unlearn.auto.utility"), "*");
   EXPECT_EQ(legacy.at("unlearn.auto.floor_users"), "retained");  // the floor over every retained user
+  EXPECT_EQ(legacy.at("tru.match"), "false");    // the reverse loss and the gate on D_f
+  EXPECT_EQ(legacy.at("tru.confine"), "false");  // pair requests reached every table
   EXPECT_FALSE(legacy.count("lr")) << "a setting every run records has no earlier behaviour";
 }
 

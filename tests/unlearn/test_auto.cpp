@@ -94,6 +94,7 @@ TEST(TruRows, UntouchedRowsKeepTheirValuesTouchedRowsMove) {
   in.cfg.set("tru.scaling", "false");
   in.cfg.set("tru.isolation", "false");
   in.cfg.set("tru.rows", "true");
+  in.cfg.set("tru.confine", "false");  // the item rows D_f touches move too (TruConfine below)
   const UnlearnResult with = run_unlearning("tru", in);
   const RowChange c = row_change(ctx, o, split, *with.session);
   ASSERT_GT(c.untouched, 0);
@@ -109,6 +110,53 @@ TEST(TruRows, UntouchedRowsKeepTheirValuesTouchedRowsMove) {
   EXPECT_EQ(run_unlearning("tru", off).session->params().slab_bytes(), without.session->params().slab_bytes());
 }
 
+// tru.confine (on by default): on a request that deletes pairs only, the update moves the user
+// rows of the users who lose pairs and nothing else — every other element (the other users' rows,
+// every item-indexed table, every dense layer) keeps θ₀'s bits, the optimizer step itself being
+// masked — and it still forgets. Off (tru-no-confine, or tru.confine = false: the same run bit
+// for bit) the item tables and the layers isolation chooses move too. A user request is left as
+// it was: confinement applies to pair requests only.
+TEST(TruConfine, OnlyTheRowsOfTheUsersWhoLosePairsMove) {
+  const Original& o = original("mgcn");
+  const io::ForgetSplit split = split_of(o, io::Regime::kInteraction, 0.05, 9);
+  const SplitPatterns p = split_patterns(o.ds, split);
+  Ctx ctx(Device::CPU);
+  UnlearnInput in = input_for(ctx, o, split);
+  in.cfg.set("unlearn.epochs", "3");
+  ModelSession ref(ctx, o.ds, o.model, o.cfg, "", DType::F32, &split.retain);
+  restore_model_checkpoint(o.ckpt, "original", ref.params(), nullptr, nullptr);
+  const std::set<int32_t> fu(split.forget.user.begin(), split.forget.user.end());
+  const int uid = ref.model().ui_propagation().user_param;
+  // Elements that differ from θ₀'s: in the forget users' rows of the user table, and elsewhere.
+  auto changed = [&](ModelSession& after) {
+    std::pair<int64_t, int64_t> n{0, 0};
+    for (int id = 0; id < ref.params().count(); ++id) {
+      const std::vector<double> a = ref.params().get(id), b = after.params().get(id);
+      const int64_t cols = ref.params().info(id).cols;
+      for (size_t k = 0; k < a.size(); ++k)
+        if (a[k] != b[k]) ++(id == uid && fu.count(static_cast<int32_t>(static_cast<int64_t>(k) / cols)) ? n.first : n.second);
+    }
+    return n;
+  };
+  const UnlearnResult with = run_unlearning("tru", in);
+  const auto [inside, outside] = changed(*with.session);
+  EXPECT_EQ(outside, 0) << "elements outside the forget users' rows moved under confinement";
+  EXPECT_GT(inside, static_cast<int64_t>(fu.size()));
+  EXPECT_TRUE(with.selected_layers.empty());  // no layer choice: the confinement is the isolation
+  EXPECT_LT(forget_recall(ctx, *with.session, p), original_forget_recall(ctx, o, split, p));
+  const UnlearnResult without = run_unlearning("tru-no-confine", in);
+  EXPECT_GT(changed(*without.session).second, 0);
+  UnlearnInput off = in;
+  off.cfg.set("tru.confine", "false");
+  EXPECT_EQ(run_unlearning("tru", off).session->params().slab_bytes(), without.session->params().slab_bytes());
+  // A user request: confinement does not apply, tru and tru-no-confine are the same run.
+  const io::ForgetSplit us = split_of(o, io::Regime::kUser, 0.1, 4);
+  UnlearnInput uin = input_for(ctx, o, us);
+  uin.cfg.set("unlearn.epochs", "2");
+  EXPECT_EQ(run_unlearning("tru", uin).session->params().slab_bytes(),
+            run_unlearning("tru-no-confine", uin).session->params().slab_bytes());
+}
+
 // tru.rows.id_tables: with layer isolation and row-granular isolation, every row-weighted table
 // (MGCN: the user and item ID tables and the item feature tables) is updated beside the kmax
 // layers the Fisher scores choose; the dense layers' choice is unchanged. Without row weights
@@ -119,6 +167,7 @@ TEST(TruRows, IdTablesAreChosenBesideKmaxAndOnlyWithRows) {
   Ctx ctx(Device::CPU);
   UnlearnInput in = input_for(ctx, o, split);
   in.cfg.set("unlearn.epochs", "2");
+  in.cfg.set("tru.confine", "false");  // layer isolation applies (confinement replaces it)
   in.cfg.set("tru.isolation.kmax", "1");
   in.cfg.set("tru.isolation.alpha", "0.5");
   in.cfg.set("tru.rows.id_tables", "false");
@@ -247,6 +296,7 @@ UnlearnInput auto_input(Ctx& ctx, const Original& o, const io::ForgetSplit& spli
 TEST(Auto, CandidatesFollowTheSeedAndStartFromTheRunsOwnSettings) {
   Config base;
   base.set("tru.rows", "true");
+  base.set("tru.match", "false");  // the gate is searched only with the reverse loss it weights
   const auto a = unlearn::auto_candidates("tru", base, 0.002, 1), b = unlearn::auto_candidates("tru", base, 0.002, 1),
              c = unlearn::auto_candidates("tru", base, 0.002, 2);
   ASSERT_EQ(a.size(), 4u);
@@ -288,15 +338,43 @@ TEST(Auto, CandidatesFollowTheSeedAndStartFromTheRunsOwnSettings) {
   }
 }
 
+// Settings a run would not read are not searched: the gate's under rank matching, isolation's and
+// scaling's when a pair request confines the update (and not when the request deletes a user or
+// an item, or with confinement off).
+TEST(Auto, SettingsTheRunIgnoresAreNotSearched) {
+  Config base;  // defaults: rows, rank matching and confinement on
+  auto keys = [](const std::vector<unlearn::AutoCandidate>& c) {
+    std::set<std::string> k;
+    for (const auto& [key, v] : c[1].settings) k.insert(key);
+    return k;
+  };
+  EXPECT_EQ(keys(unlearn::auto_candidates("tru", base, 0.002, 1, false)),
+            (std::set<std::string>{"unlearn.lr", "tru.isolation", "tru.isolation.kappa", "tru.isolation.alpha",
+                                   "tru.scaling.gamma", "tru.rows.power"}));
+  EXPECT_EQ(keys(unlearn::auto_candidates("tru", base, 0.002, 1, true)),
+            (std::set<std::string>{"unlearn.lr", "tru.rows.power"}));
+  EXPECT_EQ(keys(unlearn::auto_candidates("tru-no-confine", base, 0.002, 1, true)),
+            keys(unlearn::auto_candidates("tru", base, 0.002, 1, false)));
+  const std::set<std::string> with_gate = keys(unlearn::auto_candidates("tru-no-match", base, 0.002, 1, false));
+  EXPECT_TRUE(with_gate.count("tru.gate") && with_gate.count("tru.gate.lambda"));
+  // Without row weights there is nothing to confine the update to.
+  Config norows = base;
+  norows.set("tru.rows", "false");
+  EXPECT_TRUE(keys(unlearn::auto_candidates("tru", norows, 0.002, 1, true)).count("tru.isolation.kappa"));
+}
+
 TEST(Auto, AblationsSearchWithoutTheInterventionTheyTurnOff) {
   EXPECT_EQ(unlearn::auto_base("tru-auto"), "tru");
   EXPECT_EQ(unlearn::auto_base("mmrecun-auto"), "mmrecun");
   EXPECT_EQ(unlearn::auto_base("tru"), "");
   Config base;
+  base.set("tru.match", "false");  // with the reverse loss, so that the gate is searched
   const std::map<std::string, std::vector<std::string>> gone{{"gate", {"tru.gate", "tru.gate.lambda"}},
                                                              {"scaling", {"tru.scaling.gamma"}},
                                                              {"isolation", {"tru.isolation", "tru.isolation.kappa", "tru.isolation.alpha"}},
-                                                             {"rows", {"tru.rows.power"}}};
+                                                             {"rows", {"tru.rows.power"}},
+                                                             {"match", {}},
+                                                             {"confine", {}}};
   const auto full = unlearn::auto_candidates("tru", base, 0.002, 1);
   for (const auto& [part, keys] : gone) {
     const std::string m = "tru-auto-no-" + part;

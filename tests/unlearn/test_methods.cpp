@@ -78,7 +78,9 @@ TEST(Unlearn, ItemRegimeTruAndMmrecun) {
   Ctx ctx(Device::CPU);
   const double before = original_forget_recall(ctx, o, split, p);
   for (const char* m : {"mmrecun", "tru"}) {
-    UnlearnResult r = run_unlearning(m, input_for(ctx, o, split));
+    UnlearnInput in = input_for(ctx, o, split);
+    in.cfg.set("tru.match", "false");  // the gate's item pairs (rank matching replaces the gate)
+    UnlearnResult r = run_unlearning(m, in);
     EXPECT_LT(forget_recall(ctx, *r.session, p), before) << m;
     if (std::string(m) == "tru") {
       EXPECT_GE(r.log[0].forget_pairs, split.forget.size());  // D_f plus the top-K pairs
@@ -95,6 +97,35 @@ TEST(Unlearn, RunsAreBitReproducible) {
   UnlearnResult b = run_unlearning("tru", input_for(ctx, o, split));
   EXPECT_EQ(a.session->params().slab_bytes(), b.session->params().slab_bytes());
   EXPECT_EQ(a.selected_layers, b.selected_layers);
+}
+
+// Rank matching on the tiny data: D_f's memorised pairs come down from the top toward where the
+// valid rows of the same users rank (the epoch log says so), the run forgets, and it is
+// reproducible bit for bit; it replaces the gate, so no gate value is logged.
+TEST(Unlearn, TruRankMatchingMovesDfTowardItsTargetsReproducibly) {
+  const Original& o = original("mgcn");
+  const io::ForgetSplit split = split_of(o, io::Regime::kInteraction, 0.1, 9);
+  const SplitPatterns p = split_patterns(o.ds, split);
+  Ctx ctx(Device::CPU);
+  const double before = original_forget_recall(ctx, o, split, p);
+  auto run = [&] {
+    UnlearnInput in = input_for(ctx, o, split);
+    in.cfg.set("tru.match", "true");
+    in.cfg.set("unlearn.epochs", "4");
+    return run_unlearning("tru", in);
+  };
+  UnlearnResult a = run(), b = run();
+  EXPECT_EQ(a.session->params().slab_bytes(), b.session->params().slab_bytes());
+  ASSERT_EQ(a.log.size(), 4u);
+  for (const UnlearnEpoch& e : a.log) {
+    EXPECT_LT(e.gate_mean, 0.0);
+    EXPECT_GE(e.match_rank, 1.0);
+    EXPECT_GE(e.match_target, 1.0);
+  }
+  // θ₀ memorised D_f: its pairs start well above their targets and move down toward them.
+  EXPECT_LT(a.log.front().match_rank, a.log.front().match_target);
+  EXPECT_GT(a.log.back().match_rank, a.log.front().match_rank);
+  EXPECT_LT(forget_recall(ctx, *a.session, p), before);
 }
 
 TEST(Unlearn, BaselinesAreBitReproducible) {
@@ -332,6 +363,46 @@ TEST(TruGate, ThresholdIsTheKthScoreOutsideTrainAndGatesFollowIt) {
   EXPECT_GT(gv.g[0], 0.99);
   EXPECT_LT(gv.g[1], 0.01);
   EXPECT_GT(gv.g[2], 0.99);
+}
+
+TEST(TruMatch, TargetsAreTheUnseenRankQuantilesOfTheirStratumAndAnchorsSitThere) {
+  Ctx ctx(Device::CPU);
+  // 4 users, 10 items, d = 1, every user row 1: score(u, i) = 9 − i, item 0 ranks first.
+  OwnedTensor U(ctx, DType::F32, 4, 1), I(ctx, DType::F32, 10, 1);
+  U.t().from_host(ctx, {1, 1, 1, 1});
+  I.t().from_host(ctx, {9, 8, 7, 6, 5, 4, 3, 2, 1, 0});
+  // D_r: user 0 keeps item 9, users 1 and 3 keep item 0 (item 0: 2 train rows, item 9: 1, others 0).
+  const graph::HostCsr retain = graph::csr_from_coo(4, 10, {0, 1, 3}, {9, 0, 0}, nullptr, false);
+  io::Interactions forget, unseen;
+  forget.push(0, 0);  // rank 1 (item 9 is masked, nothing outranks item 0)
+  forget.push(1, 1);  // rank 1 (item 0 is masked)
+  unseen.push(2, 0);  // user 2 keeps nothing: rank 1
+  unseen.push(2, 5);  // rank 6
+  unseen.push(3, 7);  // item 0 masked: items 1..6 above, rank 7
+  // One stratum: the unseen ranks {1, 6, 7} weigh {½, ½, 1} (user 2 has two unseen pairs); the
+  // two forget pairs (tied at rank 1, kept in order) take the quantiles ¼ and ¾: ranks 1 and 7.
+  tru::MatchTargets one = tru::match_targets(ctx, U.t(), I.t(), forget, unseen, retain, 1);
+  EXPECT_EQ(one.rank, (std::vector<int64_t>{1, 1}));
+  EXPECT_EQ(one.target, (std::vector<int64_t>{1, 7}));
+  EXPECT_EQ(one.unseen_pairs, 3);
+  // Anchors: the item at the target rank outside D_r(u) and the pair's own item — user 0 without
+  // items 9 and 0 ranks 1, 2, ...: rank 1 is item 1; user 1 without 0 and 1: rank 7 is item 8.
+  EXPECT_EQ(one.anchor, (std::vector<int32_t>{1, 8}));
+  // Two popularity strata cut at D_f's median D_r count: item 1 (0 rows) is in the lower, item 0
+  // (2 rows) in the upper. The lower's unseen ranks are {6, 7} (weights ½, 1): pair (1, 1) alone
+  // takes the median, rank 7. The upper holds only the unseen pair (2, 0), rank 1.
+  tru::MatchTargets two = tru::match_targets(ctx, U.t(), I.t(), forget, unseen, retain, 2);
+  EXPECT_EQ(two.target, (std::vector<int64_t>{1, 7}));
+  // Move item 0's unseen pair out (a stratum without unseen pairs takes the pooled distribution):
+  io::Interactions unseen2;
+  unseen2.push(2, 5);
+  unseen2.push(3, 7);
+  tru::MatchTargets pooled = tru::match_targets(ctx, U.t(), I.t(), forget, unseen2, retain, 2);
+  // Upper stratum: pooled {6, 7} (weights 1, 1), median 6; lower: the same pairs, median 6.
+  EXPECT_EQ(pooled.target, (std::vector<int64_t>{6, 6}));
+  EXPECT_EQ(pooled.anchor, (std::vector<int32_t>{6, 7}));
+  // Nothing to match to is an error, not a silent no-op.
+  EXPECT_THROW(tru::match_targets(ctx, U.t(), I.t(), forget, io::Interactions{}, retain, 1), Error);
 }
 
 }  // namespace
