@@ -122,7 +122,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"tru.confine", "true",
        "requests that delete pairs only: the update moves only the user rows of the users who lose pairs, "
        "with no retain term (needs tru.rows)"},
-      {"tru.match", "true",
+      {"tru.match", "false",
        "rank matching: the forget loss pulls each D_f pair to the rank an unseen positive of its popularity has "
        "(replaces the reverse loss and the gate)"},
       {"tru.match.temp", "0.1", "rank matching's scale T as a fraction of the std of u's scores"},

@@ -11,8 +11,8 @@
 #               user-level attack, is security.sh's, which needs its own θ₀)
 #   noisefloor  a second Retrain (seed s + 1000) on every request, not only the first
 #               (--noise-floor all): each seed's own Retrain-to-Retrain distance
-#   ablations   tru-auto-no-{gate,scaling,isolation,rows,match,confine}: the search with that part of
-#               the design off
+#   ablations   tru-auto-no-{gate,scaling,isolation,rows,confine}: the search with that part of the
+#               design off
 #
 # usage: docs/results/tiktok-extend.sh LETHE_BINARY DATA_DIR OUT_DIR [step ...]
 #   steps: auto security noisefloor ablations (default: all four, in that order)
@@ -32,7 +32,7 @@
 # false --tru.rows false --tru.rows.id_tables false --unlearn.auto.floor_users retained --tru.match
 # false --tru.confine false), which reproduces that (lethe refuses to continue a folder
 # otherwise), and the tuned methods get the current design back through their own settings
-# (tiktok-auto-rows.cfg). Every call passes
+# (tiktok-auto-tru.cfg; mmrecun-auto: tiktok-auto-rows.cfg). Every call passes
 # --resume, so a step that stopped continues when run again; rows already in results.json are kept.
 set -euo pipefail
 L=$1; DATA=$2; OUT=$3; shift 3
@@ -41,6 +41,7 @@ REGIMES=${REGIMES:-user item interaction}
 HERE=$(cd "$(dirname "$0")" && pwd)
 CFG=$HERE/tiktok
 ROWS=$HERE/tiktok-auto-rows.cfg
+TRU=$HERE/tiktok-auto-tru.cfg
 read -r -a AUTO_ARGS <<< "${AUTO:-}"
 read -r -a EXTRA_ARGS <<< "${EXTRA:-}"
 read -r -a LEGACY_ARGS <<< "${LEGACY---eval.filter_cold_users false --tru.rows false --tru.rows.id_tables false --unlearn.auto.floor_users retained --tru.match false --tru.confine false}"
@@ -64,7 +65,7 @@ for S in $STEPS; do
     auto)
       for R in $REGIMES; do
         # shellcheck disable=SC2046 # redo_for prints a flag and its value
-        run "$R" first tru-auto,mmrecun-auto "tru-auto=$ROWS,mmrecun-auto=$ROWS" ${AUTO_ARGS[@]+"${AUTO_ARGS[@]}"} \
+        run "$R" first tru-auto,mmrecun-auto "tru-auto=$TRU,mmrecun-auto=$ROWS" ${AUTO_ARGS[@]+"${AUTO_ARGS[@]}"} \
           $(redo_for tru-auto,mmrecun-auto)
       done ;;
     security)
@@ -75,8 +76,8 @@ for S in $STEPS; do
       for R in $REGIMES; do run "$R" all "" ""; done ;;
     ablations)
       mc=""
-      ab=tru-auto-no-gate,tru-auto-no-scaling,tru-auto-no-isolation,tru-auto-no-rows,tru-auto-no-match,tru-auto-no-confine
-      for m in ${ab//,/ }; do mc+="${mc:+,}$m=$ROWS"; done
+      ab=tru-auto-no-gate,tru-auto-no-scaling,tru-auto-no-isolation,tru-auto-no-rows,tru-auto-no-confine
+      for m in ${ab//,/ }; do mc+="${mc:+,}$m=$TRU"; done
       for R in $REGIMES; do
         # shellcheck disable=SC2046
         run "$R" first "$ab" "$mc" ${AUTO_ARGS[@]+"${AUTO_ARGS[@]}"} $(redo_for "$ab")

@@ -66,7 +66,7 @@ Recipe recipe_for(const std::string& method, const Config& cfg, const io::Forget
       // Confinement needs the row weights (which rows D_f touches) and applies to pair requests.
       r.sw.confine = cfg.flag("tru.confine") && method != "tru-no-confine" && r.sw.rows && pairs_only(split);
       if (r.sw.confine) {
-        r.retain = false;          // nothing outside the forget users' rows moves, so nothing to repair
+        r.retain = false;          // nothing outside the forget users' rows moves (docs/TRU.md (f))
         r.sw.isolation = false;    // the confinement is the isolation: one table, the rows D_f touches
         r.sw.scaling = false;      // one branch carries the whole update
       }
@@ -508,6 +508,7 @@ UnlearnEpoch ApproxRun::epoch() {
       }
     }
     const std::vector<int64_t> perm = shuffled(forget.size(), in.seed, 0x000000u, ep);
+    const bool with_retain = rc.retain && in.split->retain.size() > 0;  // a request may leave nothing to retain
     for (int64_t lo = 0; lo < forget.size(); lo += bs, ++nb) {
       Batch fb, rb;
       L.anchors.clear();
@@ -516,11 +517,11 @@ UnlearnEpoch ApproxRun::epoch() {
         fb.pos.push_back(forget.item[perm[k]]);
         if (!mt.anchor.empty()) L.anchors.push_back(mt.anchor[static_cast<size_t>(perm[k])]);
       }
-      if (rc.retain) P.rcyc.take(fb.size(), rb);
+      if (with_retain) P.rcyc.take(fb.size(), rb);
       L.tape.clear();
       L.prepare(fb, kForgetNeg + ep, static_cast<uint32_t>(nb));
-      if (rc.retain) L.prepare(rb, kRetainNeg + ep, static_cast<uint32_t>(nb));
-      const auto [vf, vr] = L.step(&fb, rc.retain ? &rb : nullptr, ep, static_cast<uint32_t>(nb));
+      if (with_retain) L.prepare(rb, kRetainNeg + ep, static_cast<uint32_t>(nb));
+      const auto [vf, vr] = L.step(&fb, with_retain ? &rb : nullptr, ep, static_cast<uint32_t>(nb));
       ue.forget_loss += vf;
       ue.retain_loss += vr;
     }

@@ -338,25 +338,27 @@ TEST(Auto, CandidatesFollowTheSeedAndStartFromTheRunsOwnSettings) {
   }
 }
 
-// Settings a run would not read are not searched: the gate's under rank matching, isolation's and
-// scaling's when a pair request confines the update (and not when the request deletes a user or
-// an item, or with confinement off).
+// Settings a run would not read are not searched: the gate's under rank matching (which
+// replaces the loss the gate weights), isolation's and scaling's when a pair request confines the
+// update (and not when the request deletes a user or an item, or with confinement off).
 TEST(Auto, SettingsTheRunIgnoresAreNotSearched) {
-  Config base;  // defaults: rows, rank matching and confinement on
+  Config base;  // defaults: rows and confinement on, rank matching off
   auto keys = [](const std::vector<unlearn::AutoCandidate>& c) {
     std::set<std::string> k;
     for (const auto& [key, v] : c[1].settings) k.insert(key);
     return k;
   };
-  EXPECT_EQ(keys(unlearn::auto_candidates("tru", base, 0.002, 1, false)),
-            (std::set<std::string>{"unlearn.lr", "tru.isolation", "tru.isolation.kappa", "tru.isolation.alpha",
-                                   "tru.scaling.gamma", "tru.rows.power"}));
+  const std::set<std::string> full{"unlearn.lr",          "tru.gate",          "tru.gate.lambda",   "tru.isolation",
+                                   "tru.isolation.kappa", "tru.isolation.alpha", "tru.scaling.gamma", "tru.rows.power"};
+  EXPECT_EQ(keys(unlearn::auto_candidates("tru", base, 0.002, 1, false)), full);
   EXPECT_EQ(keys(unlearn::auto_candidates("tru", base, 0.002, 1, true)),
+            (std::set<std::string>{"unlearn.lr", "tru.gate", "tru.gate.lambda", "tru.rows.power"}));
+  EXPECT_EQ(keys(unlearn::auto_candidates("tru-no-confine", base, 0.002, 1, true)), full);
+  Config matched = base;
+  matched.set("tru.match", "true");
+  EXPECT_EQ(keys(unlearn::auto_candidates("tru", matched, 0.002, 1, true)),
             (std::set<std::string>{"unlearn.lr", "tru.rows.power"}));
-  EXPECT_EQ(keys(unlearn::auto_candidates("tru-no-confine", base, 0.002, 1, true)),
-            keys(unlearn::auto_candidates("tru", base, 0.002, 1, false)));
-  const std::set<std::string> with_gate = keys(unlearn::auto_candidates("tru-no-match", base, 0.002, 1, false));
-  EXPECT_TRUE(with_gate.count("tru.gate") && with_gate.count("tru.gate.lambda"));
+  EXPECT_EQ(keys(unlearn::auto_candidates("tru-no-match", matched, 0.002, 1, false)), full);
   // Without row weights there is nothing to confine the update to.
   Config norows = base;
   norows.set("tru.rows", "false");
