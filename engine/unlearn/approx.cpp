@@ -34,9 +34,6 @@ struct Recipe {
   TruSwitches sw;
 };
 
-// A request that deletes pairs only — no whole user, no whole item.
-bool pairs_only(const io::ForgetSplit& split) { return split.deleted_users.empty() && split.deleted_items.empty(); }
-
 Recipe recipe_for(const std::string& method, const Config& cfg, const io::ForgetSplit& split) {
   Recipe r;
   if (method == "finetune") {
@@ -64,7 +61,7 @@ Recipe recipe_for(const std::string& method, const Config& cfg, const io::Forget
       r.sw.match = cfg.flag("tru.match") && method != "tru-no-match";
       if (r.sw.match) r.sw.gate = false;  // the gate weights the reverse loss, which matching replaces
       // Confinement needs the row weights (which rows D_f touches) and applies to pair requests.
-      r.sw.confine = cfg.flag("tru.confine") && method != "tru-no-confine" && r.sw.rows && pairs_only(split);
+      r.sw.confine = cfg.flag("tru.confine") && method != "tru-no-confine" && r.sw.rows && deletes_pairs_only(split);
       if (r.sw.confine) {
         r.retain = false;          // nothing outside the forget users' rows moves (docs/TRU.md (f))
         r.sw.isolation = false;    // the confinement is the isolation: one table, the rows D_f touches

@@ -261,8 +261,7 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
   r.trace.push_back(head);
 
   std::vector<Trial> trials;
-  const bool pairs_only = in.split->deleted_users.empty() && in.split->deleted_items.empty();
-  for (AutoCandidate& c : auto_candidates(base, cfg, lr0, in.seed, pairs_only)) {
+  for (AutoCandidate& c : auto_candidates(base, cfg, lr0, in.seed, deletes_pairs_only(*in.split))) {
     Trial t;
     t.cand = std::move(c);
     t.in = std::make_unique<UnlearnInput>(vin);

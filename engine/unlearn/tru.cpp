@@ -297,6 +297,8 @@ MatchTargets match_targets(Ctx& ctx, const Tensor& user_emb, const Tensor& item_
   for (int64_t k = 0; k < nf; ++k) mt.rank[static_cast<size_t>(k)] = rank[static_cast<size_t>(k)];
 
   // Anchors: the item at the target rank among the items outside D_r(u) and the pair's own item.
+  // The scores are computed again rather than kept from the first pass: a GEMM tile is cheap, the
+  // scores of every user involved are not small (users × items).
   std::vector<std::pair<double, int32_t>> cand;
   for_user_scores(ctx, user_emb, item_emb, users, [&](int32_t u, const double* s) {
     mask_user(u, 1);

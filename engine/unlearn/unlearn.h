@@ -102,6 +102,11 @@ struct UnlearnResult {
 UnlearnResult run_unlearning(const std::string& method, const UnlearnInput& in);
 
 // The ground-truth and masking patterns every audit and retrain share.
+// A request that deletes pairs only — no whole user, no whole item (TRU's confinement applies).
+inline bool deletes_pairs_only(const io::ForgetSplit& split) {
+  return split.deleted_users.empty() && split.deleted_items.empty();
+}
+
 struct SplitPatterns {
   graph::HostCsr retain_train;  // D_r (U×I): the mask after unlearning
   graph::HostCsr forget;        // D_f (U×I): forget-efficacy ground truth
