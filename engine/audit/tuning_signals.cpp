@@ -43,6 +43,33 @@ std::pair<double, double> mean_se2(const std::vector<double>& v) {
 
 }  // namespace
 
+io::Interactions unseen_population(const io::Dataset& ds, const io::ForgetSplit& split, io::Regime regime) {
+  const bool by_item = regime == io::Regime::kItem;
+  std::vector<char> in_pop(static_cast<size_t>(by_item ? ds.n_items : ds.n_users), 0);
+  const std::vector<int32_t>& who = regime == io::Regime::kUser ? split.deleted_users
+                                    : by_item                   ? split.deleted_items
+                                                                : split.forget_users;
+  for (int32_t x : who) in_pop[static_cast<size_t>(x)] = 1;
+  io::Interactions out;
+  for (int64_t k = 0; k < ds.valid.size(); ++k) {
+    const int32_t u = ds.valid.user[static_cast<size_t>(k)], i = ds.valid.item[static_cast<size_t>(k)];
+    if (in_pop[static_cast<size_t>(by_item ? i : u)]) out.push(u, i);
+  }
+  return out;
+}
+
+std::vector<int64_t> popularity_edges(const std::vector<int64_t>& pop, const std::vector<int32_t>& forget_items, int strata) {
+  std::vector<int64_t> fpop;
+  for (int32_t i : forget_items) fpop.push_back(pop[static_cast<size_t>(i)]);
+  std::sort(fpop.begin(), fpop.end());
+  std::vector<int64_t> edges;  // stratum of a count c: the number of edges ≤ c
+  for (int b = 1; b < strata && !fpop.empty(); ++b) {
+    const int64_t e = fpop[static_cast<size_t>(static_cast<double>(b) / strata * static_cast<double>(fpop.size()))];
+    if (edges.empty() || e > edges.back()) edges.push_back(e);
+  }
+  return edges;
+}
+
 TuningSignals::TuningSignals(Ctx& ctx, const io::Dataset& ds, const io::ForgetSplit& split, io::Regime regime,
                              uint64_t seed, const TuningSettings& ts, int64_t tile_users)
     : ts_(ts),
@@ -61,16 +88,10 @@ TuningSignals::TuningSignals(Ctx& ctx, const io::Dataset& ds, const io::ForgetSp
   plan_ = make_mia_plan(ds, split, regime_, seed, mo);
 
   // V's population: valid rows of the deleted users / deleted items / users with forget pairs.
-  std::vector<char> in_pop(static_cast<size_t>(regime_ == io::Regime::kItem ? ds.n_items : ds.n_users), 0);
-  const std::vector<int32_t>& who = regime_ == io::Regime::kUser   ? split.deleted_users
-                                    : regime_ == io::Regime::kItem ? split.deleted_items
-                                                                   : split.forget_users;
-  for (int32_t x : who) in_pop[static_cast<size_t>(x)] = 1;
   std::vector<PairQuery> fq, vq;
-  for (int64_t k = 0; k < ds.valid.size(); ++k) {
-    const int32_t u = ds.valid.user[static_cast<size_t>(k)], i = ds.valid.item[static_cast<size_t>(k)];
-    if (in_pop[static_cast<size_t>(regime_ == io::Regime::kItem ? i : u)]) vq.push_back(pair_of(u, i));
-  }
+  const io::Interactions unseen = unseen_population(ds, split, regime_);
+  for (int64_t k = 0; k < unseen.size(); ++k)
+    vq.push_back(pair_of(unseen.user[static_cast<size_t>(k)], unseen.item[static_cast<size_t>(k)]));
   for (int64_t k = 0; k < split.forget.size(); ++k)
     fq.push_back(pair_of(split.forget.user[static_cast<size_t>(k)], split.forget.item[static_cast<size_t>(k)]));
   const char* who_name = regime_ == io::Regime::kUser   ? "the deleted users"
@@ -103,22 +124,12 @@ TuningSignals::TuningSignals(Ctx& ctx, const io::Dataset& ds, const io::ForgetSp
       floor_population_ = "every retained user's valid rows (every one of them loses a row)";
     }
   }
-  // Popularity strata: every item's train count in D_r; the edges are the quantiles k/strata of
-  // D_f's pairs' counts, so D_f's pairs fill the strata about evenly (ties permitting).
+  // Popularity strata matched to D_f (popularity_edges).
   std::vector<int64_t> pop(static_cast<size_t>(ds.n_items), 0);
   for (int32_t i : split.retain.item) ++pop[static_cast<size_t>(i)];
-  std::vector<int64_t> fpop;
-  for (size_t k = 0; k < at_v_; ++k) fpop.push_back(pop[static_cast<size_t>(queries_[k].item)]);
-  std::sort(fpop.begin(), fpop.end());
-  std::vector<int64_t> edges;  // stratum of a count c: the number of edges ≤ c
-  for (int b = 1; b < strata_ && !fpop.empty(); ++b) {
-    const int64_t e = fpop[static_cast<size_t>(static_cast<double>(b) / strata_ * static_cast<double>(fpop.size()))];
-    if (edges.empty() || e > edges.back()) edges.push_back(e);
-  }
-  for (size_t k = 0; k < at_u_; ++k) {
-    const int64_t c = pop[static_cast<size_t>(queries_[k].item)];
-    pair_stratum_.push_back(static_cast<int>(std::upper_bound(edges.begin(), edges.end(), c) - edges.begin()));
-  }
+  const std::vector<int64_t> edges = popularity_edges(pop, split.forget.item, strata_);
+  for (size_t k = 0; k < at_u_; ++k)
+    pair_stratum_.push_back(popularity_stratum(edges, pop[static_cast<size_t>(queries_[k].item)]));
   std::map<int32_t, int64_t> nf, nv;  // pairs per user on each side
   for (size_t k = 0; k < at_u_; ++k) ++(k < at_v_ ? nf : nv)[queries_[k].user];
   for (size_t k = 0; k < at_u_; ++k) pair_weight_.push_back(1.0 / static_cast<double>((k < at_v_ ? nf : nv)[queries_[k].user]));

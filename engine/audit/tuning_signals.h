@@ -38,6 +38,7 @@
 // values behind each mean — and their standard errors — come out of the same pass.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -77,6 +78,20 @@ struct Signals {
   bool forgot() const { return parity_ok && mia_ok; }
   double parity() const { return valid > 0 ? forget / valid : kNaN; }
 };
+
+// The unseen positives of D_f's population, V's pairs: the valid rows of the deleted users (user
+// requests), of the deleted items (item requests) or of the users who lose pairs (otherwise);
+// regime: the request's effective regime (mia.h). Rank matching (engine/unlearn/tru.h) reads the
+// same pairs.
+io::Interactions unseen_population(const io::Dataset& ds, const io::ForgetSplit& split, io::Regime regime);
+
+// Item-popularity strata matched to D_f: an item's count is its D_r train count (`pop`), and the
+// edges are the quantiles k/strata of D_f's pairs' counts, so D_f's pairs fill the strata about
+// evenly (ties permitting). An item of count c is in stratum popularity_stratum(edges, c).
+std::vector<int64_t> popularity_edges(const std::vector<int64_t>& pop, const std::vector<int32_t>& forget_items, int strata);
+inline int popularity_stratum(const std::vector<int64_t>& edges, int64_t c) {
+  return static_cast<int>(std::upper_bound(edges.begin(), edges.end(), c) - edges.begin());
+}
 
 class TuningSignals {
  public:

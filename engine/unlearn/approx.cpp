@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <set>
 
+#include "engine/audit/mia.h"
+#include "engine/audit/tuning_signals.h"
 #include "engine/ops.h"
 #include "engine/trainer.h"
 #include "engine/unlearn/approx.h"
@@ -389,16 +391,8 @@ io::Interactions item_gate_pairs(Ctx& ctx, ModelSession& s, const SplitPatterns&
 // Rank matching's targets for this epoch, from the current model (docs/TRU.md, "(e)").
 tru::MatchTargets match_targets_now(const UnlearnInput& in, ModelSession& ses, const SplitPatterns& pats, Tape& tape) {
   const io::ForgetSplit& sp = *in.split;
-  const io::Dataset& ds = *in.ds;
-  std::vector<char> in_pop(static_cast<size_t>(!sp.deleted_items.empty() ? ds.n_items : ds.n_users), 0);
-  const bool by_item = !sp.deleted_items.empty();
-  for (int32_t x : by_item ? sp.deleted_items : !sp.deleted_users.empty() ? sp.deleted_users : sp.forget_users)
-    in_pop[static_cast<size_t>(x)] = 1;
-  io::Interactions unseen;
-  for (int64_t k = 0; k < ds.valid.size(); ++k) {
-    const int32_t u = ds.valid.user[static_cast<size_t>(k)], i = ds.valid.item[static_cast<size_t>(k)];
-    if (in_pop[static_cast<size_t>(by_item ? i : u)]) unseen.push(u, i);
-  }
+  const io::Interactions unseen =
+      audit::unseen_population(*in.ds, sp, audit::effective_regime(*in.ds, sp, io::Regime::kExplicit));
   tape.clear();
   const Embeddings e = embed(*in.ctx, ses.model(), ses.params());
   return tru::match_targets(*in.ctx, e.users, e.items, sp.forget, unseen, pats.retain_train,

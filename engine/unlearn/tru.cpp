@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "engine/audit/tuning_signals.h"
 #include "engine/ops.h"
 
 namespace lethe::tru {
@@ -248,21 +249,12 @@ MatchTargets match_targets(Ctx& ctx, const Tensor& user_emb, const Tensor& item_
     mask_user(u, 0);
   });
 
-  // Popularity strata at the quantiles of D_f's D_r train counts.
+  // Popularity strata at the quantiles of D_f's D_r train counts, as V's.
   std::vector<int64_t> pop(static_cast<size_t>(I), 0);
   for (int32_t c : retain.col) ++pop[static_cast<size_t>(c)];
-  std::vector<int64_t> fpop;
-  for (int64_t k = 0; k < nf; ++k) fpop.push_back(pop[static_cast<size_t>(forget.item[static_cast<size_t>(k)])]);
-  std::sort(fpop.begin(), fpop.end());
-  std::vector<int64_t> edges;
-  for (int b = 1; b < strata; ++b) {
-    const int64_t e = fpop[static_cast<size_t>(static_cast<double>(b) / strata * static_cast<double>(nf))];
-    if (edges.empty() || e > edges.back()) edges.push_back(e);
-  }
+  const std::vector<int64_t> edges = audit::popularity_edges(pop, forget.item, strata);
   const int nb = static_cast<int>(edges.size()) + 1;
-  auto stratum = [&](int32_t i) {
-    return static_cast<int>(std::upper_bound(edges.begin(), edges.end(), pop[static_cast<size_t>(i)]) - edges.begin());
-  };
+  auto stratum = [&](int32_t i) { return audit::popularity_stratum(edges, pop[static_cast<size_t>(i)]); };
   // Unseen ranks per stratum (and pooled), weighted 1 / the user's unseen pairs.
   std::map<int32_t, int64_t> per_user;
   for (int64_t k = 0; k < nu; ++k) ++per_user[unseen.user[static_cast<size_t>(k)]];
