@@ -43,13 +43,17 @@ std::pair<double, double> mean_se2(const std::vector<double>& v) {
 
 }  // namespace
 
-io::Interactions unseen_population(const io::Dataset& ds, const io::ForgetSplit& split, io::Regime regime) {
+io::Interactions unseen_population(const io::Dataset& ds, const io::ForgetSplit& split, io::Regime regime,
+                                   bool untouched) {
   const bool by_item = regime == io::Regime::kItem;
-  std::vector<char> in_pop(static_cast<size_t>(by_item ? ds.n_items : ds.n_users), 0);
+  const bool flip = untouched && !by_item && regime != io::Regime::kUser;
+  std::vector<char> in_pop(static_cast<size_t>(by_item ? ds.n_items : ds.n_users), flip ? 1 : 0);
   const std::vector<int32_t>& who = regime == io::Regime::kUser ? split.deleted_users
                                     : by_item                   ? split.deleted_items
                                                                 : split.forget_users;
-  for (int32_t x : who) in_pop[static_cast<size_t>(x)] = 1;
+  for (int32_t x : who) in_pop[static_cast<size_t>(x)] = flip ? 0 : 1;
+  if (flip)
+    for (int32_t x : split.deleted_users) in_pop[static_cast<size_t>(x)] = 0;
   io::Interactions out;
   for (int64_t k = 0; k < ds.valid.size(); ++k) {
     const int32_t u = ds.valid.user[static_cast<size_t>(k)], i = ds.valid.item[static_cast<size_t>(k)];
@@ -81,23 +85,30 @@ TuningSignals::TuningSignals(Ctx& ctx, const io::Dataset& ds, const io::ForgetSp
       }()),
       aud_(ctx, sp_, {kAuditK}, tile_users),
       strata_(ts.strata) {
-  LETHE_CHECK(ts.utility > 0 && ts.parity_tol >= 0 && ts.parity_abs >= 0 && ts.z > 0 && ts.strata >= 1,
+  LETHE_CHECK(ts.utility > 0 && ts.parity_tol >= 0 && ts.parity_abs >= 0 && ts.z > 0 && ts.strata >= 1 &&
+                  ts.pair_ratio > 0,
               "tuning signals: bad settings");
+  // The untouched users' V and the ratio apply to requests that delete pairs only.
+  const bool pairs = regime_ != io::Regime::kUser && regime_ != io::Regime::kItem;
+  untouched_ = pairs && ts.pair_untouched;
+  ratio_ = pairs ? ts.pair_ratio : 1.0;
   MiaOptions mo;
   mo.unseen_from_valid = true;
   plan_ = make_mia_plan(ds, split, regime_, seed, mo);
 
-  // V's population: valid rows of the deleted users / deleted items / users with forget pairs.
+  // V's population: valid rows of the deleted users / deleted items / users with (or without) forget pairs.
   std::vector<PairQuery> fq, vq;
-  const io::Interactions unseen = unseen_population(ds, split, regime_);
+  const io::Interactions unseen = unseen_population(ds, split, regime_, untouched_);
   for (int64_t k = 0; k < unseen.size(); ++k)
     vq.push_back(pair_of(unseen.user[static_cast<size_t>(k)], unseen.item[static_cast<size_t>(k)]));
   for (int64_t k = 0; k < split.forget.size(); ++k)
     fq.push_back(pair_of(split.forget.user[static_cast<size_t>(k)], split.forget.item[static_cast<size_t>(k)]));
   const char* who_name = regime_ == io::Regime::kUser   ? "the deleted users"
                     : regime_ == io::Regime::kItem ? "the deleted items"
+                    : untouched_                   ? "the users who lose no pair"
                                                    : "the users with forget pairs";
   population_ = std::string("valid rows of ") + who_name;
+  if (ratio_ != 1.0) population_ += " (target " + std::to_string(ratio_).substr(0, 6) + " × V)";
   queries_ = fq;
   at_v_ = queries_.size();
   queries_.insert(queries_.end(), vq.begin(), vq.end());
@@ -190,15 +201,16 @@ Signals TuningSignals::compute(const Tensor& users, const Tensor& items, std::ma
     const double pi = fw[b] / mass;
     fs += pi * fhw[b] / fw[b];
     vs += pi * vhw[b] / vw[b];
-    var += pi * pi * (fvar[b] / (fw[b] * fw[b]) + vvar[b] / (vw[b] * vw[b]));
+    var += pi * pi * (fvar[b] / (fw[b] * fw[b]) + ratio_ * ratio_ * vvar[b] / (vw[b] * vw[b]));
   }
   s.parity_users = static_cast<int64_t>(std::llround(mass));
   if (mass > 0) {
     s.forget = fs;
     s.valid = vs;
+    s.target = ratio_ * vs;
     s.parity_se = std::sqrt(var);
-    s.parity_band = std::max({ts_.parity_tol * s.valid, ts_.parity_abs, ts_.z * s.parity_se});
-    s.parity_ok = std::fabs(s.forget - s.valid) <= s.parity_band;
+    s.parity_band = std::max({ts_.parity_tol * s.target, ts_.parity_abs, ts_.z * s.parity_se});
+    s.parity_ok = std::fabs(s.forget - s.target) <= s.parity_band;
   }
 
   const size_t m = plan_.a_members.size();
@@ -211,7 +223,7 @@ Signals TuningSignals::compute(const Tensor& users, const Tensor& items, std::ma
   } else {
     s.mia_ok = true;  // no pair to attack: the signal cannot object
   }
-  s.parity_dev = std::isnan(s.parity_band) ? 0.0 : std::fabs(s.forget - s.valid) / s.parity_band;
+  s.parity_dev = std::isnan(s.parity_band) ? 0.0 : std::fabs(s.forget - s.target) / s.parity_band;
   s.mia_dev = m > 0 && s.mia_se > 0 ? std::fabs(s.mia_auc - 0.5) / (ts_.z * s.mia_se) : 0.0;
   s.distance = std::max(s.parity_dev, s.mia_dev);
   if (std::isnan(s.parity_band)) s.parity_ok = true;  // no D_f row with a valid counterpart: nothing to compare

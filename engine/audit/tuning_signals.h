@@ -60,6 +60,10 @@ struct TuningSettings {
   double parity_abs = 0.01;  // absolute half-width the band never goes below
   double z = 2.0;            // standard errors of the parity and membership bands
   int strata = 5;            // item-popularity strata of forget parity
+  // Requests that delete pairs only: V's population — the forget users' own valid rows (false)
+  // or the valid rows of the users who lose no pair (true) — and the target F = pair_ratio × V.
+  bool pair_untouched = false;
+  double pair_ratio = 1.0;
 };
 
 struct Signals {
@@ -68,22 +72,24 @@ struct Signals {
   double utility_retained = kNaN;          // valid Recall@20 of every retained user
   double utility_se = kNaN;                // SE of its user-by-user difference from θ₀'s
   double forget = kNaN, valid = kNaN;      // F and V (see above)
-  double parity_se = kNaN;                 // SE of F − V
-  double parity_band = kNaN;               // the half-width |F − V| is held to
+  double target = kNaN;                    // what F is held to: V, or pair_ratio × V (pair requests)
+  double parity_se = kNaN;                 // SE of F − target
+  double parity_band = kNaN;               // the half-width |F − target| is held to
   int64_t parity_users = 0;                // forget users behind F (in strata with valid pairs)
   double mia_auc = kNaN, mia_se = kNaN;    // family A, valid non-members
   int64_t mia_n = 0;                       // member pairs of the attack
   bool parity_ok = false, mia_ok = false, floor_ok = false;
   double parity_dev = kNaN, mia_dev = kNaN, distance = kNaN;
   bool forgot() const { return parity_ok && mia_ok; }
-  double parity() const { return valid > 0 ? forget / valid : kNaN; }
+  double parity() const { return target > 0 ? forget / target : kNaN; }
 };
 
 // The unseen positives of D_f's population, V's pairs: the valid rows of the deleted users (user
-// requests), of the deleted items (item requests) or of the users who lose pairs (otherwise);
-// regime: the request's effective regime (mia.h). Rank matching (engine/unlearn/tru.h) reads the
-// same pairs.
-io::Interactions unseen_population(const io::Dataset& ds, const io::ForgetSplit& split, io::Regime regime);
+// requests), of the deleted items (item requests) or of the users who lose pairs (otherwise; with
+// `untouched`, of the users who lose none instead); regime: the request's effective regime
+// (mia.h). Rank matching (engine/unlearn/tru.h) reads the forget users' pairs.
+io::Interactions unseen_population(const io::Dataset& ds, const io::ForgetSplit& split, io::Regime regime,
+                                   bool untouched = false);
 
 // Item-popularity strata matched to D_f: an item's count is its D_r train count (`pop`), and the
 // edges are the quantiles k/strata of D_f's pairs' counts, so D_f's pairs fill the strata about
@@ -123,6 +129,8 @@ class TuningSignals {
   Auditor aud_;
   MiaPlan plan_;
   int strata_ = 5;
+  bool untouched_ = false;  // V over the users who lose no pair (pair requests, pair_untouched)
+  double ratio_ = 1.0;      // target = ratio_ × V
   std::vector<int> pair_stratum_;     // popularity stratum of every F and V pair
   std::vector<double> pair_weight_;   // 1 / (the pair's user's pairs on its side)
   std::string population_;

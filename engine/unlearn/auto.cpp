@@ -80,6 +80,7 @@ io::Json signals_json(const Signals& s) {
   j["utility_retained"] = s.utility_retained;
   j["forget"] = s.forget;
   j["valid"] = s.valid;
+  j["target"] = s.target;
   j["parity"] = s.parity();
   j["parity_band"] = s.parity_band;
   j["parity_se"] = s.parity_se;
@@ -137,7 +138,7 @@ EpochKey epoch_key(const Signals& s) {
 }
 // An epoch after which the run cannot improve: below the utility floor, or past parity on the
 // far side (F < V − band: the reverse update only buries D_f deeper from there).
-bool spent(const Signals& s) { return !s.floor_ok || (s.parity_band > 0 && s.valid - s.forget > s.parity_band); }
+bool spent(const Signals& s) { return !s.floor_ok || (s.parity_band > 0 && s.target - s.forget > s.parity_band); }
 
 // How good a candidate is for the halving: its best epoch's key (not evaluated yet: last).
 EpochKey trial_key(const Trial& t) {
@@ -230,6 +231,11 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
   ts.parity_abs = cfg.f64("unlearn.auto.parity_abs");
   ts.z = cfg.f64("unlearn.auto.z");
   ts.strata = static_cast<int>(cfg.i64("unlearn.auto.strata"));
+  const std::string pair_pop = cfg.str("unlearn.auto.pair_population");
+  if (pair_pop != "forget" && pair_pop != "untouched")
+    throw Error("unlearn.auto.pair_population must be forget or untouched, got '" + pair_pop + "'");
+  ts.pair_untouched = pair_pop == "untouched";
+  ts.pair_ratio = cfg.f64("unlearn.auto.pair_ratio");
   const int64_t tile = cfg.i64("eval.tile_users");
   audit::TuningSignals sig(ctx, view, *in.split, io::Regime::kExplicit, in.seed, ts, tile);
 
@@ -342,9 +348,9 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
       r.trace.push_back(j);
       if (in.progress)
         std::fprintf(stderr,
-                     "  %s candidate %d epoch %lld: valid R@20 %.4f (floor %.4f), forget %.4f vs valid %.4f (band %.4f), "
+                     "  %s candidate %d epoch %lld: valid R@20 %.4f (floor %.4f), forget %.4f vs target %.4f (band %.4f), "
                      "membership AUC %.3f (SE %.3f)%s\n",
-                     method.c_str(), t.cand.id, static_cast<long long>(ep), s.utility, sig.floor(), s.forget, s.valid,
+                     method.c_str(), t.cand.id, static_cast<long long>(ep), s.utility, sig.floor(), s.forget, s.target,
                      s.parity_band, s.mia_auc, s.mia_se, s.forgot() ? " — forgot" : "");
       if (s.forgot()) {
         t.finished = true;
@@ -454,10 +460,10 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
   const int64_t refine = cfg.i64("unlearn.auto.refine");
   double refined_t = 0;
   if (refine > 0 && w.best_epoch >= 0 && w.best.floor_ok && !w.best.forgot()) {
-    const double d0 = w.best.forget - w.best.valid;
+    const double d0 = w.best.forget - w.best.target;
     const Trial::Kept* nb = nullptr;
     for (const Trial::Kept* k : {&w.after, &w.before})
-      if (!nb && k->epoch >= 0 && !k->params.empty() && (k->signals.forget - k->signals.valid) * d0 < 0) nb = k;
+      if (!nb && k->epoch >= 0 && !k->params.empty() && (k->signals.forget - k->signals.target) * d0 < 0) nb = k;
     if (nb) {
       const std::vector<double> a = ses.params().slab().to_host(ctx);
       ses.params().set_slab_bytes(nb->params);
@@ -487,7 +493,7 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
           best_x = x;
           refined_t = mid;
         }
-        if ((s.forget - s.valid) * d0 > 0) lo = mid;
+        if ((s.forget - s.target) * d0 > 0) lo = mid;
         else hi = mid;
       }
       ses.params().slab_from_host(best_x);
@@ -511,6 +517,7 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
   r.stats["auto_utility_floor"] = sig.floor();
   r.stats["auto_forget"] = w.best.forget;
   r.stats["auto_valid"] = w.best.valid;
+  r.stats["auto_target"] = w.best.target;
   r.stats["auto_mia_auc"] = w.best.mia_auc;
   r.stats["auto_forgot"] = w.best.forgot() ? 1.0 : 0.0;
   std::string chosen;

@@ -282,6 +282,58 @@ TEST(TuningSignals, ReadTheAuditorsNumbers) {
   EXPECT_EQ(again.utility_se, 0.0);  // the same model: no user-by-user difference
 }
 
+// Pair requests: V over the users who lose no pair (unlearn.auto.pair_population untouched) and
+// the target pair_ratio × V; elsewhere both settings change nothing.
+TEST(TuningSignals, PairRequestsCanHoldFToAShareOfTheUntouchedUsersV) {
+  const Original& o = original("mgcn");
+  io::RequestSpec rs;
+  rs.regime = io::Regime::kInteraction;
+  rs.ratio = 0.1;
+  rs.seed = 3;
+  const io::ForgetSplit split = io::resolve(o.ds, io::make_request(o.ds, rs));
+  ASSERT_FALSE(split.forget_users.empty());
+  Ctx ctx(Device::CPU);
+  ModelSession s(ctx, o.ds, o.model, o.cfg, "", DType::F32, &split.retain);
+  restore_model_checkpoint(o.ckpt, "original", s.params(), nullptr, nullptr);
+  const Embeddings e = embed(ctx, s.model(), s.params());
+  audit::TuningSettings ts;
+  ts.strata = 1;  // one stratum: V is the plain per-user mean of its population's valid recall
+  audit::TuningSignals same(ctx, o.ds, split, io::Regime::kInteraction, 5, ts, 64);
+  const audit::Signals a = same.measure_reference(e.users, e.items);
+  EXPECT_EQ(a.target, a.valid);  // the default: F is held to V itself
+  EXPECT_EQ(same.population(), "valid rows of the users with forget pairs");
+  audit::TuningSettings tu = ts;
+  tu.pair_untouched = true;
+  tu.pair_ratio = 0.75;
+  audit::TuningSignals unt(ctx, o.ds, split, io::Regime::kInteraction, 5, tu, 64);
+  const audit::Signals b = unt.measure_reference(e.users, e.items);
+  EXPECT_EQ(unt.population(), "valid rows of the users who lose no pair (target 0.7500 × V)");
+  // The floor's users are the same population, so with one stratum V is the floor's utility.
+  EXPECT_NEAR(b.valid, b.utility, 1e-12);
+  EXPECT_GT(std::fabs(b.valid - a.valid), 1e-6) << "both populations gave the same V: the test tells nothing";
+  EXPECT_DOUBLE_EQ(b.target, 0.75 * b.valid);
+  EXPECT_EQ(b.forget, a.forget);  // F, the floor and membership are untouched by V's population
+  EXPECT_EQ(b.utility, a.utility);
+  EXPECT_EQ(b.mia_auc, a.mia_auc);
+  EXPECT_GE(b.parity_band, 0.1 * b.target);
+  EXPECT_NEAR(b.parity_dev, std::fabs(b.forget - b.target) / b.parity_band, 1e-15);
+  EXPECT_EQ(b.parity_ok, std::fabs(b.forget - b.target) <= b.parity_band);
+  EXPECT_NEAR(b.parity(), b.forget / b.target, 1e-15);
+  // A user request: V stays the deleted users' own, and the ratio is not applied.
+  io::RequestSpec us = rs;
+  us.regime = io::Regime::kUser;
+  const io::ForgetSplit usplit = io::resolve(o.ds, io::make_request(o.ds, us));
+  ModelSession su(ctx, o.ds, o.model, o.cfg, "", DType::F32, &usplit.retain);
+  restore_model_checkpoint(o.ckpt, "original", su.params(), nullptr, nullptr);
+  const Embeddings eu = embed(ctx, su.model(), su.params());
+  audit::TuningSignals ud(ctx, o.ds, usplit, io::Regime::kUser, 5, ts, 64), uu(ctx, o.ds, usplit, io::Regime::kUser, 5, tu, 64);
+  const audit::Signals c = ud.measure_reference(eu.users, eu.items), d = uu.measure_reference(eu.users, eu.items);
+  EXPECT_EQ(uu.population(), ud.population());
+  EXPECT_EQ(d.valid, c.valid);
+  EXPECT_EQ(d.target, c.target);
+  EXPECT_EQ(d.parity_band, c.parity_band);
+}
+
 // ---- the tuner ----
 
 UnlearnInput auto_input(Ctx& ctx, const Original& o, const io::ForgetSplit& split) {
