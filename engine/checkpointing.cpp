@@ -1,6 +1,7 @@
 // engine/checkpointing.cpp — see checkpointing.h.
 #include "engine/checkpointing.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -169,6 +170,31 @@ void restore_model_checkpoint(const io::Checkpoint& c, const std::string& path, 
     state->seconds = std::strtod(c.meta_at("train.seconds").c_str(), nullptr);
     state->best_valid_metrics = get_metrics(c.meta, "best.valid");
     state->best_test_metrics = get_metrics(c.meta, "best.test");
+  }
+}
+
+void restore_backbone_checkpoint(const io::Checkpoint& c, const std::string& path, const ParamStore& ps, Adam* adam) {
+  const std::string want = layout_string(ps), have = c.meta_at("layout");
+  if (want == have) return restore_model_checkpoint(c, path, ps, adam, nullptr);
+  if (have.empty() || want.compare(0, have.size(), have) != 0)
+    LETHE_FAIL(path + ": the checkpoint's parameter layout is not the backbone of this model on this dataset "
+                      "(different model settings or data?)");
+  if (c.meta_at("dtype") != dtype_name(ps.dtype()))
+    LETHE_FAIL(path + ": checkpoint holds " + c.meta_at("dtype") + " parameters, the model uses " + dtype_name(ps.dtype()));
+  const std::vector<char> params = get_bytes(c, "params", path);
+  if (ps.dtype() == DType::F32)
+    check_finite<float>(params, ps, path);
+  else
+    check_finite<double>(params, ps, path);
+  std::vector<char> slab = ps.slab_bytes();
+  LETHE_CHECK(params.size() < slab.size(), path + ": the backbone's slab is not shorter than the model's");
+  std::copy(params.begin(), params.end(), slab.begin());
+  ps.set_slab_bytes(slab);
+  if (adam && c.find("adam.m")) {
+    std::vector<char> m = get_bytes(c, "adam.m", path), v = get_bytes(c, "adam.v", path);
+    m.resize(slab.size(), 0);  // zero bytes: zero moments (IEEE +0.0)
+    v.resize(slab.size(), 0);
+    adam->restore(m, v, std::atoll(c.meta_at("adam.steps").c_str()), std::strtod(c.meta_at("adam.lr").c_str(), nullptr));
   }
 }
 

@@ -41,6 +41,11 @@ ModelCheckpointInfo read_model_checkpoint_info(const io::Checkpoint& c, const st
 // Restores the slab (its layout must equal ps's), and adam/state when non-null and stored.
 void restore_model_checkpoint(const io::Checkpoint& c, const std::string& path, const ParamStore& ps, Adam* adam,
                               TrainState* state);
+// Restores a backbone's checkpoint into a wrapped model's store ("<backbone>+offset": the backbone's
+// parameters declared first, more after them): the checkpoint's layout must be the start of ps's;
+// its slab and Adam moments (adam non-null and stored) fill that part, the parameters after it keep
+// their current values and get zero moments. With equal layouts it is restore_model_checkpoint.
+void restore_backbone_checkpoint(const io::Checkpoint& c, const std::string& path, const ParamStore& ps, Adam* adam);
 
 // Metrics <-> checkpoint metadata ("valid.recall@20" = "0.0912", ...).
 void put_metrics(std::map<std::string, std::string>& meta, const std::string& prefix, const Metrics& m);

@@ -125,6 +125,9 @@ const std::vector<ConfigKey>& config_keys() {
       {"tru.confine", "true",
        "requests that delete pairs only: the update moves only the user rows of the users who lose pairs, "
        "with no retain term (needs tru.rows)"},
+      {"tru.offset", "true",
+       "with tru.confine: those users move through an offset on their final embeddings (model <backbone>+offset), "
+       "so no other user's score changes"},
       {"tru.match", "false",
        "rank matching: the forget loss pulls each D_f pair to the rank an unseen positive of its popularity has "
        "(replaces the reverse loss and the gate)"},
@@ -359,6 +362,7 @@ const std::map<std::string, std::string>& legacy_config_values() {
         {"tru.match.temp", "*"},              // read only with tru.match on
         {"tru.match.strata", "*"},
         {"tru.confine", "false"},             // the update reached every table the other interventions let it
+        {"tru.offset", "false"},              // confinement moved the user table's rows
     };
     for (const auto& k : config_keys())  // read by tru-auto / mmrecun-auto only
       if (std::string(k.key).rfind("unlearn.auto.", 0) == 0) v[k.key] = "*";
@@ -619,13 +623,14 @@ const std::vector<std::string>& model_names() {
 }
 
 std::string canonical_model_name(const std::string& name) {
-  // "<backbone>+head" (the certified pair head on a backbone: engine/models/model.h) keeps its
-  // suffix; the backbone part is matched like any other name.
-  const std::string sfx = kPairHeadSuffix;
-  const bool head = name.size() > sfx.size() && lower(name.substr(name.size() - sfx.size())) == sfx;
-  const std::string k = key_model(head ? name.substr(0, name.size() - sfx.size()) : name);
+  // "<backbone>+head" / "<backbone>+offset" (a backbone with the certified pair head or the user
+  // offset: engine/models/model.h) keep their suffix; the backbone part is matched like any name.
+  std::string sfx;
+  for (const std::string s : {kPairHeadSuffix, kUserOffsetSuffix})
+    if (name.size() > s.size() && lower(name.substr(name.size() - s.size())) == s) sfx = s;
+  const std::string k = key_model(name.substr(0, name.size() - sfx.size()));
   for (const auto& m : model_names())
-    if (k == m) return head ? m + sfx : m;
+    if (k == m) return m + sfx;
   throw Error("unknown model '" + name + "' (expected lightgcn, mgcn or miggt; any case, e.g. MGCN, LightGCN, MIG-GT)");
 }
 

@@ -7,6 +7,7 @@ std::unique_ptr<Model> make_lightgcn(ModelData& data, const Config& cfg);
 std::unique_ptr<Model> make_mgcn(ModelData& data, const Config& cfg);
 std::unique_ptr<Model> make_miggt(ModelData& data, const Config& cfg);
 std::unique_ptr<Model> make_pair_head(const std::string& backbone, ModelData& data, const Config& cfg);
+std::unique_ptr<Model> make_user_offset(const std::string& backbone, ModelData& data, const Config& cfg);
 
 std::unique_ptr<Model> make_backbone(const std::string& name, ModelData& data, const Config& cfg) {
   const std::string m = canonical_model_name(name);  // MGCN, LightGCN, MIG-GT: any case
@@ -17,23 +18,30 @@ std::unique_ptr<Model> make_backbone(const std::string& name, ModelData& data, c
 }
 
 std::unique_ptr<Model> make_model(const std::string& name, ModelData& data, const Config& cfg) {
-  const std::string m = canonical_model_name(name);  // any case; "<backbone>+head" kept
+  const std::string m = canonical_model_name(name);  // any case; "<backbone>+head" / "+offset" kept
   if (has_pair_head(m)) return make_pair_head(backbone_of(m), data, cfg);
+  if (has_user_offset(m)) return make_user_offset(backbone_of(m), data, cfg);
   return make_backbone(m, data, cfg);
 }
 
-bool has_pair_head(const std::string& name) {
-  const std::string sfx = kPairHeadSuffix;
+namespace {
+bool ends_with(const std::string& name, const std::string& sfx) {
   return name.size() > sfx.size() && name.compare(name.size() - sfx.size(), sfx.size(), sfx) == 0;
 }
+}  // namespace
+
+bool has_pair_head(const std::string& name) { return ends_with(name, kPairHeadSuffix); }
+bool has_user_offset(const std::string& name) { return ends_with(name, kUserOffsetSuffix); }
 
 std::string backbone_of(const std::string& name) {
-  return has_pair_head(name) ? name.substr(0, name.size() - std::string(kPairHeadSuffix).size()) : name;
+  if (has_pair_head(name)) return name.substr(0, name.size() - std::string(kPairHeadSuffix).size());
+  if (has_user_offset(name)) return name.substr(0, name.size() - std::string(kUserOffsetSuffix).size());
+  return name;
 }
 
 ProtocolDefaults protocol_defaults(const std::string& model) {
   ProtocolDefaults d;
-  const std::string name = backbone_of(canonical_model_name(model));  // a pair head trains like its backbone
+  const std::string name = backbone_of(canonical_model_name(model));  // a wrapped backbone trains like it
   if (name == "lightgcn" || name == "mgcn") return d;
   if (name == "miggt") {  // docs/MODELS.md, "The three backbones": MIG-GT's own schedule
     d.lr = 1e-2;

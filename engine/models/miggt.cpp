@@ -241,6 +241,7 @@ class MIGGT final : public Model {
   }
 
   bool negatives_reject_positives() const override { return false; }
+  double rank_scale(int64_t) const override { return 1.0; }  // the ranking term is a sum over the batch
 
  private:
   struct Bn {

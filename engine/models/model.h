@@ -133,6 +133,9 @@ class Model {
   // is given (no random draw of its own): a training step can then be captured once as a CUDA
   // graph and replayed (engine/step.h). A model that draws per step (MIG-GT's dropout) says no.
   virtual bool step_invariant_forward() const { return false; }
+  // The factor of the ranking term of loss() for a batch of this size: a mean (1 / batch) or,
+  // MIG-GT, a sum (1). A model wrapping a backbone (engine/models/user_offset.cpp) reads it.
+  virtual double rank_scale(int64_t batch) const { return 1.0 / static_cast<double>(batch); }
 };
 
 // What the training protocol's "auto" settings mean for a backbone (docs/MODELS.md, "Training"; MIG-GT's own in
@@ -148,14 +151,18 @@ ProtocolDefaults protocol_defaults(const std::string& name);
 // lightgcn | mgcn | miggt. The model reads `data` at every forward (so a graph rebuild is seen).
 // "<backbone>+head" is that backbone with ScaleGUN's certified pair head on top
 // (engine/models/pair_head.cpp): the model `lethe unlearn --method scalegun-certified` produces.
+// "<backbone>+offset" is that backbone with a per-user offset on its final user embeddings
+// (engine/models/user_offset.cpp): the model TRU's confined update produces with tru.offset on.
 std::unique_ptr<Model> make_model(const std::string& name, ModelData& data, const Config& cfg);
 // Whether a backbone needs the modality kNN graphs (MGCN) — decides what ModelData builds.
 int knn_k_for(const std::string& name, const Config& cfg);
-// The suffix of a model with the certified pair head, and the backbone under it ("mgcn+head" →
-// "mgcn"; a plain backbone name is returned unchanged).
+// The suffixes of a model with the certified pair head or the user offset, and the backbone under
+// it ("mgcn+head" → "mgcn"; a plain backbone name is returned unchanged).
 constexpr const char* kPairHeadSuffix = "+head";
+constexpr const char* kUserOffsetSuffix = "+offset";
 std::string backbone_of(const std::string& name);
 bool has_pair_head(const std::string& name);
+bool has_user_offset(const std::string& name);
 
 // Shared initialisers (host, Philox-keyed, so every device starts from the same values).
 std::vector<double> xavier_uniform(int64_t rows, int64_t cols, uint64_t seed, uint32_t tensor_id);

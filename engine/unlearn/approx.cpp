@@ -64,6 +64,7 @@ Recipe recipe_for(const std::string& method, const Config& cfg, const io::Forget
       if (r.sw.match) r.sw.gate = false;  // the gate weights the reverse loss, which matching replaces
       // Confinement needs the row weights (which rows D_f touches) and applies to pair requests.
       r.sw.confine = cfg.flag("tru.confine") && method != "tru-no-confine" && r.sw.rows && deletes_pairs_only(split);
+      r.sw.offset = r.sw.confine && cfg.flag("tru.offset") && method != "tru-no-offset";
       if (r.sw.confine) {
         r.retain = false;          // nothing outside the forget users' rows moves (docs/TRU.md (f))
         r.sw.isolation = false;    // the confinement is the isolation: one table, the rows D_f touches
@@ -129,8 +130,14 @@ struct Loop {
     const tru::RowWeights w = tru::row_weights(in.ds->n_users, in.ds->n_items, in.split->forget, in.ds->train,
                                                in.cfg.f64("tru.rows.power"));
     const UiPropagation up = model().ui_propagation();
+    int user_table = up.user_param;
+    if (rc.sw.offset) {  // the forget users move through their offset rows (the session's model is wrapped)
+      LETHE_CHECK(has_user_offset(model().name()), "tru.offset: the session's model " + model().name() + " has no user offset");
+      user_table = offset_param = s.params().id("offset.user");
+      backbone_user_param = up.user_param;
+    }
     std::vector<std::pair<int, const std::vector<double>*>> tables;
-    if (up.user_param >= 0) tables.push_back({up.user_param, &w.user});
+    if (user_table >= 0) tables.push_back({user_table, &w.user});
     if (!rc.sw.confine) {
       if (up.item_param >= 0) tables.push_back({up.item_param, &w.item});
       for (int id : model().item_row_params()) tables.push_back({id, &w.item});
@@ -143,10 +150,11 @@ struct Loop {
       row_w_host.emplace_back(id, *v);
     }
     upload_row_weights();
-    if (rc.sw.confine) confine_mask(up.user_param, w.user);
+    if (rc.sw.confine) confine_mask(user_table, w.user);
   }
+  int offset_param = -1, backbone_user_param = -1;  // tru.offset: the offset table and the backbone's user table
   // Confinement: the optimizer step (forget and retain alike) is masked to the rows of the user
-  // table whose users lose pairs; every other element keeps its bits.
+  // table (tru.offset: of the user offset) whose users lose pairs; every other element keeps its bits.
   void confine_mask(int user_param, const std::vector<double>& wu) {
     LETHE_CHECK(user_param >= 0, "tru.confine: " + model().name() + " has no user table to confine the update to");
     const ParamInfo& pi = s.params().info(user_param);
@@ -175,7 +183,10 @@ struct Loop {
     model().init(fresh, in.seed ^ 0xA5A5F00DC0FFEEull);
     const Tensor m = adam.m(), v = adam.v();
     int64_t n = 0;
-    for (auto& [id, w] : row_w_host) {
+    for (auto& [table, w] : row_w_host) {
+      // tru.offset: a user with no pair left has no edge on the edited graph, so its row of the
+      // backbone's user table reaches no other score — that row restarts, as without the offset.
+      const int id = table == offset_param ? backbone_user_param : table;
       const ParamInfo& pi = s.params().info(id);
       std::vector<double> cur = s.params().get(id);
       const std::vector<double> init = fresh.get(id);
@@ -559,6 +570,10 @@ void ApproxRun::set_params(const std::vector<char>& bytes) {
   p_->s.params().set_slab_bytes(bytes);
 }
 
+std::string unlearn_model(const std::string& method, const UnlearnInput& in) {
+  return recipe_for(method, in.cfg, *in.split).sw.offset ? in.model + kUserOffsetSuffix : std::string();
+}
+
 std::vector<char> ApproxRun::params() const { return p_->suspended ? p_->saved : p_->s.params().slab_bytes(); }
 
 }  // namespace unlearn
@@ -571,7 +586,7 @@ UnlearnResult run_approximate(const std::string& method, const UnlearnInput& in)
   UnlearnResult r;
   r.method = method;
   // θ₀ on the edited graph: the deleted edges stop propagating from the first step.
-  r.session = unlearn::session_on_retain(in);
+  r.session = unlearn::session_on_retain(in, unlearn::unlearn_model(method, in));
   unlearn::ApproxRun run(method, in, *r.session, pats);
   run.begin(r);
   const int64_t epochs = run.planned();

@@ -25,6 +25,10 @@ struct FisherSums {
   std::map<int, double> forget, retain;
 };
 
+// The model `method` produces from θ₀ under in's settings and request, for session_on_retain:
+// "" (θ₀'s own) or "<in.model>+offset" (TRU's confined update with tru.offset on).
+std::string unlearn_model(const std::string& method, const UnlearnInput& in);
+
 class ApproxRun {
  public:
   // method: finetune, neggrad, neggrad+, mmrecun, tru or a tru-no-* ablation, with its settings in

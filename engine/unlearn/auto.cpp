@@ -157,7 +157,7 @@ std::string key_text(const EpochKey& k) {
 std::string auto_base(const std::string& method) {
   if (method == "tru-auto") return "tru";
   if (method == "mmrecun-auto") return "mmrecun";
-  for (const char* part : {"gate", "scaling", "isolation", "rows", "match", "confine"})
+  for (const char* part : {"gate", "scaling", "isolation", "rows", "match", "confine", "offset"})
     if (method == std::string("tru-auto-no-") + part) return std::string("tru-no-") + part;
   return "";
 }
@@ -242,11 +242,11 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
   UnlearnResult r;
   r.method = method;
   const SplitPatterns pats = split_patterns(view, *in.split);
-  r.session = session_on_retain(vin);
+  r.session = session_on_retain(vin, unlearn_model(base, vin));
   ModelSession& ses = *r.session;
   Signals s0;
   {  // θ₀ where unlearning starts (the edited graph): the reference of the utility floor
-    restore_model_checkpoint(*in.original, "the original model", ses.params(), nullptr, nullptr);
+    restore_backbone_checkpoint(*in.original, "the original model", ses.params(), nullptr);
     const Embeddings e = embed(ctx, ses.model(), ses.params());
     s0 = sig.measure_reference(e.users, e.items);
   }

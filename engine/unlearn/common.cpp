@@ -39,8 +39,11 @@ void RetainCycle::next_pass() {
   pos_ = 0;
 }
 
-std::unique_ptr<ModelSession> session_on_retain(const UnlearnInput& in) {
-  return std::make_unique<ModelSession>(*in.ctx, *in.ds, in.model, in.cfg, in.cache_dir, DType::F32, &in.split->retain);
+std::unique_ptr<ModelSession> session_on_retain(const UnlearnInput& in, const std::string& model) {
+  auto s = std::make_unique<ModelSession>(*in.ctx, *in.ds, model.empty() ? in.model : model, in.cfg, in.cache_dir,
+                                          DType::F32, &in.split->retain);
+  if (!model.empty()) s->init(in.seed);  // the wrapper's own parameters: restoring θ₀ keeps them
+  return s;
 }
 
 void restore_original(const UnlearnInput& in, ModelSession& s, Adam* adam, double lr) {
@@ -52,7 +55,7 @@ void restore_original(const UnlearnInput& in, ModelSession& s, Adam* adam, doubl
   const bool continue_adam = adam && adam_state == "original";
   if (continue_adam && !in.original->find("adam.m"))
     throw Error("unlearn.adam_state = original: the original checkpoint holds no Adam state (was it written by lethe train?)");
-  restore_model_checkpoint(*in.original, "the original model", s.params(), continue_adam ? adam : nullptr, nullptr);
+  restore_backbone_checkpoint(*in.original, "the original model", s.params(), continue_adam ? adam : nullptr);
   if (adam) adam->set_lr(lr);  // a restored Adam carries θ₀'s last training lr
 }
 

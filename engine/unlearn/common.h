@@ -40,8 +40,11 @@ class RetainCycle {
 };
 
 // θ₀'s session on the edited graph: the graph is rebuilt from D_r, parameters uninitialised.
-std::unique_ptr<ModelSession> session_on_retain(const UnlearnInput& in);
-// Restores θ₀ into s. With unlearn.adam_state = original also θ₀'s Adam moments into `adam`
+// model: the model the method produces (empty: θ₀'s, in.model; "<in.model>+offset" for TRU's
+// confined update with tru.offset on — unlearn_model in approx.h).
+std::unique_ptr<ModelSession> session_on_retain(const UnlearnInput& in, const std::string& model = "");
+// Restores θ₀ into s (a session of θ₀'s model, or of θ₀'s model wrapped: the wrapper's own
+// parameters keep their initial values, restore_backbone_checkpoint). With unlearn.adam_state = original also θ₀'s Adam moments into `adam`
 // (when given); then adam's lr is set to `lr`. Throws for a bad adam_state value, or when
 // `original` is asked of a checkpoint without Adam state.
 void restore_original(const UnlearnInput& in, ModelSession& s, Adam* adam, double lr);

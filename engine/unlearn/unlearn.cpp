@@ -20,9 +20,9 @@ UnlearnResult run_scalegun_certified(const UnlearnInput& in);                   
 std::vector<std::string> method_names() {
   return {"retrain",          "finetune",          "neggrad",           "neggrad+",           "mmrecun",
           "tru",              "tru-no-gate",       "tru-no-scaling",    "tru-no-isolation",   "tru-no-rows",
-          "tru-no-match",     "tru-no-confine",
+          "tru-no-match",     "tru-no-confine",    "tru-no-offset",
           "tru-auto",         "tru-auto-no-gate",  "tru-auto-no-scaling", "tru-auto-no-isolation", "tru-auto-no-rows",
-          "tru-auto-no-match", "tru-auto-no-confine",
+          "tru-auto-no-match", "tru-auto-no-confine", "tru-auto-no-offset",
           "mmrecun-auto",     "multidelete",       "multidelete-no-md",  "multidelete-no-mkr",
           "multidelete-no-ukr", "scalegun",        "scalegun-certified"};
 }
@@ -105,6 +105,9 @@ UnlearnResult run_unlearning(const std::string& method, const UnlearnInput& in) 
   }
   LETHE_CHECK(in.split->forget.size() > 0, "the deletion request removes no train interaction");
   LETHE_CHECK(in.split->retain.size() > 0, "the deletion request removes every train interaction");
+  if (has_user_offset(in.model))
+    LETHE_FAIL("the original model is a " + in.model + " model (the output of TRU's confined update with tru.offset on); "
+               "unlearning starts from a " + backbone_of(in.model) + " checkpoint written by lethe train");
   if (has_pair_head(in.model))
     LETHE_FAIL("the original model is a " + in.model + " model (the output of scalegun-certified); unlearning starts "
                "from a " + backbone_of(in.model) + " checkpoint written by lethe train");

@@ -45,12 +45,13 @@ struct TruSwitches {
   bool rows = true;  // row-granular isolation (tru.rows)
   bool match = false;  // rank matching replaces the reverse loss and the gate (tru.match)
   bool confine = false;  // interaction requests: only the forget users' rows move (tru.confine)
+  bool offset = false;   // ... as an offset on their final embeddings, not their table rows (tru.offset)
 };
 
 // The canonical method names: retrain, finetune, neggrad, neggrad+, mmrecun, tru, the TRU
 // ablations tru-no-gate, tru-no-scaling, tru-no-isolation, tru-no-rows, tru-no-match,
-// tru-no-confine, the tuned tru-auto (and its ablations tru-auto-no-gate, ...-no-scaling,
-// ...-no-isolation, ...-no-rows, ...-no-match, ...-no-confine) and mmrecun-auto, multidelete and its ablations multidelete-no-md, multidelete-no-mkr,
+// tru-no-confine, tru-no-offset, the tuned tru-auto (and its ablations tru-auto-no-gate, ...-no-scaling,
+// ...-no-isolation, ...-no-rows, ...-no-match, ...-no-confine, ...-no-offset) and mmrecun-auto, multidelete and its ablations multidelete-no-md, multidelete-no-mkr,
 // multidelete-no-ukr, scalegun, scalegun-certified.
 bool is_method(const std::string& name);
 std::vector<std::string> method_names();

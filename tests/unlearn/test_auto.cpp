@@ -22,6 +22,7 @@
 #include "engine/unlearn/tru.h"
 #include "io/fs.h"
 #include "io/json.h"
+#include "tests/io/io_test_util.h"
 #include "tests/unlearn/original.h"
 
 namespace lethe {
@@ -123,6 +124,7 @@ TEST(TruConfine, OnlyTheRowsOfTheUsersWhoLosePairsMove) {
   Ctx ctx(Device::CPU);
   UnlearnInput in = input_for(ctx, o, split);
   in.cfg.set("unlearn.epochs", "3");
+  in.cfg.set("tru.offset", "false");  // the rows of the user table itself (TruOffset: through the offset)
   ModelSession ref(ctx, o.ds, o.model, o.cfg, "", DType::F32, &split.retain);
   restore_model_checkpoint(o.ckpt, "original", ref.params(), nullptr, nullptr);
   const std::set<int32_t> fu(split.forget.user.begin(), split.forget.user.end());
@@ -155,6 +157,84 @@ TEST(TruConfine, OnlyTheRowsOfTheUsersWhoLosePairsMove) {
   uin.cfg.set("unlearn.epochs", "2");
   EXPECT_EQ(run_unlearning("tru", uin).session->params().slab_bytes(),
             run_unlearning("tru-no-confine", uin).session->params().slab_bytes());
+}
+
+// tru.offset: under confinement the forget users move through an offset on their final
+// embeddings (the model becomes "<backbone>+offset") instead of their rows of the user table, which
+// propagate into their items: every backbone parameter keeps θ₀'s bits, the offset is non-zero in
+// the forget users' rows only, so every item embedding and every other user's embedding — every
+// other user's score — is θ₀'s on the edited graph, and it still forgets. tru-no-offset is the
+// confined update as before; the model round-trips through a checkpoint; unlearning refuses to
+// start from it; a user request (no confinement) is unchanged.
+TEST(TruOffset, OnlyTheForgetUsersScoresChange) {
+  const Original& o = original("mgcn");
+  const io::ForgetSplit split = split_of(o, io::Regime::kInteraction, 0.05, 9);
+  const SplitPatterns p = split_patterns(o.ds, split);
+  Ctx ctx(Device::CPU);
+  UnlearnInput in = input_for(ctx, o, split);
+  in.cfg.set("unlearn.epochs", "3");
+  UnlearnInput on = in;  // tru.offset is on by default
+  ASSERT_TRUE(on.cfg.flag("tru.offset"));
+  in.cfg.set("tru.offset", "false");
+  ModelSession ref(ctx, o.ds, o.model, o.cfg, "", DType::F32, &split.retain);
+  restore_model_checkpoint(o.ckpt, "original", ref.params(), nullptr, nullptr);
+  const Embeddings e0 = embed(ctx, ref.model(), ref.params());
+  const std::set<int32_t> fu(split.forget.user.begin(), split.forget.user.end());
+
+  const UnlearnResult with = run_unlearning("tru", on);
+  ModelSession& s = *with.session;
+  ASSERT_EQ(s.model().name(), o.model + "+offset");
+  ASSERT_EQ(s.params().count(), ref.params().count() + 1);
+  for (int id = 0; id < ref.params().count(); ++id) {
+    ASSERT_EQ(s.params().info(id).name, ref.params().info(id).name);
+    EXPECT_EQ(s.params().get(id), ref.params().get(id)) << ref.params().info(id).name << " moved";
+  }
+  const int oid = s.params().id("offset.user");
+  const std::vector<double> off = s.params().get(oid);
+  const int64_t d = s.params().info(oid).cols;
+  int64_t inside = 0, outside = 0;
+  for (size_t k = 0; k < off.size(); ++k)
+    if (off[k] != 0.0) ++(fu.count(static_cast<int32_t>(static_cast<int64_t>(k) / d)) ? inside : outside);
+  EXPECT_EQ(outside, 0) << "offset rows of users who lose no pair moved";
+  EXPECT_GT(inside, static_cast<int64_t>(fu.size()));
+  const Embeddings e = embed(ctx, s.model(), s.params());
+  EXPECT_EQ(e.items.t().to_host(ctx), e0.items.t().to_host(ctx)) << "an item embedding changed";
+  const std::vector<double> u = e.users.t().to_host(ctx), u0 = e0.users.t().to_host(ctx);
+  ASSERT_EQ(u.size(), u0.size());
+  int64_t other_rows_moved = 0, forget_rows_moved = 0;
+  for (int32_t r = 0; r < o.ds.n_users; ++r) {
+    const bool moved = !std::equal(u.begin() + r * d, u.begin() + (r + 1) * d, u0.begin() + r * d);
+    if (moved) ++(fu.count(r) ? forget_rows_moved : other_rows_moved);
+  }
+  EXPECT_EQ(other_rows_moved, 0);
+  EXPECT_GT(forget_rows_moved, 0);
+  EXPECT_LT(forget_recall(ctx, s, p), original_forget_recall(ctx, o, split, p));
+
+  // tru-no-offset (or tru.offset off): the confined update on the user table.
+  const std::vector<char> table = run_unlearning("tru", in).session->params().slab_bytes();
+  EXPECT_EQ(run_unlearning("tru-no-offset", on).session->params().slab_bytes(), table);
+
+  // The model round-trips through a checkpoint, and is not a starting point for unlearning.
+  const io::Checkpoint c = make_model_checkpoint(s.model().name(), on.cfg, o.ds, s.params(), nullptr, nullptr);
+  EXPECT_EQ(read_model_checkpoint_info(c, "mem").model, o.model + "+offset");
+  ModelSession back(ctx, o.ds, o.model + "+offset", o.cfg, "", DType::F32, &split.retain);
+  restore_model_checkpoint(c, "mem", back.params(), nullptr, nullptr);
+  EXPECT_EQ(embed(ctx, back.model(), back.params()).users.t().to_host(ctx), u);
+  UnlearnInput again = on;
+  again.model = o.model + "+offset";
+  again.original = &c;
+  EXPECT_TRUE(test::has_all(test::error_of([&] { run_unlearning("tru", again); }), {"tru.offset", o.model + " checkpoint"}));
+
+  // A user request: no confinement, so no offset either.
+  const io::ForgetSplit us = split_of(o, io::Regime::kUser, 0.1, 4);
+  UnlearnInput uin = input_for(ctx, o, us), uon = uin;
+  uin.cfg.set("unlearn.epochs", "2");
+  uin.cfg.set("tru.offset", "false");
+  uon.cfg = uin.cfg;
+  uon.cfg.set("tru.offset", "true");
+  const UnlearnResult ur = run_unlearning("tru", uon);
+  EXPECT_EQ(ur.session->model().name(), o.model);
+  EXPECT_EQ(ur.session->params().slab_bytes(), run_unlearning("tru", uin).session->params().slab_bytes());
 }
 
 // tru.rows.id_tables: with layer isolation and row-granular isolation, every row-weighted table
