@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <regex>
 #include <string>
 #include <vector>
 
 #include "engine/audit/backdoor.h"
 #include "engine/audit/experiment.h"
 #include "engine/checkpointing.h"
+#include "io/atomic_file.h"
 #include "io/dataset.h"
 #include "io/fs.h"
 #include "io/json.h"
@@ -444,6 +446,51 @@ TEST(Experiment, RedoReplacesOneMethodsRowsAndKeepsTheRest) {
   bad.redo = {"mmrecun"};
   bad.resume = false;
   EXPECT_TRUE(test::has_all(test::error_of([&] { run_experiment(bad); }), {"--redo mmrecun", "--resume"}));
+}
+
+// A folder whose noise-floor Retrain predates the forget spread (its Retrain row has the overlap
+// but no forget_recall@20_spread) gets the second Retrain again on --resume, so that every seed has
+// its own Retrain-to-Retrain distance — the same one the first run measured.
+TEST(Experiment, ANoiseFloorWithoutTheForgetSpreadIsCompletedOnResume) {
+  test::TempDir dir;
+  ExperimentOptions o = tiny_options(dir);
+  o.methods = {"retrain"};
+  const std::vector<AuditRow> first = run_experiment(o);
+  ASSERT_EQ(first.size(), 2u);
+  const AuditRow& re = first[1];
+  ASSERT_EQ(re.method, "retrain");
+  ASSERT_TRUE(re.audit.count("forget_recall@20_spread"));
+  const double spread = re.audit.at("forget_recall@20_spread");
+
+  const std::string path = io::path_join(o.out_dir, "results.json");
+  const std::string text = io::read_file(path);
+  const std::string cut = std::regex_replace(text, std::regex(",\\n *\"forget_recall@20_spread\": [^,\\n]*"), "");
+  ASSERT_NE(cut, text);
+  {  // as the earlier program left the folder: finished, its manifest describing this results.json
+    const io::RunFolderInfo f = io::inspect_run_folder(o.out_dir);
+    ASSERT_EQ(f.state, io::RunState::kFinished);
+    io::RunFolderOptions ro;
+    ro.command = f.command;
+    ro.settings = f.settings;
+    ro.command_line = "(test)";
+    ro.resume = true;
+    ro.reopen_finished = true;
+    ro.compare = [](const io::RunFolderInfo&) { return io::SettingDiff{}; };
+    io::RunFolder rf(o.out_dir, ro);
+    rf.begin();
+    io::write_file_atomic(path, cut);
+    rf.finish();
+  }
+
+  ExperimentOptions again = o;
+  again.resume = true;
+  const std::vector<AuditRow> second = run_experiment(again);
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_EQ(second[1].seconds, re.seconds) << "Retrain itself was run again";
+  ASSERT_TRUE(second[1].audit.count("forget_recall@20_spread")) << "the spread was not completed";
+  EXPECT_EQ(second[1].audit.at("forget_recall@20_spread"), spread);  // the same second Retrain (seed + 1000)
+  EXPECT_EQ(second[1].noise_floor20, re.noise_floor20);
+
 }
 
 // Issue item 2: while θ₀ was retrained, `checkpoint` changed at every new best epoch while the old
