@@ -11,7 +11,7 @@
 #               user-level attack, is security.sh's, which needs its own θ₀)
 #   noisefloor  a second Retrain (seed s + 1000) on every request, not only the first
 #               (--noise-floor all): each seed's own Retrain-to-Retrain distance
-#   ablations   tru-auto-no-{gate,scaling,isolation,rows,confine}: the search with that part of the
+#   ablations   tru-auto-no-{gate,scaling,isolation,rows,confine,offset}: the search with that part of the
 #               design off
 #
 # usage: docs/results/tiktok-extend.sh LETHE_BINARY DATA_DIR OUT_DIR [step ...]
@@ -26,11 +26,11 @@
 #               LEGACY="" for folders made by this program
 #
 # The folders were made by an earlier program, before eval.filter_cold_users, tru.rows,
-# tru.rows.id_tables, unlearn.auto.floor_users, tru.match and tru.confine existed: it evaluated
+# tru.rows.id_tables, unlearn.auto.floor_users, tru.match, tru.confine and tru.offset existed: it evaluated
 # every user, TRU had no row weights, used the reverse loss everywhere and the tuner's utility
 # floor covered every retained user. Every call passes LEGACY (default --eval.filter_cold_users
 # false --tru.rows false --tru.rows.id_tables false --unlearn.auto.floor_users retained --tru.match
-# false --tru.confine false), which reproduces that (lethe refuses to continue a folder
+# false --tru.confine false --tru.offset false), which reproduces that (lethe refuses to continue a folder
 # otherwise), and the tuned methods get the current design back through their own settings
 # (tiktok-auto-tru.cfg; mmrecun-auto: tiktok-auto-rows.cfg). Every call passes
 # --resume, so a step that stopped continues when run again; rows already in results.json are kept.
@@ -44,7 +44,7 @@ ROWS=$HERE/tiktok-auto-rows.cfg
 TRU=$HERE/tiktok-auto-tru.cfg
 read -r -a AUTO_ARGS <<< "${AUTO:-}"
 read -r -a EXTRA_ARGS <<< "${EXTRA:-}"
-read -r -a LEGACY_ARGS <<< "${LEGACY---eval.filter_cold_users false --tru.rows false --tru.rows.id_tables false --unlearn.auto.floor_users retained --tru.match false --tru.confine false}"
+read -r -a LEGACY_ARGS <<< "${LEGACY---eval.filter_cold_users false --tru.rows false --tru.rows.id_tables false --unlearn.auto.floor_users retained --tru.match false --tru.confine false --tru.offset false}"
 redo_for() {  # the methods of REDO among those of one call, as --redo
   local r="" m list=${REDO:-}
   for m in ${list//,/ }; do [[ ",$1," == *",$m,"* ]] && r+="${r:+,}$m"; done
@@ -76,7 +76,7 @@ for S in $STEPS; do
       for R in $REGIMES; do run "$R" all "" ""; done ;;
     ablations)
       mc=""
-      ab=tru-auto-no-gate,tru-auto-no-scaling,tru-auto-no-isolation,tru-auto-no-rows,tru-auto-no-confine
+      ab=tru-auto-no-gate,tru-auto-no-scaling,tru-auto-no-isolation,tru-auto-no-rows,tru-auto-no-confine,tru-auto-no-offset
       for m in ${ab//,/ }; do mc+="${mc:+,}$m=$TRU"; done
       for R in $REGIMES; do
         # shellcheck disable=SC2046
