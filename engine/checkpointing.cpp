@@ -145,19 +145,25 @@ ModelCheckpointInfo read_model_checkpoint_info(const io::Checkpoint& c, const st
   return info;
 }
 
+// The checkpoint's parameter slab, refused when its dtype is not ps's or an element is not finite.
+static std::vector<char> checked_params(const io::Checkpoint& c, const std::string& path, const ParamStore& ps) {
+  if (c.meta_at("dtype") != dtype_name(ps.dtype()))
+    LETHE_FAIL(path + ": checkpoint holds " + c.meta_at("dtype") + " parameters, the model uses " + dtype_name(ps.dtype()));
+  std::vector<char> params = get_bytes(c, "params", path);
+  if (ps.dtype() == DType::F32)
+    check_finite<float>(params, ps, path);
+  else
+    check_finite<double>(params, ps, path);
+  return params;
+}
+
 void restore_model_checkpoint(const io::Checkpoint& c, const std::string& path, const ParamStore& ps, Adam* adam,
                               TrainState* state) {
   const std::string want = layout_string(ps), have = c.meta_at("layout");
   if (want != have)
     LETHE_FAIL(path + ": the checkpoint's parameter layout does not match this model on this dataset "
                       "(different model settings or data?)");
-  if (c.meta_at("dtype") != dtype_name(ps.dtype()))
-    LETHE_FAIL(path + ": checkpoint holds " + c.meta_at("dtype") + " parameters, the model uses " + dtype_name(ps.dtype()));
-  const std::vector<char> params = get_bytes(c, "params", path);
-  if (ps.dtype() == DType::F32)
-    check_finite<float>(params, ps, path);
-  else
-    check_finite<double>(params, ps, path);
+  const std::vector<char> params = checked_params(c, path, ps);
   ps.set_slab_bytes(params);
   if (adam && c.find("adam.m"))
     adam->restore(get_bytes(c, "adam.m", path), get_bytes(c, "adam.v", path), std::atoll(c.meta_at("adam.steps").c_str()),
@@ -179,13 +185,7 @@ void restore_backbone_checkpoint(const io::Checkpoint& c, const std::string& pat
   if (have.empty() || want.compare(0, have.size(), have) != 0)
     LETHE_FAIL(path + ": the checkpoint's parameter layout is not the backbone of this model on this dataset "
                       "(different model settings or data?)");
-  if (c.meta_at("dtype") != dtype_name(ps.dtype()))
-    LETHE_FAIL(path + ": checkpoint holds " + c.meta_at("dtype") + " parameters, the model uses " + dtype_name(ps.dtype()));
-  const std::vector<char> params = get_bytes(c, "params", path);
-  if (ps.dtype() == DType::F32)
-    check_finite<float>(params, ps, path);
-  else
-    check_finite<double>(params, ps, path);
+  const std::vector<char> params = checked_params(c, path, ps);
   std::vector<char> slab = ps.slab_bytes();
   LETHE_CHECK(params.size() < slab.size(), path + ": the backbone's slab is not shorter than the model's");
   std::copy(params.begin(), params.end(), slab.begin());
