@@ -414,6 +414,22 @@ TEST(TuningSignals, PairRequestsCanHoldFToAShareOfTheUntouchedUsersV) {
   EXPECT_EQ(d.parity_band, c.parity_band);
 }
 
+// Bad values of the pair-target settings are refused in the user's words before any unlearning.
+TEST(TuningSignals, BadPairTargetSettingsAreRefused) {
+  const Original& o = original("mgcn");
+  const io::ForgetSplit split = split_of(o, io::Regime::kInteraction, 0.05, 9);
+  Ctx ctx(Device::CPU);
+  UnlearnInput in = input_for(ctx, o, split);
+  in.cfg.set("unlearn.auto.pair_population", "bogus");
+  EXPECT_TRUE(test::has_all(test::error_of([&] { run_unlearning("tru-auto", in); }),
+                            {"unlearn.auto.pair_population", "forget or untouched", "bogus"}));
+  Config c = o.cfg;
+  c.set("unlearn.auto.pair_ratio", "0");
+  EXPECT_TRUE(test::has_all(test::error_of([&] { validate_config(c); }), {"unlearn.auto.pair_ratio", "'0'"}));
+  c.set("unlearn.auto.pair_ratio", "0.78");
+  EXPECT_NO_THROW(validate_config(c));
+}
+
 // ---- the tuner ----
 
 UnlearnInput auto_input(Ctx& ctx, const Original& o, const io::ForgetSplit& split) {
