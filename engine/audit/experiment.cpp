@@ -611,10 +611,11 @@ std::vector<AuditRow> run_experiment(const ExperimentOptions& o) {
     auto noise_floor = [&] {
       const AuditRow* rr = book.find("retrain", s);
       if (!want_nf) return;
-      // Done when the row has its overlap and — where D_f has a forget recall — the forget spread
-      // (a row from a program that did not record the spread gets its second Retrain again).
+      // Done when the row has its overlap and the forget and retain spreads (where the row has those
+      // metrics); a row from a program that did not record a spread gets its second Retrain again.
       const bool done = rr && !std::isnan(rr->noise_floor20) &&
-                        (std::isnan(rr->forget_recall20) || rr->audit.count("forget_recall@20_spread") > 0);
+                        (std::isnan(rr->forget_recall20) || rr->audit.count("forget_recall@20_spread") > 0) &&
+                        (std::isnan(rr->retain_recall20) || rr->audit.count("retain_recall@20_spread") > 0);
       if (!retrain_lists || !rr || !rr->ok() || done) {
         if (o.eta) o.eta->done("retrain", -1);  // planned, not needed
         return;

@@ -157,7 +157,7 @@ const std::vector<std::string>& audit_result_keys() {
     // its noise (second Retrain, on Retrain's row), the tolerance, the verdict, the gap as a
     // fraction of θ₀'s distance to Retrain.
     for (const char* f : {"forget_recall@20_retrain", "forget_recall@20_gap", "forget_recall@20_spread",
-                          "forget_tolerance", "forget_within", "forget_gap_ratio"})
+                          "forget_tolerance", "forget_within", "forget_gap_ratio", "retain_recall@20_spread"})
       v.push_back(f);
     return v;
   }();
@@ -526,6 +526,9 @@ std::string results_markdown(const std::vector<AuditRow>& rows, const ReportInfo
       md += "Noise floor (overlap@20 between two Retrain runs with different seeds, the best agreement any method "
             "can be expected to reach): **" + pm(s.noise_floor20, 3) + "** over " + std::to_string(s.noise_floor20.n) +
             " pair(s).\n\n";
+  if (const Stat rs = method_stat(rows, "retrain", "retain_recall@20_spread"); rs.n > 0)
+    md += "Retain R@20 of two Retrain runs of the same request differs by **" + pm(rs, 4) + "** over " +
+          std::to_string(rs.n) + " pair(s) (Retrain's own run-to-run noise on the utility).\n\n";
   md += "Retain metrics: retain " + info.retain_split +
         " split, deleted users excluded, D_r masked. Forget R@20: D_f as ground truth, "
         "D_r masked (target: Retrain's value, not zero). Forget within reach: the request seeds on which "

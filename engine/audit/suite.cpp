@@ -56,6 +56,11 @@ void put_spread(const ModelAudit& retrain2, AuditRow& r) {
   const auto f2 = retrain2.core.forget.v.find("recall@" + std::to_string(kAuditK));
   if (f2 != retrain2.core.forget.v.end() && !std::isnan(f2->second) && !std::isnan(r.forget_recall20))
     r.audit["forget_recall@20_spread"] = std::fabs(f2->second - r.forget_recall20);
+  // Retrain's own run-to-run noise on the retain utility: how far two Retrains of one request
+  // differ (training seed, early stopping), beside which a method's distance to Retrain is read.
+  const auto r2 = retrain2.core.retain.v.find("recall@" + std::to_string(kAuditK));
+  if (r2 != retrain2.core.retain.v.end() && !std::isnan(r2->second) && !std::isnan(r.retain_recall20))
+    r.audit["retain_recall@20_spread"] = std::fabs(r2->second - r.retain_recall20);
   AuditRow second;
   put_audits(retrain2, second);
   for (const auto& k : reference_keys()) {

@@ -110,6 +110,9 @@ TEST(Experiment, TinyEndToEndThenResume) {
   EXPECT_DOUBLE_EQ(re.metric("mia_a_auc_gap"), 0.0);
   EXPECT_FALSE(std::isnan(re.metric("mia_a_auc_spread")));
   EXPECT_TRUE(std::isnan(orig.metric("mia_a_auc_spread")));
+  // Retrain's own noise on the utility: the second Retrain's retain Recall@20 against Retrain's.
+  EXPECT_GE(re.metric("retain_recall@20_spread"), 0.0);
+  EXPECT_TRUE(std::isnan(orig.metric("retain_recall@20_spread")));
   EXPECT_TRUE(j.at(0).contains("mia_b_auc"));
   const std::string svg = io::read_file(io::path_join(o.out_dir, "tradeoff.svg"));
   EXPECT_EQ(count_of(svg, "class=\"point\""), 8u);  // 4 methods × 2 panels
@@ -448,9 +451,10 @@ TEST(Experiment, RedoReplacesOneMethodsRowsAndKeepsTheRest) {
   EXPECT_TRUE(test::has_all(test::error_of([&] { run_experiment(bad); }), {"--redo mmrecun", "--resume"}));
 }
 
-// A folder whose noise-floor Retrain predates the forget spread (its Retrain row has the overlap
-// but no forget_recall@20_spread) gets the second Retrain again on --resume, so that every seed has
-// its own Retrain-to-Retrain distance — the same one the first run measured.
+// A folder whose noise-floor Retrain predates a spread (its Retrain row has the overlap but no
+// forget_recall@20_spread, or no retain_recall@20_spread) gets the second Retrain again on
+// --resume, so that every seed has its own Retrain-to-Retrain distances — the ones the first run
+// measured.
 TEST(Experiment, ANoiseFloorWithoutTheForgetSpreadIsCompletedOnResume) {
   test::TempDir dir;
   ExperimentOptions o = tiny_options(dir);
@@ -459,38 +463,40 @@ TEST(Experiment, ANoiseFloorWithoutTheForgetSpreadIsCompletedOnResume) {
   ASSERT_EQ(first.size(), 2u);
   const AuditRow& re = first[1];
   ASSERT_EQ(re.method, "retrain");
-  ASSERT_TRUE(re.audit.count("forget_recall@20_spread"));
-  const double spread = re.audit.at("forget_recall@20_spread");
-
   const std::string path = io::path_join(o.out_dir, "results.json");
-  const std::string text = io::read_file(path);
-  const std::string cut = std::regex_replace(text, std::regex(",\\n *\"forget_recall@20_spread\": [^,\\n]*"), "");
-  ASSERT_NE(cut, text);
-  {  // as the earlier program left the folder: finished, its manifest describing this results.json
-    const io::RunFolderInfo f = io::inspect_run_folder(o.out_dir);
-    ASSERT_EQ(f.state, io::RunState::kFinished);
-    io::RunFolderOptions ro;
-    ro.command = f.command;
-    ro.settings = f.settings;
-    ro.command_line = "(test)";
-    ro.resume = true;
-    ro.reopen_finished = true;
-    ro.compare = [](const io::RunFolderInfo&) { return io::SettingDiff{}; };
-    io::RunFolder rf(o.out_dir, ro);
-    rf.begin();
-    io::write_file_atomic(path, cut);
-    rf.finish();
+
+  for (const std::string key : {"forget_recall@20_spread", "retain_recall@20_spread"}) {
+    SCOPED_TRACE(key);
+    ASSERT_TRUE(re.audit.count(key));
+    const double spread = re.audit.at(key);
+    const std::string text = io::read_file(path);
+    const std::string cut = std::regex_replace(text, std::regex(",\\n *\"" + key + "\": [^,\\n]*"), "");
+    ASSERT_NE(cut, text);
+    {  // as the earlier program left the folder: finished, its manifest describing this results.json
+      const io::RunFolderInfo f = io::inspect_run_folder(o.out_dir);
+      ASSERT_EQ(f.state, io::RunState::kFinished);
+      io::RunFolderOptions ro;
+      ro.command = f.command;
+      ro.settings = f.settings;
+      ro.command_line = "(test)";
+      ro.resume = true;
+      ro.reopen_finished = true;
+      ro.compare = [](const io::RunFolderInfo&) { return io::SettingDiff{}; };
+      io::RunFolder rf(o.out_dir, ro);
+      rf.begin();
+      io::write_file_atomic(path, cut);
+      rf.finish();
+    }
+
+    ExperimentOptions again = o;
+    again.resume = true;
+    const std::vector<AuditRow> second = run_experiment(again);
+    ASSERT_EQ(second.size(), 2u);
+    EXPECT_EQ(second[1].seconds, re.seconds) << "Retrain itself was run again";
+    ASSERT_TRUE(second[1].audit.count(key)) << "the spread was not completed";
+    EXPECT_EQ(second[1].audit.at(key), spread);  // the same second Retrain (seed + 1000)
+    EXPECT_EQ(second[1].noise_floor20, re.noise_floor20);
   }
-
-  ExperimentOptions again = o;
-  again.resume = true;
-  const std::vector<AuditRow> second = run_experiment(again);
-  ASSERT_EQ(second.size(), 2u);
-  EXPECT_EQ(second[1].seconds, re.seconds) << "Retrain itself was run again";
-  ASSERT_TRUE(second[1].audit.count("forget_recall@20_spread")) << "the spread was not completed";
-  EXPECT_EQ(second[1].audit.at("forget_recall@20_spread"), spread);  // the same second Retrain (seed + 1000)
-  EXPECT_EQ(second[1].noise_floor20, re.noise_floor20);
-
 }
 
 // Issue item 2: while θ₀ was retrained, `checkpoint` changed at every new best epoch while the old
