@@ -20,5 +20,6 @@ int cmd_eval(int argc, char** argv);
 int cmd_unlearn(int argc, char** argv);
 int cmd_audit(int argc, char** argv);
 int cmd_experiment(int argc, char** argv);
+int cmd_calibrate(int argc, char** argv);
 
 }  // namespace lethe::cli

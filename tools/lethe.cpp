@@ -25,6 +25,8 @@ const Command kCommands[] = {
     {"audit", "audit an unlearned model against the original and Retrain (the core metrics)", cmd_audit},
     {"experiment", "train once, unlearn with every method over seeds, audit, tables and trade-off plot",
      cmd_experiment},
+    {"calibrate", "calibrate tru-auto's forget target on pair requests from validation requests and their Retrains",
+     cmd_calibrate},
 };
 
 void usage(FILE* out) {

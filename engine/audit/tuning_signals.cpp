@@ -74,6 +74,25 @@ std::vector<int64_t> popularity_edges(const std::vector<int64_t>& pop, const std
   return edges;
 }
 
+TuningSettings tuning_settings(const Config& cfg) {
+  TuningSettings ts;
+  ts.utility = cfg.f64("unlearn.auto.utility");
+  const std::string floor_users = cfg.str("unlearn.auto.floor_users");
+  if (floor_users != "untouched" && floor_users != "retained")
+    throw Error("unlearn.auto.floor_users must be untouched or retained, got '" + floor_users + "'");
+  ts.floor_untouched = floor_users == "untouched";
+  ts.parity_tol = cfg.f64("unlearn.auto.parity_tol");
+  ts.parity_abs = cfg.f64("unlearn.auto.parity_abs");
+  ts.z = cfg.f64("unlearn.auto.z");
+  ts.strata = static_cast<int>(cfg.i64("unlearn.auto.strata"));
+  const std::string pair_pop = cfg.str("unlearn.auto.pair_population");
+  if (pair_pop != "forget" && pair_pop != "untouched")
+    throw Error("unlearn.auto.pair_population must be forget or untouched, got '" + pair_pop + "'");
+  ts.pair_untouched = pair_pop == "untouched";
+  ts.pair_ratio = cfg.f64("unlearn.auto.pair_ratio");
+  return ts;
+}
+
 TuningSignals::TuningSignals(Ctx& ctx, const io::Dataset& ds, const io::ForgetSplit& split, io::Regime regime,
                              uint64_t seed, const TuningSettings& ts, int64_t tile_users)
     : ts_(ts),

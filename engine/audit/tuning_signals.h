@@ -48,6 +48,7 @@
 
 #include "engine/audit/audit.h"
 #include "engine/audit/mia.h"
+#include "engine/config.h"
 #include "io/dataset.h"
 #include "io/request.h"
 
@@ -65,6 +66,9 @@ struct TuningSettings {
   bool pair_untouched = false;
   double pair_ratio = 1.0;
 };
+
+// The signal settings of a configuration (unlearn.auto.*); bad names are refused in the user's words.
+TuningSettings tuning_settings(const Config& cfg);
 
 struct Signals {
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();

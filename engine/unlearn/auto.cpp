@@ -221,21 +221,7 @@ UnlearnResult run_auto(const std::string& method, const UnlearnInput& in) {
   cfg.set("unlearn.adam_state", adam_state, "unlearn.auto.adam_state");
   vin.cfg = cfg;
 
-  audit::TuningSettings ts;
-  ts.utility = cfg.f64("unlearn.auto.utility");
-  const std::string floor_users = cfg.str("unlearn.auto.floor_users");
-  if (floor_users != "untouched" && floor_users != "retained")
-    throw Error("unlearn.auto.floor_users must be untouched or retained, got '" + floor_users + "'");
-  ts.floor_untouched = floor_users == "untouched";
-  ts.parity_tol = cfg.f64("unlearn.auto.parity_tol");
-  ts.parity_abs = cfg.f64("unlearn.auto.parity_abs");
-  ts.z = cfg.f64("unlearn.auto.z");
-  ts.strata = static_cast<int>(cfg.i64("unlearn.auto.strata"));
-  const std::string pair_pop = cfg.str("unlearn.auto.pair_population");
-  if (pair_pop != "forget" && pair_pop != "untouched")
-    throw Error("unlearn.auto.pair_population must be forget or untouched, got '" + pair_pop + "'");
-  ts.pair_untouched = pair_pop == "untouched";
-  ts.pair_ratio = cfg.f64("unlearn.auto.pair_ratio");
+  const audit::TuningSettings ts = audit::tuning_settings(cfg);
   const int64_t tile = cfg.i64("eval.tile_users");
   audit::TuningSignals sig(ctx, view, *in.split, io::Regime::kExplicit, in.seed, ts, tile);
 

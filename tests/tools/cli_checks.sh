@@ -273,4 +273,24 @@ refused experiment --data data --model lightgcn --regime user --methods retrain,
   --epochs 2 --unlearn.epochs 1 --original x2/theta0-a --out x2/user --quiet --resume --redo mmrecun \
   --unlearn.lr 0.05 --has "--resume" "unlearn.lr"
 [ "$(grep -c '"method"' x2/user/results.json)" = "$before" ] || fail "--redo changed the number of rows"
+CHECK="13: lethe calibrate pairs every request with its own Retrain and refuses what is not one"
+ok forget --data data --regime interaction --ratio 0.1 --seed 11 --out cal1.tsv
+ok forget --data data --regime interaction --ratio 0.1 --seed 12 --out cal2.tsv
+ok unlearn --data data --checkpoint t1/checkpoint --request cal1.tsv --method retrain --out cr1 --quiet --epochs 2
+ok unlearn --data data --checkpoint t1/checkpoint --request cal2.tsv --method retrain --out cr2 --quiet --epochs 2
+CAL=(calibrate --data data --original t1/checkpoint --requests cal1.tsv,cal2.tsv)
+ok "${CAL[@]}" --retrained cr1/checkpoint,cr2/checkpoint --out cal.json
+grep -q "unlearn.auto.pair_ratio = " out.txt && grep -q "within Retrain's reach on [0-2] of 2" out.txt ||
+  fail "calibrate printed no suggestion or no leave-one-out check"
+grep -q '"suggested_pair_population": "untouched"' cal.json && grep -q '"loo_judged": 2' cal.json ||
+  fail "calibrate's --out lacks the summary"
+refused "${CAL[@]}" --retrained cr1/checkpoint --has "2 request(s) but 1 Retrain(s)"
+refused "${CAL[@]}" --retrained cr2/checkpoint,cr1/checkpoint --has "retrained for another request" "--force"
+refused "${CAL[@]}" --retrained cr1/checkpoint,u1/checkpoint --has "u1/checkpoint is not a Retrain" "mmrecun"
+refused calibrate --data data --original cr1/checkpoint --requests cal1.tsv --retrained cr1/checkpoint \
+  --has "unlearned model" "not the trained"
+refused "${CAL[@]}" --retrained cr1/checkpoint,cr2/checkpoint --out cr1/checkpoint --has "cr1"
+ok "${CAL[@]}" --retrained cr2/checkpoint,cr1/checkpoint --force --out cal2.json
+grep -q "accepted with --force" out.txt && grep -A1 '"forced"' cal2.json | grep -q "another request" ||
+  fail "calibrate --force is not recorded"
 echo "cli checks: all passed"

@@ -7,7 +7,9 @@
 //   * the tuner is reproducible, its candidates follow the seed, and it never reads the test
 //     split (deleting every test row changes nothing), so no held-out answer can steer it;
 //   * it has no way to receive a Retrain: an experiment that runs Retrain first gives tru-auto
-//     exactly the result of one that never runs Retrain.
+//     exactly the result of one that never runs Retrain;
+//   * the offline calibration of its pair target (lethe calibrate) reads the same signals on θ₀
+//     and on a Retrain, and summarises the shares with a leave-one-out check.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include <set>
 #include <string>
 
+#include "engine/audit/calibration.h"
 #include "engine/audit/experiment.h"
 #include "engine/audit/tuning_signals.h"
 #include "engine/unlearn/auto.h"
@@ -412,6 +415,109 @@ TEST(TuningSignals, PairRequestsCanHoldFToAShareOfTheUntouchedUsersV) {
   EXPECT_EQ(d.valid, c.valid);
   EXPECT_EQ(d.target, c.target);
   EXPECT_EQ(d.parity_band, c.parity_band);
+}
+
+// The calibration row of a pair request is the tuner's own signals: F_R and V′₀ with V over the
+// users who lose no pair, Retrain's parity over the forget users' own; a user request is measured
+// but the pair settings do not apply to it.
+TEST(Calibration, ARowIsTheTunersSignalsOnTheOriginalAndOnRetrain) {
+  const Original& o = original("mgcn");
+  const io::ForgetSplit split = split_of(o, io::Regime::kInteraction, 0.1, 4);
+  Ctx ctx(Device::CPU);
+  UnlearnInput in = input_for(ctx, o, split);
+  in.cfg.set("epochs", "6");
+  const UnlearnResult re = run_unlearning("retrain", in);
+  const Embeddings er = embed(ctx, re.session->model(), re.session->params());
+  ModelSession s(ctx, o.ds, o.model, o.cfg, "", DType::F32, &split.retain);
+  restore_model_checkpoint(o.ckpt, "original", s.params(), nullptr, nullptr);
+  const Embeddings e0 = embed(ctx, s.model(), s.params());
+  audit::TuningSettings ts;
+  ts.pair_ratio = 0.5;  // the settings' own share is not applied: the share is what is measured
+  ts.pair_untouched = true;
+  const audit::CalibrationRow row =
+      audit::calibration_row(ctx, o.ds, split, 5, ts, e0.users, e0.items, er.users, er.items, 64);
+
+  audit::TuningSettings own = ts, unt = ts;
+  own.pair_untouched = false;
+  own.pair_ratio = unt.pair_ratio = 1.0;
+  audit::TuningSignals so(ctx, o.ds, split, io::Regime::kInteraction, 5, own, 64);
+  audit::TuningSignals su(ctx, o.ds, split, io::Regime::kInteraction, 5, unt, 64);
+  const audit::Signals o_own = so.measure_reference(e0.users, e0.items), r_own = so.measure(er.users, er.items);
+  const audit::Signals o_unt = su.measure_reference(e0.users, e0.items), r_unt = su.measure(er.users, er.items);
+  EXPECT_TRUE(row.pairs_only);
+  EXPECT_EQ(row.regime, "interaction");
+  EXPECT_EQ(row.forget_rows, split.forget.size());
+  EXPECT_EQ(row.valid_untouched_original, o_unt.valid);
+  EXPECT_EQ(row.valid_untouched_retrain, r_unt.valid);
+  EXPECT_EQ(row.forget_retrain, r_unt.forget);
+  EXPECT_EQ(row.forget_original, o_unt.forget);
+  EXPECT_EQ(row.valid_forget_original, o_own.valid);
+  EXPECT_EQ(row.valid_forget_retrain, r_own.valid);
+  EXPECT_DOUBLE_EQ(row.retrain_parity, r_own.forget / r_own.valid);
+  EXPECT_DOUBLE_EQ(row.share(), r_unt.forget / o_unt.valid);
+  EXPECT_LT(row.forget_retrain, row.forget_original) << "Retrain ranks D_f as high as θ₀: the test tells nothing";
+  EXPECT_GT(std::fabs(row.valid_untouched_original - row.valid_forget_original), 1e-6);
+
+  const io::ForgetSplit usplit = split_of(o, io::Regime::kUser, 0.1, 4);
+  ModelSession su0(ctx, o.ds, o.model, o.cfg, "", DType::F32, &usplit.retain);
+  restore_model_checkpoint(o.ckpt, "original", su0.params(), nullptr, nullptr);
+  const Embeddings eu = embed(ctx, su0.model(), su0.params());
+  const audit::CalibrationRow urow =
+      audit::calibration_row(ctx, o.ds, usplit, 5, ts, eu.users, eu.items, eu.users, eu.items, 64);
+  EXPECT_FALSE(urow.pairs_only);
+  EXPECT_EQ(urow.regime, "user");
+  EXPECT_TRUE(std::isnan(urow.valid_untouched_original));
+  EXPECT_DOUBLE_EQ(urow.retrain_parity, urow.forget_retrain / urow.valid_forget_retrain);
+}
+
+// The summary: the share's mean, sd and range over the pair requests only, the suggested ratio,
+// and each request judged against the share of the others (leave-one-out) within Retrain's reach.
+TEST(Calibration, TheSummaryJudgesEachRequestByTheOthersShare) {
+  auto pair_row = [](double f_r, double v0) {
+    audit::CalibrationRow r;
+    r.pairs_only = true;
+    r.forget_retrain = f_r;
+    r.valid_untouched_original = v0;
+    r.valid_forget_retrain = f_r;
+    r.retrain_parity = 1.0;
+    return r;
+  };
+  std::vector<audit::CalibrationRow> rows = {pair_row(0.10, 0.125), pair_row(0.09, 0.1), pair_row(0.07, 0.1)};
+  audit::CalibrationRow user;
+  user.forget_retrain = 0.5;
+  user.valid_forget_retrain = 0.25;
+  user.retrain_parity = 2.0;
+  rows.push_back(user);
+  const audit::CalibrationSummary s = audit::summarize_calibration(rows);
+  EXPECT_EQ(s.excluded, 1);
+  EXPECT_EQ(s.share.n, 3);
+  EXPECT_NEAR(s.share.mean, 0.8, 1e-12);
+  EXPECT_NEAR(s.share.sd, 0.1, 1e-12);
+  EXPECT_NEAR(s.share.min, 0.7, 1e-12);
+  EXPECT_NEAR(s.share.max, 0.9, 1e-12);
+  EXPECT_EQ(s.retrain_parity.mean, 1.0);  // the user request's 2.0 is left out
+  EXPECT_DOUBLE_EQ(s.suggested_ratio, 0.8);
+  // The others' shares: 0.8 → target 0.1 (F_R 0.10, within); 0.75 → 0.075 (F_R 0.09: 0.015 ≤
+  // 0.2 × 0.09); 0.85 → 0.085 (F_R 0.07: 0.015 > max(0.014, 0.01)).
+  EXPECT_NEAR(rows[0].loo_target, 0.1, 1e-12);
+  EXPECT_NEAR(rows[1].loo_share, 0.75, 1e-12);
+  EXPECT_NEAR(rows[2].loo_target, 0.085, 1e-12);
+  EXPECT_TRUE(rows[0].loo_within);
+  EXPECT_TRUE(rows[1].loo_within);
+  EXPECT_FALSE(rows[2].loo_within);
+  EXPECT_TRUE(std::isnan(rows[3].loo_target));
+  EXPECT_EQ(s.loo_within, 2);
+  EXPECT_EQ(s.loo_judged, 3);
+  const io::Json j = audit::calibration_json(rows, s);
+  EXPECT_EQ(j.at("rows").size(), 4u);
+  EXPECT_EQ(j.at("summary").at("suggested_pair_population").as_string(), "untouched");
+  EXPECT_TRUE(j.at("rows").at(3).at("loo_within").is_null());
+  EXPECT_TRUE(std::isnan(j.at("rows").at(3).at("share").as_double()));  // written as null
+  // One pair request: a share, but nothing to judge it by.
+  std::vector<audit::CalibrationRow> one = {pair_row(0.1, 0.125)};
+  const audit::CalibrationSummary s1 = audit::summarize_calibration(one);
+  EXPECT_EQ(s1.loo_judged, 0);
+  EXPECT_DOUBLE_EQ(s1.suggested_ratio, 0.8);
 }
 
 // Bad values of the pair-target settings are refused in the user's words before any unlearning.
