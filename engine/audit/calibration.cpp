@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "engine/audit/mia.h"
 #include "engine/audit/report.h"
@@ -18,31 +19,29 @@ CalibrationRow calibration_row(Ctx& ctx, const io::Dataset& ds, const io::Forget
   r.pairs_only = regime != io::Regime::kUser && regime != io::Regime::kItem;
   r.forget_rows = split.forget.size();
   r.forget_users = static_cast<int64_t>(split.forget_users.size());
-  // The raw V of each population: the share is what is being measured, so none is applied here.
-  TuningSettings own = ts, untouched = ts;
-  own.pair_untouched = false;
-  own.pair_ratio = 1.0;
-  untouched.pair_untouched = true;
-  untouched.pair_ratio = 1.0;
-  {
-    TuningSignals sig(ctx, ds, split, regime, seed, own, tile_users);
+  // θ₀'s and Retrain's signals with V over the forget users' (untouched = false) or the untouched
+  // users' valid rows; the raw V: the share is what is being measured, so none is applied here.
+  auto both = [&](bool untouched) {
+    TuningSettings t = ts;
+    t.pair_untouched = untouched;
+    t.pair_ratio = 1.0;
+    TuningSignals sig(ctx, ds, split, regime, seed, t, tile_users);
     const Signals o = sig.measure_reference(original_users, original_items);
-    const Signals m = sig.measure(retrain_users, retrain_items);
-    r.forget_original = o.forget;
-    r.valid_forget_original = o.valid;
-    r.forget_retrain = m.forget;
-    r.valid_forget_retrain = m.valid;
-    r.retrain_parity = m.forget / m.valid;
-  }
+    return std::make_pair(o, sig.measure(retrain_users, retrain_items));
+  };
+  const auto [o_own, r_own] = both(false);
+  r.forget_original = o_own.forget;
+  r.forget_retrain = r_own.forget;
+  r.valid_forget_original = o_own.valid;
+  r.valid_forget_retrain = r_own.valid;
+  r.retrain_parity = r_own.forget / r_own.valid;
   if (r.pairs_only) {
-    TuningSignals sig(ctx, ds, split, regime, seed, untouched, tile_users);
-    const Signals o = sig.measure_reference(original_users, original_items);
-    const Signals m = sig.measure(retrain_users, retrain_items);
-    // F as the tuner compares it with this population's V (the strata with V pairs).
-    r.forget_retrain = m.forget;
-    r.forget_original = o.forget;
-    r.valid_untouched_original = o.valid;
-    r.valid_untouched_retrain = m.valid;
+    // F as the tuner compares it with the untouched users' V (the strata where they have pairs).
+    const auto [o_unt, r_unt] = both(true);
+    r.forget_original = o_unt.forget;
+    r.forget_retrain = r_unt.forget;
+    r.valid_untouched_original = o_unt.valid;
+    r.valid_untouched_retrain = r_unt.valid;
   }
   return r;
 }
