@@ -5,9 +5,10 @@
 # `lethe synth` writes a small planted-structure dataset (deterministic from its seed; shrunk from
 # the Amazon-Baby default shape so the whole demo takes a few minutes on a 2-core CPU), and
 # `lethe experiment` trains MGCN once and, for each regime (user, item, interaction), makes a
-# deletion request and runs Retrain, MMRecUn and TRU, auditing each against Retrain, printing a
-# line per run with the elapsed time and the ETA (--brief). Every line reaches the screen (or a
-# pipe) as it is written.
+# deletion request and runs Retrain, MMRecUn, TRU with the demo's fixed settings and tru-auto (TRU
+# with its settings chosen for the request on the valid split, no Retrain consulted), auditing
+# each against Retrain, printing a line per run with the elapsed time and the ETA (--brief).
+# Every line reaches the screen (or a pipe) as it is written.
 # Results: $BUILD/demo/<regime>/results.{md,json,csv} and tradeoff.svg.
 # Usage: tools/demo.sh [BUILD]   (environment: JOBS, default nproc; CMAKE_FLAGS)
 set -euo pipefail
@@ -52,9 +53,9 @@ rm -rf "$OUT"
 # get tens of updates, 30 epochs, and continues θ₀'s Adam moments (unlearn.adam_state, see
 # docs/TRU.md) — chosen on a validation request (--first-seed 101 --retain-split valid) against
 # the default fresh Adam and a higher lr. Every setting is a flag of `lethe experiment` (--help).
-echo "== the experiment: θ₀ once, then Retrain, MMRecUn and TRU in each regime"
+echo "== the experiment: θ₀ once, then Retrain, MMRecUn, TRU and tru-auto in each regime"
 "$LETHE" experiment --data "$DATA" --model mgcn --regime user,item,interaction \
-  --methods retrain,mmrecun,tru --seeds 1 --noise-floor first --out "$OUT" \
+  --methods retrain,mmrecun,tru,tru-auto --seeds 1 --noise-floor first --out "$OUT" \
   --lr 0.005 --epochs 40 --patience 5 --unlearn.batch_size 256 --unlearn.epochs 30 \
   --unlearn.adam_state original --brief
 for r in user item interaction; do
