@@ -83,8 +83,9 @@ CalibrationSummary summarize_calibration(std::vector<CalibrationRow>& rows) {
       ++s.excluded;
       continue;
     }
-    shares.push_back(r.share());
-    parities.push_back(r.retrain_parity);
+    // A share or parity without a finite value (no valid hit in its population) says nothing.
+    if (std::isfinite(r.share())) shares.push_back(r.share());
+    if (std::isfinite(r.retrain_parity)) parities.push_back(r.retrain_parity);
   }
   s.share = share_stat(shares);
   s.retrain_parity = share_stat(parities);
@@ -95,7 +96,7 @@ CalibrationSummary summarize_calibration(std::vector<CalibrationRow>& rows) {
     if (!r.pairs_only || !std::isfinite(r.share()) || s.share.n < 2) continue;
     r.loo_share = (s.share.mean * static_cast<double>(s.share.n) - r.share()) / static_cast<double>(s.share.n - 1);
     r.loo_target = r.loo_share * r.valid_untouched_original;
-    r.loo_within = std::fabs(r.loo_target - r.forget_retrain) <= std::max(0.2 * r.forget_retrain, 0.01);
+    r.loo_within = std::fabs(r.loo_target - r.forget_retrain) <= forget_tolerance(r.forget_retrain, CalibrationRow::kNaN);
     ++s.loo_judged;
     s.loo_within += r.loo_within ? 1 : 0;
   }
